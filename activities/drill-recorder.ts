@@ -1,0 +1,39 @@
+// The recording double used by drills: the same workflow code runs, nothing real is touched, and every call that
+// would have been made is appended to `<dataDir>/drills/<incidentId>.jsonl`, once per idempotency key.
+import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+
+export interface RecordedCall {
+  activity: string;
+  idempotencyKey: string;
+  params: unknown;
+}
+
+export function drillRecordFile(dataDir: string, incidentId: string): string {
+  return path.join(dataDir, 'drills', `${incidentId}.jsonl`);
+}
+
+export async function recordDrillCall(dataDir: string, incidentId: string, call: RecordedCall): Promise<{ recorded: true }> {
+  const file = drillRecordFile(dataDir, incidentId);
+  await mkdir(path.dirname(file), { recursive: true });
+  let existing = '';
+  try {
+    existing = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  if (!existing.includes(`"idempotencyKey":${JSON.stringify(call.idempotencyKey)}`)) {
+    await appendFile(file, JSON.stringify({ activity: call.activity, idempotencyKey: call.idempotencyKey, params: call.params }) + '\n');
+  }
+  return { recorded: true };
+}
+
+export async function readDrillCalls(dataDir: string, incidentId: string): Promise<RecordedCall[]> {
+  try {
+    const text = await readFile(drillRecordFile(dataDir, incidentId), 'utf8');
+    return text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as RecordedCall);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+}

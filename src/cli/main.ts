@@ -1,0 +1,211 @@
+// The operator CLI: thin over IncidentClient. Prints tables by default and JSON with --json; every failure is one
+// line on stderr naming what went wrong, with exit status 1 (2 for usage errors).
+import { Client } from '@temporalio/client';
+import { Command, CommanderError, Option } from 'commander';
+import os from 'node:os';
+import { IncidentClient } from '../client';
+import { loadConfig } from '../config';
+import { findRunbook, loadRunbooks } from '../runbooks/load';
+import { EVENT_TYPES } from '../schemas/incident';
+import { connectClient, resolveTemporalTarget } from '../temporal/connection';
+import type { IncidentStatusView } from '../../workflows/definitions';
+import { formatList, formatStatus, formatTimeline } from './format';
+
+interface GlobalOptions {
+  json?: boolean;
+  by?: string;
+  address?: string;
+  namespace?: string;
+}
+
+const program = new Command()
+  .name('incident-engine')
+  .description('Open and steer incidents (durable Temporal workflows).')
+  .option('--json', 'print JSON instead of text')
+  .option('--by <name>', 'who is acting (default: $INCIDENT_OPERATOR or the login name)')
+  .option('--address <host:port>', 'Temporal frontend (default: envconfig / TEMPORAL_ADDRESS / 127.0.0.1:7233)')
+  .option('--namespace <ns>', 'Temporal namespace (default: envconfig / TEMPORAL_NAMESPACE / default)')
+  .showHelpAfterError()
+  .exitOverride();
+
+function globals(): GlobalOptions {
+  return program.opts<GlobalOptions>();
+}
+
+function actor(): string {
+  return globals().by ?? process.env.INCIDENT_OPERATOR ?? os.userInfo().username ?? 'operator';
+}
+
+let cached: IncidentClient | undefined;
+async function incidents(): Promise<IncidentClient> {
+  if (cached) return cached;
+  const g = globals();
+  const env = { ...process.env };
+  if (g.address) env.TEMPORAL_ADDRESS = g.address;
+  if (g.namespace) env.TEMPORAL_NAMESPACE = g.namespace;
+  const target = resolveTemporalTarget(env);
+  const connection = await connectClient(target);
+  cached = new IncidentClient(new Client({ connection, namespace: target.namespace }), loadConfig().taskQueue);
+  return cached;
+}
+
+function print(value: unknown, text: () => string): void {
+  console.log(globals().json ? JSON.stringify(value, null, 2) : text());
+}
+
+function printStatus(view: IncidentStatusView): void {
+  print(view, () => formatStatus(view));
+}
+
+program
+  .command('open')
+  .description('open an incident with a runbook')
+  .requiredOption('-r, --runbook <id>', 'runbook id (see runbooks/)')
+  .requiredOption('-t, --title <text>', 'what is happening')
+  .option('-s, --severity <severity>', 'P0-P3 or Critical/High/Medium/Low (default: from the event type)')
+  .addOption(new Option('-e, --event-type <type>', 'what was detected').choices([...EVENT_TYPES]).default('other'))
+  .option('--system <name...>', 'affected systems')
+  .option('--dedup-key <key>', 'open at most one incident per key while it is open')
+  .option('--drill', 'a drill: actions are recorded, not performed')
+  .action(async (opts: { runbook: string; title: string; severity?: string; eventType: string; system?: string[]; dedupKey?: string; drill?: boolean }) => {
+    const plan = findRunbook(opts.runbook);
+    const client = await incidents();
+    const result = await client.open(
+      {
+        title: opts.title,
+        eventType: opts.eventType,
+        ...(opts.severity ? { severity: opts.severity } : {}),
+        trigger: `operator:${actor()}`,
+        affectedSystems: opts.system ?? [],
+        drill: Boolean(opts.drill),
+        ...(opts.dedupKey ? { dedupKey: opts.dedupKey } : {}),
+      },
+      plan,
+    );
+    print(result, () => (result.created ? `opened ${result.incidentId}` : `already open as ${result.incidentId}`));
+  });
+
+program
+  .command('list')
+  .description('list incidents (Temporal visibility)')
+  .option('--status <status>', 'active, resolved, closed, false_positive')
+  .option('--severity <severity>', 'P0-P3')
+  .option('--category <category>', 'security, operational, privacy')
+  .option('--runbook <id>')
+  .option('--drill', 'only drills')
+  .option('--no-drill', 'leave drills out')
+  .option('--limit <n>', 'at most this many', (v) => Number.parseInt(v, 10), 50)
+  .action(async (opts: { status?: string; severity?: string; category?: string; runbook?: string; drill?: boolean; limit: number }) => {
+    const client = await incidents();
+    const rows = await client.list(opts);
+    print(rows, () => formatList(rows));
+  });
+
+program
+  .command('show <incident>')
+  .description('status and timeline of an incident')
+  .action(async (id: string) => {
+    const client = await incidents();
+    const [status, timeline] = await Promise.all([client.status(id), client.timeline(id)]);
+    print({ status, timeline }, () => `${formatStatus(status)}\n\ntimeline:\n${formatTimeline(timeline)}`);
+  });
+
+program
+  .command('ack <incident>')
+  .description('acknowledge the incident (at its current escalation level)')
+  .option('-m, --note <text>')
+  .action(async (id: string, opts: { note?: string }) => {
+    printStatus(await (await incidents()).acknowledge(id, { by: actor(), ...(opts.note ? { note: opts.note } : {}) }));
+  });
+
+program
+  .command('severity <incident> <severity>')
+  .description('set severity (P0-P3 or Critical/High/Medium/Low)')
+  .option('-m, --reason <text>')
+  .action(async (id: string, severity: string, opts: { reason?: string }) => {
+    printStatus(await (await incidents()).setSeverity(id, { by: actor(), severity, ...(opts.reason ? { reason: opts.reason } : {}) }));
+  });
+
+program
+  .command('root-cause <incident> <summary>')
+  .description('record the root cause')
+  .action(async (id: string, summary: string) => {
+    printStatus(await (await incidents()).recordRootCause(id, { by: actor(), summary }));
+  });
+
+program
+  .command('assign <incident> <owner>')
+  .description('assign the incident owner')
+  .action(async (id: string, owner: string) => {
+    printStatus(await (await incidents()).assignOwner(id, { by: actor(), owner }));
+  });
+
+program
+  .command('escalate <incident>')
+  .description('escalate by hand; level 3 requests executive attention')
+  .requiredOption('-m, --reason <text>')
+  .addOption(new Option('-l, --level <n>', 'target level').choices(['1', '2', '3']))
+  .action(async (id: string, opts: { reason: string; level?: string }) => {
+    const level = opts.level ? (Number(opts.level) as 1 | 2 | 3) : undefined;
+    printStatus(await (await incidents()).escalate(id, { by: actor(), reason: opts.reason, ...(level ? { level } : {}) }));
+  });
+
+program
+  .command('impact <incident>')
+  .description('record affected systems or a confirmed data breach')
+  .option('--system <name...>', 'affected systems to add')
+  .option('--data-breach', 'a data breach is confirmed')
+  .action(async (id: string, opts: { system?: string[]; dataBreach?: boolean }) => {
+    printStatus(
+      await (await incidents()).updateImpact(id, {
+        by: actor(),
+        ...(opts.system ? { affectedSystems: opts.system } : {}),
+        ...(opts.dataBreach ? { dataBreachConfirmed: true } : {}),
+      }),
+    );
+  });
+
+program
+  .command('advance <incident>')
+  .description('move on from a phase that waits for an operator')
+  .option('-m, --note <text>')
+  .action(async (id: string, opts: { note?: string }) => {
+    printStatus(await (await incidents()).advancePhase(id, { by: actor(), ...(opts.note ? { note: opts.note } : {}) }));
+  });
+
+program
+  .command('resolve <incident>')
+  .description('declare service restored (after containment)')
+  .option('-m, --summary <text>')
+  .action(async (id: string, opts: { summary?: string }) => {
+    printStatus(await (await incidents()).resolve(id, { by: actor(), ...(opts.summary ? { summary: opts.summary } : {}) }));
+  });
+
+program
+  .command('false-positive <incident>')
+  .description('declare the incident a false positive and close it')
+  .requiredOption('-m, --reason <text>')
+  .action(async (id: string, opts: { reason: string }) => {
+    printStatus(await (await incidents()).declareFalsePositive(id, { by: actor(), reason: opts.reason }));
+  });
+
+const runbook = program.command('runbook').description('runbooks in runbooks/');
+runbook
+  .command('list')
+  .description('list the runbooks')
+  .action(() => {
+    const plans = [...loadRunbooks().values()];
+    print(
+      plans.map((p) => ({ id: p.id, version: p.version, title: p.title, category: p.category, eventTypes: p.eventTypes })),
+      () => plans.map((p) => `${p.id.padEnd(28)} v${p.version}  ${p.category.padEnd(12)} ${p.title}`).join('\n'),
+    );
+  });
+
+try {
+  await program.parseAsync(process.argv);
+  process.exit(0);
+} catch (error) {
+  if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? 0 : 2);
+  console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+}

@@ -1,0 +1,121 @@
+// Loads runbooks from YAML, validates them with zod, and compiles the plan an incident pins at start.
+// Errors name file, line, column and field; nothing half-valid is ever returned.
+import { createHash } from 'node:crypto';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { resolveEscalationPolicy } from '../schemas/escalation-policy';
+import { PHASES } from '../schemas/incident';
+import { Runbook, type RunbookPlan } from '../schemas/runbook';
+import { TemplateError, templatePaths } from '../schemas/template';
+import { YamlValidationError, formatYamlIssues, parseYamlWithPositions } from './yaml-errors';
+
+/** Paths a step's templates may use; the phase workflows supply exactly these. */
+export const TEMPLATE_PATHS = [
+  'incident.id',
+  'incident.title',
+  'incident.severity',
+  'incident.category',
+  'incident.eventType',
+  'incident.phase',
+  'incident.owner',
+  'incident.drill',
+  'runbook.id',
+  'runbook.version',
+] as const;
+
+export const DEFAULT_RUNBOOK_DIR = path.resolve(import.meta.dirname, '../../runbooks');
+
+export class RunbookNotFoundError extends Error {
+  constructor(id: string, dir: string, known: string[]) {
+    super(`no runbook "${id}" in ${dir}; known runbooks: ${known.join(', ') || '(none)'}`);
+    this.name = 'RunbookNotFoundError';
+  }
+}
+
+function templateIssues(value: unknown, where: PropertyKey[]): { path: PropertyKey[]; message: string }[] {
+  if (typeof value === 'string') {
+    try {
+      return templatePaths(value)
+        .filter((p) => !(TEMPLATE_PATHS as readonly string[]).includes(p))
+        .map((p) => ({ path: where, message: `template path "\${${p}}" cannot resolve; expected one of ${TEMPLATE_PATHS.join(', ')}` }));
+    } catch (error) {
+      return [{ path: where, message: (error as TemplateError).message }];
+    }
+  }
+  if (Array.isArray(value)) return value.flatMap((v, i) => templateIssues(v, [...where, i]));
+  if (value && typeof value === 'object') {
+    return Object.entries(value).flatMap(([k, v]) => templateIssues(v, [...where, k]));
+  }
+  return [];
+}
+
+/** Validates runbook text and compiles it. `file` is used in messages and as the plan's source. */
+export function compileRunbook(text: string, file: string): RunbookPlan {
+  const { value, locate } = parseYamlWithPositions(text, file);
+  const parsed = Runbook.safeParse(value ?? {});
+  if (!parsed.success) throw new YamlValidationError(formatYamlIssues(file, parsed.error.issues, locate));
+  const runbook = parsed.data;
+  const issues = PHASES.flatMap((phase) =>
+    runbook.phases[phase].steps.flatMap((step, i) => templateIssues(step.with, ['phases', phase, 'steps', i, 'with'])),
+  );
+  if (issues.length > 0) throw new YamlValidationError(formatYamlIssues(file, issues, locate));
+
+  const phases = Object.fromEntries(
+    PHASES.map((phase) => [
+      phase,
+      {
+        advance: runbook.phases[phase].advance,
+        steps: runbook.phases[phase].steps.map((s) => ({
+          id: s.id,
+          action: s.action,
+          ...(s.description ? { description: s.description } : {}),
+          with: s.with,
+          ...(s.timeout !== undefined ? { timeoutMs: s.timeout } : {}),
+        })),
+      },
+    ]),
+  ) as RunbookPlan['phases'];
+
+  return {
+    id: runbook.id,
+    version: runbook.version,
+    title: runbook.title,
+    category: runbook.category,
+    eventTypes: runbook.eventTypes,
+    contentHash: createHash('sha256').update(text).digest('hex'),
+    source: file,
+    escalation: resolveEscalationPolicy(runbook.escalation),
+    phases,
+  };
+}
+
+export function loadRunbookFile(file: string): RunbookPlan {
+  return compileRunbook(readFileSync(file, 'utf8'), file);
+}
+
+/** Every `*.yaml` directly in `dir` (drill scenarios live below it and are not runbooks). */
+export function runbookFiles(dir = DEFAULT_RUNBOOK_DIR): string[] {
+  return readdirSync(dir)
+    .filter((name) => name.endsWith('.yaml') || name.endsWith('.yml'))
+    .map((name) => path.join(dir, name))
+    .filter((file) => statSync(file).isFile())
+    .sort();
+}
+
+export function loadRunbooks(dir = DEFAULT_RUNBOOK_DIR): Map<string, RunbookPlan> {
+  const plans = new Map<string, RunbookPlan>();
+  for (const file of runbookFiles(dir)) {
+    const plan = loadRunbookFile(file);
+    const clash = plans.get(plan.id);
+    if (clash) throw new YamlValidationError(`${file}: runbook id "${plan.id}" is already used by ${clash.source}`);
+    plans.set(plan.id, plan);
+  }
+  return plans;
+}
+
+export function findRunbook(id: string, dir = DEFAULT_RUNBOOK_DIR): RunbookPlan {
+  const plans = loadRunbooks(dir);
+  const plan = plans.get(id);
+  if (!plan) throw new RunbookNotFoundError(id, dir, [...plans.keys()]);
+  return plan;
+}

@@ -1,0 +1,177 @@
+// Incident vocabulary: phases, categories, event types, statuses, state and timeline. Sandbox-safe: imports only zod.
+import { z } from 'zod';
+import { type Severity } from './severity';
+
+export const PHASES = ['detect', 'contain', 'eradicate', 'recover', 'post-incident'] as const;
+export const Phase = z.enum(PHASES, { error: `expected a phase: ${PHASES.join(', ')}` });
+export type Phase = z.infer<typeof Phase>;
+
+export const CATEGORIES = ['security', 'operational', 'privacy'] as const;
+export const Category = z.enum(CATEGORIES, { error: `expected a category: ${CATEGORIES.join(', ')}` });
+export type Category = z.infer<typeof Category>;
+
+/** What was detected. The first three drive seed 000's assessment table; the rest name the documents' scenarios. */
+export const EVENT_TYPES = [
+  'data_breach',
+  'unauthorized_access',
+  'policy_violation',
+  'malicious_file_upload',
+  'system_compromise',
+  'command_injection',
+  'xss',
+  'dos',
+  'replay_attack',
+  'data_exposure',
+  'service_outage',
+  'performance_degradation',
+  'data_corruption',
+  'configuration_error',
+  'deployment_failure',
+  'other',
+] as const;
+export const EventType = z.enum(EVENT_TYPES, { error: `expected an event type: ${EVENT_TYPES.join(', ')}` });
+export type EventType = z.infer<typeof EventType>;
+
+/** Seed 000's `assess_incident`: data breach Critical, unauthorized access High, policy violation Medium, else Low. */
+export function assessSeverity(eventType: EventType): Severity {
+  switch (eventType) {
+    case 'data_breach':
+      return 'P0';
+    case 'unauthorized_access':
+      return 'P1';
+    case 'policy_violation':
+      return 'P2';
+    default:
+      return 'P3';
+  }
+}
+
+export const STATUSES = ['active', 'resolved', 'closed', 'false_positive', 'failed'] as const;
+export type IncidentStatus = (typeof STATUSES)[number];
+
+export const ESCALATION_TRIGGERS = [
+  'unacknowledged',
+  'level_unacknowledged',
+  'no_root_cause',
+  'sla_breached',
+  'phase_overdue',
+  'severity_p0',
+  'data_breach_confirmed',
+  'multiple_systems',
+  'executive_attention',
+] as const;
+export type EscalationTrigger = (typeof ESCALATION_TRIGGERS)[number];
+
+export type EscalationLevel = 0 | 1 | 2 | 3;
+
+export interface EscalationState {
+  /** 0 = the severity's first responders; 1-3 = the procedure's escalation levels. */
+  level: EscalationLevel;
+  /** When the current level was reached (epoch ms). */
+  levelSince: number;
+  /** Whether someone acknowledged since the current level was reached. */
+  levelAcknowledged: boolean;
+  /** Keys of triggers that already fired (`no_root_cause`, `phase_overdue:contain`, `level_unacknowledged:1`...). */
+  fired: string[];
+}
+
+export interface PhaseTimes {
+  startedAt?: number;
+  endedAt?: number;
+}
+
+export interface StepResult {
+  phase: Phase;
+  stepId: string;
+  action: string;
+  status: 'completed' | 'failed' | 'skipped';
+  startedAt: number;
+  endedAt: number;
+  output?: unknown;
+  error?: string;
+}
+
+export interface IncidentState {
+  incidentId: string;
+  title: string;
+  runbookId: string;
+  runbookVersion: number;
+  runbookHash: string;
+  category: Category;
+  eventType: EventType;
+  severity: Severity;
+  status: IncidentStatus;
+  phase: Phase;
+  /** The phase's steps are done and it waits for `advancePhase`. */
+  awaitingAdvance: boolean;
+  owner?: string;
+  drill: boolean;
+  /** When the incident itself began (alert start, or as reported); TTD runs from here. */
+  startedAt: number;
+  /** When the incident record was opened. */
+  openedAt: number;
+  acknowledgedAt?: number;
+  acknowledgedBy?: string;
+  rootCause?: { summary: string; by: string; at: number };
+  resolvedAt?: number;
+  closedAt?: number;
+  dataBreachConfirmed: boolean;
+  executiveAttentionRequested: boolean;
+  affectedSystems: string[];
+  escalation: EscalationState;
+  phases: Partial<Record<Phase, PhaseTimes>>;
+  steps: StepResult[];
+  evidence: { stepId: string; archive: string; sha256: string }[];
+}
+
+/** Per-incident durations in ms, as the procedure's metrics define them; undefined until both ends are known. */
+export interface IncidentMetrics {
+  timeToDetectMs?: number;
+  timeToContainMs?: number;
+  timeToEradicateMs?: number;
+  timeToResolveMs?: number;
+}
+
+export type TimelineEvent = { at: number; by?: string } & (
+  | { type: 'opened'; severity: Severity; eventType: EventType; trigger: string; title: string }
+  | { type: 'classified'; severity: Severity; basis: 'opener' | 'assessment' }
+  | { type: 'acknowledged'; level: EscalationLevel; note?: string }
+  | { type: 'severity_changed'; from: Severity; to: Severity; reason?: string }
+  | { type: 'owner_assigned'; owner: string }
+  | { type: 'root_cause_recorded'; summary: string }
+  | { type: 'impact_updated'; affectedSystems: string[]; dataBreachConfirmed: boolean }
+  | { type: 'phase_started'; phase: Phase }
+  | { type: 'phase_completed'; phase: Phase; awaitingAdvance: boolean }
+  | { type: 'phase_advanced'; from: Phase; to: Phase | 'closed'; note?: string }
+  | { type: 'phase_failed'; phase: Phase; error: string }
+  | { type: 'step_completed' | 'step_failed' | 'step_skipped'; phase: Phase; stepId: string; action: string; detail?: string }
+  | {
+      type: 'escalated';
+      trigger: EscalationTrigger | 'manual';
+      key: string;
+      fromLevel: EscalationLevel;
+      toLevel: EscalationLevel;
+      dueAt: number;
+      reason: string;
+    }
+  | { type: 'notification_failed'; audience: string; error: string }
+  | { type: 'alert'; status: 'firing' | 'resolved'; source: string; summary: string; fingerprint?: string }
+  | { type: 'resolved'; summary?: string }
+  | { type: 'false_positive'; reason: string }
+  | { type: 'closed'; status: IncidentStatus }
+);
+export type TimelineEventType = TimelineEvent['type'];
+
+/** The procedure's metrics for one incident (document 003, "Key Metrics to Track"). */
+export function incidentMetrics(state: Pick<IncidentState, 'startedAt' | 'phases' | 'resolvedAt'>): IncidentMetrics {
+  const span = (from?: number, to?: number) => (from !== undefined && to !== undefined ? to - from : undefined);
+  const detectedAt = state.phases.detect?.endedAt;
+  const containedAt = state.phases.contain?.endedAt;
+  return {
+    timeToDetectMs: span(state.startedAt, detectedAt),
+    timeToContainMs: span(detectedAt, containedAt),
+    // "Time to Eradicate: time from containment to resolution".
+    timeToEradicateMs: span(containedAt, state.resolvedAt),
+    timeToResolveMs: span(state.startedAt, state.resolvedAt),
+  };
+}

@@ -1,0 +1,84 @@
+// Payloads of the incident's signals and updates, and of opening an incident. Validators parse these before a
+// handler runs, so bad input is refused at the boundary. Sandbox-safe: imports only zod.
+import { z } from 'zod';
+import { Category, EventType } from './incident';
+import { Severity } from './severity';
+
+const Actor = z.string().trim().min(1, 'expected who is acting, e.g. "alice"');
+
+export const AcknowledgeInput = z.object({ by: Actor, note: z.string().optional() }).strict();
+export type AcknowledgeInput = z.infer<typeof AcknowledgeInput>;
+
+export const SetSeverityInput = z.object({ by: Actor, severity: Severity, reason: z.string().optional() }).strict();
+export type SetSeverityInput = z.infer<typeof SetSeverityInput>;
+
+export const RecordRootCauseInput = z
+  .object({ by: Actor, summary: z.string().trim().min(1, 'expected a root-cause summary') })
+  .strict();
+export type RecordRootCauseInput = z.infer<typeof RecordRootCauseInput>;
+
+export const AssignOwnerInput = z.object({ by: Actor, owner: z.string().trim().min(1, 'expected an owner') }).strict();
+export type AssignOwnerInput = z.infer<typeof AssignOwnerInput>;
+
+/** Manual escalation; level 3 is "executive attention requested". Without a level: the next level up. */
+export const EscalateInput = z
+  .object({
+    by: Actor,
+    reason: z.string().trim().min(1, 'expected a reason for escalating'),
+    level: z.union([z.literal(1), z.literal(2), z.literal(3)]).optional(),
+  })
+  .strict();
+export type EscalateInput = z.infer<typeof EscalateInput>;
+
+export const UpdateImpactInput = z
+  .object({
+    by: Actor,
+    affectedSystems: z.array(z.string().trim().min(1)).optional(),
+    dataBreachConfirmed: z.boolean().optional(),
+  })
+  .strict()
+  .refine((v) => v.affectedSystems !== undefined || v.dataBreachConfirmed !== undefined, {
+    message: 'expected affectedSystems or dataBreachConfirmed',
+  });
+export type UpdateImpactInput = z.infer<typeof UpdateImpactInput>;
+
+export const AdvancePhaseInput = z.object({ by: Actor, note: z.string().optional() }).strict();
+export type AdvancePhaseInput = z.infer<typeof AdvancePhaseInput>;
+
+export const ResolveInput = z.object({ by: Actor, summary: z.string().optional() }).strict();
+export type ResolveInput = z.infer<typeof ResolveInput>;
+
+export const DeclareFalsePositiveInput = z
+  .object({ by: Actor, reason: z.string().trim().min(1, 'expected why this is a false positive') })
+  .strict();
+export type DeclareFalsePositiveInput = z.infer<typeof DeclareFalsePositiveInput>;
+
+export const AlertSignalInput = z
+  .object({
+    source: z.string().min(1),
+    status: z.enum(['firing', 'resolved']),
+    summary: z.string().default(''),
+    fingerprint: z.string().optional(),
+    labels: z.record(z.string(), z.string()).default({}),
+  })
+  .strict();
+export type AlertSignalInput = z.infer<typeof AlertSignalInput>;
+
+/** What an operator or detector supplies to open an incident (the runbook is compiled by the client). */
+export const OpenRequest = z
+  .object({
+    title: z.string().trim().min(1, 'expected a title'),
+    eventType: EventType.default('other'),
+    severity: Severity.optional(),
+    category: Category.optional(),
+    /** Who or what opened it: "operator:alice", "alertmanager", ... */
+    trigger: z.string().min(1),
+    /** When the incident itself began, if earlier than now (epoch ms); time to detect runs from here. */
+    startedAt: z.number().int().nonnegative().optional(),
+    affectedSystems: z.array(z.string().min(1)).default([]),
+    drill: z.boolean().default(false),
+    /** Opening twice with the same key yields the same open incident. */
+    dedupKey: z.string().min(1).optional(),
+  })
+  .strict();
+export type OpenRequest = z.infer<typeof OpenRequest>;

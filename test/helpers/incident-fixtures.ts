@@ -1,0 +1,51 @@
+// Shared set-up for workflow tests: an engine config in a temp dir wired to a real webhook sink, evidence sources
+// with real files, and a way to start an incident directly (bypassing the registry) with a pinned plan.
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Client } from '@temporalio/client';
+import { buildConfig, type EngineConfig } from '../../src/config';
+import { loadRunbookFile } from '../../src/runbooks/load';
+import type { RunbookPlan } from '../../src/schemas/runbook';
+import { OpenRequest } from '../../src/schemas/messages';
+import type { IncidentInput } from '../../workflows/definitions';
+
+export const RUNBOOK_DIR = path.resolve(import.meta.dirname, '../../runbooks');
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(path.join(os.tmpdir(), `${prefix}-`));
+}
+
+/** A data dir with logs/, config/ and backups/ holding real files, and a config whose channels go to `sinkUrl`. */
+export function makeEngineConfig(sinkUrl: string | undefined, taskQueue: string): EngineConfig {
+  const base = tempDir('incident-engine');
+  for (const [dir, file, text] of [
+    ['logs', 'audit.log', 'login failed for admin from 203.0.113.7\n'],
+    ['config', 'app.yaml', 'safe_mode: disabled\n'],
+    ['backups', 'latest.txt', 'backup 2026-11-22\n'],
+  ] as const) {
+    mkdirSync(path.join(base, dir), { recursive: true });
+    writeFileSync(path.join(base, dir, file), text);
+  }
+  return buildConfig(
+    {
+      dataDir: 'data',
+      taskQueue,
+      channels: sinkUrl ? { sink: { type: 'webhook', url: sinkUrl, headers: {} } } : {},
+      audiences: sinkUrl ? { internal: 'sink', external: 'sink', L1: 'sink', L2: 'sink', L3: 'sink' } : {},
+    },
+    base,
+  );
+}
+
+export function plan(id: string): RunbookPlan {
+  return loadRunbookFile(path.join(RUNBOOK_DIR, `${id}.yaml`));
+}
+
+export function incidentInput(incidentId: string, runbook: RunbookPlan, request: Partial<OpenRequest> = {}): IncidentInput {
+  return { ...OpenRequest.parse({ title: 'test incident', trigger: 'test', ...request }), incidentId, plan: runbook };
+}
+
+export async function startIncident(client: Client, taskQueue: string, input: IncidentInput) {
+  return client.workflow.start('incidentWorkflow', { workflowId: input.incidentId, taskQueue, args: [input] });
+}

@@ -1,0 +1,8 @@
+// Every workflow the worker registers: the bundle's entry point (workflowsPath).
+export { incidentWorkflow } from './incident';
+export { incidentRegistryWorkflow } from './registry';
+export { detectPhase } from './phases/detect';
+export { containPhase } from './phases/contain';
+export { eradicatePhase } from './phases/eradicate';
+export { recoverPhase } from './phases/recover';
+export { postIncidentPhase } from './phases/post-incident';
