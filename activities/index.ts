@@ -86,6 +86,7 @@ export function createActivities(deps: ActivityDeps) {
           ...(p.label ? { label: p.label } : {}),
           paths,
           evidenceDir: config.evidenceDir,
+          baseDir: config.evidenceBase,
           now: now(),
         });
       });
