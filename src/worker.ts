@@ -1,7 +1,7 @@
 // Builds the worker that runs incident, registry and phase workflows and every activity. One place decides the
 // task queue, the workflow bundle and the activity dependencies.
 import path from 'node:path';
-import { type NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
+import { type NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundle, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { EngineConfig } from './config';
 
@@ -26,7 +26,7 @@ export interface CreateWorkerOptions {
   namespace: string;
   config: EngineConfig;
   /** A prebuilt bundle; bundled on the spot otherwise. */
-  workflowBundle?: WorkflowBundle;
+  workflowBundle?: WorkflowBundleOption;
   identity?: string;
 }
 

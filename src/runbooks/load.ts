@@ -6,7 +6,7 @@ import path from 'node:path';
 import { resolveEscalationPolicy } from '../schemas/escalation-policy';
 import { PHASES } from '../schemas/incident';
 import { Runbook, type RunbookPlan } from '../schemas/runbook';
-import { TemplateError, templatePaths } from '../schemas/template';
+import { type TemplateError, templatePaths } from '../schemas/template';
 import { YamlValidationError, formatYamlIssues, parseYamlWithPositions } from './yaml-errors';
 
 /** Paths a step's templates may use; the phase workflows supply exactly these. */

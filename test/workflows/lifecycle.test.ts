@@ -2,80 +2,53 @@
 // webhook peer and real files, update validators refusing illegal moves, and the metrics from phase timestamps.
 import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
-import { IncidentClient, UpdateRefusedError } from '../../src/client';
-import { registerSearchAttributes } from '../../src/temporal/search-attributes';
-import { bundleWorkflows, createWorker } from '../../src/worker';
+import { UpdateRefusedError } from '../../src/client';
 import type { IncidentOutcome } from '../../workflows/definitions';
-import { createTimeSkippingEnv } from '../helpers/temporal-env';
-import { startWebhookSink, type WebhookSink } from '../helpers/webhook-sink';
-import { incidentInput, makeEngineConfig, plan, startIncident } from '../helpers/incident-fixtures';
+import { incidentInput, plan, startIncident } from '../helpers/incident-fixtures';
+import { type TimeSkippingEngine, startTimeSkippingEngine, until } from '../helpers/time-skipping-engine';
 
 const TASK_QUEUE = 'lifecycle-test';
-let env: TestWorkflowEnvironment;
-let worker: Worker;
-let running: Promise<void>;
-let sink: WebhookSink;
-let incidents: IncidentClient;
+let engine: TimeSkippingEngine;
 
 beforeAll(async () => {
-  sink = await startWebhookSink();
-  env = await createTimeSkippingEnv();
-  await registerSearchAttributes(env.connection);
-  const config = makeEngineConfig(`${sink.url}/hooks/incidents`, TASK_QUEUE);
-  worker = await createWorker({ connection: env.nativeConnection, namespace: 'default', config, workflowBundle: await bundleWorkflows() });
-  running = worker.run();
-  incidents = new IncidentClient(env.client, TASK_QUEUE);
+  engine = await startTimeSkippingEngine(TASK_QUEUE);
 });
 
 afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
-  await sink?.close();
+  await engine?.close();
 });
-
-async function until<T>(read: () => Promise<T>, ok: (value: T) => boolean): Promise<T> {
-  for (let i = 0; i < 200; i++) {
-    const value = await read();
-    if (ok(value)) return value;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('condition not reached');
-}
 
 describe('incident lifecycle', () => {
   it('runs all five phases, refuses illegal moves with a reason, and yields its metrics', async () => {
     const id = 'INC-2026-101';
-    const handle = await startIncident(env.client, TASK_QUEUE, incidentInput(id, plan('security-incident'), { eventType: 'unauthorized_access', title: 'admin login from unknown address' }));
+    const handle = await startIncident(engine.env.client, TASK_QUEUE, incidentInput(id, plan('security-incident'), { eventType: 'unauthorized_access', title: 'admin login from unknown address' }));
 
     // Seed 000's assessment: unauthorized access is High (P1) when the opener gives no severity.
-    const first = await incidents.status(id);
+    const first = await engine.incidents.status(id);
     expect(first.severity).toBe('P1');
 
-    await expect(incidents.resolve(id, { by: 'alice' })).rejects.toThrow(/containment has not ended/);
-    await expect(incidents.setSeverity(id, { by: 'alice', severity: 'P9' })).rejects.toThrow(/expected a severity/);
+    await expect(engine.incidents.resolve(id, { by: 'alice' })).rejects.toThrow(/containment has not ended/);
+    await expect(engine.incidents.setSeverity(id, { by: 'alice', severity: 'P9' })).rejects.toThrow(/expected a severity/);
 
-    await incidents.acknowledge(id, { by: 'alice' });
-    const twice = incidents.acknowledge(id, { by: 'bob' });
+    await engine.incidents.acknowledge(id, { by: 'alice' });
+    const twice = engine.incidents.acknowledge(id, { by: 'bob' });
     await expect(twice).rejects.toBeInstanceOf(UpdateRefusedError);
     await expect(twice).rejects.toThrow(/already acknowledged at level 0 by alice/);
 
     // Detect and contain run by themselves; eradicate waits for an operator.
-    const waiting = await until(() => incidents.status(id), (s) => s.phase === 'eradicate' && s.awaitingAdvance);
+    const waiting = await until(() => engine.incidents.status(id), (s) => s.phase === 'eradicate' && s.awaitingAdvance);
     expect(waiting.phases.detect?.endedAt).toBeDefined();
     expect(waiting.evidence).toHaveLength(1);
     const evidence = waiting.evidence[0]!;
     expect(existsSync(evidence.archive)).toBe(true);
 
-    await incidents.recordRootCause(id, { by: 'alice', summary: 'leaked admin password' });
-    await env.sleep('30m');
-    const resolved = await incidents.resolve(id, { by: 'alice', summary: 'password rotated' });
+    await engine.incidents.recordRootCause(id, { by: 'alice', summary: 'leaked admin password' });
+    await engine.env.sleep('30m');
+    const resolved = await engine.incidents.resolve(id, { by: 'alice', summary: 'password rotated' });
     expect(resolved.status).toBe('resolved');
 
-    await until(() => incidents.status(id), (s) => s.phase === 'post-incident' && s.awaitingAdvance);
-    const closing = await incidents.advancePhase(id, { by: 'alice', note: 'review held' });
+    await until(() => engine.incidents.status(id), (s) => s.phase === 'post-incident' && s.awaitingAdvance);
+    const closing = await engine.incidents.advancePhase(id, { by: 'alice', note: 'review held' });
     expect(closing.status).toBe('closed');
     const outcome = (await handle.result()) as IncidentOutcome;
     expect(outcome.status).toBe('closed');
@@ -84,7 +57,7 @@ describe('incident lifecycle', () => {
     expect(outcome.metrics.timeToContainMs).toBeGreaterThanOrEqual(0);
     expect(outcome.metrics.timeToEradicateMs).toBeGreaterThanOrEqual(30 * 60_000);
 
-    const timeline = await incidents.timeline(id);
+    const timeline = await engine.incidents.timeline(id);
     const types = timeline.map((e) => e.type);
     for (const phase of ['detect', 'contain', 'eradicate', 'recover', 'post-incident']) {
       expect(timeline.some((e) => e.type === 'phase_started' && e.phase === phase)).toBe(true);
@@ -95,7 +68,7 @@ describe('incident lifecycle', () => {
 
     // Each notification step reached the real peer exactly once, keyed by incident and step.
     for (const step of ['notify-responders', 'notify-contained', 'notify-eradication', 'notify-users', 'schedule-review']) {
-      expect(sink.deliveriesFor(`${id}/${step}`)).toHaveLength(1);
+      expect(engine.sink.deliveriesFor(`${id}/${step}`)).toHaveLength(1);
     }
     const manifest = JSON.parse(readFileSync(evidence.archive.replace(/\.tar\.gz$/, '.manifest.json'), 'utf8')) as { files: { path: string }[] };
     expect(manifest.files.map((f) => f.path).sort()).toEqual(expect.arrayContaining([expect.stringContaining('audit.log')]));
@@ -103,11 +76,11 @@ describe('incident lifecycle', () => {
 
   it('refuses every update once the incident is closed', async () => {
     const id = 'INC-2026-102';
-    const handle = await startIncident(env.client, TASK_QUEUE, incidentInput(id, plan('security-incident'), { severity: 'P3' }));
-    await until(() => incidents.status(id), (s) => s.phase === 'eradicate' && s.awaitingAdvance);
-    await incidents.declareFalsePositive(id, { by: 'alice', reason: 'scanner test traffic' });
+    const handle = await startIncident(engine.env.client, TASK_QUEUE, incidentInput(id, plan('security-incident'), { severity: 'P3' }));
+    await until(() => engine.incidents.status(id), (s) => s.phase === 'eradicate' && s.awaitingAdvance);
+    await engine.incidents.declareFalsePositive(id, { by: 'alice', reason: 'scanner test traffic' });
     const outcome = (await handle.result()) as IncidentOutcome;
     expect(outcome.status).toBe('false_positive');
-    await expect(incidents.acknowledge(id, { by: 'bob' })).rejects.toThrow(/closed|false positive/);
+    await expect(engine.incidents.acknowledge(id, { by: 'bob' })).rejects.toThrow(/closed|false positive/);
   });
 });

@@ -1,0 +1,58 @@
+// A whole engine on the time-skipping test server for one test file: server with the incident search attributes,
+// a worker with real activities, a real webhook peer for notifications, and an IncidentClient.
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { IncidentClient } from '../../src/client';
+import type { EngineConfig } from '../../src/config';
+import { registerSearchAttributes } from '../../src/temporal/search-attributes';
+import { bundleWorkflows, createWorker } from '../../src/worker';
+import { makeEngineConfig } from './incident-fixtures';
+import { createTimeSkippingEnv } from './temporal-env';
+import { startWebhookSink, type WebhookSink } from './webhook-sink';
+
+export interface TimeSkippingEngine {
+  env: TestWorkflowEnvironment;
+  incidents: IncidentClient;
+  sink: WebhookSink;
+  config: EngineConfig;
+  taskQueue: string;
+  close(): Promise<void>;
+}
+
+export async function startTimeSkippingEngine(taskQueue: string): Promise<TimeSkippingEngine> {
+  const sink = await startWebhookSink();
+  const env = await createTimeSkippingEnv();
+  await registerSearchAttributes(env.connection);
+  const config = makeEngineConfig(`${sink.url}/hooks/incidents`, taskQueue);
+  const worker: Worker = await createWorker({
+    connection: env.nativeConnection,
+    namespace: 'default',
+    config,
+    workflowBundle: await bundleWorkflows(),
+  });
+  const running = worker.run();
+  return {
+    env,
+    incidents: new IncidentClient(env.client, taskQueue),
+    sink,
+    config,
+    taskQueue,
+    async close() {
+      worker.shutdown();
+      await running;
+      await env.teardown();
+      await sink.close();
+    },
+  };
+}
+
+/** Polls until `ok` holds (wall clock; does not move simulated time). */
+export async function until<T>(read: () => Promise<T>, ok: (value: T) => boolean, what = 'condition'): Promise<T> {
+  let last: T | undefined;
+  for (let i = 0; i < 300; i++) {
+    last = await read();
+    if (ok(last)) return last;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${what} not reached; last value: ${JSON.stringify(last)?.slice(0, 500)}`);
+}
