@@ -1,0 +1,62 @@
+// Test environments on the pinned, pre-installed Temporal binaries: time skipping, a local dev server through the
+// SDK, and our own dev-server launcher on free ports. They must never let the SDK download a server (every
+// environment gets `executable: { type: 'existing-path' }`) and never use the fixed ports of `npm start`.
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import {
+  TestWorkflowEnvironment,
+  type LocalTestWorkflowEnvironmentOptions,
+  type TimeSkippingTestWorkflowEnvironmentOptions,
+} from '@temporalio/testing';
+import { INCIDENT_SEARCH_ATTRIBUTES } from '../../src/schemas/search-attributes';
+import { startDevServer, type DevServer, type DevServerOptions } from '../../src/temporal/dev-server';
+import { freePorts } from '../../src/temporal/ports';
+import { toolchainPaths } from '../../src/temporal/toolchain';
+
+const SDK_TYPES = {
+  Text: SearchAttributeType.TEXT,
+  Keyword: SearchAttributeType.KEYWORD,
+  Int: SearchAttributeType.INT,
+  Double: SearchAttributeType.DOUBLE,
+  Bool: SearchAttributeType.BOOL,
+  Datetime: SearchAttributeType.DATETIME,
+  KeywordList: SearchAttributeType.KEYWORD_LIST,
+} as const;
+
+/** INCIDENT_SEARCH_ATTRIBUTES as SDK search attribute keys. */
+export function incidentSearchAttributeKeys(): ReturnType<typeof defineSearchAttributeKey>[] {
+  return Object.entries(INCIDENT_SEARCH_ATTRIBUTES).map(([name, type]) =>
+    defineSearchAttributeKey(name, SDK_TYPES[type as keyof typeof SDK_TYPES]),
+  );
+}
+
+/** Time-skipping test server (the pinned binary). */
+export function createTimeSkippingEnv(
+  opts: TimeSkippingTestWorkflowEnvironmentOptions = {},
+): Promise<TestWorkflowEnvironment> {
+  return TestWorkflowEnvironment.createTimeSkipping({
+    ...opts,
+    server: { ...opts.server, executable: { type: 'existing-path', path: toolchainPaths().testServer } },
+  });
+}
+
+/** In-memory dev server through the SDK (the pinned CLI), with the incident search attributes registered. */
+export function createLocalEnv(opts: LocalTestWorkflowEnvironmentOptions = {}): Promise<TestWorkflowEnvironment> {
+  return TestWorkflowEnvironment.createLocal({
+    ...opts,
+    server: {
+      ip: '127.0.0.1',
+      searchAttributes: incidentSearchAttributeKeys(),
+      ...opts.server,
+      executable: { type: 'existing-path', path: toolchainPaths().temporalCli },
+    },
+  });
+}
+
+/** Our launcher on `dataDir/temporal.sqlite` with free gRPC and UI ports. */
+export async function startDevServerForTest(
+  dataDir: string,
+  opts: Omit<DevServerOptions, 'dataDir' | 'port' | 'uiPort'> = {},
+): Promise<DevServer> {
+  const [port, uiPort] = await freePorts(2);
+  return startDevServer({ quiet: true, ...opts, dataDir, port, uiPort });
+}
