@@ -125,7 +125,8 @@ export async function snapshotEvidence(input: SnapshotEvidenceInput): Promise<Sn
     const unreadable = collected.skipped.map((entry) => `${entry.path} (${entry.reason})`);
     throw new EvidenceSourceMissingError(
       `evidence ${incidentId}/${stepId}: expected at least one of the configured paths to exist, received none: ` +
-        [...collected.missing.map((p) => `${p} (not found)`), ...unreadable].join(', '),
+        [...collected.missing.map((p) => `${p} (not found)`), ...unreadable].join(', ') +
+        `; relative paths resolve against ${baseDir} (evidenceBase in incident-engine.yaml)`,
     );
   }
 
