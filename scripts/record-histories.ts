@@ -1,0 +1,248 @@
+// `npm run record-histories [-- scenario...]`: records the histories the replay gate (test/replay/replay.test.ts)
+// replays against the current workflow code. Each scenario drives one incident on the time-skipping test server
+// with a real worker, real activities and a real webhook peer (the same engine the workflow tests use), then writes
+// the incident's history and the history of each phase child it started as proto JSON, the format
+// `temporal workflow show --output json` prints, into test/replay/histories/<scenario>.<incident|phase>.json.
+//
+// Re-recording replaces a scenario's files; histories an operator added under other names are left alone.
+// Only record with workflow code you trust: the gate treats these files as the behaviour to stay compatible with.
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Client, type WorkflowHandle } from '@temporalio/client';
+import { type History, historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils';
+import type { TimelineEvent } from '../src/schemas/incident';
+import type { IncidentOutcome } from '../workflows/definitions';
+import { incidentInput, plan, startIncident } from '../test/helpers/incident-fixtures';
+import { type TimeSkippingEngine, startTimeSkippingEngine, until } from '../test/helpers/time-skipping-engine';
+
+const HISTORIES_DIR = path.resolve(import.meta.dirname, '../test/replay/histories');
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+
+interface Scenario {
+  /** File name prefix: `<name>.incident.json`, `<name>.<phase>.json`. */
+  name: string;
+  incidentId: string;
+  /** Drives the incident to its end; returns the handle of the incident workflow. */
+  run(engine: TimeSkippingEngine, incidentId: string): Promise<WorkflowHandle>;
+}
+
+type Escalated = Extract<TimelineEvent, { type: 'escalated' }>;
+
+function check(condition: unknown, what: string): asserts condition {
+  if (!condition) throw new Error(`scenario went off script: ${what}`);
+}
+
+async function escalations(engine: TimeSkippingEngine, id: string): Promise<Escalated[]> {
+  return (await engine.incidents.timeline(id)).filter((e): e is Escalated => e.type === 'escalated');
+}
+
+/** Moves simulated time to `target` (epoch ms); timers due by then fire. */
+async function sleepUntil(engine: TimeSkippingEngine, target: number): Promise<void> {
+  const now = await engine.env.currentTimeMs();
+  if (target > now) await engine.env.sleep(target - now);
+}
+
+/**
+ * The incident's result without unlocking time skipping. The time-skipping client's `result()` lets the test server
+ * jump to its next timer while it waits, which once the incident has finished is years ahead (each scenario would
+ * then open a decade after the previous one); a plain client waits in real time, which is all a closing incident needs.
+ */
+async function outcomeOf(engine: TimeSkippingEngine, id: string): Promise<IncidentOutcome> {
+  const plain = new Client({ connection: engine.env.connection, namespace: 'default' });
+  return (await plain.workflow.getHandle(id).result()) as IncidentOutcome;
+}
+
+/** Detect and contain run by themselves; eradicate then waits for an operator. */
+function waitingInEradicate(engine: TimeSkippingEngine, id: string) {
+  return until(
+    () => engine.incidents.status(id),
+    (s) => s.phase === 'eradicate' && s.awaitingAdvance,
+    `${id} waiting in eradicate`,
+  );
+}
+
+async function closeFromPostIncident(engine: TimeSkippingEngine, id: string): Promise<void> {
+  await until(
+    () => engine.incidents.status(id),
+    (s) => s.phase === 'post-incident' && s.awaitingAdvance,
+    `${id} waiting in post-incident`,
+  );
+  const closing = await engine.incidents.advancePhase(id, { by: 'alice', note: 'post-incident review held' });
+  check(closing.status === 'closed', `${id} closed by advancePhase, got ${closing.status}`);
+  const outcome = await outcomeOf(engine, id);
+  check(outcome.status === 'closed', `${id} outcome closed, got ${outcome.status}`);
+}
+
+const SCENARIOS: Scenario[] = [
+  {
+    // A P1 unauthorized access: acknowledged, an alert clears, root cause recorded, resolved after containment,
+    // recovery runs by itself, post-incident advanced to closed. All five phases; no escalation fires.
+    name: 'happy-path',
+    incidentId: 'INC-2026-901',
+    async run(engine, id) {
+      const handle = await startIncident(
+        engine.env.client,
+        engine.taskQueue,
+        incidentInput(id, plan('security-incident'), {
+          eventType: 'unauthorized_access',
+          title: 'admin login from unknown address',
+        }),
+      );
+      check((await engine.incidents.status(id)).severity === 'P1', 'unauthorized access classified P1');
+      await engine.incidents.acknowledge(id, { by: 'alice', note: 'on it' });
+      await engine.incidents.signalAlert(id, {
+        source: 'alertmanager',
+        status: 'resolved',
+        summary: 'login alert cleared',
+        labels: {},
+      });
+      await waitingInEradicate(engine, id);
+      await engine.incidents.recordRootCause(id, { by: 'alice', summary: 'leaked admin password' });
+      await engine.env.sleep('30m');
+      const resolved = await engine.incidents.resolve(id, { by: 'alice', summary: 'password rotated' });
+      check(resolved.status === 'resolved', 'resolved');
+      await closeFromPostIncident(engine, id);
+      check((await escalations(engine, id)).length === 0, 'no escalation in the happy path');
+      return handle;
+    },
+  },
+  {
+    // A P1 nobody acknowledges: L1 paged at 1h (response time), L2 at 2h (no root cause), L3 30 minutes after L2
+    // (L2 did not acknowledge); L3 acknowledges, the incident is resolved and closed.
+    name: 'escalation-chain',
+    incidentId: 'INC-2026-902',
+    async run(engine, id) {
+      const handle = await startIncident(
+        engine.env.client,
+        engine.taskQueue,
+        incidentInput(id, plan('security-incident'), {
+          eventType: 'unauthorized_access',
+          title: 'service account used from abroad',
+        }),
+      );
+      const { openedAt } = await waitingInEradicate(engine, id);
+      const chain = async () =>
+        (await escalations(engine, id)).map((e) => `${e.trigger}:${e.fromLevel}->${e.toLevel}`).join(', ');
+      await sleepUntil(engine, openedAt + HOUR + 1_000);
+      check((await chain()) === 'unacknowledged:0->1', `L1 at 1h, got [${await chain()}]`);
+      await sleepUntil(engine, openedAt + 2 * HOUR + 1_000);
+      check((await chain()) === 'unacknowledged:0->1, no_root_cause:1->2', `L2 at 2h, got [${await chain()}]`);
+      await sleepUntil(engine, openedAt + 2 * HOUR + 30 * MINUTE + 1_000);
+      check(
+        (await chain()) === 'unacknowledged:0->1, no_root_cause:1->2, level_unacknowledged:2->3',
+        `L3 at 2h30m, got [${await chain()}]`,
+      );
+      const acked = await engine.incidents.acknowledge(id, { by: 'ciso', note: 'taking it from here' });
+      check(acked.escalation.level === 3 && acked.escalation.levelAcknowledged, 'acknowledged at L3');
+      await engine.incidents.recordRootCause(id, {
+        by: 'ciso',
+        summary: 'service account key committed to a public repo',
+      });
+      const resolved = await engine.incidents.resolve(id, { by: 'ciso', summary: 'key revoked, account rotated' });
+      check(resolved.status === 'resolved', 'resolved');
+      await closeFromPostIncident(engine, id);
+      return handle;
+    },
+  },
+  {
+    // A P3 raised to P0 ten minutes in: P0 and the now-immediate response time fire at once (L1, then L3), the
+    // SLA shrinks to 4h and breaches on its timer, then the incident is declared a false positive in eradication.
+    name: 'p0-raise',
+    incidentId: 'INC-2026-903',
+    async run(engine, id) {
+      const handle = await startIncident(
+        engine.env.client,
+        engine.taskQueue,
+        incidentInput(id, plan('security-incident'), { severity: 'P3', title: 'odd outbound traffic from build host' }),
+      );
+      const { openedAt } = await waitingInEradicate(engine, id);
+      await sleepUntil(engine, openedAt + 10 * MINUTE);
+      const raised = await engine.incidents.setSeverity(id, {
+        by: 'alice',
+        severity: 'Critical',
+        reason: 'customer data seen on a paste site',
+      });
+      check(
+        raised.severity === 'P0' && raised.escalation.level === 3,
+        `raised to P0 at L3, got ${raised.severity} L${raised.escalation.level}`,
+      );
+      const atRaise = (await escalations(engine, id)).map((e) => e.trigger);
+      check(atRaise.join() === 'unacknowledged,severity_p0', `P0 escalations at once, got [${atRaise.join()}]`);
+      await sleepUntil(engine, openedAt + 4 * HOUR + 1_000);
+      const fired = (await escalations(engine, id)).map((e) => e.trigger);
+      check(fired.includes('sla_breached'), `SLA breached at 4h, got [${fired.join()}]`);
+      await engine.incidents.declareFalsePositive(id, { by: 'alice', reason: 'paste was a red-team exercise' });
+      const outcome = await outcomeOf(engine, id);
+      check(outcome.status === 'false_positive', `false positive, got ${outcome.status}`);
+      return handle;
+    },
+  },
+];
+
+/** The phase children an incident started, from its own history: workflow id and the phase it names. */
+function phaseChildren(history: History): { workflowId: string; phase: string }[] {
+  const children: { workflowId: string; phase: string }[] = [];
+  for (const event of history.events ?? []) {
+    const workflowId = event.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId;
+    if (workflowId) children.push({ workflowId, phase: workflowId.slice(workflowId.lastIndexOf('.') + 1) });
+  }
+  return children;
+}
+
+/** Writes a history as `temporal workflow show --output json` would, after checking it reads back and is complete. */
+function writeHistory(file: string, history: History): number {
+  const json = historyToJSON(history) + '\n';
+  const events = historyFromJSON(JSON.parse(json)).events ?? [];
+  const last = events.at(-1);
+  check(last?.workflowExecutionCompletedEventAttributes, `${path.basename(file)} ends with WorkflowExecutionCompleted`);
+  writeFileSync(file, json);
+  return events.length;
+}
+
+async function record(engine: TimeSkippingEngine, scenario: Scenario): Promise<void> {
+  for (const file of readdirSync(HISTORIES_DIR)) {
+    if (file.startsWith(`${scenario.name}.`) && file.endsWith('.json')) rmSync(path.join(HISTORIES_DIR, file));
+  }
+  const started = Date.now();
+  const handle = await scenario.run(engine, scenario.incidentId);
+  const history = await handle.fetchHistory();
+  const written: [string, History][] = [[`${scenario.name}.incident.json`, history]];
+  for (const child of phaseChildren(history)) {
+    written.push([
+      `${scenario.name}.${child.phase}.json`,
+      await engine.env.client.workflow.getHandle(child.workflowId).fetchHistory(),
+    ]);
+  }
+  for (const [name, h] of written) {
+    const file = path.join(HISTORIES_DIR, name);
+    const events = writeHistory(file, h);
+    process.stdout.write(`  ${path.relative(process.cwd(), file)}: ${events} events\n`);
+  }
+  process.stdout.write(
+    `${scenario.name} (${scenario.incidentId}) recorded in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+  );
+}
+
+async function main(): Promise<void> {
+  const wanted = process.argv.slice(2);
+  const unknown = wanted.filter((name) => !SCENARIOS.some((s) => s.name === name));
+  if (unknown.length)
+    throw new Error(`unknown scenario(s) ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.name).join(', ')}`);
+  const scenarios = wanted.length ? SCENARIOS.filter((s) => wanted.includes(s.name)) : SCENARIOS;
+  mkdirSync(HISTORIES_DIR, { recursive: true });
+  const engine = await startTimeSkippingEngine('record-histories');
+  try {
+    for (const scenario of scenarios) await record(engine, scenario);
+  } finally {
+    await engine.close();
+  }
+}
+
+try {
+  await main();
+} catch (error) {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,164 @@
+// The replay gate: every history in test/replay/histories (recorded by scripts/record-histories.ts, or exported
+// from production with `temporal workflow show --output json`) must replay against the current workflow code
+// without a nondeterminism error. A change to workflows/ that alters the commands an existing incident would
+// issue (activities, timers, children, search attributes, in type or order) fails here before it reaches a worker
+// that has running incidents. The tampered cases prove the gate bites: a history edited where the workflow code
+// decides must fail with DeterminismViolationError, not replay clean.
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import type { WorkflowBundle } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
+import { DeterminismViolationError } from '@temporalio/workflow';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { bundleWorkflows } from '../../src/worker';
+
+const HISTORIES_DIR = path.resolve(import.meta.dirname, 'histories');
+const FILES = readdirSync(HISTORIES_DIR)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
+
+/** What scripts/record-histories.ts writes: each scenario's incident and every phase child it started. */
+const RECORDED = {
+  'happy-path': ['incident', 'detect', 'contain', 'eradicate', 'recover', 'post-incident'],
+  'escalation-chain': ['incident', 'detect', 'contain', 'eradicate', 'recover', 'post-incident'],
+  // Declared a false positive while waiting in eradication: recovery and post-incident never start.
+  'p0-raise': ['incident', 'detect', 'contain', 'eradicate'],
+};
+
+/** A history as proto JSON (the CLI's format); events are edited in place by the tamper cases. */
+interface HistoryJSON {
+  events: Record<string, unknown>[];
+}
+type Attributes<K extends string> = Record<K, Record<string, unknown>>;
+
+function load(file: string): HistoryJSON {
+  return JSON.parse(readFileSync(path.join(HISTORIES_DIR, file), 'utf8')) as HistoryJSON;
+}
+
+/** The workflow id a replay runs under: the file name (histories do not carry one; the workflows never read it). */
+function replayId(file: string): string {
+  return path.basename(file, '.json');
+}
+
+let bundle: WorkflowBundle;
+
+beforeAll(async () => {
+  bundle = await bundleWorkflows();
+});
+
+describe('replay gate', () => {
+  it('holds the three recorded scenarios, each incident with its phase children', () => {
+    const expected = Object.entries(RECORDED).flatMap(([scenario, parts]) =>
+      parts.map((part) => `${scenario}.${part}.json`),
+    );
+    expect(FILES).toEqual(expect.arrayContaining(expected));
+  });
+
+  describe('replays every recorded history clean', () => {
+    // One replay worker for all files; each file's outcome is its own test below.
+    let outcomes: Map<string, Error | undefined> | undefined;
+    const replayAll = async (): Promise<Map<string, Error | undefined>> => {
+      if (!outcomes) {
+        const results = new Map<string, Error | undefined>();
+        const histories = FILES.map((file) => ({ workflowId: replayId(file), history: load(file) }));
+        for await (const result of Worker.runReplayHistories(
+          { workflowBundle: bundle, replayName: 'replay-gate' },
+          histories,
+        )) {
+          results.set(result.workflowId, result.error as Error | undefined);
+        }
+        outcomes = results;
+      }
+      return outcomes;
+    };
+
+    it.each(FILES)('%s', async (file) => {
+      const results = await replayAll();
+      expect(results.has(replayId(file)), `${file} was not replayed`).toBe(true);
+      const error = results.get(replayId(file));
+      if (error)
+        throw new Error(`${file} does not replay against the current workflow code: ${error.message}`, {
+          cause: error,
+        });
+    });
+  });
+
+  describe('fails a history the workflow code no longer matches', () => {
+    interface Tamper {
+      name: string;
+      file: string;
+      /** Edits one event the workflow code decides; returns how many events it changed. */
+      edit(history: HistoryJSON): number;
+      /** What core reports, in its words. */
+      error: RegExp;
+    }
+
+    const tampers: Tamper[] = [
+      {
+        name: 'an escalation notification scheduled as a different activity',
+        file: 'escalation-chain.incident.json',
+        edit(history) {
+          const event = history.events.find((e) => 'activityTaskScheduledEventAttributes' in e) as
+            Attributes<'activityTaskScheduledEventAttributes'> | undefined;
+          const type = event?.activityTaskScheduledEventAttributes.activityType as { name: string } | undefined;
+          if (type?.name !== 'notifyEscalation') return 0;
+          type.name = 'notify.send';
+          return 1;
+        },
+        error:
+          /Activity type of scheduled event 'notify\.send' does not match activity type of activity command 'notifyEscalation'/,
+      },
+      {
+        name: 'the second phase started as the first phase’s workflow',
+        file: 'happy-path.incident.json',
+        edit(history) {
+          const starts = history.events.filter(
+            (e) => 'startChildWorkflowExecutionInitiatedEventAttributes' in e,
+          ) as Attributes<'startChildWorkflowExecutionInitiatedEventAttributes'>[];
+          const type = starts[1]?.startChildWorkflowExecutionInitiatedEventAttributes.workflowType as
+            { name: string } | undefined;
+          if (type?.name !== 'containPhase') return 0;
+          type.name = 'detectPhase';
+          return 1;
+        },
+        error:
+          /Child workflow type of scheduled event 'detectPhase' does not match child workflow type of command 'containPhase'/,
+      },
+      {
+        name: 'a containment step run as a different action',
+        file: 'happy-path.contain.json',
+        edit(history) {
+          const event = history.events.find((e) => 'activityTaskScheduledEventAttributes' in e) as
+            Attributes<'activityTaskScheduledEventAttributes'> | undefined;
+          const type = event?.activityTaskScheduledEventAttributes.activityType as { name: string } | undefined;
+          if (type?.name !== 'evidence.snapshot') return 0;
+          type.name = 'notify.send';
+          return 1;
+        },
+        error:
+          /Activity type of scheduled event 'notify\.send' does not match activity type of activity command 'evidence\.snapshot'/,
+      },
+    ];
+
+    it.each(tampers)('$name ($file)', async ({ file, edit, error }) => {
+      const original = load(file);
+      const tampered = load(file);
+      // The tamper must have found its event: a no-op edit would test nothing.
+      expect(edit(tampered)).toBe(1);
+      expect(JSON.stringify(tampered)).not.toBe(JSON.stringify(original));
+
+      const replay = Worker.runReplayHistory(
+        { workflowBundle: bundle, replayName: 'replay-gate-tampered' },
+        tampered,
+        `${replayId(file)}.tampered`,
+      );
+      // Rejects only with a nondeterminism error; replaying clean, or failing for any other reason, fails the test.
+      const failure = await replay.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(failure, `tampered ${file} replayed clean`).toBeInstanceOf(DeterminismViolationError);
+      expect((failure as Error).message).toMatch(error);
+    });
+  });
+});
