@@ -1,13 +1,14 @@
 // Builds every activity the workflows call: one per runbook action (by action name) plus the escalation notifier.
-// Each parses its parameters at the boundary; errors a retry cannot fix become non-retryable failures.
-import path from 'node:path';
+// Each action parses its parameters at the boundary, is recorded instead of performed in a drill, and turns errors a
+// retry cannot fix into non-retryable failures. The families' performers live in activities/actions/.
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { EngineConfig } from '../src/config';
-import { ACTION_PARAMS, type ActionInput, type EscalationNotice } from '../src/schemas/actions';
+import { ACTION_NAMES, ACTION_PARAMS, type ActionInput, type ActionName, type EscalationNotice } from '../src/schemas/actions';
+import { evidencePerformers } from './actions/evidence';
+import { notifyPerformers, sendNotification } from './actions/notify';
+import type { ActionContext, Performer, Performers } from './context';
 import { recordDrillCall } from './drill-recorder';
 import { InvalidActionInputError, NonRetryableActionError } from './errors';
-import { snapshotEvidence } from './actions/evidence';
-import { type Notification, deliver } from './notify/channels';
 
 export interface ActivityDeps {
   config: EngineConfig;
@@ -27,89 +28,65 @@ async function classify<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-function params<A extends keyof typeof ACTION_PARAMS>(action: A, input: ActionInput) {
+function parseParams(action: ActionName, input: ActionInput): unknown {
   const parsed = ACTION_PARAMS[action].safeParse(input.params);
   if (!parsed.success) {
-    throw new InvalidActionInputError(
-      `${action} (step ${input.stepId}): ${parsed.error.issues.map((i) => `${i.path.join('.') || 'with'}: ${i.message}`).join('; ')}`,
-    );
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'with'}: ${i.message}`).join('; ');
+    throw new InvalidActionInputError(`${action} (step ${input.stepId}): ${issues}`);
   }
-  return parsed.data as ReturnType<(typeof ACTION_PARAMS)[A]['parse']>;
+  return parsed.data;
 }
 
+export type ActionActivity = (input: ActionInput) => Promise<unknown>;
+
 export function createActivities(deps: ActivityDeps) {
-  const { config } = deps;
-  const now = deps.now ?? (() => new Date());
+  const ctx: ActionContext = { config: deps.config, now: deps.now ?? (() => new Date()) };
+  const performers: Performers<ActionName> = {
+    ...notifyPerformers(ctx),
+    ...evidencePerformers(ctx),
+  };
 
-  function channelFor(audience: string, explicit?: string) {
-    const name = explicit ?? config.audiences[audience] ?? 'default';
-    const channel = config.channels[name];
-    if (!channel) {
-      throw new InvalidActionInputError(`no notification channel "${name}"; configured: ${Object.keys(config.channels).join(', ')}`);
-    }
-    return { name, channel };
-  }
-
-  async function send(notification: Notification, idempotencyKey: string, drill: boolean, explicitChannel?: string) {
-    const { name, channel } = channelFor(notification.audience, explicitChannel);
-    if (drill) {
-      await recordDrillCall(config.dataDir, notification.incidentId, { activity: 'notify', idempotencyKey, params: { channel: name, ...notification } });
-      return { channel: name, delivered: 'recorded' as const };
-    }
-    return deliver(name, channel, notification, idempotencyKey, now());
-  }
+  const actions = Object.fromEntries(
+    ACTION_NAMES.map((name) => {
+      const perform = performers[name] as Performer<ActionName>;
+      const activity: ActionActivity = (input) =>
+        classify(async () => {
+          const params = parseParams(name, input) as Parameters<typeof perform>[0];
+          if (input.drill) {
+            // The recording double: nothing is touched; the call that would have been made is kept once per key.
+            return recordDrillCall(ctx.config.dataDir, input.incidentId, {
+              activity: name,
+              idempotencyKey: input.idempotencyKey,
+              params,
+            });
+          }
+          return perform(params, input);
+        });
+      return [name, activity];
+    }),
+  ) as Record<ActionName, ActionActivity>;
 
   return {
-    async 'notify.send'(input: ActionInput) {
-      return classify(async () => {
-        const p = params('notify.send', input);
-        return send(
-          { incidentId: input.incidentId, audience: p.audience, subject: `[${input.incidentId}] ${input.phase}`, text: p.message },
-          input.idempotencyKey,
-          input.drill,
-          p.channel,
-        );
-      });
-    },
-
-    async 'evidence.snapshot'(input: ActionInput) {
-      return classify(async () => {
-        const p = params('evidence.snapshot', input);
-        const paths = p.paths.map((entry) => path.resolve(config.evidenceBase, entry));
-        if (input.drill) {
-          await recordDrillCall(config.dataDir, input.incidentId, { activity: input.action, idempotencyKey: input.idempotencyKey, params: { ...p, paths } });
-          return { recorded: true };
-        }
-        return snapshotEvidence({
-          incidentId: input.incidentId,
-          stepId: input.stepId,
-          ...(p.label ? { label: p.label } : {}),
-          paths,
-          evidenceDir: config.evidenceDir,
-          baseDir: config.evidenceBase,
-          now: now(),
-        });
-      });
-    },
+    ...actions,
 
     async notifyEscalation(notice: EscalationNotice) {
       return classify(async () => {
-        const attempt = Context.current().info.attempt;
-        return {
-          attempt,
-          ...(await send(
-            {
-              incidentId: notice.incidentId,
-              audience: notice.audience,
-              severity: notice.severity,
-              subject: `[${notice.incidentId}] escalated to level ${notice.toLevel} (${notice.levelName})`,
-              text: `${notice.title}: ${notice.reason}`,
-              details: { trigger: notice.trigger, fromLevel: notice.fromLevel, toLevel: notice.toLevel },
-            },
-            notice.idempotencyKey,
-            notice.drill,
-          )),
+        const notification = {
+          incidentId: notice.incidentId,
+          audience: notice.audience,
+          severity: notice.severity,
+          subject: `[${notice.incidentId}] escalated to level ${notice.toLevel} (${notice.levelName})`,
+          text: `${notice.title}: ${notice.reason}`,
+          details: { trigger: notice.trigger, fromLevel: notice.fromLevel, toLevel: notice.toLevel },
         };
+        if (notice.drill) {
+          return recordDrillCall(ctx.config.dataDir, notice.incidentId, {
+            activity: 'notifyEscalation',
+            idempotencyKey: notice.idempotencyKey,
+            params: notification,
+          });
+        }
+        return { attempt: Context.current().info.attempt, ...(await sendNotification(ctx, notification, notice.idempotencyKey)) };
       });
     },
   };

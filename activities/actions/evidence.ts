@@ -8,6 +8,7 @@ import { type FileHandle, mkdir, mkdtemp, open, readdir, readFile, realpath, ren
 import path from 'node:path';
 import * as tar from 'tar';
 import { z } from 'zod';
+import type { ActionContext, Performers } from '../context';
 import { EvidenceIntegrityError, EvidenceSourceMissingError, InvalidActionInputError } from '../errors';
 
 export interface SnapshotEvidenceInput {
@@ -616,4 +617,20 @@ function describeFsError(error: unknown): string {
 function errorCode(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : undefined;
+}
+
+/** evidence.snapshot, as a runbook action: paths resolve against evidenceBase, archives go to evidenceDir. */
+export function evidencePerformers(ctx: ActionContext): Performers<'evidence.snapshot'> {
+  return {
+    'evidence.snapshot': (p, input) =>
+      snapshotEvidence({
+        incidentId: input.incidentId,
+        stepId: input.stepId,
+        ...(p.label ? { label: p.label } : {}),
+        paths: p.paths,
+        evidenceDir: ctx.config.evidenceDir,
+        baseDir: ctx.config.evidenceBase,
+        now: ctx.now(),
+      }),
+  };
 }

@@ -1,6 +1,6 @@
 // Runbook documents (YAML in runbooks/) and the compiled plan pinned into each incident. Sandbox-safe: imports zod.
 import { z } from 'zod';
-import { ACTION_NAMES, ACTION_PARAMS, isActionName } from './actions';
+import { ACTION_NAMES, ACTION_PARAMS, isActionName } from './actions/index';
 import { Duration } from './duration';
 import { type EscalationPolicy, EscalationPolicyOverride } from './escalation-policy';
 import { Category, EventType, type Phase, PHASES } from './incident';
