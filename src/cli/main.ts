@@ -5,11 +5,12 @@ import { Command, CommanderError, Option } from 'commander';
 import os from 'node:os';
 import { IncidentClient } from '../client';
 import { loadConfig } from '../config';
-import { findRunbook, loadRunbooks } from '../runbooks/load';
+import { findRunbook } from '../runbooks/load';
 import { EVENT_TYPES } from '../schemas/incident';
 import { connectClient, resolveTemporalTarget } from '../temporal/connection';
 import type { IncidentStatusView } from '../../workflows/definitions';
 import { formatList, formatStatus, formatTimeline } from './format';
+import { registerRunbookCommands } from './runbook-commands';
 
 interface GlobalOptions {
   json?: boolean;
@@ -189,21 +190,11 @@ program
     printStatus(await (await incidents()).declareFalsePositive(id, { by: actor(), reason: opts.reason }));
   });
 
-const runbook = program.command('runbook').description('runbooks in runbooks/');
-runbook
-  .command('list')
-  .description('list the runbooks')
-  .action(() => {
-    const plans = [...loadRunbooks().values()];
-    print(
-      plans.map((p) => ({ id: p.id, version: p.version, title: p.title, category: p.category, eventTypes: p.eventTypes })),
-      () => plans.map((p) => `${p.id.padEnd(28)} v${p.version}  ${p.category.padEnd(12)} ${p.title}`).join('\n'),
-    );
-  });
+registerRunbookCommands(program, { json: () => globals().json === true, print });
 
 try {
   await program.parseAsync(process.argv);
-  process.exit(0);
+  process.exit(process.exitCode ?? 0);
 } catch (error) {
   if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? 0 : 2);
   console.error(`error: ${error instanceof Error ? error.message : String(error)}`);

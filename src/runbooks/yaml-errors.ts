@@ -21,11 +21,11 @@ export function parseYamlWithPositions(
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
-    const messages = doc.errors.map((e) => {
-      const pos = lineCounter.linePos(e.pos[0]);
-      return `${file}:${pos.line}:${pos.col}: ${e.message.split('\n')[0]}`;
-    });
-    throw new YamlValidationError(messages.join('\n'));
+    // The first syntax error is the one to fix; the rest usually cascade from it and would only bury it.
+    const first = doc.errors[0]!;
+    const pos = lineCounter.linePos(first.pos[0]);
+    const more = doc.errors.length > 1 ? ` (and ${doc.errors.length - 1} more YAML errors after it)` : '';
+    throw new YamlValidationError(`${file}:${pos.line}:${pos.col}: YAML syntax: ${first.message.split('\n')[0]}${more}`);
   }
   const locate = (path: PropertyKey[]): YamlPosition | undefined => {
     // Walk up to the nearest node that exists: a missing field is reported where its parent is.
@@ -46,6 +46,12 @@ export function formatPath(path: PropertyKey[]): string {
   return path.reduce<string>((acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key)), '');
 }
 
+/** zod reports a missing field as "expected object, received undefined"; say it is missing. */
+function plainMessage(message: string): string {
+  const missing = /^Invalid input: expected (\w+), received undefined$/.exec(message);
+  return missing ? `required field is missing (expected ${missing[1]})` : message;
+}
+
 /** One line per issue: `file:line:column: field: message`. */
 export function formatYamlIssues(
   file: string,
@@ -57,7 +63,7 @@ export function formatYamlIssues(
       const pos = locate(issue.path);
       const where = pos ? `${file}:${pos.line}:${pos.column}` : file;
       const field = formatPath(issue.path);
-      return `${where}: ${field ? `${field}: ` : ''}${issue.message}`;
+      return `${where}: ${field ? `${field}: ` : ''}${plainMessage(issue.message)}`;
     })
     .join('\n');
 }

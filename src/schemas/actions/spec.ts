@@ -21,7 +21,12 @@ export interface ActionSpec<P extends z.ZodType = z.ZodType> {
   destructive?: boolean;
 }
 
-/** Declares a family of actions with their types checked but their keys kept literal. */
-export function defineActions<T extends Record<string, ActionSpec>>(actions: T): T {
+/**
+ * Declares a family of actions with their keys kept literal. Inferring each entry's parameter schema (a reverse
+ * mapped type) types `compensate`'s `params` as that schema's output.
+ */
+export function defineActions<T extends Record<string, z.ZodType>>(actions: { [K in keyof T]: ActionSpec<T[K]> }): {
+  [K in keyof T]: ActionSpec<T[K]>;
+} {
   return actions;
 }
