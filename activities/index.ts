@@ -4,8 +4,13 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { EngineConfig } from '../src/config';
 import { ACTION_NAMES, ACTION_PARAMS, type ActionInput, type ActionName, type EscalationNotice } from '../src/schemas/actions';
+import { type WorkflowActionName, isWorkflowAction } from '../src/schemas/actions/task';
+import { connectorPerformers } from './actions/connectors';
+import { emergencyApiPerformers } from './actions/emergency-api';
 import { evidencePerformers } from './actions/evidence';
+import { httpRequestPerformers } from './actions/http-request';
 import { notifyPerformers, sendNotification } from './actions/notify';
+import { quarantinePerformers } from './actions/quarantine';
 import type { ActionContext, Performer, Performers } from './context';
 import { recordDrillCall } from './drill-recorder';
 import { InvalidActionInputError, NonRetryableActionError } from './errors';
@@ -38,17 +43,24 @@ function parseParams(action: ActionName, input: ActionInput): unknown {
 }
 
 export type ActionActivity = (input: ActionInput) => Promise<unknown>;
+/** Actions that run as activities: every action except those the step runner carries out in the workflow (`task`). */
+export type ActivityActionName = Exclude<ActionName, WorkflowActionName>;
 
 export function createActivities(deps: ActivityDeps) {
   const ctx: ActionContext = { config: deps.config, now: deps.now ?? (() => new Date()) };
-  const performers: Performers<ActionName> = {
+  // `task` and other in-workflow actions have no activity: the step runner carries them out itself.
+  const performers: Performers<ActivityActionName> = {
     ...notifyPerformers(ctx),
     ...evidencePerformers(ctx),
+    ...quarantinePerformers(ctx),
+    ...emergencyApiPerformers(ctx),
+    ...connectorPerformers(ctx),
+    ...httpRequestPerformers(ctx),
   };
 
   const actions = Object.fromEntries(
-    ACTION_NAMES.map((name) => {
-      const perform = performers[name] as Performer<ActionName>;
+    ACTION_NAMES.filter((name): name is ActivityActionName => !isWorkflowAction(name)).map((name) => {
+      const perform = performers[name] as Performer<ActivityActionName>;
       const activity: ActionActivity = (input) =>
         classify(async () => {
           const params = parseParams(name, input) as Parameters<typeof perform>[0];
@@ -64,7 +76,7 @@ export function createActivities(deps: ActivityDeps) {
         });
       return [name, activity];
     }),
-  ) as Record<ActionName, ActionActivity>;
+  ) as Record<ActivityActionName, ActionActivity>;
 
   return {
     ...actions,

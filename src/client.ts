@@ -18,11 +18,14 @@ import {
   acknowledgeUpdate,
   advancePhaseUpdate,
   alertSignal,
+  approveStepUpdate,
   assignOwnerUpdate,
+  completeTaskUpdate,
   declareFalsePositiveUpdate,
   escalateUpdate,
   openIncidentUpdate,
   recordRootCauseUpdate,
+  rejectStepUpdate,
   resolveUpdate,
   setSeverityUpdate,
   statusQuery,
@@ -163,6 +166,18 @@ export class IncidentClient {
   }
   declareFalsePositive(id: string, input: { by: string; reason: string }) {
     return this.update(id, 'declareFalsePositive', (h) => h.executeUpdate(declareFalsePositiveUpdate, { args: [input] }));
+  }
+  /** Grants a waiting step's approval; answers once the phase has applied it. */
+  approveStep(id: string, input: { by: string; role: string; stepId: string; note?: string }) {
+    return this.update(id, 'approveStep', (h) => h.executeUpdate(approveStepUpdate, { args: [input] }));
+  }
+  /** Refuses a waiting step's approval: the step is skipped with the reason. */
+  rejectStep(id: string, input: { by: string; role: string; stepId: string; reason: string }) {
+    return this.update(id, 'rejectStep', (h) => h.executeUpdate(rejectStepUpdate, { args: [input] }));
+  }
+  /** Marks a waiting `task` step done. */
+  completeTask(id: string, input: { by: string; stepId: string; role?: string; note?: string }) {
+    return this.update(id, 'completeTask', (h) => h.executeUpdate(completeTaskUpdate, { args: [input] }));
   }
 
   async list(filter: ListFilter = {}): Promise<IncidentSummary[]> {

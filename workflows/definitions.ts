@@ -1,27 +1,55 @@
 // Signals, queries and updates of the incident and registry workflows: shared by workflows and clients.
 // Wire names are the bare verbs; constants end in their kind.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { IncidentMetrics, IncidentState, TimelineEvent } from '../src/schemas/incident';
+import type { StepFacts } from '../src/schemas/condition';
+import type {
+  IncidentMetrics,
+  IncidentState,
+  OnTimeoutBehaviour,
+  Phase,
+  StepResult,
+  TimelineEvent,
+} from '../src/schemas/incident';
 import type {
   AcknowledgeInput,
   AdvancePhaseInput,
   AlertSignalInput,
+  ApproveStepInput,
   AssignOwnerInput,
+  CompleteTaskInput,
   DeclareFalsePositiveInput,
   EscalateInput,
   OpenRequest,
   RecordRootCauseInput,
+  RejectStepInput,
   ResolveInput,
   SetSeverityInput,
   UpdateImpactInput,
 } from '../src/schemas/messages';
 import type { RunbookPlan } from '../src/schemas/runbook';
 
+/** A step that waits for a person: an approval (approveStep / rejectStep) or a task (completeTask). */
+export interface WaitingStep {
+  phase: Phase;
+  stepId: string;
+  action: string;
+  kind: 'approval' | 'task';
+  /** Who may decide; for a task without roles, anyone. */
+  roles?: string[];
+  instructions?: string;
+  since: number;
+  /** When the current wait runs out (epoch ms); none when it waits without a limit. */
+  timeoutAt?: number;
+  onTimeout?: OnTimeoutBehaviour;
+}
+
 /** What `status` and every accepted update return. */
 export interface IncidentStatusView extends IncidentState {
   metrics: IncidentMetrics;
   /** When the next timer-driven escalation is due, if any (epoch ms). */
   nextEscalationAt?: number;
+  /** Steps of the running phase that wait for an approval or a task to be completed. */
+  waitingSteps: WaitingStep[];
 }
 
 export const alertSignal = defineSignal<[AlertSignalInput]>('alert');
@@ -38,6 +66,10 @@ export const declareFalsePositiveUpdate = defineUpdate<IncidentStatusView, [Decl
   'declareFalsePositive',
 );
 
+export const approveStepUpdate = defineUpdate<IncidentStatusView, [ApproveStepInput]>('approveStep');
+export const rejectStepUpdate = defineUpdate<IncidentStatusView, [RejectStepInput]>('rejectStep');
+export const completeTaskUpdate = defineUpdate<IncidentStatusView, [CompleteTaskInput]>('completeTask');
+
 export const statusQuery = defineQuery<IncidentStatusView>('status');
 export const timelineQuery = defineQuery<TimelineEvent[]>('timeline');
 
@@ -52,6 +84,54 @@ export interface IncidentOutcome {
   status: IncidentState['status'];
   metrics: IncidentMetrics;
 }
+
+// Between the incident and its phase children. Clients never send these: they address only the incident, which
+// validates and forwards.
+
+/** An operator's decision on a waiting step, forwarded by the incident to the phase child. */
+export interface StepDecision {
+  stepId: string;
+  kind: 'approve' | 'reject' | 'complete';
+  by: string;
+  role?: string;
+  note?: string;
+  reason?: string;
+}
+
+/** What a phase child tells the incident while it runs, so the timeline and the validators see steps live. */
+export type StepEvent =
+  | {
+      type: 'waiting';
+      phase: Phase;
+      stepId: string;
+      action: string;
+      kind: 'approval' | 'task';
+      roles?: string[];
+      instructions?: string;
+      timeoutAt?: number;
+      onTimeout?: OnTimeoutBehaviour;
+    }
+  | { type: 'decided'; phase: Phase; decision: StepDecision }
+  | {
+      type: 'timed_out';
+      phase: Phase;
+      stepId: string;
+      kind: 'approval' | 'task';
+      onTimeout: OnTimeoutBehaviour;
+      /** With `escalate` the step keeps waiting; the next deadline, if any. */
+      stillWaiting: boolean;
+      timeoutAt?: number;
+    }
+  | { type: 'result'; result: StepResult };
+
+/** Child -> incident. */
+export const stepEventSignal = defineSignal<[StepEvent]>('stepEvent');
+/** Incident -> child: an accepted approveStep / rejectStep / completeTask. */
+export const stepDecisionSignal = defineSignal<[StepDecision]>('stepDecision');
+/** Incident -> child: the facts `when` conditions look at, sent again when they change during the phase. */
+export const phaseFactsSignal = defineSignal<[StepFacts]>('phaseFacts');
+/** Incident -> child: start no more steps, end every wait, return what ran (the incident then compensates). */
+export const stopPhaseSignal = defineSignal<[{ reason: string }]>('stopPhase');
 
 // Registry: allocates INC-YYYY-NNN and starts the incident, so an id is used exactly when an incident exists.
 export const REGISTRY_WORKFLOW_ID = 'incident-registry';

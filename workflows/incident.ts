@@ -1,26 +1,32 @@
 // One incident, from opening to close: state, timeline, the five phases as child workflows, and the escalation
-// engine armed from the pinned runbook's policy. Deterministic: time comes from the workflow clock, effects from
-// activities; operator input is validated at the boundary and refused with a reason, never crashing a task.
+// engine armed from the pinned runbook's policy. It validates and forwards operators' decisions on waiting steps to
+// the running phase, and undoes completed steps (newest first) on a false positive or a failed phase.
+// Deterministic: time comes from the workflow clock, effects from activities; operator input is validated at the
+// boundary and refused with a reason, never crashing a task.
 import {
   ApplicationFailure,
   CancellationScope,
   allHandlersFinished,
   condition,
-  executeChild,
+  startChild,
   getExternalWorkflowHandle,
   isCancellation,
   log,
+  patched,
   proxyActivities,
+  type SignalDefinition,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
+import type { StepFacts } from '../src/schemas/condition';
 import {
   type IncidentState,
   type IncidentStatus,
   type Phase,
   PHASES,
+  type StepResult,
   type TimelineEvent,
   incidentMetrics,
 } from '../src/schemas/incident';
@@ -28,10 +34,13 @@ import {
   AcknowledgeInput,
   AdvancePhaseInput,
   AlertSignalInput,
+  ApproveStepInput,
   AssignOwnerInput,
+  CompleteTaskInput,
   DeclareFalsePositiveInput,
   EscalateInput,
   RecordRootCauseInput,
+  RejectStepInput,
   ResolveInput,
   SetSeverityInput,
   UpdateImpactInput,
@@ -42,17 +51,27 @@ import {
   type IncidentOutcome,
   type IncidentStatusView,
   REGISTRY_WORKFLOW_ID,
+  type StepDecision,
+  type StepEvent,
+  type WaitingStep,
   acknowledgeUpdate,
   advancePhaseUpdate,
   alertSignal,
+  approveStepUpdate,
   assignOwnerUpdate,
+  completeTaskUpdate,
   declareFalsePositiveUpdate,
   escalateUpdate,
   incidentClosedSignal,
+  phaseFactsSignal,
   recordRootCauseUpdate,
+  rejectStepUpdate,
   resolveUpdate,
   setSeverityUpdate,
   statusQuery,
+  stepDecisionSignal,
+  stepEventSignal,
+  stopPhaseSignal,
   timelineQuery,
   updateImpactUpdate,
 } from './definitions';
@@ -63,7 +82,8 @@ import { eradicatePhase } from './phases/eradicate';
 import { postIncidentPhase } from './phases/post-incident';
 import { recoverPhase } from './phases/recover';
 import { incidentSearchAttributes } from './search-attributes';
-import type { PhaseInput, PhaseResult } from './steps';
+import type { PlanStep } from '../src/schemas/runbook';
+import { actionActivity, describeFailure, type PhaseInput, type PhaseResult } from './steps';
 
 const { notifyEscalation } = proxyActivities<ReturnType<typeof createActivities>>({
   startToCloseTimeout: '30s',
@@ -79,6 +99,11 @@ const PHASE_WORKFLOWS: Record<Phase, (input: PhaseInput) => Promise<PhaseResult>
 };
 
 const TERMINAL: IncidentStatus[] = ['closed', 'false_positive', 'failed'];
+
+/** Patch: a false positive stops the running phase and undoes completed steps before closing (it used to cancel). */
+export const FALSE_POSITIVE_COMPENSATES_PATCH = 'false-positive-compensates';
+/** Patch: a failed phase undoes completed steps and ends the incident as failed (it used to go on to the next phase). */
+export const PHASE_FAILURE_COMPENSATES_PATCH = 'phase-failure-compensates';
 
 /** Refuses an update: the reason reaches the caller, the incident is unchanged. */
 function refuse(message: string): never {
@@ -143,13 +168,81 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentOu
   const phaseScope = { current: undefined as CancellationScope | undefined };
   const notifications: Promise<void>[] = [];
 
+  // Steps, as the phase children report them. `waiting` holds the steps that wait for a person, in request order;
+  // `settled` says how a forwarded decision ended, for the update handler that waits on it.
+  const waiting = new Map<string, WaitingStep & { deciding?: boolean }>();
+  const settled = new Map<string, 'decided' | 'timed_out'>();
+  const acceptedSteps = new Set<string>();
+  let closed = false;
+  /** The running phase's child has started (it can take signals). */
+  let childStarted = false;
+  let lastFactsSent: string | undefined;
+  /** Decided once per run, the first time it matters (see the patch constants). */
+  let falsePositiveCompensates: boolean | undefined;
+  let phaseFailureCompensates: boolean | undefined;
+  const fpCompensates = (): boolean => (falsePositiveCompensates ??= patched(FALSE_POSITIVE_COMPENSATES_PATCH));
+  const failureCompensates = (): boolean => (phaseFailureCompensates ??= patched(PHASE_FAILURE_COMPENSATES_PATCH));
+
   // A function, not an inline test: handlers change the status while the main loop awaits.
   const isFalsePositive = (): boolean => state.status === 'false_positive';
   const view = (): IncidentStatusView => ({
     ...state,
     metrics: incidentMetrics(state),
     ...(nextEscalationAt !== undefined ? { nextEscalationAt } : {}),
+    waitingSteps: [...waiting.values()].map(({ deciding: _deciding, ...step }) => step),
   });
+
+  const planSteps = (): { phase: Phase; step: PlanStep }[] =>
+    PHASES.flatMap((phase) => plan.phases[phase].steps.map((step) => ({ phase, step })));
+  const findStep = (stepId: string) => planSteps().find((s) => s.step.id === stepId);
+
+  const facts = (): StepFacts => ({
+    severity: state.severity,
+    eventType: state.eventType,
+    category: state.category,
+    dataBreachConfirmed: state.dataBreachConfirmed,
+    executiveAttentionRequested: state.executiveAttentionRequested,
+    affectedSystems: state.affectedSystems.length,
+    escalationLevel: state.escalation.level,
+    drill: state.drill,
+  });
+
+  /** Sends a signal to the running phase child; a child that has just finished is not an error. */
+  async function signalPhase<T extends unknown[]>(phase: Phase, signal: SignalDefinition<T>, ...args: T): Promise<void> {
+    try {
+      await getExternalWorkflowHandle(`${incidentId}.${phase}`).signal(signal, ...args);
+    } catch (error) {
+      log.warn('could not signal the phase', { incidentId, phase, error: failureMessage(error) });
+    }
+  }
+
+  /**
+   * Keeps the running phase's `when` conditions current. Only for a phase whose plan has a `when` (so incidents
+   * pinned to plans without one, including every recorded history, issue no new commands).
+   */
+  function sendFacts(): void {
+    if (!childStarted || !plan.phases[state.phase].steps.some((step) => step.when)) return;
+    const current = facts();
+    const key = JSON.stringify(current);
+    if (key === lastFactsSent) return;
+    lastFactsSent = key;
+    void signalPhase(state.phase, phaseFactsSignal, current);
+  }
+
+  /** Records a step result once, whether it came live from the child or in the phase's result. */
+  function acceptStep(phase: Phase, step: StepResult, at: number): void {
+    if (acceptedSteps.has(step.stepId)) return;
+    acceptedSteps.add(step.stepId);
+    state.steps.push(step);
+    const type = step.status === 'completed' ? 'step_completed' : step.status === 'failed' ? 'step_failed' : 'step_skipped';
+    const detail = step.error ?? step.reason;
+    record({ at, type, phase, stepId: step.stepId, action: step.action, ...(detail ? { detail } : {}) });
+    const output = step.output as { archive?: string; sha256?: string } | undefined;
+    if (step.status === 'completed' && output?.archive && output.sha256) {
+      state.evidence.push({ stepId: step.stepId, archive: output.archive, sha256: output.sha256 });
+    }
+  }
+
   const publish = (): void => upsertSearchAttributes(incidentSearchAttributes(state));
 
   async function notify(fired: FiredEscalation): Promise<void> {
@@ -188,6 +281,35 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentOu
   function changed(): void {
     version++;
     evaluateEscalations();
+    sendFacts();
+  }
+
+  /** A manual escalation: to `level`, or one level up; level 3 is "executive attention requested". */
+  function escalateTo(by: string, reason: string, level?: 1 | 2 | 3): void {
+    const target = level ?? Math.min(3, state.escalation.level + 1);
+    if (target === 3) {
+      // "Executive attention required" is a trigger of its own; the policy fires it.
+      state.executiveAttentionRequested = true;
+    } else {
+      const fromLevel = state.escalation.level;
+      const toLevel = target as 1 | 2;
+      state.escalation = {
+        level: toLevel,
+        levelSince: now(),
+        levelAcknowledged: false,
+        fired: [...state.escalation.fired, `manual:${toLevel}:${now()}`],
+      };
+      announce({
+        trigger: 'manual' as FiredEscalation['trigger'],
+        key: `manual:${toLevel}:${now()}`,
+        dueAt: now(),
+        fromLevel,
+        toLevel,
+        reason: `escalated by ${by}: ${reason}`,
+        audience: plan.escalation.levels[toLevel].audience,
+      });
+    }
+    changed();
   }
 
   function refuseIfClosed(): void {
@@ -303,30 +425,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentOu
     escalateUpdate,
     (raw) => {
       const { by, reason, level } = EscalateInput.parse(raw);
-      const target = level ?? Math.min(3, state.escalation.level + 1);
-      if (target === 3) {
-        // "Executive attention required" is a trigger of its own; the policy fires it.
-        state.executiveAttentionRequested = true;
-      } else {
-        const fromLevel = state.escalation.level;
-        const toLevel = target as 1 | 2;
-        state.escalation = {
-          level: toLevel,
-          levelSince: now(),
-          levelAcknowledged: false,
-          fired: [...state.escalation.fired, `manual:${toLevel}:${now()}`],
-        };
-        announce({
-          trigger: 'manual' as FiredEscalation['trigger'],
-          key: `manual:${toLevel}:${now()}`,
-          dueAt: now(),
-          fromLevel,
-          toLevel,
-          reason: `escalated by ${by}: ${reason}`,
-          audience: plan.escalation.levels[toLevel].audience,
-        });
-      }
-      changed();
+      escalateTo(by, reason, level);
       return view();
     },
     {
@@ -381,7 +480,10 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentOu
         if (!state.awaitingAdvance) {
           refuse(
             phaseRunning
-              ? `phase ${state.phase} is still running its steps`
+              ? `phase ${state.phase} is still running its steps` +
+                  (waiting.size > 0
+                    ? ` (waiting for ${[...waiting.values()].map((w) => `${w.kind === 'task' ? 'task' : 'approval of'} ${w.stepId}`).join(', ')})`
+                    : '')
               : `phase ${state.phase} advances by itself when its steps are done`,
           );
         }
@@ -415,10 +517,25 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentOu
 
   setHandler(
     declareFalsePositiveUpdate,
-    (raw) => {
+    async (raw) => {
       const { by, reason } = DeclareFalsePositiveInput.parse(raw);
       state.status = 'false_positive';
       record({ at: now(), by, type: 'false_positive', reason });
+      if (fpCompensates()) {
+        // Stop the running phase rather than cancel it: it ends its waits, lets an activity in flight finish (so its
+        // effect is known), and returns what ran; the main loop then undoes completed steps and closes.
+        const stopping = phaseRunning ? state.phase : undefined;
+        publish();
+        changed();
+        if (stopping) {
+          await condition(() => childStarted || !phaseRunning);
+          if (phaseRunning && state.phase === stopping) {
+            await signalPhase(stopping, stopPhaseSignal, { reason: `declared a false positive by ${by}` });
+          }
+        }
+        await condition(() => closed);
+        return view();
+      }
       phaseScope.current?.cancel();
       publish();
       changed();
@@ -432,6 +549,213 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentOu
       },
     },
   );
+
+  // ---- steps that wait for a person ---------------------------------------------------------------------------
+
+  setHandler(stepEventSignal, (event: StepEvent) => {
+    switch (event.type) {
+      case 'result':
+        acceptStep(event.result.phase, event.result, now());
+        return;
+      case 'waiting': {
+        const { type: _type, ...entry } = event;
+        waiting.set(event.stepId, { ...entry, since: now() });
+        settled.delete(event.stepId);
+        if (event.kind === 'approval') {
+          record({
+            at: now(),
+            type: 'approval_requested',
+            phase: event.phase,
+            stepId: event.stepId,
+            action: event.action,
+            roles: event.roles ?? [],
+            ...(event.timeoutAt !== undefined ? { timeoutAt: event.timeoutAt } : {}),
+          });
+        } else {
+          record({
+            at: now(),
+            type: 'task_requested',
+            phase: event.phase,
+            stepId: event.stepId,
+            instructions: event.instructions ?? '',
+            ...(event.roles ? { roles: event.roles } : {}),
+            ...(event.timeoutAt !== undefined ? { timeoutAt: event.timeoutAt } : {}),
+          });
+        }
+        version++;
+        return;
+      }
+      case 'timed_out': {
+        const type = event.kind === 'approval' ? 'approval_timed_out' : 'task_timed_out';
+        record({ at: now(), type, phase: event.phase, stepId: event.stepId, onTimeout: event.onTimeout });
+        const entry = waiting.get(event.stepId);
+        if (event.stillWaiting && entry) {
+          const { timeoutAt: _old, ...rest } = entry;
+          waiting.set(event.stepId, { ...rest, ...(event.timeoutAt !== undefined ? { timeoutAt: event.timeoutAt } : {}) });
+        } else {
+          waiting.delete(event.stepId);
+          settled.set(event.stepId, 'timed_out');
+        }
+        if (event.onTimeout === 'escalate' && !TERMINAL.includes(state.status)) {
+          const what = event.kind === 'approval' ? 'approval of' : 'task';
+          // At the top already: nothing more to ask for; the step keeps waiting for its decision.
+          const target = Math.min(3, state.escalation.level + 1);
+          if (!(target === 3 && state.executiveAttentionRequested)) {
+            escalateTo('runbook', `${what} step "${event.stepId}" timed out waiting for ${event.kind === 'approval' ? 'a decision' : 'completion'}`);
+          }
+        }
+        version++;
+        return;
+      }
+      case 'decided': {
+        const { decision, phase } = event;
+        const { stepId, by, role } = decision;
+        waiting.delete(stepId);
+        settled.set(stepId, 'decided');
+        if (decision.kind === 'approve') {
+          record({ at: now(), by, type: 'approval_granted', phase, stepId, role: role ?? '', ...(decision.note ? { note: decision.note } : {}) });
+        } else if (decision.kind === 'reject') {
+          record({ at: now(), by, type: 'approval_rejected', phase, stepId, role: role ?? '', reason: decision.reason ?? '' });
+        } else {
+          record({ at: now(), by, type: 'task_completed', phase, stepId, ...(role ? { role } : {}), ...(decision.note ? { note: decision.note } : {}) });
+        }
+        version++;
+        return;
+      }
+    }
+  });
+
+  /** Where a step stands, for a refusal: "completed", "skipped (...)", "not reached yet". */
+  function stepState(stepId: string, phase: Phase): string {
+    const done = state.steps.find((s) => s.stepId === stepId);
+    if (done) return `it ${done.status === 'completed' ? 'completed' : done.status === 'failed' ? 'failed' : 'was skipped'}`;
+    const order = PHASES.indexOf(phase) - PHASES.indexOf(state.phase);
+    if (order > 0 || (order === 0 && phaseRunning)) return `it has not been reached yet (phase ${state.phase})`;
+    return 'it did not run';
+  }
+
+  /** The validator's checks for approveStep, rejectStep and completeTask. */
+  function checkDecision(kind: 'approval' | 'task', stepId: string, role: string | undefined): void {
+    refuseIfClosed();
+    const found = findStep(stepId);
+    if (!found) {
+      refuse(`no step "${stepId}" in runbook ${plan.id}; its steps are: ${planSteps().map((s) => s.step.id).join(', ')}`);
+    }
+    const entry = waiting.get(stepId);
+    if (!entry || entry.kind !== kind) {
+      if (kind === 'approval' && !found.step.approval) refuse(`step "${stepId}" has no approval gate`);
+      if (kind === 'task' && found.step.action !== 'task') refuse(`step "${stepId}" is a ${found.step.action} step, not a task`);
+      const now = entry ? `it waits for ${entry.kind === 'task' ? 'completeTask' : 'approveStep or rejectStep'}` : stepState(stepId, found.phase);
+      refuse(`step "${stepId}" is not waiting for ${kind === 'approval' ? 'approval' : 'completion'}: ${now}`);
+    }
+    if (entry.deciding) refuse(`a decision on step "${stepId}" is already being applied`);
+    if (entry.roles && entry.roles.length > 0) {
+      const may = kind === 'approval' ? 'approve' : 'complete';
+      if (role === undefined) refuse(`step "${stepId}" needs a role to ${may} it; expected one of: ${entry.roles.join(', ')}`);
+      if (!entry.roles.includes(role)) {
+        refuse(`role "${role}" may not ${may} step "${stepId}"; expected one of: ${entry.roles.join(', ')}`);
+      }
+    }
+  }
+
+  /** Forwards an accepted decision to the phase and answers once the phase has applied it (or it came too late). */
+  async function decide(decision: StepDecision): Promise<IncidentStatusView> {
+    const entry = waiting.get(decision.stepId);
+    if (!entry) refuse(`step "${decision.stepId}" is no longer waiting`);
+    entry.deciding = true;
+    settled.delete(decision.stepId);
+    await signalPhase(entry.phase, stepDecisionSignal, decision);
+    await condition(() => settled.has(decision.stepId) || !waiting.has(decision.stepId));
+    const outcome = settled.get(decision.stepId);
+    if (outcome !== 'decided') {
+      const current = waiting.get(decision.stepId);
+      if (current) current.deciding = false;
+      refuse(
+        outcome === 'timed_out'
+          ? `step "${decision.stepId}" timed out before the decision reached it`
+          : `step "${decision.stepId}" stopped waiting before the decision reached it`,
+      );
+    }
+    return view();
+  }
+
+  setHandler(
+    approveStepUpdate,
+    (raw) => {
+      const { by, role, stepId, note } = ApproveStepInput.parse(raw);
+      return decide({ stepId, kind: 'approve', by, role, ...(note ? { note } : {}) });
+    },
+    {
+      validator: (raw) => {
+        const { stepId, role } = parseInput(ApproveStepInput, raw);
+        checkDecision('approval', stepId, role);
+      },
+    },
+  );
+
+  setHandler(
+    rejectStepUpdate,
+    (raw) => {
+      const { by, role, stepId, reason } = RejectStepInput.parse(raw);
+      return decide({ stepId, kind: 'reject', by, role, reason });
+    },
+    {
+      validator: (raw) => {
+        const { stepId, role } = parseInput(RejectStepInput, raw);
+        checkDecision('approval', stepId, role);
+      },
+    },
+  );
+
+  setHandler(
+    completeTaskUpdate,
+    (raw) => {
+      const { by, role, stepId, note } = CompleteTaskInput.parse(raw);
+      return decide({ stepId, kind: 'complete', by, ...(role ? { role } : {}), ...(note ? { note } : {}) });
+    },
+    {
+      validator: (raw) => {
+        const { stepId, role } = parseInput(CompleteTaskInput, raw);
+        checkDecision('task', stepId, role);
+      },
+    },
+  );
+
+  // ---- compensation ---------------------------------------------------------------------------------------
+
+  /** Undoes completed steps that have an undo, newest first, across every phase that ran. Failures do not stop it. */
+  async function compensate(reason: 'false_positive' | 'phase_failed'): Promise<void> {
+    const undoable = state.steps.filter((step) => step.status === 'completed' && step.undo);
+    if (undoable.length === 0) return;
+    const order = [...undoable].reverse();
+    record({ at: now(), type: 'compensation_started', reason, steps: order.map((step) => step.stepId) });
+    for (const step of order) {
+      const undo = step.undo!;
+      const planned = findStep(step.stepId)?.step;
+      try {
+        await actionActivity(undo.action, { ...(planned?.timeoutMs !== undefined ? { timeoutMs: planned.timeoutMs } : {}), ...(planned?.retry ? { retry: planned.retry } : {}) })({
+          incidentId,
+          phase: step.phase,
+          stepId: step.stepId,
+          action: undo.action,
+          params: undo.with,
+          drill: state.drill,
+          idempotencyKey: `${incidentId}/${step.stepId}/undo`,
+        });
+        record({ at: now(), type: 'step_compensated', phase: step.phase, stepId: step.stepId, action: step.action, undo: undo.action });
+      } catch (error) {
+        record({
+          at: now(),
+          type: 'compensation_failed',
+          phase: step.phase,
+          stepId: step.stepId,
+          action: step.action,
+          undo: undo.action,
+          error: describeFailure(error),
+        });
+      }
+    }
+  }
 
   // ---- lifecycle ------------------------------------------------------------------------------------------
 
@@ -479,31 +803,47 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentOu
     changed();
 
     phaseRunning = true;
+    lastFactsSent = JSON.stringify(facts());
+    let phaseFailure: string | undefined;
     try {
       const scope = new CancellationScope();
       phaseScope.current = scope;
-      const result = await scope.run(() =>
-        executeChild(PHASE_WORKFLOWS[phase], {
+      // startChild then result: the same commands as executeChild, but the incident knows when the child exists
+      // and can be signalled.
+      const child = await scope.run(() =>
+        startChild(PHASE_WORKFLOWS[phase], {
           workflowId: `${incidentId}.${phase}`,
-          args: [{ incidentId, phase, steps: plan.phases[phase].steps, drill: state.drill, context: context() }],
+          args: [
+            { incidentId, phase, steps: plan.phases[phase].steps, drill: state.drill, context: context(), facts: facts() },
+          ],
         }),
       );
-      for (const step of result.steps) {
-        state.steps.push(step);
-        const type = step.status === 'completed' ? 'step_completed' : step.status === 'failed' ? 'step_failed' : 'step_skipped';
-        record({ at: step.endedAt, type, phase, stepId: step.stepId, action: step.action, ...(step.error ? { detail: step.error } : {}) });
-        const output = step.output as { archive?: string; sha256?: string } | undefined;
-        if (step.status === 'completed' && output?.archive && output.sha256) {
-          state.evidence.push({ stepId: step.stepId, archive: output.archive, sha256: output.sha256 });
-        }
-      }
+      childStarted = true;
+      sendFacts();
+      const result = await scope.run(() => child.result());
+      // Children report steps live; these are the ones a child from before that reported only at the end.
+      for (const step of result.steps) acceptStep(phase, step, step.endedAt);
+      if (result.failed) phaseFailure = `critical step "${result.failed.stepId}" failed: ${result.failed.error}`;
     } catch (error) {
       if (isCancellation(error) && isFalsePositive()) break;
-      record({ at: now(), type: 'phase_failed', phase, error: failureMessage(error) });
+      phaseFailure = failureMessage(error);
     } finally {
       phaseRunning = false;
+      childStarted = false;
       phaseScope.current = undefined;
+      for (const [stepId, entry] of waiting) if (entry.phase === phase) waiting.delete(stepId);
     }
+    if (phaseFailure !== undefined) {
+      record({ at: now(), type: 'phase_failed', phase, error: phaseFailure });
+      if (failureCompensates()) {
+        // The runbook could not be carried out: undo what it did (below) and leave the rest to people.
+        state.status = 'failed';
+        publish();
+        changed();
+        break;
+      }
+    }
+    if (isFalsePositive() && fpCompensates()) break;
 
     // After a resolve, eradication and recovery finish their steps without waiting for an operator.
     const waitsForOperator =
@@ -528,9 +868,13 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentOu
     changed();
   }
 
-  if (state.status !== 'false_positive') state.status = 'closed';
+  if (state.status === 'failed') await compensate('phase_failed');
+  else if (isFalsePositive() && fpCompensates()) await compensate('false_positive');
+
+  if (state.status !== 'false_positive' && state.status !== 'failed') state.status = 'closed';
   state.closedAt = now();
   record({ at: now(), type: 'closed', status: state.status });
+  closed = true;
   publish();
   version++;
   await escalationLoop;

@@ -1,11 +1,35 @@
-// Step runner used by every phase workflow: runs a phase's steps in order as activities, resolving templates and
-// recording each result. Deterministic: no I/O except through activities.
-import { ActivityFailure, ApplicationFailure, log, proxyActivities } from '@temporalio/workflow';
+// Step runner used by every phase workflow: runs a phase's steps in order (parallel groups together) as activities,
+// skips a step whose `when` does not hold, holds a step at its approval gate or `task` until a person decides (with a
+// durable timeout), stops at a failed critical step, and tells the incident about every step as it happens so the
+// timeline, the approval validators and compensation see it live. Deterministic: no I/O except through activities,
+// signals and timers; conditions are plain comparisons, templates plain path lookups.
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  condition,
+  getExternalWorkflowHandle,
+  log,
+  patched,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { createActivities } from '../activities';
-import type { Phase, StepResult } from '../src/schemas/incident';
-import type { PlanStep } from '../src/schemas/runbook';
-import type { ActionInput } from '../src/schemas/actions';
+import { ACTIONS, type ActionInput, type ActionSpec, isActionName } from '../src/schemas/actions';
+import { TaskParams, isWorkflowAction } from '../src/schemas/actions/task';
+import { type StepFacts, evaluateCondition } from '../src/schemas/condition';
+import { formatDuration } from '../src/schemas/duration';
+import type { OnTimeoutBehaviour, Phase, StepResult } from '../src/schemas/incident';
+import { DEFAULT_STEP_RETRY, type PlanRetry, type PlanStep, planEntries } from '../src/schemas/runbook';
 import { renderTemplate } from '../src/schemas/template';
+import {
+  type StepDecision,
+  type StepEvent,
+  phaseFactsSignal,
+  stepDecisionSignal,
+  stepEventSignal,
+  stopPhaseSignal,
+} from './definitions';
 
 type Activities = ReturnType<typeof createActivities>;
 type ActionActivity = (input: ActionInput) => Promise<unknown>;
@@ -17,52 +41,266 @@ export interface PhaseInput {
   drill: boolean;
   /** Values templates may refer to: `${incident.id}`, `${incident.severity}`, ... */
   context: Record<string, unknown>;
+  /** What `when` conditions look at, as of the phase's start; the incident sends fresh facts when they change. */
+  facts?: StepFacts;
 }
 
 export interface PhaseResult {
   phase: Phase;
+  /** In order of completion. */
   steps: StepResult[];
+  /** A critical step failed: the phase stopped after it (and after the rest of its parallel group). */
+  failed?: { stepId: string; error: string };
+  /** The incident stopped the phase (false positive): steps not started did not run, waits ended. */
+  stopped?: string;
 }
 
-const DEFAULT_STEP_TIMEOUT_MS = 2 * 60_000;
+export const DEFAULT_STEP_TIMEOUT_MS = 2 * 60_000;
+/** How many times an `escalate` timeout escalates before the step waits without a limit (levels 1, 2, 3). */
+export const MAX_TIMEOUT_ESCALATIONS = 3;
 
-function activityFor(step: PlanStep): ActionActivity {
+/** Patch: phase children report each step to the incident as it happens (histories before it report none). */
+export const STEP_EVENTS_PATCH = 'step-events';
+
+export function retryOptions(retry: PlanRetry | undefined) {
+  const policy = retry ?? DEFAULT_STEP_RETRY;
+  return {
+    initialInterval: policy.initialIntervalMs,
+    backoffCoefficient: policy.backoffCoefficient,
+    maximumInterval: policy.maximumIntervalMs,
+    maximumAttempts: policy.maximumAttempts,
+  };
+}
+
+/** The activity that runs `action`, with the step's timeout and retry policy. */
+export function actionActivity(action: string, step: Pick<PlanStep, 'timeoutMs' | 'retry'>): ActionActivity {
   const proxies = proxyActivities<Activities>({
     startToCloseTimeout: step.timeoutMs ?? DEFAULT_STEP_TIMEOUT_MS,
-    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 5},
+    retry: retryOptions(step.retry),
   }) as unknown as Record<string, ActionActivity>;
-  const activity = proxies[step.action];
-  if (!activity) throw ApplicationFailure.create({ type: 'UnknownAction', message: `unknown action "${step.action}"`, nonRetryable: true });
+  const activity = isActionName(action) && !isWorkflowAction(action) ? proxies[action] : undefined;
+  if (!activity) throw ApplicationFailure.create({ type: 'UnknownAction', message: `unknown action "${action}"`, nonRetryable: true });
   return activity;
 }
 
-function describeFailure(error: unknown): string {
+export function describeFailure(error: unknown): string {
   if (error instanceof ActivityFailure && error.cause) return error.cause.message;
   return error instanceof Error ? error.message : String(error);
 }
 
+/** The step that undoes a completed one, from its action's `compensate`; none when `compensate: false`. */
+function undoFor(step: PlanStep, params: Record<string, unknown>, output: unknown): StepResult['undo'] {
+  if (step.compensate === false || !isActionName(step.action)) return undefined;
+  const spec = ACTIONS[step.action] as ActionSpec;
+  if (!spec.compensate) return undefined;
+  const parsed = spec.params.safeParse(params);
+  if (!parsed.success) return undefined;
+  try {
+    return spec.compensate(parsed.data, output);
+  } catch (error) {
+    log.warn('compensate() threw; the step cannot be undone', { stepId: step.id, error: describeFailure(error) });
+    return undefined;
+  }
+}
+
+type WaitOutcome =
+  | { kind: 'decided'; decision: StepDecision }
+  | { kind: 'timed_out'; onTimeout: Exclude<OnTimeoutBehaviour, 'escalate'>; after: number }
+  | { kind: 'stopped'; reason: string };
+
 export async function runSteps(input: PhaseInput): Promise<PhaseResult> {
-  const results: StepResult[] = [];
-  for (const step of input.steps) {
-    const startedAt = Date.now();
+  const { incidentId, phase } = input;
+  const parentId = workflowInfo().parent?.workflowId;
+  // Children recorded before this patch never signalled their incident; new ones report every step live.
+  const live = parentId !== undefined && patched(STEP_EVENTS_PATCH);
+  let facts = input.facts;
+  let stopped: string | undefined;
+  const decisions = new Map<string, StepDecision>();
+  setHandler(phaseFactsSignal, (next) => {
+    facts = next;
+  });
+  setHandler(stepDecisionSignal, (decision) => {
+    decisions.set(decision.stepId, decision);
+  });
+  setHandler(stopPhaseSignal, ({ reason }) => {
+    stopped ??= reason;
+  });
+
+  async function report(event: StepEvent): Promise<void> {
+    if (!live || parentId === undefined) return;
     try {
-      const params = renderTemplate(step.with, input.context);
-      const output = await activityFor(step)({
-        incidentId: input.incidentId,
-        phase: input.phase,
+      // Awaited: the incident has the event in its history before this phase goes on (or completes).
+      await getExternalWorkflowHandle(parentId).signal(stepEventSignal, event);
+    } catch (error) {
+      log.warn('could not report a step event to the incident', { incidentId, type: event.type, error: describeFailure(error) });
+    }
+  }
+
+  const results: StepResult[] = [];
+  let failed: PhaseResult['failed'];
+
+  async function finish(result: StepResult): Promise<StepResult> {
+    results.push(result);
+    await report({ type: 'result', result });
+    return result;
+  }
+
+  /** Waits for a person's decision on `step`, honouring the timeout and onTimeout (escalate keeps waiting). */
+  async function waitForPerson(
+    step: PlanStep,
+    kind: 'approval' | 'task',
+    spec: { roles?: string[]; timeoutMs?: number; onTimeout: OnTimeoutBehaviour; instructions?: string },
+  ): Promise<WaitOutcome> {
+    const accepts = (d: StepDecision | undefined): d is StepDecision =>
+      d !== undefined && (kind === 'task' ? d.kind === 'complete' : d.kind !== 'complete');
+    let limit = spec.timeoutMs;
+    let escalations = 0;
+    await report({
+      type: 'waiting',
+      phase,
+      stepId: step.id,
+      action: step.action,
+      kind,
+      ...(spec.roles ? { roles: spec.roles } : {}),
+      ...(spec.instructions ? { instructions: spec.instructions } : {}),
+      ...(limit !== undefined ? { timeoutAt: Date.now() + limit, onTimeout: spec.onTimeout } : {}),
+    });
+    for (;;) {
+      const ready = (): boolean => accepts(decisions.get(step.id)) || stopped !== undefined;
+      if (limit === undefined) await condition(ready);
+      else await condition(ready, limit);
+      const decision = decisions.get(step.id);
+      if (accepts(decision)) {
+        // A decision that arrived with the timer still counts: the operator acted within the window.
+        decisions.delete(step.id);
+        await report({ type: 'decided', phase, decision });
+        return { kind: 'decided', decision };
+      }
+      if (stopped !== undefined) return { kind: 'stopped', reason: stopped };
+      const waited = limit ?? 0;
+      if (spec.onTimeout !== 'escalate') {
+        await report({ type: 'timed_out', phase, stepId: step.id, kind, onTimeout: spec.onTimeout, stillWaiting: false });
+        return { kind: 'timed_out', onTimeout: spec.onTimeout, after: waited };
+      }
+      // Escalate: the incident moves up one level and the step keeps waiting; after the top level, without a limit.
+      escalations++;
+      limit = escalations < MAX_TIMEOUT_ESCALATIONS ? spec.timeoutMs : undefined;
+      await report({
+        type: 'timed_out',
+        phase,
+        stepId: step.id,
+        kind,
+        onTimeout: 'escalate',
+        stillWaiting: true,
+        ...(limit !== undefined ? { timeoutAt: Date.now() + limit } : {}),
+      });
+    }
+  }
+
+  async function runOne(step: PlanStep, group: string | undefined): Promise<StepResult | undefined> {
+    if (stopped !== undefined) return undefined;
+    const startedAt = Date.now();
+    const base = { phase, stepId: step.id, action: step.action, startedAt, ...(group ? { group } : {}) };
+    const skip = (reason: string) => finish({ ...base, status: 'skipped', endedAt: Date.now(), reason });
+    const fail = (error: string) => finish({ ...base, status: 'failed', endedAt: Date.now(), error });
+
+    if (step.when) {
+      if (facts) {
+        const verdict = evaluateCondition(step.when, facts);
+        if (!verdict.ok) return skip(`when: ${verdict.reason}`);
+      } else {
+        log.warn('no incident facts for a when condition; running the step', { incidentId, stepId: step.id });
+      }
+    }
+
+    let proceededWithout: string | undefined;
+    if (step.approval) {
+      const outcome = await waitForPerson(step, 'approval', step.approval);
+      if (outcome.kind === 'stopped') return skip(`not approved before the phase stopped: ${outcome.reason}`);
+      if (outcome.kind === 'decided' && outcome.decision.kind === 'reject') {
+        const { by, role, reason } = outcome.decision;
+        return skip(`approval rejected by ${by} (${role ?? 'no role'}): ${reason ?? 'no reason given'}`);
+      }
+      if (outcome.kind === 'timed_out') {
+        const why = `approval not given within ${formatDuration(outcome.after)}`;
+        if (outcome.onTimeout === 'skip') return skip(why);
+        if (outcome.onTimeout === 'fail') return fail(why);
+        proceededWithout = why;
+      }
+    }
+
+    let params: Record<string, unknown>;
+    try {
+      params = renderTemplate(step.with, input.context);
+    } catch (error) {
+      return fail(describeFailure(error));
+    }
+
+    if (isWorkflowAction(step.action)) {
+      const task = TaskParams.safeParse(params);
+      if (!task.success) return fail(`task: ${task.error.issues.map((i) => i.message).join('; ')}`);
+      const { instructions, roles, timeout, onTimeout } = task.data;
+      const outcome = await waitForPerson(step, 'task', {
+        instructions,
+        ...(roles ? { roles } : {}),
+        ...(timeout !== undefined ? { timeoutMs: timeout } : {}),
+        onTimeout: onTimeout ?? 'escalate',
+      });
+      if (outcome.kind === 'stopped') return skip(`not completed before the phase stopped: ${outcome.reason}`);
+      if (outcome.kind === 'timed_out') {
+        const why = `task not completed within ${formatDuration(outcome.after)}`;
+        if (outcome.onTimeout === 'skip') return skip(why);
+        if (outcome.onTimeout === 'fail') return fail(why);
+        return finish({ ...base, status: 'completed', endedAt: Date.now(), output: { completed: false, timedOut: true } });
+      }
+      const { by, role, note } = outcome.decision;
+      return finish({
+        ...base,
+        status: 'completed',
+        endedAt: Date.now(),
+        output: { completed: true, completedBy: by, ...(role ? { role } : {}), ...(note ? { note } : {}) },
+      });
+    }
+
+    try {
+      const output = await actionActivity(step.action, step)({
+        incidentId,
+        phase,
         stepId: step.id,
         action: step.action,
         params,
         drill: input.drill,
-        idempotencyKey: `${input.incidentId}/${step.id}`,
+        idempotencyKey: `${incidentId}/${step.id}`,
       });
-      results.push({ phase: input.phase, stepId: step.id, action: step.action, status: 'completed', startedAt, endedAt: Date.now(), output });
+      const undo = undoFor(step, params, output);
+      return finish({
+        ...base,
+        status: 'completed',
+        endedAt: Date.now(),
+        output,
+        ...(undo ? { undo } : {}),
+        ...(proceededWithout ? { reason: `${proceededWithout}; ran anyway (onTimeout: proceed)` } : {}),
+      });
     } catch (error) {
-      // A failed step is recorded and the phase goes on: the operator sees it on the timeline and decides.
+      // A failed step is recorded and the phase goes on, unless it is critical: the operator sees it and decides.
       const message = describeFailure(error);
-      log.warn('step failed', { incidentId: input.incidentId, stepId: step.id, error: message });
-      results.push({ phase: input.phase, stepId: step.id, action: step.action, status: 'failed', startedAt, endedAt: Date.now(), error: message });
+      log.warn('step failed', { incidentId, stepId: step.id, error: message });
+      return fail(message);
     }
   }
-  return { phase: input.phase, steps: results };
+
+  for (const entry of planEntries(input.steps)) {
+    if (stopped !== undefined || failed) break;
+    const ran = await Promise.all(entry.steps.map((step) => runOne(step, entry.group)));
+    const critical = ran.find(
+      (result) => result?.status === 'failed' && input.steps.find((s) => s.id === result.stepId)?.critical,
+    );
+    if (critical) failed = { stepId: critical.stepId, error: critical.error ?? 'failed' };
+  }
+  return {
+    phase,
+    steps: results,
+    ...(failed ? { failed } : {}),
+    ...(stopped !== undefined ? { stopped } : {}),
+  };
 }

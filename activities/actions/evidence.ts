@@ -10,6 +10,7 @@ import * as tar from 'tar';
 import { z } from 'zod';
 import type { ActionContext, Performers } from '../context';
 import { EvidenceIntegrityError, EvidenceSourceMissingError, InvalidActionInputError } from '../errors';
+import { recordEvidenceSnapshot } from '../ledger';
 
 export interface SnapshotEvidenceInput {
   incidentId: string;
@@ -619,18 +620,31 @@ function errorCode(error: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
-/** evidence.snapshot, as a runbook action: paths resolve against evidenceBase, archives go to evidenceDir. */
+/**
+ * evidence.snapshot, as a runbook action: paths resolve against evidenceBase, archives go to evidenceDir, and the
+ * archive and manifest hashes go into the evidence ledger (once per key, also when a retry reuses the snapshot).
+ */
 export function evidencePerformers(ctx: ActionContext): Performers<'evidence.snapshot'> {
   return {
-    'evidence.snapshot': (p, input) =>
-      snapshotEvidence({
+    'evidence.snapshot': async (p, input) => {
+      const now = ctx.now();
+      const snapshot = await snapshotEvidence({
         incidentId: input.incidentId,
         stepId: input.stepId,
         ...(p.label ? { label: p.label } : {}),
         paths: p.paths,
         evidenceDir: ctx.config.evidenceDir,
         baseDir: ctx.config.evidenceBase,
-        now: ctx.now(),
-      }),
+        now,
+      });
+      const entry = await recordEvidenceSnapshot(ctx.config.dataDir, {
+        incidentId: input.incidentId,
+        stepId: input.stepId,
+        idempotencyKey: input.idempotencyKey,
+        at: now,
+        snapshot,
+      });
+      return { ...snapshot, ledgerSeq: entry.seq };
+    },
   };
 }

@@ -22,7 +22,7 @@ export async function sendNotification(
   explicitChannel?: string,
 ) {
   const { name, channel } = channelFor(ctx, notification.audience, explicitChannel);
-  return deliver(name, channel, notification, idempotencyKey, ctx.now());
+  return deliver(name, channel, notification, idempotencyKey, ctx.now(), { ...(ctx.config.templates ? { templates: ctx.config.templates } : {}) });
 }
 
 export function notifyPerformers(ctx: ActionContext): Performers<'notify.send'> {
@@ -30,7 +30,15 @@ export function notifyPerformers(ctx: ActionContext): Performers<'notify.send'> 
     'notify.send': (p, input) =>
       sendNotification(
         ctx,
-        { incidentId: input.incidentId, audience: p.audience, subject: `[${input.incidentId}] ${input.phase}`, text: p.message },
+        {
+          incidentId: input.incidentId,
+          audience: p.audience,
+          subject: `[${input.incidentId}] ${input.phase}`,
+          text: p.message,
+          phase: input.phase,
+          ...(p.severity ? { severity: p.severity } : {}),
+          ...(p.title ? { title: p.title } : {}),
+        },
         input.idempotencyKey,
         p.channel,
       ),

@@ -92,6 +92,25 @@ export function describeEvent(e: TimelineEvent): string {
       return `resolved${e.summary ? `: ${e.summary}` : ''}`;
     case 'false_positive':
       return `declared false positive: ${e.reason}`;
+    case 'approval_requested':
+      return `approval requested for ${e.phase}/${e.stepId} (${e.action}) from ${e.roles.join(' or ')}${e.timeoutAt ? ` until ${iso(e.timeoutAt)}` : ''}`;
+    case 'approval_granted':
+      return `approval granted for ${e.phase}/${e.stepId} as ${e.role}${e.note ? `: ${e.note}` : ''}`;
+    case 'approval_rejected':
+      return `approval rejected for ${e.phase}/${e.stepId} as ${e.role}: ${e.reason}`;
+    case 'task_requested':
+      return `task ${e.phase}/${e.stepId}: ${e.instructions}${e.roles ? ` (${e.roles.join(' or ')})` : ''}`;
+    case 'task_completed':
+      return `task ${e.phase}/${e.stepId} completed${e.note ? `: ${e.note}` : ''}`;
+    case 'approval_timed_out':
+    case 'task_timed_out':
+      return `${e.type === 'task_timed_out' ? 'task' : 'approval'} ${e.phase}/${e.stepId} timed out (onTimeout: ${e.onTimeout})`;
+    case 'compensation_started':
+      return `undoing ${e.steps.length} step(s) after ${e.reason.replace('_', ' ')}: ${e.steps.join(', ')}`;
+    case 'step_compensated':
+      return `undone ${e.phase}/${e.stepId} (${e.action}) with ${e.undo}`;
+    case 'compensation_failed':
+      return `UNDO FAILED ${e.phase}/${e.stepId} (${e.undo}): ${e.error}`;
     case 'closed':
       return `closed (${e.status})`;
   }

@@ -3,6 +3,8 @@
 import { Client } from '@temporalio/client';
 import { Command, CommanderError, Option } from 'commander';
 import os from 'node:os';
+import path from 'node:path';
+import { ledgerFile, verifyLedger } from '../../activities/ledger';
 import { IncidentClient } from '../client';
 import { loadConfig } from '../config';
 import { findRunbook } from '../runbooks/load';
@@ -191,6 +193,26 @@ program
   });
 
 registerRunbookCommands(program, { json: () => globals().json === true, print });
+
+const ledger = program.command('ledger').description('the evidence ledger: hash-chained record of snapshots and quarantines');
+ledger
+  .command('verify')
+  .description('check every entry and the chain; exit status 1 naming the first bad entry')
+  .option('--file <path>', 'ledger file (default: <dataDir>/ledger.jsonl from incident-engine.yaml)')
+  .action(async (opts: { file?: string }) => {
+    const file = opts.file ? path.resolve(opts.file) : ledgerFile(loadConfig().dataDir);
+    const report = await verifyLedger(file);
+    if (!report.ok) {
+      if (globals().json) console.log(JSON.stringify(report, null, 2));
+      throw new Error(`ledger ${file}: ${report.problem?.message ?? 'verification failed'}`);
+    }
+    print(report, () =>
+      [
+        `ledger ${file}: ok, ${report.entries} entries${report.last ? `; last seq ${report.last.seq}, hash ${report.last.hash}` : ''}`,
+        ...report.warnings.map((warning) => `warning: ${warning}`),
+      ].join('\n'),
+    );
+  });
 
 try {
   await program.parseAsync(process.argv);

@@ -5,7 +5,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { resolveEscalationPolicy } from '../schemas/escalation-policy';
 import { PHASES } from '../schemas/incident';
-import { Runbook, type RunbookPlan } from '../schemas/runbook';
+import { Runbook, type RunbookPlan, compilePhases, stepsWithPaths } from '../schemas/runbook';
 import { type TemplateError, templatePaths } from '../schemas/template';
 import { YamlValidationError, formatYamlIssues, parseYamlWithPositions } from './yaml-errors';
 
@@ -56,25 +56,13 @@ export function compileRunbook(text: string, file: string): RunbookPlan {
   if (!parsed.success) throw new YamlValidationError(formatYamlIssues(file, parsed.error.issues, locate));
   const runbook = parsed.data;
   const issues = PHASES.flatMap((phase) =>
-    runbook.phases[phase].steps.flatMap((step, i) => templateIssues(step.with, ['phases', phase, 'steps', i, 'with'])),
+    stepsWithPaths(runbook.phases[phase].steps).flatMap(({ step, path }) =>
+      templateIssues(step.with, ['phases', phase, 'steps', ...path, 'with']),
+    ),
   );
   if (issues.length > 0) throw new YamlValidationError(formatYamlIssues(file, issues, locate));
 
-  const phases = Object.fromEntries(
-    PHASES.map((phase) => [
-      phase,
-      {
-        advance: runbook.phases[phase].advance,
-        steps: runbook.phases[phase].steps.map((s) => ({
-          id: s.id,
-          action: s.action,
-          ...(s.description ? { description: s.description } : {}),
-          with: s.with,
-          ...(s.timeout !== undefined ? { timeoutMs: s.timeout } : {}),
-        })),
-      },
-    ]),
-  ) as RunbookPlan['phases'];
+  const phases = compilePhases(runbook);
 
   return {
     id: runbook.id,

@@ -89,7 +89,16 @@ export interface StepResult {
   endedAt: number;
   output?: unknown;
   error?: string;
+  /** Why a step was skipped: its `when` did not hold, its approval was rejected or timed out, the phase stopped. */
+  reason?: string;
+  /** The parallel group it ran in. */
+  group?: string;
+  /** The step that undoes it (from its action's `compensate`), when it completed and may be undone. */
+  undo?: { action: string; with: Record<string, unknown> };
 }
+
+/** What happens when nobody approves a step or completes a task in time. */
+export type OnTimeoutBehaviour = 'proceed' | 'skip' | 'escalate' | 'fail';
 
 export interface IncidentState {
   incidentId: string;
@@ -145,6 +154,15 @@ export type TimelineEvent = { at: number; by?: string } & (
   | { type: 'phase_advanced'; from: Phase; to: Phase | 'closed'; note?: string }
   | { type: 'phase_failed'; phase: Phase; error: string }
   | { type: 'step_completed' | 'step_failed' | 'step_skipped'; phase: Phase; stepId: string; action: string; detail?: string }
+  | { type: 'approval_requested'; phase: Phase; stepId: string; action: string; roles: string[]; timeoutAt?: number }
+  | { type: 'approval_granted'; phase: Phase; stepId: string; role: string; note?: string }
+  | { type: 'approval_rejected'; phase: Phase; stepId: string; role: string; reason: string }
+  | { type: 'task_requested'; phase: Phase; stepId: string; instructions: string; roles?: string[]; timeoutAt?: number }
+  | { type: 'task_completed'; phase: Phase; stepId: string; role?: string; note?: string }
+  | { type: 'approval_timed_out' | 'task_timed_out'; phase: Phase; stepId: string; onTimeout: OnTimeoutBehaviour }
+  | { type: 'compensation_started'; reason: 'false_positive' | 'phase_failed'; steps: string[] }
+  | { type: 'step_compensated'; phase: Phase; stepId: string; action: string; undo: string }
+  | { type: 'compensation_failed'; phase: Phase; stepId: string; action: string; undo: string; error: string }
   | {
       type: 'escalated';
       trigger: EscalationTrigger | 'manual';

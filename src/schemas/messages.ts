@@ -53,6 +53,36 @@ export const DeclareFalsePositiveInput = z
   .strict();
 export type DeclareFalsePositiveInput = z.infer<typeof DeclareFalsePositiveInput>;
 
+const StepRef = z
+  .string({ error: 'expected the id of the step, like "block-attacker"' })
+  .trim()
+  .min(1, 'expected the id of the step, like "block-attacker"');
+const ActingRole = z
+  .string({ error: 'expected the role you act in, like "incident-commander"' })
+  .trim()
+  .min(1, 'expected the role you act in, like "incident-commander"');
+
+/** Grants a step's approval gate; `role` must be one of the step's approver roles. */
+export const ApproveStepInput = z.object({ by: Actor, role: ActingRole, stepId: StepRef, note: z.string().optional() }).strict();
+export type ApproveStepInput = z.infer<typeof ApproveStepInput>;
+
+/** Refuses a step's approval: the step is skipped with the reason. */
+export const RejectStepInput = z
+  .object({
+    by: Actor,
+    role: ActingRole,
+    stepId: StepRef,
+    reason: z.string().trim().min(1, 'expected why the step must not run'),
+  })
+  .strict();
+export type RejectStepInput = z.infer<typeof RejectStepInput>;
+
+/** Marks a `task` step done; `role` is needed when the task names the roles that may complete it. */
+export const CompleteTaskInput = z
+  .object({ by: Actor, stepId: StepRef, role: ActingRole.optional(), note: z.string().optional() })
+  .strict();
+export type CompleteTaskInput = z.infer<typeof CompleteTaskInput>;
+
 export const AlertSignalInput = z
   .object({
     source: z.string().min(1),

@@ -1,46 +1,155 @@
 // Runbook documents (YAML in runbooks/) and the compiled plan pinned into each incident. Sandbox-safe: imports zod.
 import { z } from 'zod';
 import { ACTION_NAMES, ACTION_PARAMS, isActionName } from './actions/index';
+import { OnTimeout, Role, isWorkflowAction } from './actions/task';
+import { Condition } from './condition';
 import { Duration } from './duration';
 import { type EscalationPolicy, EscalationPolicyOverride } from './escalation-policy';
 import { Category, EventType, type Phase, PHASES } from './incident';
 
 const StepId = z
-  .string()
+  .string({ error: 'expected a step id of lowercase letters, digits and dashes, like "notify-oncall"' })
   .regex(/^[a-z0-9][a-z0-9-]*$/, 'expected a step id of lowercase letters, digits and dashes, like "notify-oncall"');
 
-export const Step = z
+/** Retry policy of a step's activity; each field defaults to the engine's policy (5 attempts, 1s, x2, 1m). */
+export const StepRetry = z
   .object({
-    id: StepId,
-    action: z.string(),
-    description: z.string().optional(),
-    with: z.record(z.string(), z.unknown()).default({}),
-    timeout: Duration.optional(),
+    maxAttempts: z.number().int().min(1, 'expected maxAttempts of at least 1').optional(),
+    initialInterval: Duration.optional(),
+    backoff: z.number().min(1, 'expected a backoff coefficient of at least 1, like 2').optional(),
+    maxInterval: Duration.optional(),
   })
   .strict()
-  .superRefine((step, ctx) => {
-    if (!isActionName(step.action)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['action'],
-        message: `unknown action "${step.action}"; expected one of: ${ACTION_NAMES.join(', ')}`,
-      });
-      return;
+  .refine((r) => r.initialInterval === undefined || r.maxInterval === undefined || r.maxInterval >= r.initialInterval, {
+    message: 'expected maxInterval to be at least initialInterval',
+    path: ['maxInterval'],
+  });
+export type StepRetry = z.infer<typeof StepRetry>;
+
+/** An approval gate: the step waits for `approveStep` from one of `roles` before its action runs. */
+export const StepApproval = z
+  .object({
+    roles: z
+      .array(Role, { error: 'expected roles: a list of the roles that may approve, like [incident-commander]' })
+      .min(1, 'an approval with no approver role can never be granted; expected at least one role, like [incident-commander]'),
+    /** How long to wait for a decision; no limit when absent. */
+    timeout: Duration.optional(),
+    /** Default `escalate`. */
+    onTimeout: OnTimeout.optional(),
+  })
+  .strict()
+  .refine((a) => a.onTimeout === undefined || a.timeout !== undefined, {
+    message: 'onTimeout needs a timeout: add timeout (like "30m") or remove onTimeout',
+    path: ['onTimeout'],
+  });
+export type StepApproval = z.infer<typeof StepApproval>;
+
+const stepFields = {
+  id: StepId,
+  action: z.string({ error: 'expected an action name, like notify.send' }),
+  description: z.string().optional(),
+  with: z.record(z.string(), z.unknown()).default({}),
+  /** Runs the step only when the condition holds; otherwise it is skipped with the reason. */
+  when: Condition.optional(),
+  /** Start-to-close timeout of each attempt of the step's activity. */
+  timeout: Duration.optional(),
+  retry: StepRetry.optional(),
+  approval: StepApproval.optional(),
+  /** `false`: never undo this step, even when its action has a compensation. */
+  compensate: z.literal(false, { error: 'expected compensate: false (leave it out to undo the step when needed)' }).optional(),
+  /** A critical step that fails fails its phase: the incident undoes what it did and ends as failed. */
+  critical: z.boolean().optional(),
+};
+
+type StepShape = {
+  action?: string;
+  with: Record<string, unknown>;
+  timeout?: number;
+  retry?: StepRetry;
+};
+
+function checkAction(step: StepShape, ctx: z.RefinementCtx): void {
+  if (step.action === undefined) return;
+  if (!isActionName(step.action)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['action'],
+      message: `unknown action "${step.action}"; expected one of: ${ACTION_NAMES.join(', ')}`,
+    });
+    return;
+  }
+  const parsed = ACTION_PARAMS[step.action].safeParse(step.with);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      ctx.addIssue({ code: 'custom', path: ['with', ...issue.path.map(String)], message: issue.message });
     }
-    const parsed = ACTION_PARAMS[step.action].safeParse(step.with);
-    if (!parsed.success) {
-      for (const issue of parsed.error.issues) {
-        ctx.addIssue({ code: 'custom', path: ['with', ...issue.path.map(String)], message: issue.message });
+  }
+  if (isWorkflowAction(step.action)) {
+    for (const field of ['timeout', 'retry'] as const) {
+      if (step[field] !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [field],
+          message: `a ${step.action} step waits for a person and runs no activity; put its timeout under with (with.timeout, with.onTimeout)`,
+        });
       }
     }
-  });
+  }
+}
+
+export const Step = z.object(stepFields).strict().superRefine(checkAction);
 export type Step = z.infer<typeof Step>;
+
+/** Steps that run together; the group is done when every one of them is. */
+export const ParallelGroup = z.object({ id: StepId.optional(), parallel: z.array(Step).min(1) }).strict();
+export type ParallelGroup = z.infer<typeof ParallelGroup>;
+
+/**
+ * An entry of a phase's `steps`: a step, or `{ parallel: [steps...], id? }`. One object schema rather than a union,
+ * so an error names the exact field (a zod union that fails reports only "Invalid input").
+ */
+export const StepEntry = z
+  .object({
+    ...stepFields,
+    id: StepId.optional(),
+    action: stepFields.action.optional(),
+    with: z.record(z.string(), z.unknown()).optional(),
+    parallel: z.array(Step).min(1, 'expected at least one step in a parallel group').optional(),
+  })
+  .strict()
+  .superRefine((entry, ctx) => {
+    if (entry.parallel !== undefined) {
+      for (const key of Object.keys(entry)) {
+        if (key !== 'parallel' && key !== 'id' && entry[key as keyof typeof entry] !== undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [key],
+            message: 'a parallel group has only `parallel` (its steps) and an optional `id`; put step fields on its steps',
+          });
+        }
+      }
+      return;
+    }
+    if (entry.id === undefined) ctx.addIssue({ code: 'custom', path: ['id'], message: 'required field is missing: expected a step id, like "notify-oncall"' });
+    if (entry.action === undefined) ctx.addIssue({ code: 'custom', path: ['action'], message: 'required field is missing: expected an action name, like notify.send' });
+    checkAction({ ...entry, with: entry.with ?? {} }, ctx);
+  })
+  .transform((entry): Step | ParallelGroup => {
+    if (entry.parallel !== undefined) return entry.id === undefined ? { parallel: entry.parallel } : { id: entry.id, parallel: entry.parallel };
+    const { parallel: _parallel, ...step } = entry;
+    return { ...step, id: step.id!, action: step.action!, with: step.with ?? {} };
+  });
+export type StepEntry = z.output<typeof StepEntry>;
+
+export function isParallelGroup<S extends object, G extends { parallel: unknown[] }>(entry: S | G): entry is G {
+  return 'parallel' in entry && Array.isArray((entry as G).parallel);
+}
 
 export const PhaseSpec = z
   .object({
     /** `manual`: once its steps are done the phase waits for an operator's advancePhase (or resolve). */
     advance: z.enum(['auto', 'manual']).default('auto'),
-    steps: z.array(Step).default([]),
+    steps: z.array(StepEntry).default([]),
   })
   .strict();
 
@@ -67,21 +176,44 @@ export const Runbook = z
   .strict()
   .superRefine((runbook, ctx) => {
     const seen = new Map<string, Phase>();
+    const claim = (id: string | undefined, phase: Phase, path: PropertyKey[]): void => {
+      if (id === undefined) return;
+      const previous = seen.get(id);
+      if (previous) {
+        ctx.addIssue({ code: 'custom', path, message: `duplicate step id "${id}" (already used in phase ${previous})` });
+      }
+      seen.set(id, phase);
+    };
     for (const phase of PHASES) {
-      runbook.phases[phase].steps.forEach((step, index) => {
-        const previous = seen.get(step.id);
-        if (previous) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['phases', phase, 'steps', index, 'id'],
-            message: `duplicate step id "${step.id}" (already used in phase ${previous})`,
-          });
-        }
-        seen.set(step.id, phase);
+      runbook.phases[phase].steps.forEach((entry, index) => {
+        const at = ['phases', phase, 'steps', index];
+        claim(entry.id, phase, [...at, 'id']);
+        if (isParallelGroup(entry)) entry.parallel.forEach((step, i) => claim(step.id, phase, [...at, 'parallel', i, 'id']));
       });
     }
   });
 export type Runbook = z.infer<typeof Runbook>;
+
+/** A compiled retry policy, in Temporal's terms. */
+export interface PlanRetry {
+  maximumAttempts: number;
+  initialIntervalMs: number;
+  backoffCoefficient: number;
+  maximumIntervalMs: number;
+}
+
+export const DEFAULT_STEP_RETRY: PlanRetry = {
+  maximumAttempts: 5,
+  initialIntervalMs: 1_000,
+  backoffCoefficient: 2,
+  maximumIntervalMs: 60_000,
+};
+
+export interface PlanApproval {
+  roles: string[];
+  timeoutMs?: number;
+  onTimeout: OnTimeout;
+}
 
 export interface PlanStep {
   id: string;
@@ -89,11 +221,96 @@ export interface PlanStep {
   description?: string;
   with: Record<string, unknown>;
   timeoutMs?: number;
+  when?: Condition;
+  retry?: PlanRetry;
+  approval?: PlanApproval;
+  compensate?: false;
+  critical?: true;
+  /**
+   * The parallel group the step belongs to (the group's `id`, or `parallel-<n>` for the n-th entry of the phase when
+   * it has none). Consecutive steps with the same group run together; a step without one runs on its own.
+   */
+  group?: string;
 }
 
 export interface PhasePlan {
   advance: 'auto' | 'manual';
+  /** In runbook order; parallel groups are flattened and their steps carry `group`. */
   steps: PlanStep[];
+}
+
+/** A phase plan's steps as the runner takes them: single steps, and groups of steps that run together. */
+export function planEntries(steps: PlanStep[]): { group?: string; steps: PlanStep[] }[] {
+  const entries: { group?: string; steps: PlanStep[] }[] = [];
+  for (const step of steps) {
+    const last = entries.at(-1);
+    if (step.group !== undefined && last?.group === step.group) last.steps.push(step);
+    else entries.push(step.group !== undefined ? { group: step.group, steps: [step] } : { steps: [step] });
+  }
+  return entries;
+}
+
+/** Every step of a validated phase with where it sits in the document (parallel groups included). */
+export function stepsWithPaths(entries: StepEntry[]): { step: Step; path: (string | number)[] }[] {
+  return entries.flatMap((entry, index) =>
+    isParallelGroup(entry)
+      ? entry.parallel.map((step, i) => ({ step, path: [index, 'parallel', i] }))
+      : [{ step: entry, path: [index] }],
+  );
+}
+
+function compileStep(step: Step): PlanStep {
+  return {
+    id: step.id,
+    action: step.action,
+    ...(step.description ? { description: step.description } : {}),
+    with: step.with,
+    ...(step.timeout !== undefined ? { timeoutMs: step.timeout } : {}),
+    ...(step.when ? { when: step.when } : {}),
+    ...(step.retry
+      ? {
+          retry: {
+            maximumAttempts: step.retry.maxAttempts ?? DEFAULT_STEP_RETRY.maximumAttempts,
+            initialIntervalMs: step.retry.initialInterval ?? DEFAULT_STEP_RETRY.initialIntervalMs,
+            backoffCoefficient: step.retry.backoff ?? DEFAULT_STEP_RETRY.backoffCoefficient,
+            maximumIntervalMs: Math.max(
+              step.retry.maxInterval ?? DEFAULT_STEP_RETRY.maximumIntervalMs,
+              step.retry.initialInterval ?? DEFAULT_STEP_RETRY.initialIntervalMs,
+            ),
+          },
+        }
+      : {}),
+    ...(step.approval
+      ? {
+          approval: {
+            roles: step.approval.roles,
+            ...(step.approval.timeout !== undefined ? { timeoutMs: step.approval.timeout } : {}),
+            onTimeout: step.approval.onTimeout ?? 'escalate',
+          },
+        }
+      : {}),
+    ...(step.compensate === false ? { compensate: false as const } : {}),
+    ...(step.critical ? { critical: true as const } : {}),
+  };
+}
+
+/** A phase's validated `steps` as the plan an incident pins: defaults applied, durations in ms, groups flattened. */
+export function compileSteps(entries: StepEntry[]): PlanStep[] {
+  return entries.flatMap((entry, index) =>
+    isParallelGroup(entry)
+      ? entry.parallel.map((step) => ({ ...compileStep(step), group: entry.id ?? `parallel-${index + 1}` }))
+      : [compileStep(entry)],
+  );
+}
+
+/** Every phase of a validated runbook, compiled. */
+export function compilePhases(runbook: Runbook): Record<Phase, PhasePlan> {
+  return Object.fromEntries(
+    PHASES.map((phase) => [
+      phase,
+      { advance: runbook.phases[phase].advance, steps: compileSteps(runbook.phases[phase].steps) },
+    ]),
+  ) as Record<Phase, PhasePlan>;
 }
 
 /** What an incident runs: a validated runbook with defaults applied, pinned by content hash. */

@@ -1,8 +1,13 @@
 // The action registry: every runbook action's spec (parameters, compensation), keyed by action name. The loader
 // checks each step's `with` against these before anything runs; the activities parse again at the boundary.
 // Sandbox-safe: imports only zod.
+import { CONNECTOR_ACTIONS } from './connectors';
+import { EMERGENCY_ACTIONS } from './emergency';
 import { EVIDENCE_ACTIONS } from './evidence';
+import { HTTP_ACTIONS } from './http';
 import { NOTIFY_ACTIONS } from './notify';
+import { QUARANTINE_ACTIONS } from './quarantine';
+import { TASK_ACTIONS } from './task';
 import type { ActionSpec } from './spec';
 import type { EscalationLevel, Phase } from '../incident';
 import type { Severity } from '../severity';
@@ -14,6 +19,11 @@ import type { Severity } from '../severity';
 export const ACTIONS = {
   ...NOTIFY_ACTIONS,
   ...EVIDENCE_ACTIONS,
+  ...QUARANTINE_ACTIONS,
+  ...EMERGENCY_ACTIONS,
+  ...CONNECTOR_ACTIONS,
+  ...HTTP_ACTIONS,
+  ...TASK_ACTIONS,
 } satisfies Record<string, ActionSpec>;
 
 export type ActionName = keyof typeof ACTIONS;
