@@ -1,0 +1,383 @@
+// Crash recovery against a real dev server started here (SQLite file in a temp dir, free ports) and workers that are
+// real OS processes: a worker SIGKILLed while a step's webhook is in flight is replaced and every step's effect lands
+// once at the peer; a dev server stopped and restarted on the same file keeps its incidents and their escalation
+// timers; and concurrent opens through the registry get distinct, gapless ids. No mocks: the webhook peer is a real
+// HTTP server, evidence goes to real files.
+import { createHash } from 'node:crypto';
+import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { IncidentClient } from '../../src/client';
+import type { EngineConfig } from '../../src/config';
+import { PHASES, type TimelineEvent } from '../../src/schemas/incident';
+import type { RunbookPlan } from '../../src/schemas/runbook';
+import type { DevServer } from '../../src/temporal/dev-server';
+import { bundleWorkflows } from '../../src/worker';
+import { REGISTRY_WORKFLOW_ID, type IncidentOutcome, registryStateQuery } from '../../workflows/definitions';
+import { makeEngineConfig, plan, tempDir } from '../helpers/incident-fixtures';
+import { startDevServerForTest } from '../helpers/temporal-env';
+import { startWebhookSink, type WebhookSink } from '../helpers/webhook-sink';
+import { spawnWorker, type WorkerProcess } from '../helpers/worker-launcher';
+
+/** Start-to-close timeout of the step held in flight: the killed attempt is retried once it runs out. */
+const HELD_STEP_TIMEOUT_MS = 4_000;
+/** How long the sink holds the held step's acknowledgement: longer than the test; the kill cuts it short. */
+const HOLD_MS = 120_000;
+/** P3 response time in the restart test: the `unacknowledged` escalation falls due this long after opening. */
+const RESPONSE_TIME_MS = 12_000;
+/** A second namespace on the first server, so the concurrent-open test starts from a registry that does not exist. */
+const OPENS_NAMESPACE = 'concurrent-opens';
+const CONCURRENT_OPENS = 40;
+
+type Escalated = Extract<TimelineEvent, { type: 'escalated' }>;
+const escalations = (timeline: TimelineEvent[]): Escalated[] =>
+  timeline.filter((e): e is Escalated => e.type === 'escalated');
+
+/** Polls `read` until it returns something other than undefined; errors count as "not yet" and are reported. */
+async function waitFor<T>(
+  read: () => T | undefined | Promise<T | undefined>,
+  what: string,
+  { timeoutMs = 60_000, intervalMs = 100 }: { timeoutMs?: number; intervalMs?: number } = {},
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no value yet';
+  for (;;) {
+    try {
+      const value = await read();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error instanceof Error ? error.message : String(error);
+    }
+    if (Date.now() > deadline) throw new Error(`expected ${what} within ${timeoutMs / 1000} s; last: ${last}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+/** A deep copy of the security-incident runbook, safe to change for one test. */
+function securityPlan(): RunbookPlan {
+  return structuredClone(plan('security-incident'));
+}
+
+async function sha256(file: string): Promise<string> {
+  return createHash('sha256')
+    .update(await readFile(file))
+    .digest('hex');
+}
+
+describe('crash recovery on a real dev server with worker processes', () => {
+  let rootDir: string;
+  let bundlePath: string;
+  let sink: WebhookSink;
+  let sinkUrl: string;
+  /** Server for the worker-crash and concurrent-open tests (namespaces `default` and OPENS_NAMESPACE). */
+  let server: DevServer;
+  // Everything started here, so afterAll can stop it whatever a test left behind.
+  const servers = new Set<DevServer>();
+  const workers = new Set<WorkerProcess>();
+  const connections = new Set<Connection>();
+  const configs: EngineConfig[] = [];
+
+  async function startServer(dataDir: string, namespace?: string): Promise<DevServer> {
+    const started = await startDevServerForTest(dataDir, namespace ? { namespace } : {});
+    servers.add(started);
+    return started;
+  }
+
+  async function stopServer(s: DevServer): Promise<void> {
+    await s.stop();
+    servers.delete(s);
+  }
+
+  async function startWorker(
+    on: DevServer,
+    namespace: string,
+    engine: EngineConfig,
+    identity: string,
+  ): Promise<WorkerProcess> {
+    const worker = spawnWorker({ address: on.address, namespace, engine, identity, workflowBundlePath: bundlePath });
+    workers.add(worker);
+    void worker.exited.then(() => workers.delete(worker));
+    await worker.ready;
+    return worker;
+  }
+
+  async function connect(on: DevServer, namespace: string, taskQueue: string) {
+    const connection = await Connection.connect({ address: on.address });
+    connections.add(connection);
+    const client = new Client({ connection, namespace });
+    return {
+      client,
+      incidents: new IncidentClient(client, taskQueue),
+      close: async () => {
+        connections.delete(connection);
+        await connection.close();
+      },
+    };
+  }
+
+  function engineConfig(taskQueue: string): EngineConfig {
+    const config = makeEngineConfig(sinkUrl, taskQueue);
+    configs.push(config);
+    return config;
+  }
+
+  beforeAll(async () => {
+    rootDir = tempDir('crash-recovery');
+    sink = await startWebhookSink();
+    sinkUrl = `${sink.url}/hooks/incidents`;
+    // Bundle once (the slow part of a worker's start) while the server comes up; workers load it from a file.
+    const [bundle, started] = await Promise.all([
+      bundleWorkflows(),
+      startServer(path.join(rootDir, 'server'), OPENS_NAMESPACE),
+    ]);
+    server = started;
+    bundlePath = path.join(rootDir, 'workflow-bundle.js');
+    await writeFile(bundlePath, bundle.code);
+  });
+
+  beforeEach(() => {
+    sink.setBehaviour({ delayMs: 0, failFirst: 0 });
+  });
+
+  afterAll(async () => {
+    await Promise.all([...workers].map((w) => w.kill('SIGKILL')));
+    await Promise.all([...connections].map((c) => c.close().catch(() => undefined)));
+    await Promise.all([...servers].map((s) => s.stop()));
+    await sink?.close();
+    for (const config of configs) await rm(config.evidenceBase, { recursive: true, force: true });
+    if (rootDir) await rm(rootDir, { recursive: true, force: true });
+  });
+
+  it('replaces a worker SIGKILLed while a step is in flight; every step takes effect exactly once', async () => {
+    const config = engineConfig('crash-recovery');
+    const runbook = securityPlan();
+    const held = runbook.phases.contain.steps.find((s) => s.id === 'notify-contained');
+    expect(held?.action).toBe('notify.send');
+    held!.timeoutMs = HELD_STEP_TIMEOUT_MS;
+
+    const first = await startWorker(server, 'default', config, 'worker-1');
+    const { client, incidents, close } = await connect(server, 'default', config.taskQueue);
+    // P3: no escalation falls due during the test, so the only webhook traffic is the steps, one at a time.
+    const { incidentId: id, created } = await incidents.open(
+      { title: 'credential stuffing on the admin login', trigger: 'operator:alice', severity: 'P3' },
+      runbook,
+    );
+    expect(created).toBe(true);
+    const key = (stepId: string) => `${id}/${stepId}`;
+
+    // Steps run one after another: once detect's notification has landed, the next webhook request is containment's
+    // second step (after the evidence snapshot). Hold its acknowledgement: the effect is applied, the activity waits.
+    await waitFor(() => sink.deliveriesFor(key('notify-responders'))[0], 'the detect notification', { intervalMs: 5 });
+    expect(sink.deliveriesFor(key('notify-contained')), 'the held step must not have started yet').toEqual([]);
+    sink.setBehaviour({ delayMs: HOLD_MS });
+    const heldDelivery = await waitFor(() => sink.deliveriesFor(key('notify-contained'))[0], 'the held delivery');
+    expect(heldDelivery).toMatchObject({ applied: true });
+
+    // The activity is in flight on worker-1: started, first attempt, not finished.
+    const containHandle = client.workflow.getHandle(`${id}.contain`);
+    const pending = await waitFor(async () => {
+      const { raw } = await containHandle.describe();
+      return raw.pendingActivities?.find((a) => a.activityType?.name === 'notify.send' && a.lastStartedTime);
+    }, 'the held activity to be pending');
+    expect(pending).toMatchObject({ attempt: 1, lastWorkerIdentity: 'worker-1' });
+
+    await first.kill('SIGKILL');
+    expect(await first.exited).toEqual({ code: null, signal: 'SIGKILL' });
+    sink.setBehaviour({ delayMs: 0 });
+    const second = await startWorker(server, 'default', config, 'worker-2');
+
+    // The killed attempt times out and is retried on worker-2 with the same key: acknowledged, not applied again.
+    const retried = await waitFor(() => sink.deliveriesFor(key('notify-contained'))[1], 'the retried delivery', {
+      timeoutMs: 90_000,
+    });
+    expect(retried).toMatchObject({ status: 200, applied: false });
+
+    // Drive the incident to its end as an operator would: resolve in eradication, then close the review.
+    await waitFor(async () => {
+      const s = await incidents.status(id);
+      return s.phase === 'eradicate' && s.awaitingAdvance ? s : undefined;
+    }, `${id} waiting in eradicate`);
+    await incidents.resolve(id, { by: 'alice', summary: 'attacker IP blocked, admin password rotated' });
+    await waitFor(async () => {
+      const s = await incidents.status(id);
+      return s.phase === 'post-incident' && s.awaitingAdvance ? s : undefined;
+    }, `${id} waiting in post-incident`);
+    await incidents.advancePhase(id, { by: 'alice', note: 'review scheduled' });
+    const outcome = await client.workflow.getHandle<() => Promise<IncidentOutcome>>(id).result();
+    expect(outcome.status).toBe('closed');
+
+    // Every step completed once on the timeline, none failed.
+    const timeline = await incidents.timeline(id);
+    const allSteps = PHASES.flatMap((phase) => runbook.phases[phase].steps);
+    const completed = timeline.flatMap((e) => (e.type === 'step_completed' ? [e.stepId] : []));
+    expect(completed).toEqual(allSteps.map((s) => s.id));
+    expect(timeline.filter((e) => e.type === 'step_failed' || e.type === 'phase_failed')).toEqual([]);
+
+    // At the peer: each notification step's effect applied exactly once, and nothing else for this incident.
+    const notifySteps = allSteps.filter((s) => s.action === 'notify.send').map((s) => s.id);
+    for (const stepId of notifySteps) {
+      expect(
+        sink.deliveriesFor(key(stepId)).filter((r) => r.applied),
+        stepId,
+      ).toHaveLength(1);
+    }
+    const appliedKeys = sink.requests
+      .filter((r) => r.applied && r.idempotencyKey?.startsWith(`${id}/`))
+      .map((r) => r.idempotencyKey);
+    expect(appliedKeys.sort()).toEqual(notifySteps.map(key).sort());
+    expect(sink.deliveriesFor(key('notify-contained')).map((r) => [r.status, r.applied])).toEqual([
+      [200, true],
+      [200, false],
+    ]);
+    // What the outside world saw for the held step is the first delivery, sent by the killed worker.
+    expect(sink.effects().get(key('notify-contained'))).toEqual(heldDelivery.body);
+
+    // The evidence snapshot ran once, before the crash: one archive, matching what the incident recorded.
+    const evidenceFiles = (await readdir(path.join(config.evidenceDir, id))).sort();
+    expect(evidenceFiles).toEqual(['preserve-evidence.manifest.json', 'preserve-evidence.tar.gz']);
+    const status = await incidents.status(id);
+    expect(status.evidence).toHaveLength(1);
+    expect(status.evidence[0]).toMatchObject({
+      stepId: 'preserve-evidence',
+      archive: path.join(config.evidenceDir, id, 'preserve-evidence.tar.gz'),
+    });
+    expect(await sha256(status.evidence[0]!.archive)).toBe(status.evidence[0]!.sha256);
+
+    // History: the snapshot completed on worker-1; the held step completed on its second attempt, on worker-2.
+    const history = await containHandle.fetchHistory();
+    const events = history.events ?? [];
+    const scheduled = new Map(
+      events.flatMap((e) =>
+        e.activityTaskScheduledEventAttributes
+          ? [[String(e.eventId), e.activityTaskScheduledEventAttributes.activityType?.name]]
+          : [],
+      ),
+    );
+    const starts = events.flatMap((e) => {
+      const a = e.activityTaskStartedEventAttributes;
+      return a ? [[scheduled.get(String(a.scheduledEventId)), a.attempt, a.identity]] : [];
+    });
+    expect(starts).toEqual([
+      ['evidence.snapshot', 1, 'worker-1'],
+      ['notify.send', 2, 'worker-2'],
+    ]);
+
+    await close();
+    await second.kill('SIGTERM');
+  }, 120_000);
+
+  it('keeps an open incident and its escalation timer across a dev server restart on the same SQLite file', async () => {
+    const dataDir = path.join(rootDir, 'restart-server');
+    const config = engineConfig('restart');
+    const runbook = securityPlan();
+    runbook.escalation.responseTimeMs.P3 = RESPONSE_TIME_MS;
+
+    const before = await startServer(dataDir);
+    const firstWorker = await startWorker(before, 'default', config, 'worker-before-restart');
+    const beforeClient = await connect(before, 'default', config.taskQueue);
+    const { incidentId: id } = await beforeClient.incidents.open(
+      { title: 'suspicious admin session', trigger: 'operator:bob', severity: 'P3' },
+      runbook,
+    );
+    // Let the automatic phases finish so the incident is at rest, waiting on its operator and its timer.
+    const waiting = await waitFor(async () => {
+      const s = await beforeClient.incidents.status(id);
+      return s.phase === 'eradicate' && s.awaitingAdvance ? s : undefined;
+    }, `${id} waiting in eradicate`);
+    const dueAt = waiting.openedAt + RESPONSE_TIME_MS;
+    expect(waiting.nextEscalationAt).toBe(dueAt);
+    expect(escalations(await beforeClient.incidents.timeline(id))).toEqual([]);
+
+    await beforeClient.close();
+    await firstWorker.kill('SIGTERM');
+    await stopServer(before);
+    const stoppedAt = Date.now();
+    expect(stoppedAt, 'server and worker must be down before the escalation is due').toBeLessThan(dueAt);
+
+    const after = await startServer(dataDir);
+    expect(after.dbFile).toBe(before.dbFile);
+    await startWorker(after, 'default', config, 'worker-after-restart');
+    const { incidents, client, close } = await connect(after, 'default', config.taskQueue);
+
+    // The incident is still there, rebuilt from the file's history.
+    const reloaded = await incidents.status(id);
+    expect(reloaded).toMatchObject({
+      incidentId: id,
+      status: 'active',
+      phase: 'eradicate',
+      awaitingAdvance: true,
+      openedAt: waiting.openedAt,
+    });
+    expect((await client.workflow.getHandle(id).describe()).status.name).toBe('RUNNING');
+
+    // The timer armed before the restart fires after it, not before it was due.
+    const fired = await waitFor(
+      async () => escalations(await incidents.timeline(id)).find((e) => e.trigger === 'unacknowledged'),
+      'the unacknowledged escalation',
+    );
+    expect(fired).toMatchObject({ key: 'unacknowledged', dueAt, fromLevel: 0, toLevel: 1 });
+    expect(fired.at).toBeGreaterThanOrEqual(dueAt);
+    expect(fired.at).toBeGreaterThan(stoppedAt);
+    const escalated = await incidents.status(id);
+    expect(escalated.escalation.level).toBe(1);
+    // Its notification reached the peer once.
+    const notice = await waitFor(
+      () => sink.deliveriesFor(`${id}/escalation/unacknowledged`)[0],
+      'the escalation notice',
+    );
+    expect(notice.applied).toBe(true);
+
+    // Listing (visibility, from the same file) still shows the incident as open.
+    const listed = await waitFor(
+      async () => (await incidents.list()).find((i) => i.incidentId === id),
+      `${id} in the list`,
+    );
+    expect(listed).toMatchObject({ status: 'active', severity: 'P3', runbookId: 'security-incident' });
+
+    await close();
+  }, 120_000);
+
+  it(`gives ${CONCURRENT_OPENS} concurrent opens through the registry distinct, gapless ids`, async () => {
+    const config = engineConfig('concurrent-opens');
+    // No steps: this test is about ids, and 40 incidents' notifications would only slow two cores down.
+    const runbook = securityPlan();
+    for (const phase of PHASES) runbook.phases[phase].steps = [];
+    await startWorker(server, OPENS_NAMESPACE, config, 'worker-opens');
+    const { client, incidents, close } = await connect(server, OPENS_NAMESPACE, config.taskQueue);
+
+    // A fresh namespace: the registry does not exist yet, so the concurrent update-with-starts also race to start it.
+    const titles = Array.from({ length: CONCURRENT_OPENS }, (_, i) => `concurrent incident ${i + 1}`);
+    const results = await Promise.all(
+      titles.map((title) => incidents.open({ title, trigger: 'alertmanager', severity: 'P3' }, runbook)),
+    );
+    expect(results.every((r) => r.created)).toBe(true);
+
+    const ids = results.map((r) => r.incidentId);
+    expect(new Set(ids).size).toBe(CONCURRENT_OPENS);
+    const parsed = ids.map((incidentId) => {
+      const match = /^INC-(\d{4})-(\d{3,})$/.exec(incidentId);
+      expect(match, incidentId).not.toBeNull();
+      return { year: match![1]!, n: Number(match![2]) };
+    });
+    const years = [...new Set(parsed.map((p) => p.year))];
+    expect(years).toHaveLength(1);
+    expect(parsed.map((p) => p.n).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: CONCURRENT_OPENS }, (_, i) => i + 1),
+    );
+    expect(ids.slice().sort()[0]).toBe(`INC-${years[0]}-001`);
+    const registry = await client.workflow.getHandle(REGISTRY_WORKFLOW_ID).query(registryStateQuery);
+    expect(registry.counters[years[0]!]).toBe(CONCURRENT_OPENS);
+
+    // Each id names a running incident that carries the request it was opened with.
+    const statuses = await Promise.all(ids.map((incidentId) => incidents.status(incidentId)));
+    statuses.forEach((s, i) => expect(s).toMatchObject({ incidentId: ids[i], title: titles[i], status: 'active' }));
+    const listed = await waitFor(async () => {
+      const all = await incidents.list({ limit: 100 });
+      return all.length >= CONCURRENT_OPENS ? all : undefined;
+    }, `${CONCURRENT_OPENS} incidents in the list`);
+    expect(listed.map((i) => i.incidentId).sort()).toEqual(ids.slice().sort());
+
+    await close();
+  }, 180_000);
+});
