@@ -24,7 +24,8 @@ function run(command, args) {
 
 const stale = !existsSync(installed) || statSync(lockfile).mtimeMs > statSync(installed).mtimeMs;
 if (stale) {
-  console.log('bootstrap: installing npm dependencies (npm ci)...');
-  run(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['ci', '--no-audit', '--no-fund']);
+  // `npm install` with the lockfile, not `npm ci`: see .ci/run for why.
+  console.log('bootstrap: installing npm dependencies (npm install)...');
+  run(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['install', '--no-audit', '--no-fund']);
 }
 run(process.execPath, ['--import', 'tsx', path.join(root, 'scripts', 'setup-toolchain.ts'), ...process.argv.slice(2)]);
