@@ -51,6 +51,17 @@ export function formatStatus(s: IncidentStatusView): string {
   ];
   if (s.affectedSystems.length) lines.push(`  systems     ${s.affectedSystems.join(', ')}`);
   if (s.evidence.length) lines.push(...s.evidence.map((e) => `  evidence    ${e.archive} sha256:${e.sha256}`));
+  // What the incident waits for from people, with the command that answers it.
+  for (const w of s.waitingSteps ?? []) {
+    const who = w.roles?.length ? ` (${w.roles.join(' or ')})` : '';
+    const until = w.timeoutAt ? `, until ${iso(w.timeoutAt)} then ${w.onTimeout ?? 'escalate'}` : '';
+    const answer =
+      w.kind === 'approval'
+        ? `approve ${s.incidentId} ${w.stepId} --role <role>  |  reject ... -m <reason>`
+        : `done ${s.incidentId} ${w.stepId}`;
+    lines.push(`  waiting     ${w.kind} ${w.phase}/${w.stepId}${who}${until}${w.instructions ? `: ${w.instructions}` : ''}`);
+    lines.push(`              answer with: incident-engine ${answer}`);
+  }
   return lines.join('\n');
 }
 

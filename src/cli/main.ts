@@ -185,6 +185,40 @@ program
   });
 
 program
+  .command('approve <incident> <step>')
+  .description('approve a step waiting at its approval gate')
+  .requiredOption('--role <role>', 'the role you approve as (the runbook names the allowed roles)')
+  .option('-m, --note <text>')
+  .action(async (id: string, stepId: string, opts: { role: string; note?: string }) => {
+    printStatus(await (await incidents()).approveStep(id, { by: actor(), role: opts.role, stepId, ...(opts.note ? { note: opts.note } : {}) }));
+  });
+
+program
+  .command('reject <incident> <step>')
+  .description('refuse a step waiting at its approval gate; it is skipped with the reason')
+  .requiredOption('--role <role>', 'the role you refuse as')
+  .requiredOption('-m, --reason <text>')
+  .action(async (id: string, stepId: string, opts: { role: string; reason: string }) => {
+    printStatus(await (await incidents()).rejectStep(id, { by: actor(), role: opts.role, stepId, reason: opts.reason }));
+  });
+
+program
+  .command('done <incident> <step>')
+  .description("mark a person's task step done (for example: external forensics engaged)")
+  .option('--role <role>', 'the role you act as, when the task names roles')
+  .option('-m, --note <text>')
+  .action(async (id: string, stepId: string, opts: { role?: string; note?: string }) => {
+    printStatus(
+      await (await incidents()).completeTask(id, {
+        by: actor(),
+        stepId,
+        ...(opts.role ? { role: opts.role } : {}),
+        ...(opts.note ? { note: opts.note } : {}),
+      }),
+    );
+  });
+
+program
   .command('false-positive <incident>')
   .description('declare the incident a false positive and close it')
   .requiredOption('-m, --reason <text>')
