@@ -300,8 +300,9 @@ describe('crash recovery on a real dev server with worker processes', () => {
     await startWorker(after, 'default', config, 'worker-after-restart');
     const { incidents, client, close } = await connect(after, 'default', config.taskQueue);
 
-    // The incident is still there, rebuilt from the file's history.
-    const reloaded = await incidents.status(id);
+    // The incident is still there, rebuilt from the file's history. (The first read after a restart may race the new
+    // worker's first poll; waitFor retries and reports the last error if it never answers.)
+    const reloaded = await waitFor(() => incidents.status(id), `${id} after the restart`, { timeoutMs: 30_000 });
     expect(reloaded).toMatchObject({
       incidentId: id,
       status: 'active',
