@@ -3,7 +3,7 @@
 // retry cannot fix into non-retryable failures. The families' performers live in activities/actions/.
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { EngineConfig } from '../src/config';
-import { ACTION_NAMES, ACTION_PARAMS, type ActionInput, type ActionName, type EscalationNotice } from '../src/schemas/actions';
+import { ACTION_NAMES, ACTION_PARAMS, type ActionInput, type ActionName, type EscalationNotice, type IncidentNotice } from '../src/schemas/actions';
 import { type WorkflowActionName, isWorkflowAction } from '../src/schemas/actions/task';
 import { connectorPerformers } from './actions/connectors';
 import { emergencyApiPerformers } from './actions/emergency-api';
@@ -99,6 +99,27 @@ export function createActivities(deps: ActivityDeps) {
           });
         }
         return { attempt: Context.current().info.attempt, ...(await sendNotification(ctx, notification, notice.idempotencyKey)) };
+      });
+    },
+
+    async notifyIncident(notice: IncidentNotice) {
+      return classify(async () => {
+        const notification = {
+          incidentId: notice.incidentId,
+          audience: notice.audience,
+          severity: notice.severity,
+          subject: notice.subject,
+          text: notice.text,
+          details: { kind: notice.kind },
+        };
+        if (notice.drill) {
+          return recordDrillCall(ctx.config.dataDir, notice.incidentId, {
+            activity: 'notifyIncident',
+            idempotencyKey: notice.idempotencyKey,
+            params: notification,
+          });
+        }
+        return sendNotification(ctx, notification, notice.idempotencyKey);
       });
     },
   };

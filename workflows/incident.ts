@@ -76,6 +76,7 @@ import {
   updateImpactUpdate,
 } from './definitions';
 import { type FiredEscalation, runEscalations } from './escalation';
+import { statusUpdateInterval, statusUpdateMessage } from './status-updates';
 import { containPhase } from './phases/contain';
 import { classify, detectPhase } from './phases/detect';
 import { eradicatePhase } from './phases/eradicate';
@@ -85,7 +86,7 @@ import { incidentSearchAttributes } from './search-attributes';
 import type { PlanStep } from '../src/schemas/runbook';
 import { actionActivity, describeFailure, type PhaseInput, type PhaseResult } from './steps';
 
-const { notifyEscalation } = proxyActivities<ReturnType<typeof createActivities>>({
+const { notifyEscalation, notifyIncident } = proxyActivities<ReturnType<typeof createActivities>>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 8 },
 });
@@ -104,6 +105,9 @@ const TERMINAL: IncidentStatus[] = ['closed', 'false_positive', 'failed'];
 export const FALSE_POSITIVE_COMPENSATES_PATCH = 'false-positive-compensates';
 /** Patch: a failed phase undoes completed steps and ends the incident as failed (it used to go on to the next phase). */
 export const PHASE_FAILURE_COMPENSATES_PATCH = 'phase-failure-compensates';
+
+/** Patch: an active incident sends periodic internal status updates at its severity's cadence. */
+export const STATUS_UPDATES_PATCH = 'status-updates';
 
 /** Refuses an update: the reason reaches the caller, the incident is unchanged. */
 function refuse(message: string): never {
@@ -780,6 +784,49 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentOu
     }
   })();
 
+  // Status updates: while the incident is active, one every interval of its current severity, counted from the last
+  // update (or the opening); a severity change re-arms the timer at once. Incidents started before this existed
+  // (no patch marker in their history) never send them.
+  const statusUpdates = (async () => {
+    if (!patched(STATUS_UPDATES_PATCH)) return;
+    let sent = 0;
+    let lastAt = openedAt;
+    while (!TERMINAL.includes(state.status)) {
+      const seen = version;
+      if (state.status !== 'active') {
+        await condition(() => version !== seen);
+        continue;
+      }
+      const dueAt = lastAt + statusUpdateInterval(plan.escalation, state.severity);
+      if (dueAt > now()) {
+        await condition(() => version !== seen, dueAt - now());
+        continue;
+      }
+      sent += 1;
+      lastAt = now();
+      const message = statusUpdateMessage(state, plan.escalation, sent, lastAt);
+      record({ at: lastAt, type: 'status_update', n: sent, audience: 'internal', summary: message.summary });
+      const n = sent;
+      notifications.push(
+        notifyIncident({
+          incidentId,
+          audience: 'internal',
+          severity: state.severity,
+          subject: message.subject,
+          text: message.text,
+          kind: 'status_update',
+          drill: state.drill,
+          idempotencyKey: `${incidentId}/status-update/${n}`,
+        }).then(
+          () => undefined,
+          (error: unknown) => {
+            record({ at: now(), type: 'notification_failed', audience: 'internal', error: failureMessage(error) });
+          },
+        ),
+      );
+    }
+  })();
+
   const context = (): Record<string, unknown> => ({
     incident: {
       id: incidentId,
@@ -878,6 +925,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentOu
   publish();
   version++;
   await escalationLoop;
+  await statusUpdates;
   await Promise.all(notifications);
 
   const parent = workflowInfo().parent;

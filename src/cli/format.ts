@@ -95,6 +95,8 @@ export function describeEvent(e: TimelineEvent): string {
       return `${e.type.replace('_', ' ')} ${e.phase}/${e.stepId} (${e.action})${e.detail ? `: ${e.detail}` : ''}`;
     case 'escalated':
       return `ESCALATED L${e.fromLevel} -> L${e.toLevel} [${e.trigger}]: ${e.reason}`;
+    case 'status_update':
+      return `status update ${e.n} to ${e.audience}: ${e.summary}`;
     case 'notification_failed':
       return `notification to ${e.audience} failed: ${e.error}`;
     case 'alert':

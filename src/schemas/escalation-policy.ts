@@ -34,6 +34,11 @@ export interface EscalationPolicy {
   phaseWindows: Record<Phase, PhaseWindow>;
   /** "Multiple systems affected": how many affected systems count as multiple. */
   multipleSystemsThreshold: number;
+  /**
+   * How often an active incident sends an internal status update, by severity (seed 000's communication plan:
+   * "Medium: daily status updates", "Low: weekly summary reports"). Optional: plans pinned before it existed lack it.
+   */
+  statusUpdateEveryMs?: Record<Severity, number>;
   /** The level each trigger escalates to (at least; escalation never lowers the level). */
   triggerLevels: {
     unacknowledged: EscalationLevel;
@@ -46,6 +51,9 @@ export interface EscalationPolicy {
     executive_attention: EscalationLevel;
   };
 }
+
+/** Status update cadence for plans that carry none (see EscalationPolicy.statusUpdateEveryMs). */
+export const DEFAULT_STATUS_UPDATE_EVERY_MS: Record<Severity, number> = { P0: HOUR, P1: HOUR, P2: DAY, P3: 7 * DAY };
 
 /** Where each default comes from is in docs/ESCALATION.md. */
 export const DEFAULT_ESCALATION_POLICY: EscalationPolicy = {
@@ -65,6 +73,9 @@ export const DEFAULT_ESCALATION_POLICY: EscalationPolicy = {
     'post-incident': { fromMs: DAY, toMs: 7 * DAY },
   },
   multipleSystemsThreshold: 2,
+  // P2 daily and P3 weekly are seed 000's; P0 and P1 hourly are ours (the seed asks for immediate and within-1-hour
+  // first notifications, which the detect step and the escalation timers already give).
+  statusUpdateEveryMs: DEFAULT_STATUS_UPDATE_EVERY_MS,
   triggerLevels: {
     unacknowledged: 1,
     no_root_cause: 2,
@@ -94,6 +105,7 @@ export const EscalationPolicyOverride = z
       .partial()
       .strict(),
     multipleSystemsThreshold: z.number().int().min(1),
+    statusUpdateEvery: BySeverity,
     triggerLevels: z
       .object({
         unacknowledged: Level,
@@ -138,6 +150,7 @@ export function resolveEscalationPolicy(
     levels,
     phaseWindows,
     multipleSystemsThreshold: override.multipleSystemsThreshold ?? base.multipleSystemsThreshold,
+    statusUpdateEveryMs: { ...(base.statusUpdateEveryMs ?? DEFAULT_STATUS_UPDATE_EVERY_MS), ...override.statusUpdateEvery },
     triggerLevels: { ...base.triggerLevels, ...override.triggerLevels },
   };
 }

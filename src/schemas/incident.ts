@@ -173,6 +173,7 @@ export type TimelineEvent = { at: number; by?: string } & (
       reason: string;
     }
   | { type: 'notification_failed'; audience: string; error: string }
+  | { type: 'status_update'; n: number; audience: string; summary: string }
   | { type: 'alert'; status: 'firing' | 'resolved'; source: string; summary: string; fingerprint?: string }
   | { type: 'resolved'; summary?: string }
   | { type: 'false_positive'; reason: string }

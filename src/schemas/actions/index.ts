@@ -50,6 +50,19 @@ export interface ActionInput {
   idempotencyKey: string;
 }
 
+/** A message the incident itself sends (status updates): composed in the workflow, delivered by an activity. */
+export interface IncidentNotice {
+  incidentId: string;
+  audience: string;
+  severity: Severity;
+  subject: string;
+  text: string;
+  /** What kind of message, for machines reading the channel (`status_update`). */
+  kind: string;
+  drill: boolean;
+  idempotencyKey: string;
+}
+
 /** What the incident hands the escalation notifier. */
 export interface EscalationNotice {
   incidentId: string;

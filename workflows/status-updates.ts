@@ -1,0 +1,46 @@
+// Periodic internal status updates (seed 000's communication plan: daily for Medium, weekly for Low; hourly for P0
+// and P1 by our choice), with the content document 003 asks of internal communication. Pure and deterministic: the
+// incident workflow decides when to send (durable timers) and an activity delivers.
+import { formatDuration } from '../src/schemas/duration';
+import { DEFAULT_STATUS_UPDATE_EVERY_MS, type EscalationPolicy } from '../src/schemas/escalation-policy';
+import type { IncidentState } from '../src/schemas/incident';
+import { describeSeverity } from '../src/schemas/severity';
+
+/** How long after the last update (or the opening) the next one is due, at the incident's current severity. */
+export function statusUpdateInterval(policy: EscalationPolicy, severity: IncidentState['severity']): number {
+  return (policy.statusUpdateEveryMs ?? DEFAULT_STATUS_UPDATE_EVERY_MS)[severity];
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/**
+ * Document 003, "Internal Communication": incident ID and severity, summary of the issue, current impact, actions
+ * being taken, expected resolution time (here: the resolution SLA's deadline).
+ */
+export function statusUpdateMessage(
+  state: IncidentState,
+  policy: EscalationPolicy,
+  n: number,
+  now: number,
+): { subject: string; text: string; summary: string } {
+  const completed = state.steps.filter((s) => s.status === 'completed').map((s) => s.stepId);
+  const failed = state.steps.filter((s) => s.status === 'failed').map((s) => s.stepId);
+  const slaDue = state.openedAt + policy.resolutionSlaMs[state.severity];
+  const summary = `${state.phase} phase, escalation level ${state.escalation.level}, ${completed.length} steps done`;
+  const impact = [
+    state.affectedSystems.length ? `systems affected: ${state.affectedSystems.join(', ')}` : 'no affected systems reported',
+    state.dataBreachConfirmed ? 'data breach confirmed' : undefined,
+  ].filter(Boolean);
+  const text = [
+    `Incident ${state.incidentId}, ${describeSeverity(state.severity)}: ${state.title}`,
+    `Open for ${formatDuration(now - state.openedAt)}; ${summary}.`,
+    `Acknowledged: ${state.acknowledgedAt ? `yes, by ${state.acknowledgedBy}` : 'no'}. Owner: ${state.owner ?? 'none'}.`,
+    `Root cause: ${state.rootCause?.summary ?? 'not identified yet'}.`,
+    `Impact: ${impact.join('; ')}.`,
+    `Actions taken: ${completed.join(', ') || 'none yet'}${failed.length ? `; failed: ${failed.join(', ')}` : ''}.`,
+    `Expected resolution: by ${iso(slaDue)} (${state.severity} resolution SLA).`,
+  ].join('\n');
+  return { subject: `[${state.incidentId}] status update ${n}: ${describeSeverity(state.severity)}, ${state.phase}`, text, summary };
+}
