@@ -92,6 +92,8 @@ export const EmergencyApiConfig = z
     /** Sent with every request; the auth header belongs here, usually as `{ fromEnv: ... }`. */
     headers: HeaderMap,
     timeoutMs: TimeoutMs.optional(),
+    /** A staging copy of the application: technical drills (`drill run --technical`) may act on it for real. */
+    staging: z.boolean().optional(),
   })
   .strict();
 export type EmergencyApiConfig = z.infer<typeof EmergencyApiConfig>;
@@ -136,6 +138,8 @@ export const ConnectorConfig = z
      */
     body: z.unknown().optional(),
     timeoutMs: TimeoutMs.optional(),
+    /** A staging control plane: technical drills (`drill run --technical`) may act on it for real. */
+    staging: z.boolean().optional(),
   })
   .strict()
   .superRefine((connector, ctx) => {
@@ -174,6 +178,39 @@ export const HttpActionConfig = z
   })
   .strict();
 
+/** The HTTP API that `npm start` serves (src/api/): operators, detectors, OpenAPI docs and metrics. */
+export const ApiConfigFile = z
+  .object({
+    /** Serve the API from `npm start`. Default true. */
+    enabled: z.boolean().default(true),
+    /** Default 127.0.0.1: the API is reachable only from this machine unless you choose otherwise. */
+    host: z.string().min(1).default('127.0.0.1'),
+    port: z.number().int().min(0).max(65_535).default(8080),
+    /** Largest request body accepted, in bytes (413 beyond). Default 1 MiB. */
+    bodyLimitBytes: z.number().int().positive().max(64 * 1024 * 1024).default(1024 * 1024),
+    /** Requests per key (per client address without a key) per minute, by role; 429 beyond. */
+    rateLimit: z
+      .object({
+        viewer: z.number().int().positive().default(600),
+        detector: z.number().int().positive().default(6_000),
+        operator: z.number().int().positive().default(600),
+        commander: z.number().int().positive().default(600),
+        anonymous: z.number().int().positive().default(120),
+      })
+      .strict()
+      .prefault({}),
+    /** How far a signed webhook's timestamp may be from our clock, in seconds (older: refused as stale). */
+    signatureToleranceSeconds: z.number().int().positive().max(3_600).default(300),
+    /** The runbook for alerts no runbook's `match` rules select, overriding a runbook's `match.default: true`. */
+    defaultRunbook: z.string().min(1).optional(),
+    /** Where API keys live (hashed). Default `<dataDir>/api-keys.json`. */
+    keysFile: z.string().min(1).optional(),
+    /** Take the client address from X-Forwarded-For (only behind a proxy you run). Default false. */
+    trustProxy: z.boolean().default(false),
+  })
+  .strict();
+export type ApiConfig = Omit<z.output<typeof ApiConfigFile>, 'keysFile'> & { keysFile: string };
+
 export const EngineConfigFile = z
   .object({
     dataDir: z.string().min(1).optional(),
@@ -195,6 +232,8 @@ export const EngineConfigFile = z
     templates: TemplateConfig.optional(),
     /** `file.quarantine` only moves files under these directories. Absent or empty: it refuses every path. */
     quarantine: z.object({ roots: z.array(z.string().min(1)).default([]) }).strict().optional(),
+    /** The HTTP API (host, port, limits); every field has a default. */
+    api: ApiConfigFile.optional(),
   })
   .strict();
 
@@ -212,6 +251,8 @@ export interface EngineConfig {
   templates?: TemplateConfig;
   /** Absolute directories `file.quarantine` may take files from. */
   quarantine?: { roots: string[] };
+  /** The HTTP API's settings, defaults filled in; `keysFile` is absolute. */
+  api: ApiConfig;
 }
 
 export const DEFAULT_TASK_QUEUE = 'incidents';
@@ -239,6 +280,7 @@ export function buildConfig(file: EngineConfigInput, baseDir: string): EngineCon
       throw new Error(`audience "${audience}" names channel "${channel}", which is not configured (have: ${Object.keys(channels).join(', ')})`);
     }
   }
+  const { keysFile, ...api } = ApiConfigFile.parse(file.api ?? {});
   const connectors = file.connectors ?? {};
   const connectorFor = file.connectorFor ?? {};
   for (const [action, connector] of Object.entries(connectorFor)) {
@@ -262,6 +304,7 @@ export function buildConfig(file: EngineConfigInput, baseDir: string): EngineCon
     http: { allowHosts: file.http?.allowHosts ?? [] },
     ...(file.templates ? { templates: file.templates } : {}),
     ...(file.quarantine ? { quarantine: { roots: file.quarantine.roots.map((root) => path.resolve(baseDir, root)) } } : {}),
+    api: { ...api, keysFile: path.resolve(baseDir, keysFile ?? path.join(dataDir, 'api-keys.json')) },
   };
 }
 

@@ -1,8 +1,16 @@
-// What `npm start` runs: the Temporal dev server (SQLite in the data dir, web UI, incident search attributes) and
-// the worker; with TEMPORAL_ADDRESS or an envconfig profile set, no dev server: the configured cluster instead.
-// Ctrl-C stops every process it started; incidents survive a restart because the server keeps them on disk.
+// What `npm start` runs: the Temporal dev server (SQLite in the data dir, web UI, incident search attributes), the
+// worker and the HTTP API; with TEMPORAL_ADDRESS or an envconfig profile set, no dev server: the configured cluster
+// instead. Ctrl-C stops every process it started; incidents survive a restart because the server keeps them on disk.
+// On first run it creates a commander API key in <dataDir>/admin-key.txt (mode 0600) and says where it is; it never
+// prints a key.
+import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { Client } from '@temporalio/client';
+import { ApiKeyStore, ensureAdminKey } from './api/keys';
+import { type RunningApi, startApiServer } from './api/server';
+import { IncidentClient } from './client';
 import { loadConfig } from './config';
+import { runbookCache } from './runbooks/cache';
 import { connectClient, connectWorker, resolveTemporalTarget } from './temporal/connection';
 import { type DevServer, startDevServer } from './temporal/dev-server';
 import { registerSearchAttributes } from './temporal/search-attributes';
@@ -11,6 +19,57 @@ import { createWorker } from './worker';
 const config = loadConfig();
 const target = resolveTemporalTarget();
 let devServer: DevServer | undefined;
+let api: RunningApi | undefined;
+
+/** INCIDENT_ENGINE_API_HOST / INCIDENT_ENGINE_API_PORT override the config's api.host / api.port. */
+function apiListen(): { host: string; port: number } {
+  const port = process.env.INCIDENT_ENGINE_API_PORT;
+  if (port !== undefined && !/^\d{1,5}$/.test(port)) {
+    throw new Error(`INCIDENT_ENGINE_API_PORT must be a port number, got ${JSON.stringify(port)}`);
+  }
+  return {
+    host: process.env.INCIDENT_ENGINE_API_HOST ?? config.api.host,
+    port: port !== undefined ? Number(port) : config.api.port,
+  };
+}
+
+/** A path relative to the working directory when it lies below it, else absolute. */
+function shortPath(file: string): string {
+  const relative = path.relative(process.cwd(), file);
+  return relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : file;
+}
+
+async function startApi(): Promise<(string | undefined)[]> {
+  if (!config.api.enabled) return ['  HTTP API:         disabled (api.enabled: false)'];
+  const keys = new ApiKeyStore(config.api.keysFile);
+  const adminFile = path.join(config.dataDir, 'admin-key.txt');
+  const admin = ensureAdminKey(keys, adminFile);
+  const clientConnection = await connectClient(target);
+  const incidents = new IncidentClient(new Client({ connection: clientConnection, namespace: target.namespace }), config.taskQueue);
+  const runbooks = runbookCache({ onError: (error) => console.error(`runbooks not reloaded: ${error.message}`) });
+  api = await startApiServer({
+    config: { ...config.api, ...apiListen() },
+    incidents,
+    runbooks,
+    keys,
+    temporalAddress: target.address,
+  });
+  const url = api.url;
+  const closeApi = api.close;
+  api.close = async () => {
+    await closeApi();
+    await clientConnection.close();
+  };
+  return [
+    `  HTTP API:         ${url}   (docs ${url}/docs, OpenAPI ${url}/openapi.json, metrics ${url}/metrics)`,
+    admin.created
+      ? `  first admin key:  written to ${admin.file} (mode 0600, a commander key; shown nowhere else)`
+      : `  API keys:         ${config.api.keysFile}; create more with: npx incident-engine apikey create --role operator --name alice`,
+    existsSync(adminFile)
+      ? `  try:              curl -H "Authorization: Bearer $(cat ${shortPath(adminFile)})" ${url}/incidents`
+      : undefined,
+  ];
+}
 
 async function main(): Promise<void> {
   if (!target.explicit) {
@@ -30,19 +89,21 @@ async function main(): Promise<void> {
 
   const connection = await connectWorker(target);
   const worker = await createWorker({ connection, namespace: target.namespace, config });
+  const apiLines = await startApi();
   const lines = [
     '',
     `incident engine running: worker on task queue "${config.taskQueue}", Temporal at ${target.address} (namespace ${target.namespace})`,
     devServer?.uiUrl ? `  Temporal web UI:  ${devServer.uiUrl}` : undefined,
     `  data directory:   ${config.dataDir}`,
     `  notifications:    ${config.channels.default?.type === 'file' ? config.channels.default.path : 'configured channels'}`,
+    ...apiLines,
     '',
     'open an incident (in another terminal):',
     `  npx incident-engine open --runbook security-incident --title "Admin login from unknown address" --event-type unauthorized_access`,
     '  npx incident-engine list',
     '  npx incident-engine show INC-YYYY-NNN',
     '',
-    'Ctrl-C stops the worker and the dev server.',
+    'Ctrl-C stops the API, the worker and the dev server.',
   ].filter((l) => l !== undefined);
   console.log(lines.join('\n'));
 
@@ -50,7 +111,8 @@ async function main(): Promise<void> {
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    console.log(`\n${signal}: stopping worker${devServer ? ' and dev server' : ''}...`);
+    console.log(`\n${signal}: stopping ${api ? 'API, ' : ''}worker${devServer ? ' and dev server' : ''}...`);
+    void (api?.close() ?? Promise.resolve()).catch(() => undefined);
     worker.shutdown();
   };
   process.on('SIGINT', () => stop('SIGINT'));
@@ -65,5 +127,6 @@ try {
   console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
   process.exitCode = 1;
 } finally {
+  await api?.close().catch(() => undefined);
   await devServer?.stop();
 }

@@ -12,6 +12,7 @@ import { EVENT_TYPES } from '../schemas/incident';
 import { connectClient, resolveTemporalTarget } from '../temporal/connection';
 import type { IncidentStatusView } from '../../workflows/definitions';
 import { formatList, formatStatus, formatTimeline } from './format';
+import { registerApiKeyCommands } from './apikey-commands';
 import { registerRunbookCommands } from './runbook-commands';
 
 interface GlobalOptions {
@@ -227,6 +228,7 @@ program
   });
 
 registerRunbookCommands(program, { json: () => globals().json === true, print });
+registerApiKeyCommands(program, { print });
 
 const ledger = program.command('ledger').description('the evidence ledger: hash-chained record of snapshots and quarantines');
 ledger

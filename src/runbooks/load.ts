@@ -74,6 +74,7 @@ export function compileRunbook(text: string, file: string): RunbookPlan {
     source: file,
     escalation: resolveEscalationPolicy(runbook.escalation),
     phases,
+    ...(runbook.match ? { match: runbook.match } : {}),
   };
 }
 

@@ -30,14 +30,16 @@ export const EscalateInput = z
   .strict();
 export type EscalateInput = z.infer<typeof EscalateInput>;
 
-export const UpdateImpactInput = z
+/** UpdateImpactInput's fields without its "at least one" rule, for schemas built from it (e.g. the HTTP API's). */
+export const UpdateImpactFields = z
   .object({
     by: Actor,
     affectedSystems: z.array(z.string().trim().min(1)).optional(),
     dataBreachConfirmed: z.boolean().optional(),
   })
-  .strict()
-  .refine((v) => v.affectedSystems !== undefined || v.dataBreachConfirmed !== undefined, {
+  .strict();
+
+export const UpdateImpactInput = UpdateImpactFields.refine((v) => v.affectedSystems !== undefined || v.dataBreachConfirmed !== undefined, {
     message: 'expected affectedSystems or dataBreachConfirmed',
   });
 export type UpdateImpactInput = z.infer<typeof UpdateImpactInput>;

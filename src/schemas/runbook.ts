@@ -153,6 +153,47 @@ export const PhaseSpec = z
   })
   .strict();
 
+/** A label value to match: one exact value, or a list of accepted values. */
+const LabelMatch = z.union([z.string(), z.array(z.string()).min(1, 'expected at least one accepted value')], {
+  error: 'expected a value or a list of accepted values, like "critical" or [critical, high]',
+});
+
+/** The alert intake formats (src/api/intake/). */
+export const INTAKE_FORMATS = ['alertmanager', 'pagerduty', 'generic'] as const;
+export type IntakeFormat = (typeof INTAKE_FORMATS)[number];
+
+/**
+ * One matching rule for alerts: every field given must match (alertname is the `alertname` label). Fields left out
+ * match anything; a rule with no field matches every alert.
+ */
+export const MatchRule = z
+  .object({
+    alertname: LabelMatch.optional(),
+    /** The alert's source: `alertmanager`, the PagerDuty event's `payload.source`, or the generic alert's `source`. */
+    source: LabelMatch.optional(),
+    /** Which intake received it. */
+    format: z
+      .union([z.enum(INTAKE_FORMATS), z.array(z.enum(INTAKE_FORMATS)).min(1)], {
+        error: `expected an intake format or a list of them: ${INTAKE_FORMATS.join(', ')}`,
+      })
+      .optional(),
+    labels: z.record(z.string(), LabelMatch).optional(),
+  })
+  .strict();
+export type MatchRule = z.infer<typeof MatchRule>;
+
+/**
+ * Which detector alerts open an incident with this runbook. The most specific matching rule (most fields) over all
+ * runbooks wins; `default: true` takes the alerts no rule matches.
+ */
+export const RunbookMatch = z
+  .object({
+    rules: z.array(MatchRule).default([]),
+    default: z.boolean().default(false),
+  })
+  .strict();
+export type RunbookMatch = z.infer<typeof RunbookMatch>;
+
 export const Runbook = z
   .object({
     $schema: z.string().optional(),
@@ -163,6 +204,8 @@ export const Runbook = z
     category: Category,
     eventTypes: z.array(EventType).min(1),
     escalation: EscalationPolicyOverride.optional(),
+    /** Which detector alerts select this runbook (optional). */
+    match: RunbookMatch.optional(),
     phases: z
       .object({
         detect: PhaseSpec,
@@ -325,4 +368,6 @@ export interface RunbookPlan {
   source: string;
   escalation: EscalationPolicy;
   phases: Record<Phase, PhasePlan>;
+  /** The runbook's alert matching rules, when it has any. */
+  match?: RunbookMatch;
 }

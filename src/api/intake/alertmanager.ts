@@ -1,0 +1,75 @@
+// Prometheus Alertmanager's webhook payload (version 4), taken verbatim: one incident per `groupKey` (the dedup key),
+// every alert of the group on its timeline by `fingerprint`, a resolved notification signalled as resolved alerts.
+// Alertmanager re-sends the whole group on every change and repeat: alerts whose fingerprint already has the same
+// status on the timeline are skipped, so repeats change nothing. Unknown fields are ignored (newer Alertmanagers).
+import { z } from 'zod';
+import { type IntakeEvent, eventTypeFromLabel, mostSevere, pastTime, severityFromLabel } from './event';
+
+const Labels = z.record(z.string(), z.string());
+
+export const AlertmanagerAlert = z.object({
+  status: z.enum(['firing', 'resolved'], { error: 'expected status firing or resolved' }),
+  labels: Labels,
+  annotations: Labels.default({}),
+  startsAt: z.string().optional(),
+  endsAt: z.string().optional(),
+  generatorURL: z.string().optional(),
+  fingerprint: z.string().min(1, 'expected the alert fingerprint Alertmanager sends'),
+});
+
+export const AlertmanagerWebhook = z
+  .object({
+    version: z.literal('4', { error: 'expected an Alertmanager webhook payload of version "4"' }),
+    groupKey: z.string().min(1, 'expected the groupKey Alertmanager sends'),
+    truncatedAlerts: z.number().int().nonnegative().default(0),
+    status: z.enum(['firing', 'resolved'], { error: 'expected status firing or resolved' }),
+    receiver: z.string(),
+    groupLabels: Labels.default({}),
+    commonLabels: Labels.default({}),
+    commonAnnotations: Labels.default({}),
+    externalURL: z.string().optional(),
+    alerts: z.array(AlertmanagerAlert).min(1, 'expected at least one alert'),
+  })
+  .meta({ id: 'AlertmanagerWebhook', description: 'Prometheus Alertmanager webhook_config payload, version 4.' });
+export type AlertmanagerWebhook = z.infer<typeof AlertmanagerWebhook>;
+
+export const ALERTMANAGER_DEDUP_PREFIX = 'alertmanager:';
+
+function describeLabels(labels: Record<string, string>, skip: string[]): string {
+  return Object.entries(labels)
+    .filter(([k]) => !skip.includes(k))
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');
+}
+
+export function alertmanagerEvent(payload: AlertmanagerWebhook, now: number): IntakeEvent {
+  const { commonLabels, commonAnnotations, groupLabels } = payload;
+  const alertname = commonLabels.alertname ?? groupLabels.alertname;
+  const grouping = describeLabels(groupLabels, ['alertname']);
+  const headline = commonAnnotations.summary ?? commonAnnotations.title ?? alertname ?? 'Alertmanager alert group';
+  const title = [alertname && headline !== alertname ? `${alertname}: ${headline}` : headline, grouping ? `(${grouping})` : '']
+    .filter(Boolean)
+    .join(' ');
+  const firing = payload.alerts.filter((a) => a.status === 'firing');
+  const starts = firing.map((a) => pastTime(a.startsAt, now)).filter((t): t is number => t !== undefined);
+  const severity = mostSevere(firing.map((a) => severityFromLabel(a.labels.severity)));
+  const eventType = eventTypeFromLabel(commonLabels.event_type);
+  return {
+    format: 'alertmanager',
+    dedupKey: `${ALERTMANAGER_DEDUP_PREFIX}${payload.groupKey}`,
+    title,
+    ...(severity ? { severity } : {}),
+    ...(eventType ? { eventType } : {}),
+    ...(starts.length > 0 ? { startedAt: Math.min(...starts) } : {}),
+    ...(commonLabels.drill === 'true' ? { drill: true } : {}),
+    facts: { format: 'alertmanager', source: 'alertmanager', labels: { ...groupLabels, ...commonLabels } },
+    alerts: payload.alerts.map((alert) => ({
+      source: 'alertmanager',
+      status: alert.status,
+      summary: alert.annotations.summary ?? alert.annotations.description ?? alert.labels.alertname ?? '',
+      fingerprint: alert.fingerprint,
+      labels: alert.labels,
+    })),
+    skipRepeats: true,
+  };
+}

@@ -1,0 +1,226 @@
+// Delivers intake events: opens (or joins) the one incident of the event's dedup key through the registry, then puts
+// every alert on that incident's timeline with the `alert` signal. The registry makes dedup atomic across processes;
+// inside one process, concurrent opens for one key share a single registry call (a storm of identical alerts sends
+// one open, not hundreds of updates to one workflow). A cached incident that has since closed is forgotten and the
+// alert opens a new one. Resolves never open an incident.
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { type IncidentClient, IncidentNotFoundError, UpdateRefusedError } from '../../client';
+import { type RunbookChoice, NoRunbookError, selectRunbook } from '../../runbooks/match';
+import type { AlertSignalInput } from '../../schemas/messages';
+import type { RunbookPlan } from '../../schemas/runbook';
+import { REGISTRY_WORKFLOW_ID, type OpenIncidentResult, registryStateQuery } from '../../../workflows/definitions';
+import type { ApiMetrics } from '../metrics';
+import type { IntakeEvent } from './event';
+
+export interface DeliveryResult {
+  /** Undefined when only resolved alerts came and no incident was open for the key. */
+  incidentId?: string;
+  created: boolean;
+  runbookId?: string;
+  /** Alerts put on the timeline. */
+  recorded: number;
+  /** Alerts skipped: repeats of a recorded state, or resolves with nothing open. */
+  ignored: number;
+}
+
+export interface AlertIntakeOptions {
+  incidents: IncidentClient;
+  runbooks: () => Map<string, RunbookPlan>;
+  defaultRunbook?: string;
+  metrics: ApiMetrics;
+  /** Most dedup keys remembered in this process. */
+  cacheSize?: number;
+}
+
+/** Runs `task` after every earlier task with the same key (a per-key queue inside this process). */
+class KeyedQueue {
+  private readonly tails = new Map<string, Promise<unknown>>();
+
+  run<T>(key: string, task: () => Promise<T>): Promise<T> {
+    const previous = this.tails.get(key) ?? Promise.resolve();
+    const next = previous.then(task, task);
+    const tail = next.catch(() => undefined);
+    this.tails.set(key, tail);
+    void tail.then(() => {
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    });
+    return next;
+  }
+}
+
+export class AlertIntake {
+  private readonly openByKey = new Map<string, Promise<OpenIncidentResult>>();
+  /** Fingerprint -> last status recorded, per incident (Alertmanager repeats). */
+  private readonly fingerprints = new Map<string, Map<string, AlertSignalInput['status']>>();
+  private readonly queue = new KeyedQueue();
+  private readonly cacheSize: number;
+
+  constructor(private readonly options: AlertIntakeOptions) {
+    this.cacheSize = options.cacheSize ?? 10_000;
+  }
+
+  /** Which runbook an event gets (named, or by the runbooks' match rules). */
+  chooseRunbook(event: IntakeEvent): RunbookChoice {
+    const plans = this.options.runbooks();
+    if (event.runbook !== undefined) {
+      const plan = plans.get(event.runbook);
+      if (!plan) {
+        throw new NoRunbookError(`the alert names runbook "${event.runbook}", which does not exist; known runbooks: ${[...plans.keys()].sort().join(', ')}`);
+      }
+      return { plan, reason: 'named by the alert' };
+    }
+    return selectRunbook(plans, event.facts, this.options.defaultRunbook);
+  }
+
+  /** The open incident for a dedup key, opening one when there is none. Concurrent callers share one open. */
+  private openFor(event: IntakeEvent, by: string): { result: Promise<OpenIncidentResult>; shared: boolean } {
+    const cached = this.openByKey.get(event.dedupKey);
+    if (cached) return { result: cached.then((r) => ({ ...r, created: false })), shared: true };
+    const choice = this.chooseRunbook(event);
+    const result = this.options.incidents
+      .open(
+        {
+          title: event.title,
+          trigger: `${event.format}:${by}`,
+          dedupKey: event.dedupKey,
+          ...(event.severity ? { severity: event.severity } : {}),
+          ...(event.eventType ? { eventType: event.eventType } : {}),
+          ...(event.category ? { category: event.category } : {}),
+          ...(event.startedAt !== undefined ? { startedAt: event.startedAt } : {}),
+          ...(event.affectedSystems ? { affectedSystems: event.affectedSystems } : {}),
+          drill: event.drill ?? false,
+        },
+        choice.plan,
+      )
+      .then((r) => {
+        if (r.created) this.options.metrics.incidentsOpened.inc({ via: event.format });
+        return r;
+      });
+    this.remember(event.dedupKey, result);
+    result.catch(() => this.forget(event.dedupKey, result));
+    return { result, shared: false };
+  }
+
+  private remember(key: string, result: Promise<OpenIncidentResult>): void {
+    this.openByKey.delete(key);
+    this.openByKey.set(key, result);
+    if (this.openByKey.size > this.cacheSize) {
+      const oldest = this.openByKey.keys().next().value;
+      if (oldest !== undefined) this.openByKey.delete(oldest);
+    }
+  }
+
+  private forget(key: string, result?: Promise<OpenIncidentResult>): void {
+    if (result === undefined || this.openByKey.get(key) === result) this.openByKey.delete(key);
+  }
+
+  /** The open incident for a key without opening one: this process's cache, else the registry's index. */
+  async findOpen(dedupKey: string): Promise<string | undefined> {
+    const cached = this.openByKey.get(dedupKey);
+    if (cached) {
+      const id = await cached.then((r) => r.incidentId).catch(() => undefined);
+      if (id !== undefined) return id;
+    }
+    try {
+      const state = await this.options.incidents.client.workflow.getHandle(REGISTRY_WORKFLOW_ID).query(registryStateQuery);
+      return state.openByDedupKey[dedupKey];
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return undefined;
+      throw error;
+    }
+  }
+
+  /** Opens or joins the incident of `event.dedupKey` and records its alerts. `by` names the sender (its key). */
+  async deliver(event: IntakeEvent, by: string): Promise<DeliveryResult> {
+    const { metrics } = this.options;
+    metrics.alertsReceived.inc({ format: event.format }, event.alerts.length);
+    const firing = event.alerts.some((a) => a.status === 'firing');
+    if (!firing) return this.deliverResolved(event);
+
+    for (let attempt = 1; ; attempt++) {
+      const { result } = this.openFor(event, by);
+      const opened = await result;
+      if (!opened.created) metrics.alertsDeduplicated.inc({ format: event.format }, event.alerts.filter((a) => a.status === 'firing').length);
+      try {
+        const { recorded, ignored } = await this.record(opened.incidentId, event);
+        return { incidentId: opened.incidentId, created: opened.created, recorded, ignored };
+      } catch (error) {
+        // The incident closed since it was cached (or since the registry answered): open a new one, once.
+        if (attempt < 2 && (error instanceof UpdateRefusedError || error instanceof IncidentNotFoundError)) {
+          this.forget(event.dedupKey);
+          continue;
+        }
+        throw error;
+      }
+    }
+  }
+
+  private async deliverResolved(event: IntakeEvent): Promise<DeliveryResult> {
+    const incidentId = await this.findOpen(event.dedupKey);
+    if (incidentId === undefined) {
+      this.options.metrics.alertsIgnored.inc({ format: event.format, reason: 'no_open_incident' }, event.alerts.length);
+      return { created: false, recorded: 0, ignored: event.alerts.length };
+    }
+    try {
+      const { recorded, ignored } = await this.record(incidentId, event);
+      return { incidentId, created: false, recorded, ignored };
+    } catch (error) {
+      if (error instanceof UpdateRefusedError || error instanceof IncidentNotFoundError) {
+        this.forget(event.dedupKey);
+        this.options.metrics.alertsIgnored.inc({ format: event.format, reason: 'no_open_incident' }, event.alerts.length);
+        return { created: false, recorded: 0, ignored: event.alerts.length };
+      }
+      throw error;
+    }
+  }
+
+  /** Signals each alert; with `skipRepeats`, one delivery per incident at a time and repeats skipped. */
+  private async record(incidentId: string, event: IntakeEvent): Promise<{ recorded: number; ignored: number }> {
+    const { incidents, metrics } = this.options;
+    if (!event.skipRepeats) {
+      for (const alert of event.alerts) await incidents.signalAlert(incidentId, alert);
+      return { recorded: event.alerts.length, ignored: 0 };
+    }
+    return this.queue.run(incidentId, async () => {
+      let known = this.fingerprints.get(incidentId);
+      if (!known) {
+        known = new Map();
+        for (const e of await incidents.timeline(incidentId)) {
+          if (e.type === 'alert' && e.fingerprint !== undefined) known.set(e.fingerprint, e.status);
+        }
+        this.fingerprints.set(incidentId, known);
+        if (this.fingerprints.size > this.cacheSize) {
+          const oldest = this.fingerprints.keys().next().value;
+          if (oldest !== undefined) this.fingerprints.delete(oldest);
+        }
+      }
+      let recorded = 0;
+      let ignored = 0;
+      for (const alert of event.alerts) {
+        if (alert.fingerprint !== undefined && known.get(alert.fingerprint) === alert.status) {
+          ignored++;
+          continue;
+        }
+        await incidents.signalAlert(incidentId, alert);
+        if (alert.fingerprint !== undefined) known.set(alert.fingerprint, alert.status);
+        recorded++;
+      }
+      if (ignored > 0) metrics.alertsIgnored.inc({ format: event.format, reason: 'repeat' }, ignored);
+      return { recorded, ignored };
+    });
+  }
+
+  /** PagerDuty `acknowledge`: acknowledges the open incident of the key; false when none is open or it was already. */
+  async acknowledge(dedupKey: string, by: string): Promise<{ incidentId?: string; acknowledged: boolean; reason?: string }> {
+    const incidentId = await this.findOpen(dedupKey);
+    if (incidentId === undefined) return { acknowledged: false, reason: 'no open incident has this dedup_key' };
+    try {
+      await this.options.incidents.acknowledge(incidentId, { by, note: 'acknowledge event from the detector' });
+      return { incidentId, acknowledged: true };
+    } catch (error) {
+      if (error instanceof UpdateRefusedError) return { incidentId, acknowledged: false, reason: error.message };
+      if (error instanceof IncidentNotFoundError) return { acknowledged: false, reason: 'no open incident has this dedup_key' };
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,152 @@
+// Request and response schemas of the HTTP API, built from the message schemas in src/schemas (the single source of
+// truth): an update's body is its workflow input without `by`, which the server takes from the caller's API key.
+// Only zod here; the OpenAPI document is generated from these.
+import { z } from 'zod';
+import { ON_TIMEOUT } from '../schemas/actions/task';
+import { CATEGORIES, Category, EVENT_TYPES, PHASES, Phase, STATUSES } from '../schemas/incident';
+import {
+  AcknowledgeInput,
+  AdvancePhaseInput,
+  ApproveStepInput,
+  AssignOwnerInput,
+  CompleteTaskInput,
+  DeclareFalsePositiveInput,
+  EscalateInput,
+  OpenRequest,
+  RecordRootCauseInput,
+  RejectStepInput,
+  ResolveInput,
+  SetSeverityInput,
+  UpdateImpactFields,
+} from '../schemas/messages';
+import { SEVERITIES, Severity } from '../schemas/severity';
+
+export const IncidentIdParams = z
+  .object({
+    id: z
+      .string()
+      .regex(/^[A-Z]+-\d{4}-\d{3,}$/, 'expected an incident id like INC-2026-001')
+      .describe('Incident id, like INC-2026-001'),
+  })
+  .strict();
+
+const by = { by: true } as const;
+
+/** Bodies of the operator updates, by wire name. */
+export const UpdateBodies = {
+  acknowledge: AcknowledgeInput.omit(by).meta({ id: 'AcknowledgeBody' }),
+  setSeverity: SetSeverityInput.omit(by).meta({ id: 'SetSeverityBody' }),
+  recordRootCause: RecordRootCauseInput.omit(by).meta({ id: 'RecordRootCauseBody' }),
+  assignOwner: AssignOwnerInput.omit(by).meta({ id: 'AssignOwnerBody' }),
+  escalate: EscalateInput.omit(by).meta({ id: 'EscalateBody' }),
+  updateImpact: UpdateImpactFields.omit(by)
+    .refine((v) => v.affectedSystems !== undefined || v.dataBreachConfirmed !== undefined, {
+      message: 'expected affectedSystems or dataBreachConfirmed',
+    })
+    .meta({ id: 'UpdateImpactBody' }),
+  advancePhase: AdvancePhaseInput.omit(by).meta({ id: 'AdvancePhaseBody' }),
+  resolve: ResolveInput.omit(by).meta({ id: 'ResolveBody' }),
+  declareFalsePositive: DeclareFalsePositiveInput.omit(by).meta({ id: 'DeclareFalsePositiveBody' }),
+  // The runbook role is optional here: without it the server acts in the step's first approver role.
+  approveStep: ApproveStepInput.omit(by).partial({ role: true }).meta({ id: 'ApproveStepBody' }),
+  rejectStep: RejectStepInput.omit(by).partial({ role: true }).meta({ id: 'RejectStepBody' }),
+  completeTask: CompleteTaskInput.omit(by).meta({ id: 'CompleteTaskBody' }),
+} as const;
+export type UpdateName = keyof typeof UpdateBodies;
+
+/** POST /incidents: an OpenRequest without `trigger` (the server records `api:<key name>`), plus the runbook. */
+export const OpenBody = OpenRequest.omit({ trigger: true })
+  .extend({ runbook: z.string().min(1, 'expected a runbook id, like "security-incident"').describe('Runbook id') })
+  .meta({ id: 'OpenIncidentBody' });
+
+export const OpenResult = z
+  .object({
+    incidentId: z.string(),
+    created: z.boolean().describe('false when the dedupKey matched an incident that is still open'),
+  })
+  .meta({ id: 'OpenIncidentResult' });
+
+const BoolParam = z.enum(['true', 'false'], { error: 'expected true or false' }).transform((v) => v === 'true');
+
+export const ListQuery = z
+  .object({
+    status: z.enum(STATUSES, { error: `expected a status: ${STATUSES.join(', ')}` }).optional(),
+    severity: Severity.optional().describe(`${SEVERITIES.join(', ')} or Critical, High, Medium, Low`),
+    category: Category.optional().describe(CATEGORIES.join(', ')),
+    runbook: z.string().min(1).optional(),
+    phase: Phase.optional().describe(PHASES.join(', ')),
+    drill: BoolParam.optional(),
+    limit: z.coerce
+      .number({ error: 'expected a number' })
+      .int('expected a whole number')
+      .min(1, 'expected a limit of at least 1')
+      .max(1_000, 'expected a limit of at most 1000')
+      .default(50),
+  })
+  .strict();
+
+export const IncidentSummaryView = z
+  .object({
+    incidentId: z.string(),
+    severity: z.string().optional(),
+    category: z.string().optional(),
+    phase: z.string().optional(),
+    status: z.string().optional(),
+    runbookId: z.string().optional(),
+    drill: z.boolean().optional(),
+    startTime: z.string().describe('ISO 8601'),
+    closeTime: z.string().optional(),
+  })
+  .meta({ id: 'IncidentSummary' });
+
+export const ListResult = z.object({ incidents: z.array(IncidentSummaryView) }).meta({ id: 'IncidentList' });
+
+export const TimelineEventView = z
+  .looseObject({
+    at: z.number().describe('epoch ms'),
+    type: z.string().describe('opened, alert, acknowledged, escalated, step_completed, ...'),
+    by: z.string().optional(),
+  })
+  .meta({ id: 'TimelineEvent' });
+
+export const WaitingStepView = z
+  .object({
+    phase: z.enum(PHASES),
+    stepId: z.string(),
+    action: z.string(),
+    kind: z.enum(['approval', 'task']),
+    roles: z.array(z.string()).optional(),
+    instructions: z.string().optional(),
+    since: z.number(),
+    timeoutAt: z.number().optional(),
+    onTimeout: z.enum(ON_TIMEOUT).optional(),
+  })
+  .meta({ id: 'WaitingStep', description: 'A step that waits for a person: approveStep/rejectStep or completeTask' });
+
+/** The incident's status as the workflow reports it; the main fields are listed, the rest pass through. */
+export const IncidentView = z
+  .looseObject({
+    incidentId: z.string(),
+    title: z.string(),
+    runbookId: z.string(),
+    severity: z.enum(SEVERITIES),
+    category: z.enum(CATEGORIES),
+    eventType: z.enum(EVENT_TYPES),
+    status: z.enum(STATUSES),
+    phase: z.enum(PHASES),
+    awaitingAdvance: z.boolean(),
+    drill: z.boolean(),
+    owner: z.string().optional(),
+    openedAt: z.number(),
+    waitingSteps: z.array(WaitingStepView),
+  })
+  .meta({ id: 'Incident' });
+
+export const IncidentWithTimeline = IncidentView.extend({ timeline: z.array(TimelineEventView) }).meta({
+  id: 'IncidentWithTimeline',
+});
+
+export const TimelineResult = z.object({ incidentId: z.string(), timeline: z.array(TimelineEventView) }).meta({ id: 'Timeline' });
+
+/** OpenAPI security requirement of routes that take a key: a bearer token or the X-API-Key header. */
+export const KEY_AUTH: Record<string, string[]>[] = [{ bearerAuth: [] }, { apiKeyHeader: [] }];

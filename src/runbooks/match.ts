@@ -1,0 +1,90 @@
+// Picks the runbook for a detector alert from the runbooks' optional `match:` blocks: the most specific matching rule
+// over all runbooks wins, ties go to the runbook id that sorts first, and alerts no rule matches go to the configured
+// default (api.defaultRunbook) or the runbook marked `match.default: true`. Pure: no I/O, never guesses silently.
+import type { IntakeFormat, MatchRule, RunbookPlan } from '../schemas/runbook';
+
+/** What matching looks at: the intake that received the alert, its source and its labels. */
+export interface AlertFacts {
+  format: IntakeFormat;
+  source: string;
+  labels: Record<string, string>;
+}
+
+export interface RunbookChoice {
+  plan: RunbookPlan;
+  /** Why this runbook: `rule <n> of <id>`, `default runbook`, or `named by the alert`. */
+  reason: string;
+}
+
+export class NoRunbookError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NoRunbookError';
+  }
+}
+
+function accepts(expected: string | string[], actual: string | undefined): boolean {
+  if (actual === undefined) return false;
+  return Array.isArray(expected) ? expected.includes(actual) : expected === actual;
+}
+
+export function ruleMatches(rule: MatchRule, alert: AlertFacts): boolean {
+  if (rule.alertname !== undefined && !accepts(rule.alertname, alert.labels.alertname)) return false;
+  if (rule.source !== undefined && !accepts(rule.source, alert.source)) return false;
+  if (rule.format !== undefined && !accepts(rule.format, alert.format)) return false;
+  for (const [name, expected] of Object.entries(rule.labels ?? {})) {
+    if (!accepts(expected, alert.labels[name])) return false;
+  }
+  return true;
+}
+
+/** How many conditions a rule has: the more, the more specific. */
+export function ruleSpecificity(rule: MatchRule): number {
+  return (
+    (rule.alertname !== undefined ? 1 : 0) +
+    (rule.source !== undefined ? 1 : 0) +
+    (rule.format !== undefined ? 1 : 0) +
+    Object.keys(rule.labels ?? {}).length
+  );
+}
+
+/** The default runbook: `api.defaultRunbook` when set, else the one runbook marked `match.default: true`. */
+export function defaultRunbook(plans: Map<string, RunbookPlan>, configured?: string): RunbookPlan | undefined {
+  if (configured !== undefined) {
+    const plan = plans.get(configured);
+    if (!plan) {
+      throw new NoRunbookError(
+        `api.defaultRunbook names runbook "${configured}", which does not exist; known runbooks: ${[...plans.keys()].sort().join(', ') || '(none)'}`,
+      );
+    }
+    return plan;
+  }
+  const marked = [...plans.values()].filter((p) => p.match?.default).sort((a, b) => a.id.localeCompare(b.id));
+  if (marked.length > 1) {
+    throw new NoRunbookError(
+      `several runbooks are marked match.default: true (${marked.map((p) => p.id).join(', ')}); keep one, or set api.defaultRunbook`,
+    );
+  }
+  return marked[0];
+}
+
+export function selectRunbook(plans: Map<string, RunbookPlan>, alert: AlertFacts, configuredDefault?: string): RunbookChoice {
+  let best: { plan: RunbookPlan; specificity: number; index: number } | undefined;
+  for (const plan of [...plans.values()].sort((a, b) => a.id.localeCompare(b.id))) {
+    (plan.match?.rules ?? []).forEach((rule, index) => {
+      if (!ruleMatches(rule, alert)) return;
+      const specificity = ruleSpecificity(rule);
+      if (!best || specificity > best.specificity) best = { plan, specificity, index };
+    });
+  }
+  if (best) return { plan: best.plan, reason: `rule ${best.index + 1} of runbook ${best.plan.id}` };
+  const fallback = defaultRunbook(plans, configuredDefault);
+  if (fallback) return { plan: fallback, reason: 'default runbook' };
+  const labels = Object.entries(alert.labels)
+    .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+    .join(', ');
+  throw new NoRunbookError(
+    `no runbook matches this ${alert.format} alert (source ${JSON.stringify(alert.source)}${labels ? `, labels ${labels}` : ''}) ` +
+      'and no default is set: add a `match:` rule to a runbook, mark one `match: { default: true }`, or set api.defaultRunbook',
+  );
+}

@@ -1,0 +1,511 @@
+// Detector intake over real HTTP against a real dev server: Alertmanager webhook v4 payloads (one incident per
+// groupKey, alerts tracked by fingerprint, repeats change nothing, resolved alerts signalled), PagerDuty Events API v2
+// (trigger/acknowledge/resolve by dedup_key, severity mapping, PagerDuty's reply shape, routing_key as the key), the
+// generic JSON alert, runbook choice by the runbooks' match rules, a storm of 500 concurrent identical alerts across
+// two API processes that opens exactly one incident with every alert on its timeline, HMAC signatures (missing, wrong,
+// stale, replayed), and a real Alertmanager (Debian's prometheus-alertmanager) delivering to the intake.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signPayload } from '../../src/api/signatures';
+import { freePort } from '../../src/temporal/ports';
+import { REGISTRY_WORKFLOW_ID, type RegistryState, registryStateQuery } from '../../workflows/definitions';
+import { tempDir } from '../helpers/incident-fixtures';
+import { type ApiEnv, alertsOf, http, isCleanError, plainRunbook, startApiEnv, waitFor } from '../helpers/api-env';
+
+const STORM = 500;
+const ALERTMANAGER = '/usr/bin/prometheus-alertmanager';
+
+type Incident = {
+  incidentId: string;
+  runbookId: string;
+  severity: string;
+  status: string;
+  title: string;
+  acknowledgedBy?: string;
+  timeline: { type: string; [k: string]: unknown }[];
+};
+
+/** An Alertmanager webhook v4 payload as Alertmanager sends it. */
+function alertmanagerPayload(
+  groupKey: string,
+  status: 'firing' | 'resolved',
+  alerts: { instance: string; status?: 'firing' | 'resolved'; severity?: string; fingerprint: string }[],
+  alertname = 'HighErrorRate',
+) {
+  const startsAt = new Date(Date.now() - 60_000).toISOString();
+  return {
+    receiver: 'incident-engine',
+    status,
+    alerts: alerts.map((a) => ({
+      status: a.status ?? status,
+      labels: { alertname, instance: a.instance, job: 'api', severity: a.severity ?? 'warning' },
+      annotations: { summary: `5xx above 5% on ${a.instance}` },
+      startsAt,
+      endsAt: (a.status ?? status) === 'resolved' ? new Date().toISOString() : '0001-01-01T00:00:00Z',
+      generatorURL: 'http://prometheus.example:9090/graph?g0.expr=rate',
+      fingerprint: a.fingerprint,
+    })),
+    groupLabels: { alertname },
+    commonLabels: { alertname, job: 'api' },
+    commonAnnotations: {},
+    externalURL: 'http://alertmanager.example:9093',
+    version: '4',
+    groupKey,
+    truncatedAlerts: 0,
+  };
+}
+
+describe('alert intake on a real dev server', () => {
+  let env: ApiEnv;
+  let url: string;
+  let key: ApiEnv['keys'];
+
+  beforeAll(async () => {
+    env = await startApiEnv({
+      taskQueue: 'intake-test',
+      runbooks: {
+        'web-outage': plainRunbook('web-outage', {
+          category: 'operational',
+          eventTypes: ['service_outage', 'other'],
+          match: 'rules:\n  - alertname: HighErrorRate\n  - alertname: DiskFull\n    labels: { job: node }',
+        }),
+        'db-incident': plainRunbook('db-incident', {
+          category: 'operational',
+          eventTypes: ['data_corruption', 'other'],
+          match: 'rules:\n  - format: pagerduty\n    source: db-01\n  - labels: { team: dba }',
+        }),
+        'security-default': plainRunbook('security-default', { match: 'default: true' }),
+      },
+    });
+    url = env.url;
+    key = env.keys;
+  });
+
+  afterAll(async () => {
+    await env?.close();
+  });
+
+  async function get(id: string): Promise<Incident> {
+    const res = await http<Incident>(`${url}/incidents/${id}`, { key: key.viewer.key });
+    expect(res.status, res.text).toBe(200);
+    return res.body;
+  }
+
+  async function registry(): Promise<RegistryState> {
+    return env.client.workflow.getHandle(REGISTRY_WORKFLOW_ID).query(registryStateQuery);
+  }
+
+  const opened = (state: RegistryState) => Object.values(state.counters).reduce((a, b) => a + b, 0);
+
+  async function alertCount(id: string): Promise<number> {
+    return alertsOf(await env.incidents.timeline(id)).length;
+  }
+
+  it('opens one incident per Alertmanager groupKey, tracks alerts by fingerprint, ignores repeats, signals resolves', async () => {
+    const groupKey = '{}:{alertname="HighErrorRate"}';
+    const firing = alertmanagerPayload(groupKey, 'firing', [
+      { instance: 'api-1', fingerprint: 'aaaa000000000001', severity: 'warning' },
+      { instance: 'api-2', fingerprint: 'aaaa000000000002', severity: 'critical' },
+    ]);
+    const first = await http<{ incidentId: string; created: boolean; recorded: number; ignored: number }>(`${url}/intake/alertmanager`, {
+      key: key.detector.key,
+      body: firing,
+    });
+    expect(first.status, first.text).toBe(200);
+    expect(first.body).toMatchObject({ status: 'ok', created: true, recorded: 2, ignored: 0 });
+    const id = first.body.incidentId;
+    const incident = await get(id);
+    expect(incident).toMatchObject({ runbookId: 'web-outage', severity: 'P0', status: 'active' });
+    expect(incident.title).toBe('HighErrorRate');
+    expect(incident.timeline[0]).toMatchObject({ type: 'opened', trigger: 'alertmanager:detector-1' });
+    expect(alertsOf(await env.incidents.timeline(id)).map((a) => [a.fingerprint, a.status, a.source])).toEqual([
+      ['aaaa000000000001', 'firing', 'alertmanager'],
+      ['aaaa000000000002', 'firing', 'alertmanager'],
+    ]);
+
+    // Alertmanager repeats the group: nothing new on the timeline, no new incident.
+    const before = opened(await registry());
+    const repeat = await http(`${url}/intake/alertmanager`, { key: key.detector.key, body: firing });
+    expect(repeat.body).toMatchObject({ incidentId: id, created: false, recorded: 0, ignored: 2 });
+    expect(await alertCount(id)).toBe(2);
+
+    // The group grows: only the new fingerprint is recorded.
+    const grown = alertmanagerPayload(groupKey, 'firing', [
+      { instance: 'api-1', fingerprint: 'aaaa000000000001' },
+      { instance: 'api-2', fingerprint: 'aaaa000000000002' },
+      { instance: 'api-3', fingerprint: 'aaaa000000000003' },
+    ]);
+    expect((await http(`${url}/intake/alertmanager`, { key: key.detector.key, body: grown })).body).toMatchObject({
+      incidentId: id,
+      recorded: 1,
+      ignored: 2,
+    });
+
+    // One alert resolves, then the whole group.
+    const partly = alertmanagerPayload(groupKey, 'firing', [
+      { instance: 'api-1', fingerprint: 'aaaa000000000001', status: 'resolved' },
+      { instance: 'api-2', fingerprint: 'aaaa000000000002' },
+      { instance: 'api-3', fingerprint: 'aaaa000000000003' },
+    ]);
+    expect((await http(`${url}/intake/alertmanager`, { key: key.detector.key, body: partly })).body).toMatchObject({ recorded: 1, ignored: 2 });
+    const resolved = alertmanagerPayload(groupKey, 'resolved', [
+      { instance: 'api-1', fingerprint: 'aaaa000000000001' },
+      { instance: 'api-2', fingerprint: 'aaaa000000000002' },
+      { instance: 'api-3', fingerprint: 'aaaa000000000003' },
+    ]);
+    const res = await http(`${url}/intake/alertmanager`, { key: key.detector.key, body: resolved });
+    expect(res.body).toMatchObject({ incidentId: id, created: false, recorded: 2, ignored: 1 });
+    // And the resolved notification repeated changes nothing.
+    expect((await http(`${url}/intake/alertmanager`, { key: key.detector.key, body: resolved })).body).toMatchObject({ recorded: 0, ignored: 3 });
+    const alerts = alertsOf(await env.incidents.timeline(id));
+    expect(alerts.map((a) => `${a.fingerprint?.slice(-1)}:${a.status}`)).toEqual([
+      '1:firing',
+      '2:firing',
+      '3:firing',
+      '1:resolved',
+      '2:resolved',
+      '3:resolved',
+    ]);
+    expect(opened(await registry())).toBe(before);
+
+    // A resolved group nobody opened an incident for opens nothing.
+    const orphan = alertmanagerPayload('{}:{alertname="Other"}', 'resolved', [{ instance: 'x', fingerprint: 'bbbb000000000001' }], 'Other');
+    const orphanRes = await http(`${url}/intake/alertmanager`, { key: key.detector.key, body: orphan });
+    expect(orphanRes.status).toBe(200);
+    expect(orphanRes.body).toMatchObject({ created: false, recorded: 0, ignored: 1 });
+    expect(orphanRes.body.incidentId).toBeUndefined();
+    expect(opened(await registry())).toBe(before);
+
+    // A payload that is not webhook v4.
+    const v3 = await http(`${url}/intake/alertmanager`, { key: key.detector.key, body: { ...firing, version: '3' } });
+    expect(v3.status).toBe(400);
+    expect(String(v3.body.message)).toContain('body.version: expected an Alertmanager webhook payload of version "4"');
+    expect(opened(await registry())).toBe(before);
+  });
+
+  it('takes PagerDuty Events API v2: trigger, acknowledge, resolve, with its reply shape and severities', async () => {
+    const dedup = `db-01/replication-lag-${randomBytes(4).toString('hex')}`;
+    const trigger = {
+      routing_key: 'ignored-when-a-header-key-is-sent',
+      event_action: 'trigger',
+      dedup_key: dedup,
+      payload: {
+        summary: 'Replication lag above 10 minutes on db-01',
+        source: 'db-01',
+        severity: 'error',
+        timestamp: new Date(Date.now() - 120_000).toISOString(),
+        component: 'postgres',
+        group: 'prod-db',
+        class: 'replication',
+        custom_details: { lag_seconds: 612, team: 'dba' },
+      },
+      client: 'Monitoring',
+      client_url: 'https://monitoring.example/db-01',
+    };
+    const first = await http<{ status: string; message: string; dedup_key: string }>(`${url}/intake/pagerduty`, { key: key.detector.key, body: trigger });
+    expect(first.status, first.text).toBe(202);
+    expect(Object.keys(first.body).sort()).toEqual(['dedup_key', 'message', 'status']);
+    expect(first.body).toMatchObject({ status: 'success', dedup_key: dedup });
+    const id = /(INC-\d{4}-\d+) opened/.exec(first.body.message)?.[1];
+    expect(id, first.body.message).toBeDefined();
+    const incident = await get(id!);
+    expect(incident).toMatchObject({ runbookId: 'db-incident', severity: 'P1', title: 'Replication lag above 10 minutes on db-01' });
+
+    // Same dedup_key: same incident. The key may also come as routing_key (no header).
+    const again = await http<{ message: string }>(`${url}/intake/pagerduty`, {
+      body: { ...trigger, routing_key: key.detector.key, payload: { ...trigger.payload, severity: 'critical' } },
+    });
+    expect(again.status, again.text).toBe(202);
+    expect(again.body.message).toBe(`Event processed: ${id}`);
+
+    const ack = await http<{ message: string }>(`${url}/intake/pagerduty`, {
+      key: key.detector.key,
+      body: { routing_key: 'x', event_action: 'acknowledge', dedup_key: dedup },
+    });
+    expect(ack.status).toBe(202);
+    expect(ack.body.message).toBe(`Event processed: ${id} acknowledged`);
+    expect((await get(id!)).acknowledgedBy).toBe('detector-1');
+    const resolve = await http(`${url}/intake/pagerduty`, { key: key.detector.key, body: { event_action: 'resolve', dedup_key: dedup } });
+    expect(resolve.status).toBe(202);
+    const alerts = alertsOf(await env.incidents.timeline(id!));
+    expect(alerts.map((a) => [a.status, a.source, a.fingerprint])).toEqual([
+      ['firing', 'db-01', dedup],
+      ['firing', 'db-01', dedup],
+      ['resolved', 'pagerduty', dedup],
+    ]);
+
+    // Without dedup_key a trigger gets one made up, returned as PagerDuty does.
+    const fresh = await http<{ dedup_key: string }>(`${url}/intake/pagerduty`, {
+      key: key.detector.key,
+      body: { event_action: 'trigger', payload: { summary: 'disk failing', source: 'host-9', severity: 'info' } },
+    });
+    expect(fresh.status).toBe(202);
+    expect(fresh.body.dedup_key).toMatch(/^[0-9a-f-]{36}$/);
+
+    const before = opened(await registry());
+    const bad: [unknown, number, RegExp][] = [
+      [{ event_action: 'trigger', dedup_key: 'x' }, 400, /body\.payload: a trigger event needs a payload/],
+      [{ event_action: 'resolve' }, 400, /body\.dedup_key: an resolve event needs the dedup_key/],
+      [{ event_action: 'explode', dedup_key: 'x' }, 400, /body\.event_action: expected event_action trigger, acknowledge or resolve/],
+      [{ event_action: 'trigger', payload: { summary: 's', source: 's', severity: 'fatal' } }, 400, /body\.payload\.severity: expected payload\.severity critical, error, warning or info/],
+    ];
+    for (const [body, status, message] of bad) {
+      const res = await http(`${url}/intake/pagerduty`, { key: key.detector.key, body });
+      expect(res.status, res.text).toBe(status);
+      expect(String(res.body.message)).toMatch(message);
+      expect(isCleanError(res.body)).toBe(true);
+    }
+    const noKey = await http(`${url}/intake/pagerduty`, { body: { event_action: 'trigger', payload: trigger.payload } });
+    expect(noKey.status).toBe(401);
+    expect(String(noKey.body.message)).toMatch(/or put it in the body's routing_key/);
+    const badKey = await http(`${url}/intake/pagerduty`, { body: { ...trigger, routing_key: 'R0UT1NGKEY0000000000000000000000' } });
+    expect(badKey.status).toBe(401);
+    expect(String(badKey.body.message)).toMatch(/routing_key: the API key is not valid/);
+    const viewerKey = await http(`${url}/intake/pagerduty`, { body: { ...trigger, routing_key: key.viewer.key } });
+    expect(viewerKey.status).toBe(403);
+    expect(opened(await registry())).toBe(before);
+  });
+
+  it('takes generic alerts; runbooks are chosen by match rules, by name, or the default', async () => {
+    const byLabel = await http<{ incidentId: string; created: boolean; dedupKey: string }>(`${url}/intake/alerts`, {
+      key: key.detector.key,
+      body: { source: 'cron-check', title: 'backup verification failed', labels: { team: 'dba' }, severity: 'Medium' },
+    });
+    expect(byLabel.status, byLabel.text).toBe(202);
+    expect(byLabel.body.created).toBe(true);
+    expect(byLabel.body.dedupKey).toMatch(/^cron-check:[0-9a-f]{16}$/);
+    expect(await get(byLabel.body.incidentId)).toMatchObject({ runbookId: 'db-incident', severity: 'P2' });
+
+    const fallback = await http<{ incidentId: string }>(`${url}/intake/alerts`, {
+      key: key.commander.key,
+      body: { source: 'siem', title: 'impossible travel for admin', eventType: 'unauthorized_access', fingerprint: 'u-42' },
+    });
+    expect(fallback.status).toBe(202);
+    expect(await get(fallback.body.incidentId)).toMatchObject({ runbookId: 'security-default', severity: 'P1' });
+    expect((await http(`${url}/intake/alerts`, { key: key.detector.key, body: { source: 'siem', title: 'again', fingerprint: 'u-42' } })).body).toMatchObject({
+      incidentId: fallback.body.incidentId,
+      created: false,
+      dedupKey: 'siem:u-42',
+    });
+
+    const named = await http<{ incidentId: string }>(`${url}/intake/alerts`, {
+      key: key.detector.key,
+      body: { source: 'waf', title: 'outage by hand', runbook: 'web-outage', dedupKey: `named-${Date.now()}` },
+    });
+    expect(await get(named.body.incidentId)).toMatchObject({ runbookId: 'web-outage' });
+
+    const before = opened(await registry());
+    const cases: [unknown, number, string, RegExp][] = [
+      [{ source: 'waf', title: 'x', runbook: 'nope' }, 422, 'no_runbook', /names runbook "nope", which does not exist; known runbooks: db-incident, security-default, web-outage/],
+      [{ source: 'waf' }, 400, 'invalid_request', /body\.title/],
+      [{ source: 'waf', title: 'x', severity: 'urgent' }, 400, 'invalid_request', /body\.severity: expected a severity/],
+      [{ source: 'waf', title: 'x', labels: { a: 1 } }, 400, 'invalid_request', /body\.labels\.a/],
+      [{ source: 'waf', title: 'x', colour: 'red' }, 400, 'invalid_request', /Unrecognized key: "colour"/],
+      ['{"source": "waf", "title": ', 400, 'malformed_json', /not valid JSON/],
+      [JSON.stringify({ source: 'waf', title: 'x'.repeat(1_100_000) }), 413, 'body_too_large', /larger than the limit of 1048576 bytes/],
+    ];
+    for (const [body, status, error, message] of cases) {
+      const res = await http(`${url}/intake/alerts`, { key: key.detector.key, body });
+      expect(res.status, res.text.slice(0, 300)).toBe(status);
+      expect(res.body).toMatchObject({ error });
+      expect(String(res.body.message)).toMatch(message);
+      expect(isCleanError(res.body)).toBe(true);
+    }
+    expect(opened(await registry())).toBe(before);
+  });
+
+  it(`opens exactly one incident for a storm of ${STORM} concurrent identical alerts, with every alert on its timeline`, async () => {
+    // Two API processes' worth of state (caches), so dedup across them rests on the registry alone.
+    const second = await env.startAnotherApi();
+    const before = await registry();
+    const alert = { source: 'waf', title: 'SQL injection attempts from 198.51.100.0/24', labels: { rule: 'sqli' }, dedupKey: 'storm-1', severity: 'P2' };
+    const replies = await Promise.all(
+      Array.from({ length: STORM }, (_, i) =>
+        http<{ incidentId: string; created: boolean }>(`${i % 2 === 0 ? url : second.url}/intake/alerts`, { key: key.detector.key, body: alert }),
+      ),
+    );
+    const statuses = [...new Set(replies.map((r) => r.status))];
+    expect(statuses, replies.find((r) => r.status !== 202)?.text).toEqual([202]);
+    const ids = new Set(replies.map((r) => r.body.incidentId));
+    expect(ids.size).toBe(1);
+    expect(replies.filter((r) => r.body.created)).toHaveLength(1);
+    const [id] = [...ids] as [string];
+
+    const after = await registry();
+    expect(opened(after)).toBe(opened(before) + 1);
+    expect(after.openByDedupKey['storm-1']).toBe(id);
+    const count = await waitFor(async () => {
+      const n = await alertCount(id);
+      return n >= STORM ? n : undefined;
+    }, `${STORM} alerts on ${id}'s timeline`);
+    expect(count).toBe(STORM);
+
+    const metrics = (await http(`${url}/metrics`)).text + (await http(`${second.url}/metrics`)).text;
+    const sum = (name: string) =>
+      [...metrics.matchAll(new RegExp(`^${name}\\{format="generic"\\} (\\d+)`, 'gm'))].reduce((n, m) => n + Number(m[1]), 0);
+    expect(sum('incident_api_alerts_received_total')).toBeGreaterThanOrEqual(STORM);
+    expect(sum('incident_api_alerts_deduplicated_total')).toBeGreaterThanOrEqual(STORM - 1);
+    await second.close();
+  }, 180_000);
+
+  it('checks HMAC signatures: refuses missing, wrong, stale and replayed ones, and changes nothing', async () => {
+    const secret = key.signer.signingSecret!;
+    const body = JSON.stringify({ source: 'edr', title: 'ransomware note found', dedupKey: `signed-${Date.now()}`, severity: 'P1' });
+    const sign = (b: string, ts = Math.floor(Date.now() / 1000), nonce = randomBytes(16).toString('hex')) => ({
+      'x-incident-timestamp': String(ts),
+      'x-incident-nonce': nonce,
+      'x-incident-signature': signPayload(secret, ts, nonce, b),
+    });
+    const post = (headers: Record<string, string>, b = body) => http(`${url}/intake/alerts`, { key: key.signer.key, body: b, headers });
+    const before = opened(await registry());
+
+    const refusals: [string, Record<string, string>, string, RegExp][] = [
+      ['unsigned', {}, 'signature_required', /expected the header\(s\) x-incident-signature, x-incident-timestamp, x-incident-nonce/],
+      ['wrong signature', { ...sign(body), 'x-incident-signature': `sha256=${'0'.repeat(64)}` }, 'bad_signature', /does not match/],
+      ['signed another body', sign(body.replace('ransomware', 'harmless')), 'bad_signature', /does not match/],
+      ['signed with another secret', (() => {
+        const ts = Math.floor(Date.now() / 1000);
+        const nonce = randomBytes(16).toString('hex');
+        return { 'x-incident-timestamp': String(ts), 'x-incident-nonce': nonce, 'x-incident-signature': signPayload('not-the-secret-'.repeat(3), ts, nonce, body) };
+      })(), 'bad_signature', /does not match/],
+      ['stale timestamp', sign(body, Math.floor(Date.now() / 1000) - 600), 'stale_timestamp', /is 60[01] s away from the server's clock; at most 300 s is accepted/],
+      ['future timestamp', sign(body, Math.floor(Date.now() / 1000) + 900), 'stale_timestamp', /at most 300 s/],
+      ['bad timestamp', { ...sign(body), 'x-incident-timestamp': 'yesterday' }, 'bad_timestamp', /whole seconds/],
+      ['short nonce', sign(body, undefined, 'abc'), 'bad_nonce', /16-128/],
+    ];
+    for (const [what, headers, error, message] of refusals) {
+      const res = await post(headers);
+      expect(res.status, `${what}: ${res.text}`).toBe(401);
+      expect(res.body, what).toMatchObject({ error });
+      expect(String(res.body.message), what).toMatch(message);
+      expect(isCleanError(res.body)).toBe(true);
+    }
+    expect(opened(await registry())).toBe(before);
+
+    const headers = sign(body);
+    const ok = await post(headers);
+    expect(ok.status, ok.text).toBe(202);
+    const id = ok.body.incidentId as string;
+    expect(await alertCount(id)).toBe(1);
+    const replay = await post(headers);
+    expect(replay.status).toBe(401);
+    expect(replay.body).toMatchObject({ error: 'replayed_nonce' });
+    expect(String(replay.body.message)).toContain(`nonce ${headers['x-incident-nonce']} was already used`);
+    expect(await alertCount(id)).toBe(1);
+    expect(opened(await registry())).toBe(before + 1);
+
+    // A key without a signing secret needs no signature.
+    const plain = await http(`${url}/intake/alerts`, { key: key.detector.key, body: JSON.parse(body) });
+    expect(plain.status).toBe(202);
+    expect(await alertCount(id)).toBe(2);
+  });
+
+  describe('with a real Alertmanager', () => {
+    const present = existsSync(ALERTMANAGER);
+    let am: ChildProcess | undefined;
+    let amOutput = '';
+
+    afterAll(async () => {
+      if (am && am.exitCode === null) {
+        const exited = new Promise((r) => am!.once('exit', r));
+        am.kill('SIGTERM');
+        await exited;
+      }
+    });
+
+    it.skipIf(!present)(
+      `groups alerts fired through its API into one incident and signals their resolve${present ? '' : ` (skipped: ${ALERTMANAGER} is not installed; apt-get install prometheus-alertmanager)`}`,
+      async () => {
+        const dir = tempDir('alertmanager');
+        const [port, clusterPort] = [await freePort(), await freePort()];
+        const config = [
+          'route:',
+          '  receiver: incident-engine',
+          "  group_by: ['alertname']",
+          '  group_wait: 1s',
+          '  group_interval: 1s',
+          '  repeat_interval: 1h',
+          'receivers:',
+          '  - name: incident-engine',
+          '    webhook_configs:',
+          `      - url: ${url}/intake/alertmanager`,
+          '        send_resolved: true',
+          '        http_config:',
+          '          authorization:',
+          '            type: Bearer',
+          `            credentials: ${key.detector.key}`,
+          '',
+        ].join('\n');
+        await mkdir(path.join(dir, 'data'), { recursive: true });
+        await writeFile(path.join(dir, 'alertmanager.yml'), config);
+        am = spawn(
+          ALERTMANAGER,
+          [
+            `--config.file=${path.join(dir, 'alertmanager.yml')}`,
+            `--storage.path=${path.join(dir, 'data')}`,
+            `--web.listen-address=127.0.0.1:${port}`,
+            `--cluster.listen-address=127.0.0.1:${clusterPort}`,
+            '--cluster.peer-timeout=1s',
+            '--log.level=warn',
+          ],
+          { stdio: ['ignore', 'pipe', 'pipe'] },
+        );
+        am.stdout?.on('data', (c: Buffer) => (amOutput = (amOutput + c.toString()).slice(-4_000)));
+        am.stderr?.on('data', (c: Buffer) => (amOutput = (amOutput + c.toString()).slice(-4_000)));
+        const amUrl = `http://127.0.0.1:${port}`;
+        await waitFor(async () => ((await fetch(`${amUrl}/-/ready`)).ok ? true : undefined), `Alertmanager ready (output: ${amOutput})`, { timeoutMs: 30_000 });
+
+        const alertname = 'DiskFull';
+        const fire = (endsAt?: string) =>
+          fetch(`${amUrl}/api/v2/alerts`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify(
+              ['db-1', 'db-2'].map((instance) => ({
+                labels: { alertname, instance, job: 'node', severity: 'critical' },
+                annotations: { summary: `disk 97% full on ${instance}` },
+                startsAt: new Date(Date.now() - 30_000).toISOString(),
+                ...(endsAt ? { endsAt } : {}),
+                generatorURL: 'http://prometheus.example/graph',
+              })),
+            ),
+          });
+        const before = opened(await registry());
+        expect((await fire()).status).toBe(200);
+
+        const groupKey = `alertmanager:{}:{alertname="${alertname}"}`;
+        const id = await waitFor(async () => (await registry()).openByDedupKey[groupKey], `an incident for ${groupKey} (Alertmanager output: ${amOutput})`, {
+          timeoutMs: 30_000,
+        });
+        const firing = await waitFor(async () => {
+          const alerts = alertsOf(await env.incidents.timeline(id));
+          return alerts.filter((a) => a.status === 'firing').length >= 2 ? alerts : undefined;
+        }, 'both alerts firing on the timeline');
+        expect(new Set(firing.map((a) => a.fingerprint)).size).toBe(2);
+        expect(firing.every((a) => a.source === 'alertmanager')).toBe(true);
+        const incident = await get(id);
+        expect(incident).toMatchObject({ runbookId: 'web-outage', severity: 'P0' });
+        expect(incident.title).toContain(alertname);
+
+        // Resolve both through Alertmanager's API: it sends the resolved group to the intake.
+        expect((await fire(new Date().toISOString())).status).toBe(200);
+        const all = await waitFor(async () => {
+          const alerts = alertsOf(await env.incidents.timeline(id));
+          return alerts.filter((a) => a.status === 'resolved').length >= 2 ? alerts : undefined;
+        }, `both alerts resolved on the timeline (Alertmanager output: ${amOutput})`, { timeoutMs: 30_000 });
+        const byFingerprint = new Map<string, string[]>();
+        for (const a of all) byFingerprint.set(a.fingerprint!, [...(byFingerprint.get(a.fingerprint!) ?? []), a.status]);
+        expect([...byFingerprint.values()]).toEqual([
+          ['firing', 'resolved'],
+          ['firing', 'resolved'],
+        ]);
+        expect(opened(await registry())).toBe(before + 1);
+      },
+      90_000,
+    );
+  });
+});
