@@ -20,6 +20,8 @@ interface GlobalOptions {
   by?: string;
   address?: string;
   namespace?: string;
+  profile?: string;
+  configFile?: string;
 }
 
 const program = new Command()
@@ -29,6 +31,8 @@ const program = new Command()
   .option('--by <name>', 'who is acting (default: $INCIDENT_OPERATOR or the login name)')
   .option('--address <host:port>', 'Temporal frontend (default: envconfig / TEMPORAL_ADDRESS / 127.0.0.1:7233)')
   .option('--namespace <ns>', 'Temporal namespace (default: envconfig / TEMPORAL_NAMESPACE / default)')
+  .option('--profile <name>', 'Temporal envconfig profile, as the temporal CLI uses (default: $TEMPORAL_PROFILE)')
+  .option('--config-file <file>', 'Temporal envconfig TOML file (default: $TEMPORAL_CONFIG_FILE)')
   .showHelpAfterError()
   .exitOverride();
 
@@ -47,6 +51,8 @@ async function incidents(): Promise<IncidentClient> {
   const env = { ...process.env };
   if (g.address) env.TEMPORAL_ADDRESS = g.address;
   if (g.namespace) env.TEMPORAL_NAMESPACE = g.namespace;
+  if (g.profile) env.TEMPORAL_PROFILE = g.profile;
+  if (g.configFile) env.TEMPORAL_CONFIG_FILE = g.configFile;
   const target = resolveTemporalTarget(env);
   const connection = await connectClient(target);
   cached = new IncidentClient(new Client({ connection, namespace: target.namespace }), loadConfig().taskQueue);
@@ -112,6 +118,26 @@ program
     const client = await incidents();
     const [status, timeline] = await Promise.all([client.status(id), client.timeline(id)]);
     print({ status, timeline }, () => `${formatStatus(status)}\n\ntimeline:\n${formatTimeline(timeline)}`);
+  });
+
+program
+  .command('watch <incident>')
+  .description('follow the timeline live until the incident closes (Ctrl-C to stop watching)')
+  .option('--interval <ms>', 'how often to look for new events', '1000')
+  .action(async (id: string, opts: { interval: string }) => {
+    const client = await incidents();
+    const every = Math.max(200, Number(opts.interval) || 1000);
+    let seen = 0;
+    for (;;) {
+      const [status, timeline] = await Promise.all([client.status(id), client.timeline(id)]);
+      // The timeline is append-only, so everything past what was printed is new.
+      for (const event of timeline.slice(seen)) {
+        console.log(globals().json ? JSON.stringify(event) : formatTimeline([event]));
+      }
+      seen = timeline.length;
+      if (['closed', 'false_positive', 'failed'].includes(status.status)) return;
+      await new Promise((resolve) => setTimeout(resolve, every));
+    }
   });
 
 program

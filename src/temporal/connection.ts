@@ -30,7 +30,8 @@ export class TemporalUnreachableError extends Error {
 /** Resolves the target from envconfig; `env` defaults to process.env. */
 export function resolveTemporalTarget(env: NodeJS.ProcessEnv = process.env): TemporalTarget {
   const overrideEnvVars: Record<string, string> = {};
-  for (const [key, value] of Object.entries(env)) if (value !== undefined) overrideEnvVars[key] = value;
+  // An empty variable counts as unset (`TEMPORAL_ADDRESS= cmd` must not override a profile's address with nothing).
+  for (const [key, value] of Object.entries(env)) if (value !== undefined && value !== '') overrideEnvVars[key] = value;
   let profile: ClientConfigProfile;
   try {
     profile = loadClientConfigProfile({ overrideEnvVars });
@@ -41,7 +42,7 @@ export function resolveTemporalTarget(env: NodeJS.ProcessEnv = process.env): Tem
       cause: err,
     });
   }
-  const explicit = Boolean(profile.address || env.TEMPORAL_PROFILE || env.TEMPORAL_CONFIG_FILE);
+  const explicit = Boolean(profile.address || overrideEnvVars.TEMPORAL_PROFILE || overrideEnvVars.TEMPORAL_CONFIG_FILE);
   const { connectionOptions, namespace } = toClientOptions(profile);
   const address = connectionOptions.address || DEFAULT_ADDRESS;
   const connectOptions: TemporalConnectOptions = { address };
