@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_TASK_QUEUE } from '../../src/config';
 import type { DevServer } from '../../src/temporal/dev-server';
 import { freePort } from '../../src/temporal/ports';
+import { toolchainPaths } from '../../src/temporal/toolchain';
 import { bundleWorkflows, createWorker } from '../../src/worker';
 import { makeEngineConfig, tempDir } from '../helpers/incident-fixtures';
 import { startDevServerForTest } from '../helpers/temporal-env';
@@ -117,5 +118,31 @@ describe('incident-engine CLI', () => {
       env: { ...process.env, TEMPORAL_ADDRESS: '' },
     });
     expect(Array.isArray(JSON.parse(stdout))).toBe(true);
+  }, 60_000);
+
+  it('is steerable by hand with the temporal CLI: query, update with a validator refusal, signal', async () => {
+    const opened = await cli('open', '--runbook', 'security-incident', '--title', 'steered by hand', '--severity', 'P2');
+    const id = /^opened (INC-\d{4}-\d{3})$/m.exec(opened.stdout)![1]!;
+    const temporal = (...args: string[]) =>
+      run(toolchainPaths().temporalCli, [...args, '--address', server.address, '--workflow-id', id]).then(
+        (r) => ({ code: 0, out: r.stdout + r.stderr }),
+        (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: e.stdout + e.stderr }),
+      );
+
+    const status = await temporal('workflow', 'query', '--name', 'status', '--output', 'json');
+    expect(status.code).toBe(0);
+    expect(status.out).toContain('"severity": "P2"');
+
+    const ack = await temporal('workflow', 'update', 'execute', '--name', 'acknowledge', '--input', '{"by":"bob"}');
+    expect(ack.code, ack.out).toBe(0);
+    const again = await temporal('workflow', 'update', 'execute', '--name', 'acknowledge', '--input', '{"by":"carol"}');
+    expect(again.code).not.toBe(0);
+    expect(again.out).toContain('already acknowledged at level 0 by bob');
+
+    const alert = '{"source":"manual","status":"firing","summary":"second login burst","labels":{}}';
+    expect((await temporal('workflow', 'signal', '--name', 'alert', '--input', alert)).code).toBe(0);
+    const shown = await cli('show', id);
+    expect(shown.stdout).toContain('second login burst');
+    expect(shown.stdout).toMatch(/acknowledged .*\[bob\]/);
   }, 60_000);
 });
