@@ -10,6 +10,7 @@ import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, type WorkflowHandle } from '@temporalio/client';
 import { type History, historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { compileRunbook } from '../src/runbooks/load';
 import type { TimelineEvent } from '../src/schemas/incident';
 import type { IncidentOutcome } from '../workflows/definitions';
 import { incidentInput, plan, startIncident } from '../test/helpers/incident-fixtures';
@@ -74,6 +75,51 @@ async function closeFromPostIncident(engine: TimeSkippingEngine, id: string): Pr
   const outcome = await outcomeOf(engine, id);
   check(outcome.status === 'closed', `${id} outcome closed, got ${outcome.status}`);
 }
+
+/**
+ * The alert-labels scenario's runbook: containment blocks the source the alerts name (`when` on a label, the target
+ * from `${alert.labels.source_ip}`), or leaves it to a person when none is named; recovery reports a label that
+ * arrives late (a template alone, no `when`).
+ */
+const ALERT_LABELS_RUNBOOK = `id: alert-labels-history
+version: 1
+title: Alert labels (replay history)
+category: security
+eventTypes: [dos]
+phases:
+  detect:
+    steps:
+      - id: notify-responders
+        action: notify.send
+        with: { message: '\${incident.id} opened by \${alert.source}' }
+  contain:
+    steps:
+      - id: triage
+        action: task
+        with: { instructions: Look at the alerts. }
+      - id: block
+        parallel:
+          - id: block-source-address
+            action: network.blockSource
+            when: { labels: { source_ip: present } }
+            with: { targets: '\${alert.labels.source_ip}' }
+          - id: block-by-hand
+            action: task
+            when: { labels: { source_ip: absent } }
+            with: { instructions: Block the source at the firewall. }
+  eradicate:
+    advance: manual
+  recover:
+    steps:
+      - id: check-again
+        action: task
+        with: { instructions: Look again. }
+      - id: tell-late-label
+        action: notify.send
+        with: { message: 'late label: \${alert.labels.late}' }
+  post-incident:
+    advance: manual
+`;
 
 const SCENARIOS: Scenario[] = [
   {
@@ -176,6 +222,82 @@ const SCENARIOS: Scenario[] = [
       await engine.incidents.declareFalsePositive(id, { by: 'alice', reason: 'paste was a red-team exercise' });
       const outcome = await outcomeOf(engine, id);
       check(outcome.status === 'false_positive', `false positive, got ${outcome.status}`);
+      return handle;
+    },
+  },
+  {
+    // A drill opened with labels and a source: an alert during containment adds source_ip (the phase gets fresh
+    // facts, its block runs with the address, the task for an unnamed source is skipped), a second alert cannot
+    // change it, and a label arriving during recovery reaches a template there. Resolved, then closed.
+    name: 'alert-labels',
+    incidentId: 'INC-2026-904',
+    async run(engine, id) {
+      const handle = await startIncident(
+        engine.env.client,
+        engine.taskQueue,
+        incidentInput(id, compileRunbook(ALERT_LABELS_RUNBOOK, 'scripts/record-histories.ts'), {
+          eventType: 'dos',
+          title: 'request flood on /login',
+          labels: { job: 'waf' },
+          source: 'waf',
+          drill: true,
+        }),
+      );
+      const waitingFor = (stepId: string) =>
+        until(
+          () => engine.incidents.status(id),
+          (s) => s.waitingSteps.some((w) => w.stepId === stepId),
+          `${id} waiting for ${stepId}`,
+        );
+      await waitingFor('triage');
+      await engine.incidents.signalAlert(id, {
+        source: 'waf-eu',
+        status: 'firing',
+        summary: 'flood from one address',
+        fingerprint: 'f-1',
+        labels: { source_ip: '203.0.113.7', job: 'edge' },
+      });
+      await engine.incidents.signalAlert(id, {
+        source: 'waf-us',
+        status: 'firing',
+        summary: 'flood from another address',
+        fingerprint: 'f-2',
+        labels: { source_ip: '192.0.2.99' },
+      });
+      await engine.incidents.acknowledge(id, { by: 'alice' });
+      await engine.incidents.completeTask(id, { by: 'alice', stepId: 'triage' });
+      const { steps, alertLabels } = await waitingInEradicate(engine, id);
+      check(
+        alertLabels.source_ip === '203.0.113.7' && alertLabels.job === 'waf',
+        `first values kept, got ${JSON.stringify(alertLabels)}`,
+      );
+      check(
+        steps.find((s) => s.stepId === 'block-source-address')?.status === 'completed',
+        'block ran with the alert’s label',
+      );
+      check(
+        steps.find((s) => s.stepId === 'block-by-hand')?.status === 'skipped',
+        'the task for an unnamed source skipped',
+      );
+      await engine.incidents.recordRootCause(id, { by: 'alice', summary: 'no rate limit on /login' });
+      await engine.incidents.advancePhase(id, { by: 'alice' });
+      await waitingFor('check-again');
+      await engine.incidents.signalAlert(id, {
+        source: 'waf-eu',
+        status: 'firing',
+        summary: 'more',
+        fingerprint: 'f-3',
+        labels: { late: 'yes' },
+      });
+      await until(
+        () => engine.incidents.status(id),
+        (s) => s.alertLabels.late === 'yes',
+        `${id} late label merged`,
+      );
+      await engine.incidents.completeTask(id, { by: 'alice', stepId: 'check-again' });
+      await closeFromPostIncident(engine, id);
+      const late = (await engine.incidents.status(id)).steps.find((s) => s.stepId === 'tell-late-label');
+      check(late?.status === 'completed', `the late label reached recovery, got ${JSON.stringify(late)}`);
       return handle;
     },
   },

@@ -29,6 +29,7 @@ import {
   type StepResult,
   type TimelineEvent,
   incidentMetrics,
+  mergeAlertLabels,
 } from '../src/schemas/incident';
 import {
   AcknowledgeInput,
@@ -46,6 +47,7 @@ import {
   UpdateImpactInput,
 } from '../src/schemas/messages';
 import { describeSeverity } from '../src/schemas/severity';
+import { usesAlertTemplates } from '../src/schemas/template';
 import {
   type IncidentInput,
   type IncidentOutcome,
@@ -109,6 +111,20 @@ export const PHASE_FAILURE_COMPENSATES_PATCH = 'phase-failure-compensates';
 /** Patch: an active incident sends periodic internal status updates at its severity's cadence. */
 export const STATUS_UPDATES_PATCH = 'status-updates';
 
+/**
+ * Patch: a status update is the same whatever order the server fires simultaneous timers and parallel steps finish in.
+ * It first fires the escalations due at its instant (P1's hourly update and its 1h response time fall due together;
+ * before, the update reported the level before or after the escalation, at random), and lists the actions taken in
+ * runbook order rather than in the order parallel steps happened to finish. Drill reports must not vary.
+ */
+export const STATUS_UPDATE_STABLE_PATCH = 'status-update-stable';
+
+/**
+ * Patch: a firing alert's labels (and source) are merged into the incident's `alertLabels`, and the running phase gets
+ * fresh facts when that adds a label. Incidents that took alerts before this existed keep ignoring their labels.
+ */
+export const ALERT_LABELS_PATCH = 'alert-labels';
+
 /** Refuses an update: the reason reaches the caller, the incident is unchanged. */
 function refuse(message: string): never {
   throw ApplicationFailure.create({ type: 'UpdateRefused', message, nonRetryable: true });
@@ -155,6 +171,8 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentOu
     dataBreachConfirmed: input.eventType === 'data_breach',
     executiveAttentionRequested: false,
     affectedSystems: [...new Set(input.affectedSystems ?? [])],
+    alertLabels: mergeAlertLabels({}, input.labels),
+    ...(input.source !== undefined ? { alertSource: input.source } : {}),
     escalation: { level: 0, levelSince: openedAt, levelAcknowledged: false, fired: [] },
     phases: {},
     steps: [],
@@ -184,7 +202,9 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentOu
   /** Decided once per run, the first time it matters (see the patch constants). */
   let falsePositiveCompensates: boolean | undefined;
   let phaseFailureCompensates: boolean | undefined;
+  let alertLabelsMerge: boolean | undefined;
   const fpCompensates = (): boolean => (falsePositiveCompensates ??= patched(FALSE_POSITIVE_COMPENSATES_PATCH));
+  const mergesAlertLabels = (): boolean => (alertLabelsMerge ??= patched(ALERT_LABELS_PATCH));
   const failureCompensates = (): boolean => (phaseFailureCompensates ??= patched(PHASE_FAILURE_COMPENSATES_PATCH));
 
   // A function, not an inline test: handlers change the status while the main loop awaits.
@@ -209,7 +229,17 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentOu
     affectedSystems: state.affectedSystems.length,
     escalationLevel: state.escalation.level,
     drill: state.drill,
+    labels: state.alertLabels,
+    ...(state.alertSource !== undefined ? { alertSource: state.alertSource } : {}),
   });
+
+  /**
+   * Whether a phase's steps look at the facts: a `when`, or a template that reads the alert (rendered from the facts'
+   * labels). Only such phases are sent fresh facts, so plans without either (every recorded history among them)
+   * issue no new commands.
+   */
+  const watchesFacts = (phase: Phase): boolean =>
+    plan.phases[phase].steps.some((step) => step.when !== undefined || usesAlertTemplates(step.with));
 
   /** Sends a signal to the running phase child; a child that has just finished is not an error. */
   async function signalPhase<T extends unknown[]>(phase: Phase, signal: SignalDefinition<T>, ...args: T): Promise<void> {
@@ -225,7 +255,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentOu
    * pinned to plans without one, including every recorded history, issue no new commands).
    */
   function sendFacts(): void {
-    if (!childStarted || !plan.phases[state.phase].steps.some((step) => step.when)) return;
+    if (!childStarted || !watchesFacts(state.phase)) return;
     const current = facts();
     const key = JSON.stringify(current);
     if (key === lastFactsSent) return;
@@ -332,6 +362,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentOu
       return;
     }
     const alert = parsed.data;
+    const labels = Object.keys(alert.labels).length > 0;
     record({
       at: now(),
       type: 'alert',
@@ -339,7 +370,17 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentOu
       source: alert.source,
       summary: alert.summary,
       ...(alert.fingerprint ? { fingerprint: alert.fingerprint } : {}),
+      ...(labels ? { labels: alert.labels } : {}),
     });
+    // Only a firing alert names targets; a resolve says something stopped, not what to act on. The first value of a
+    // label wins: a step that already read a label (or its `when` that tested it) never sees it change.
+    if (alert.status === 'firing' && (labels || state.alertSource === undefined) && mergesAlertLabels()) {
+      const before = Object.keys(state.alertLabels).length;
+      state.alertLabels = mergeAlertLabels(state.alertLabels, alert.labels);
+      const sourceNew = state.alertSource === undefined;
+      state.alertSource ??= alert.source;
+      if (Object.keys(state.alertLabels).length !== before || sourceNew) sendFacts();
+    }
     version++;
   });
 
@@ -791,6 +832,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentOu
     if (!patched(STATUS_UPDATES_PATCH)) return;
     let sent = 0;
     let lastAt = openedAt;
+    let statusStable: boolean | undefined;
     while (!TERMINAL.includes(state.status)) {
       const seen = version;
       if (state.status !== 'active') {
@@ -804,7 +846,9 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentOu
       }
       sent += 1;
       lastAt = now();
-      const message = statusUpdateMessage(state, plan.escalation, sent, lastAt);
+      const stable = (statusStable ??= patched(STATUS_UPDATE_STABLE_PATCH));
+      if (stable) evaluateEscalations();
+      const message = statusUpdateMessage(state, plan.escalation, sent, lastAt, stable ? planSteps().map((s) => s.step.id) : undefined);
       record({ at: lastAt, type: 'status_update', n: sent, audience: 'internal', summary: message.summary });
       const n = sent;
       notifications.push(
@@ -828,6 +872,8 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentOu
   })();
 
   const context = (): Record<string, unknown> => ({
+    // What `${alert.labels.<name>}` and `${alert.source}` read at the phase's start; the runner overlays fresh facts.
+    alert: { labels: state.alertLabels, ...(state.alertSource !== undefined ? { source: state.alertSource } : {}) },
     incident: {
       id: incidentId,
       title: state.title,

@@ -24,9 +24,13 @@ export function statusUpdateMessage(
   policy: EscalationPolicy,
   n: number,
   now: number,
+  /** Step ids in runbook order: actions are listed in it (else in the order they finished). */
+  order?: string[],
 ): { subject: string; text: string; summary: string } {
-  const completed = state.steps.filter((s) => s.status === 'completed').map((s) => s.stepId);
-  const failed = state.steps.filter((s) => s.status === 'failed').map((s) => s.stepId);
+  const rank = (id: string): number => (order ? order.indexOf(id) : 0);
+  const inOrder = (ids: string[]): string[] => (order ? [...ids].sort((a, b) => rank(a) - rank(b)) : ids);
+  const completed = inOrder(state.steps.filter((s) => s.status === 'completed').map((s) => s.stepId));
+  const failed = inOrder(state.steps.filter((s) => s.status === 'failed').map((s) => s.stepId));
   const slaDue = state.openedAt + policy.resolutionSlaMs[state.severity];
   const summary = `${state.phase} phase, escalation level ${state.escalation.level}, ${completed.length} steps done`;
   const impact = [

@@ -39,7 +39,7 @@ export interface PhaseInput {
   phase: Phase;
   steps: PlanStep[];
   drill: boolean;
-  /** Values templates may refer to: `${incident.id}`, `${incident.severity}`, ... */
+  /** Values templates may refer to: `${incident.id}`, `${incident.severity}`, `${alert.labels.<name>}`, ... */
   context: Record<string, unknown>;
   /** What `when` conditions look at, as of the phase's start; the incident sends fresh facts when they change. */
   facts?: StepFacts;
@@ -101,6 +101,17 @@ function undoFor(step: PlanStep, params: Record<string, unknown>, output: unknow
     log.warn('compensate() threw; the step cannot be undone', { stepId: step.id, error: describeFailure(error) });
     return undefined;
   }
+}
+
+/**
+ * What a step's templates render against: the phase's context, with `alert` taken from the latest facts when they
+ * carry labels (alerts that came in during the phase add labels; a label's value never changes), so a step renders
+ * the labels its `when` was evaluated on.
+ */
+export function templateContext(context: Record<string, unknown>, facts: StepFacts | undefined): Record<string, unknown> {
+  if (facts?.labels === undefined) return context;
+  const source = facts.alertSource ?? (context.alert as { source?: unknown } | undefined)?.source;
+  return { ...context, alert: { labels: facts.labels, ...(source !== undefined ? { source } : {}) } };
 }
 
 type WaitOutcome =
@@ -231,7 +242,7 @@ export async function runSteps(input: PhaseInput): Promise<PhaseResult> {
 
     let params: Record<string, unknown>;
     try {
-      params = renderTemplate(step.with, input.context);
+      params = renderTemplate(step.with, templateContext(input.context, facts));
     } catch (error) {
       return fail(describeFailure(error));
     }

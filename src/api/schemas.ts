@@ -139,6 +139,11 @@ export const IncidentView = z
     owner: z.string().optional(),
     openedAt: z.number(),
     waitingSteps: z.array(WaitingStepView),
+    alertLabels: z
+      .record(z.string(), z.string())
+      .optional()
+      .describe("The alerts' labels (the opener's, then what later firing alerts added; a label's first value wins)"),
+    alertSource: z.string().optional().describe('What detected it: the opener\'s source, else the first firing alert\'s'),
   })
   .meta({ id: 'Incident' });
 

@@ -50,6 +50,11 @@ export function formatStatus(s: IncidentStatusView): string {
     `  metrics     ${formatMetrics(s.metrics)}`,
   ];
   if (s.affectedSystems.length) lines.push(`  systems     ${s.affectedSystems.join(', ')}`);
+  // The targets the alerts named, which label-guarded steps act on (older incidents have none).
+  const labels = Object.entries(s.alertLabels ?? {});
+  if (labels.length) {
+    lines.push(`  labels      ${labels.map(([k, v]) => `${k}=${v}`).join(', ')}${s.alertSource ? ` (from ${s.alertSource})` : ''}`);
+  }
   if (s.evidence.length) lines.push(...s.evidence.map((e) => `  evidence    ${e.archive} sha256:${e.sha256}`));
   // What the incident waits for from people, with the command that answers it.
   for (const w of s.waitingSteps ?? []) {

@@ -6,10 +6,14 @@ import path from 'node:path';
 import { resolveEscalationPolicy } from '../schemas/escalation-policy';
 import { PHASES } from '../schemas/incident';
 import { Runbook, type RunbookPlan, compilePhases, stepsWithPaths } from '../schemas/runbook';
-import { type TemplateError, templatePaths } from '../schemas/template';
+import { type TemplateError, checkAlertPath, templatePaths } from '../schemas/template';
 import { YamlValidationError, formatYamlIssues, parseYamlWithPositions } from './yaml-errors';
 
-/** Paths a step's templates may use; the phase workflows supply exactly these. */
+/**
+ * Paths a step's templates may use; the phase workflows supply exactly these. Besides them, the alert paths
+ * (`checkAlertPath`): `alert.source` and `alert.labels.<name>`, whose values come from the detector, so a label may be
+ * missing when the step runs (guard the step with `when: { labels: { <name>: present } }`).
+ */
 export const TEMPLATE_PATHS = [
   'incident.id',
   'incident.title',
@@ -32,12 +36,23 @@ export class RunbookNotFoundError extends Error {
   }
 }
 
+/** How the loader names the alert paths in its messages. */
+const ALERT_PATHS_HINT = ['alert.source', 'alert.labels.<name>'];
+
+function pathIssue(p: string): string | undefined {
+  if ((TEMPLATE_PATHS as readonly string[]).includes(p)) return undefined;
+  const alert = checkAlertPath(p);
+  if (alert) return alert.ok ? undefined : alert.message;
+  return `template path "\${${p}}" cannot resolve; expected one of ${[...TEMPLATE_PATHS, ...ALERT_PATHS_HINT].join(', ')}`;
+}
+
 function templateIssues(value: unknown, where: PropertyKey[]): { path: PropertyKey[]; message: string }[] {
   if (typeof value === 'string') {
     try {
-      return templatePaths(value)
-        .filter((p) => !(TEMPLATE_PATHS as readonly string[]).includes(p))
-        .map((p) => ({ path: where, message: `template path "\${${p}}" cannot resolve; expected one of ${TEMPLATE_PATHS.join(', ')}` }));
+      return templatePaths(value).flatMap((p) => {
+        const message = pathIssue(p);
+        return message === undefined ? [] : [{ path: where, message }];
+      });
     } catch (error) {
       return [{ path: where, message: (error as TemplateError).message }];
     }

@@ -6,6 +6,8 @@
 //   when: { eventType: data_breach }           eventType == data_breach
 //   when: { dataBreachConfirmed: true }        dataBreachConfirmed
 //   when: { affectedSystems: { atLeast: 2 } }  affectedSystems >= 2
+//   when: { labels: { source_ip: present } }   the alerts named a source_ip (`absent`: they did not)
+//   when: { labels: { severity: [critical, high] } }  the alerts' severity label is one of those
 //   when: { any: [{ severity: P0 }, { dataBreachConfirmed: true }], not: { drill: true } }
 //
 // Every test written in one object must hold (and); `any`, `all` and `not` combine objects.
@@ -25,7 +27,18 @@ export interface StepFacts {
   /** 0 = first responders, 1-3 = the escalation levels. */
   escalationLevel: number;
   drill: boolean;
+  /**
+   * The incident's alert labels (`alertLabels`: the opener's, then what later firing alerts added; a label's first
+   * value wins). Absent in facts sent before labels existed, which is read as no labels. The step runner also renders
+   * `${alert.labels.<name>}` from these, so a step sees the labels its `when` saw.
+   */
+  labels?: Record<string, string>;
+  /** What detected it (`alertSource`), for `${alert.source}`; no condition tests it. */
+  alertSource?: string;
 }
+
+/** `present`, `absent`, one value or a list of accepted values. The list form `[present]` means the text "present". */
+export type LabelTest = string | string[];
 
 export interface Count {
   atLeast?: number;
@@ -41,6 +54,8 @@ export interface Condition {
   drill?: boolean;
   affectedSystems?: Count;
   escalationLevel?: Count;
+  /** Per label name: `present`, `absent`, one value, or a list of accepted values (exact, case-sensitive text). */
+  labels?: Record<string, LabelTest>;
   all?: Condition[];
   any?: Condition[];
   not?: Condition;
@@ -55,6 +70,7 @@ const TESTS = [
   'drill',
   'affectedSystems',
   'escalationLevel',
+  'labels',
   'all',
   'any',
   'not',
@@ -76,6 +92,31 @@ const CountTest = z
     message: 'expected { atLeast: n } and/or { atMost: n }',
   });
 
+const LABEL_TEST_HINT = 'expected present, absent, a value, or a list of accepted values, like [critical, high]';
+
+/** Label values are text: a YAML number or boolean is refused with a hint to quote it rather than silently converted. */
+const LabelValue = z.string({
+  error: (issue) =>
+    typeof issue.input === 'number' || typeof issue.input === 'boolean'
+      ? `expected the label value as text: quote it, like "${String(issue.input)}"`
+      : LABEL_TEST_HINT,
+});
+
+const LabelScalarTest = LabelValue.min(1, LABEL_TEST_HINT);
+const LabelListTest = z.array(LabelValue).min(1, 'expected at least one accepted value, like [critical, high]');
+
+const LabelTestSchema = z.union([LabelScalarTest, LabelListTest], {
+  // Say what is wrong with the value rather than zod's generic "Invalid input" for unions.
+  error: (issue) =>
+    (Array.isArray(issue.input) ? LabelListTest : LabelScalarTest).safeParse(issue.input).error?.issues[0]?.message ?? LABEL_TEST_HINT,
+});
+
+const LabelsTest = z
+  .record(z.string().min(1, 'expected a label name, like source_ip'), LabelTestSchema, {
+    error: 'expected labels: label names with present, absent or accepted values, like { source_ip: present }',
+  })
+  .refine((labels) => Object.keys(labels).length > 0, { message: 'expected at least one label test, like { source_ip: present }' });
+
 export const Condition: z.ZodType<Condition> = z
   .object({
     severity: z
@@ -88,6 +129,7 @@ export const Condition: z.ZodType<Condition> = z
     drill: z.boolean().optional(),
     affectedSystems: CountTest.optional(),
     escalationLevel: CountTest.optional(),
+    labels: LabelsTest.optional(),
     get all() {
       return z.array(Condition).min(1, 'expected at least one condition').optional();
     },
@@ -135,6 +177,31 @@ function flag(name: string, value: boolean, expected: boolean): ConditionResult 
     : { ok: false, reason: `${name} is ${value}, expected ${expected}` };
 }
 
+/** A label value as the timeline shows it: quoted when it is not plain, cut when long (values come from detectors). */
+function shown(value: string): string {
+  const cut = value.length > 80 ? `${value.slice(0, 77)}...` : value;
+  return /^[\w.:/@-]+$/.test(cut) ? cut : JSON.stringify(cut);
+}
+
+function labelTest(name: string, labels: Record<string, string>, test: LabelTest): ConditionResult {
+  const value = Object.prototype.hasOwnProperty.call(labels, name) ? labels[name] : undefined;
+  if (test === 'present') {
+    return value !== undefined
+      ? { ok: true, reason: `label ${name} is present` }
+      : { ok: false, reason: `label ${name} is absent, expected present` };
+  }
+  if (test === 'absent') {
+    return value === undefined
+      ? { ok: true, reason: `label ${name} is absent` }
+      : { ok: false, reason: `label ${name} is ${shown(value)}, expected absent` };
+  }
+  const allowed = Array.isArray(test) ? test : [test];
+  if (value === undefined) return { ok: false, reason: `label ${name} is absent, expected ${list(allowed.map(shown))}` };
+  return allowed.includes(value)
+    ? { ok: true, reason: `label ${name} is ${shown(value)}` }
+    : { ok: false, reason: `label ${name} is ${shown(value)}, expected ${list(allowed.map(shown))}` };
+}
+
 /** Evaluates a condition against facts: plain comparisons only. The reason names the first test that failed. */
 export function evaluateCondition(condition: Condition, facts: StepFacts): ConditionResult {
   const held: string[] = [];
@@ -162,6 +229,10 @@ export function evaluateCondition(condition: Condition, facts: StepFacts): Condi
   }
   if (condition.affectedSystems) tests.push(() => countTest('affectedSystems', facts.affectedSystems, condition.affectedSystems!));
   if (condition.escalationLevel) tests.push(() => countTest('escalationLevel', facts.escalationLevel, condition.escalationLevel!));
+  if (condition.labels) {
+    // In the order written (YAML key order), so the reason names the same first failing label every time.
+    for (const [name, test] of Object.entries(condition.labels)) tests.push(() => labelTest(name, facts.labels ?? {}, test));
+  }
   if (condition.all) {
     tests.push(() => {
       for (const inner of condition.all!) {

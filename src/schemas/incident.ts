@@ -97,6 +97,26 @@ export interface StepResult {
   undo?: { action: string; with: Record<string, unknown> };
 }
 
+/** Most label names an incident keeps (`alertLabels`); the names beyond, in arrival order, are dropped. */
+export const MAX_ALERT_LABELS = 100;
+
+/**
+ * `labels` merged into `into` (a new object): a name already there keeps its value (the first value wins), and no
+ * more than MAX_ALERT_LABELS names are kept. Deterministic: follows the objects' own key order.
+ */
+export function mergeAlertLabels(into: Record<string, string>, labels: Record<string, string> | undefined): Record<string, string> {
+  const merged: [string, string][] = Object.entries(into);
+  const known = new Set(merged.map(([name]) => name));
+  for (const [name, value] of Object.entries(labels ?? {})) {
+    if (merged.length >= MAX_ALERT_LABELS) break;
+    if (known.has(name) || typeof value !== 'string') continue;
+    known.add(name);
+    merged.push([name, value]);
+  }
+  // fromEntries defines own properties, so a label named like an Object.prototype member stays a plain label.
+  return Object.fromEntries(merged);
+}
+
 /** What happens when nobody approves a step or completes a task in time. */
 export type OnTimeoutBehaviour = 'proceed' | 'skip' | 'escalate' | 'fail';
 
@@ -127,6 +147,14 @@ export interface IncidentState {
   dataBreachConfirmed: boolean;
   executiveAttentionRequested: boolean;
   affectedSystems: string[];
+  /**
+   * The labels of the alerts behind the incident: the opener's, then each later firing alert's labels that are not
+   * here yet. The first value of a label wins, so a target a step read (`${alert.labels.source_ip}`) never changes
+   * under it. At most MAX_ALERT_LABELS names.
+   */
+  alertLabels: Record<string, string>;
+  /** What detected it: the opener's `source`, else the first firing alert's (`${alert.source}`). */
+  alertSource?: string;
   escalation: EscalationState;
   phases: Partial<Record<Phase, PhaseTimes>>;
   steps: StepResult[];
@@ -174,7 +202,15 @@ export type TimelineEvent = { at: number; by?: string } & (
     }
   | { type: 'notification_failed'; audience: string; error: string }
   | { type: 'status_update'; n: number; audience: string; summary: string }
-  | { type: 'alert'; status: 'firing' | 'resolved'; source: string; summary: string; fingerprint?: string }
+  | {
+      type: 'alert';
+      status: 'firing' | 'resolved';
+      source: string;
+      summary: string;
+      fingerprint?: string;
+      /** The alert's own labels, as it sent them (left out when it had none). */
+      labels?: Record<string, string>;
+    }
   | { type: 'resolved'; summary?: string }
   | { type: 'false_positive'; reason: string }
   | { type: 'closed'; status: IncidentStatus }

@@ -85,13 +85,24 @@ export const CompleteTaskInput = z
   .strict();
 export type CompleteTaskInput = z.infer<typeof CompleteTaskInput>;
 
+/**
+ * A detector's labels: name to value, both text (Alertmanager labels, PagerDuty custom_details, a generic alert's
+ * labels). Runbook steps read them as `${alert.labels.<name>}` and test them with `when: { labels: ... }`.
+ */
+export const AlertLabels = z.record(
+  z.string().min(1, 'expected a label name'),
+  z.string({ error: 'expected a label value as text' }),
+  { error: 'expected labels: an object of label names to text values, like {"source_ip": "203.0.113.7"}' },
+);
+export type AlertLabels = z.infer<typeof AlertLabels>;
+
 export const AlertSignalInput = z
   .object({
     source: z.string().min(1),
     status: z.enum(['firing', 'resolved']),
     summary: z.string().default(''),
     fingerprint: z.string().optional(),
-    labels: z.record(z.string(), z.string()).default({}),
+    labels: AlertLabels.default({}),
   })
   .strict();
 export type AlertSignalInput = z.infer<typeof AlertSignalInput>;
@@ -111,6 +122,17 @@ export const OpenRequest = z
     drill: z.boolean().default(false),
     /** Opening twice with the same key yields the same open incident. */
     dedupKey: z.string().min(1).optional(),
+    /**
+     * The opening alert's labels (the targets a detector names: source_ip, user, path...). Kept as the incident's
+     * `alertLabels`; later firing alerts add labels it does not have yet, never change one it has.
+     */
+    labels: AlertLabels.optional().describe(
+      'Labels of the alert behind the incident (source_ip, user, path, endpoint, breaker, key_id...); runbook steps use them as ${alert.labels.<name>}',
+    ),
+    /** What detected it ("alertmanager", a PagerDuty payload.source, a generic alert's source): `${alert.source}`. */
+    source: z.string().trim().min(1, 'expected the detector that raised the alert, like "waf"').optional().describe(
+      'What detected it, like "waf"; runbook steps use it as ${alert.source}',
+    ),
   })
   .strict();
 export type OpenRequest = z.infer<typeof OpenRequest>;

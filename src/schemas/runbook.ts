@@ -68,6 +68,21 @@ type StepShape = {
   retry?: StepRetry;
 };
 
+/** The value at `path` inside `value`, or undefined. */
+function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
+  let current = value;
+  for (const key of path) {
+    if (current === null || typeof current !== 'object' || !Object.prototype.hasOwnProperty.call(current, key)) return undefined;
+    current = (current as Record<PropertyKey, unknown>)[key];
+  }
+  return current;
+}
+
+/** A string holding an `${alert.…}` placeholder: a value the detector supplies when the step runs. */
+function filledFromAlert(value: unknown): boolean {
+  return typeof value === 'string' && /\$\{\s*alert\b/.test(value);
+}
+
 function checkAction(step: StepShape, ctx: z.RefinementCtx): void {
   if (step.action === undefined) return;
   if (!isActionName(step.action)) {
@@ -81,7 +96,12 @@ function checkAction(step: StepShape, ctx: z.RefinementCtx): void {
   const parsed = ACTION_PARAMS[step.action].safeParse(step.with);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
-      ctx.addIssue({ code: 'custom', path: ['with', ...issue.path.map(String)], message: issue.message });
+      // A parameter filled from the alert (`${alert.labels.source_ip}`) is known only when the step runs: its content
+      // is checked then, by the activity, which fails the step naming the field. That it is text is checked here.
+      const fromAlert = filledFromAlert(valueAt(step.with, issue.path));
+      if (fromAlert && issue.code !== 'invalid_type') continue;
+      const message = fromAlert ? `${issue.message} (an alert label is text, so it cannot fill this field)` : issue.message;
+      ctx.addIssue({ code: 'custom', path: ['with', ...issue.path.map(String)], message });
     }
   }
   if (isWorkflowAction(step.action)) {

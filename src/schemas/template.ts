@@ -31,13 +31,64 @@ export function lookupPath(context: unknown, path: string): unknown {
   return value;
 }
 
+/** `${alert.labels.<name>}`: a label of the incident's alerts. */
+export const ALERT_LABELS_PREFIX = 'alert.labels.';
+/** `${alert.source}`: what detected the incident. */
+export const ALERT_SOURCE_PATH = 'alert.source';
+const LABEL_NAME = /^[A-Za-z0-9_-]+$/;
+
+/**
+ * Whether `path` is an alert path a step may use, and if not why: `alert.source`, or `alert.labels.` and one label
+ * name of letters, digits, `_` and `-`. Undefined for paths outside `alert.`.
+ */
+export function checkAlertPath(path: string): { ok: true } | { ok: false; message: string } | undefined {
+  if (path !== 'alert' && !path.startsWith('alert.')) return undefined;
+  if (path === ALERT_SOURCE_PATH) return { ok: true };
+  if (path.startsWith(ALERT_LABELS_PREFIX) && LABEL_NAME.test(path.slice(ALERT_LABELS_PREFIX.length))) return { ok: true };
+  const why = path.startsWith(ALERT_LABELS_PREFIX)
+    ? '; a label name is one word of letters, digits, _ and - (no dots)'
+    : '';
+  return {
+    ok: false,
+    message: `template path "\${${path}}" cannot resolve; expected alert.source or alert.labels.<name>, like \${alert.labels.source_ip}${why}`,
+  };
+}
+
+/** Whether any string inside `value` refers to the alert (`${alert.…}`). Malformed placeholders count as not. */
+export function usesAlertTemplates(value: unknown): boolean {
+  if (typeof value === 'string') {
+    if (!value.includes('${')) return false;
+    try {
+      return templatePaths(value).some((p) => p.startsWith('alert.'));
+    } catch {
+      return false;
+    }
+  }
+  if (Array.isArray(value)) return value.some(usesAlertTemplates);
+  if (value !== null && typeof value === 'object') return Object.values(value).some(usesAlertTemplates);
+  return false;
+}
+
+function noValue(path: string): TemplateError {
+  if (path.startsWith(ALERT_LABELS_PREFIX)) {
+    const label = path.slice(ALERT_LABELS_PREFIX.length);
+    return new TemplateError(
+      `template path "${path}" has no value: no alert of this incident has the label "${label}" (guard the step with when: { labels: { ${label}: present } })`,
+    );
+  }
+  if (path === ALERT_SOURCE_PATH) {
+    return new TemplateError(`template path "${path}" has no value: the incident was opened without a source and no alert has named one`);
+  }
+  return new TemplateError(`template path "${path}" has no value`);
+}
+
 /** Replaces placeholders in every string inside `value`; an unresolvable path is an error naming it. */
 export function renderTemplate<T>(value: T, context: unknown): T {
   if (typeof value === 'string') {
     return value.replace(PLACEHOLDER, (_whole, raw: string) => {
       const path = raw.trim();
       const found = lookupPath(context, path);
-      if (found === undefined || found === null) throw new TemplateError(`template path "${path}" has no value`);
+      if (found === undefined || found === null) throw noValue(path);
       return typeof found === 'object' ? JSON.stringify(found) : String(found);
     }) as T;
   }

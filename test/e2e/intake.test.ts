@@ -26,6 +26,8 @@ type Incident = {
   status: string;
   title: string;
   acknowledgedBy?: string;
+  alertLabels: Record<string, string>;
+  alertSource?: string;
   timeline: { type: string; [k: string]: unknown }[];
 };
 
@@ -185,6 +187,89 @@ describe('alert intake on a real dev server', () => {
     expect(v3.status).toBe(400);
     expect(String(v3.body.message)).toContain('body.version: expected an Alertmanager webhook payload of version "4"');
     expect(opened(await registry())).toBe(before);
+  });
+
+  it('gives the incident the labels of an Alertmanager group (first value wins) and puts each alert’s labels on the timeline', async () => {
+    const groupKey = '{}:{alertname="CredentialStuffing"}';
+    const payload = (alerts: { fingerprint: string; source_ip: string; user?: string }[]) => ({
+      ...alertmanagerPayload(groupKey, 'firing', [], 'CredentialStuffing'),
+      groupLabels: { alertname: 'CredentialStuffing', cluster: 'eu-1' },
+      commonLabels: { alertname: 'CredentialStuffing', job: 'auth', endpoint: 'POST /login' },
+      alerts: alerts.map((a) => ({
+        status: 'firing',
+        labels: {
+          alertname: 'CredentialStuffing',
+          job: 'auth',
+          endpoint: 'POST /login',
+          source_ip: a.source_ip,
+          ...(a.user ? { user: a.user } : {}),
+          severity: 'critical',
+        },
+        annotations: { summary: `logins failing from ${a.source_ip}` },
+        startsAt: new Date(Date.now() - 60_000).toISOString(),
+        endsAt: '0001-01-01T00:00:00Z',
+        fingerprint: a.fingerprint,
+      })),
+    });
+    const first = await http<{ incidentId: string; created: boolean; recorded: number }>(`${url}/intake/alertmanager`, {
+      key: key.detector.key,
+      body: payload([{ fingerprint: 'cccc000000000001', source_ip: '203.0.113.7' }]),
+    });
+    expect(first.status, first.text).toBe(200);
+    expect(first.body).toMatchObject({ created: true, recorded: 1 });
+    const id = first.body.incidentId;
+
+    // Opened with commonLabels plus groupLabels; the first alert then adds its own labels.
+    const opened = await waitFor(async () => {
+      const incident = await get(id);
+      return incident.alertLabels.source_ip !== undefined ? incident : undefined;
+    }, `${id}: the first alert's labels merged`);
+    expect(opened.alertSource).toBe('alertmanager');
+    expect(opened.alertLabels).toEqual({
+      alertname: 'CredentialStuffing',
+      cluster: 'eu-1',
+      job: 'auth',
+      endpoint: 'POST /login',
+      source_ip: '203.0.113.7',
+      severity: 'critical',
+    });
+
+    // The group grows: the new alert adds `user`, but cannot change `source_ip`.
+    const grown = await http(`${url}/intake/alertmanager`, {
+      key: key.detector.key,
+      body: payload([
+        { fingerprint: 'cccc000000000001', source_ip: '203.0.113.7' },
+        { fingerprint: 'cccc000000000002', source_ip: '198.51.100.9', user: 'user-4711' },
+      ]),
+    });
+    expect(grown.body).toMatchObject({ incidentId: id, created: false, recorded: 1, ignored: 1 });
+    const merged = await waitFor(async () => {
+      const incident = await get(id);
+      return incident.alertLabels.user !== undefined ? incident : undefined;
+    }, `${id}: the second alert's labels merged`);
+    expect(merged.alertLabels).toMatchObject({ source_ip: '203.0.113.7', user: 'user-4711' });
+
+    // Each alert event on the timeline carries that alert's own labels, the HTTP view and the workflow's alike.
+    const alerts = merged.timeline.filter((e) => e.type === 'alert');
+    expect(alerts.map((a) => [a.fingerprint, (a.labels as Record<string, string>).source_ip, (a.labels as Record<string, string>).user])).toEqual([
+      ['cccc000000000001', '203.0.113.7', undefined],
+      ['cccc000000000002', '198.51.100.9', 'user-4711'],
+    ]);
+    expect(alertsOf(await env.incidents.timeline(id)).map((a) => a.labels?.source_ip)).toEqual(['203.0.113.7', '198.51.100.9']);
+
+    // An operator opening by hand may name the targets too.
+    const byHand = await http<{ incidentId: string }>(`${url}/incidents`, {
+      key: key.operator.key,
+      body: { title: 'brute force seen in the WAF', runbook: 'security-default', labels: { source_ip: '192.0.2.10' }, source: 'waf' },
+    });
+    expect(byHand.status, byHand.text).toBe(201);
+    expect(await get(byHand.body.incidentId)).toMatchObject({ alertLabels: { source_ip: '192.0.2.10' }, alertSource: 'waf' });
+    const badLabels = await http(`${url}/incidents`, {
+      key: key.operator.key,
+      body: { title: 'x', runbook: 'security-default', labels: { port: 22 } },
+    });
+    expect(badLabels.status).toBe(400);
+    expect(String(badLabels.body.message)).toMatch(/body\.labels\.port: expected a label value as text/);
   });
 
   it('takes PagerDuty Events API v2: trigger, acknowledge, resolve, with its reply shape and severities', async () => {

@@ -23,6 +23,8 @@ const RECORDED = {
   'escalation-chain': ['incident', 'detect', 'contain', 'eradicate', 'recover', 'post-incident'],
   // Declared a false positive while waiting in eradication: recovery and post-incident never start.
   'p0-raise': ['incident', 'detect', 'contain', 'eradicate'],
+  // Labels from alerts: the alert-labels patch marker, and fresh facts sent to the running phase when a label arrives.
+  'alert-labels': ['incident', 'detect', 'contain', 'eradicate', 'recover', 'post-incident'],
 };
 
 /** A history as proto JSON (the CLI's format); events are edited in place by the tamper cases. */
@@ -47,7 +49,7 @@ beforeAll(async () => {
 });
 
 describe('replay gate', () => {
-  it('holds the three recorded scenarios, each incident with its phase children', () => {
+  it('holds the recorded scenarios, each incident with its phase children', () => {
     const expected = Object.entries(RECORDED).flatMap(([scenario, parts]) =>
       parts.map((part) => `${scenario}.${part}.json`),
     );
@@ -137,6 +139,31 @@ describe('replay gate', () => {
         },
         error:
           /Activity type of scheduled event 'notify\.send' does not match activity type of activity command 'evidence\.snapshot'/,
+      },
+      {
+        name: 'an alert that no longer brings the label the running phase was sent',
+        file: 'alert-labels.incident.json',
+        edit(history) {
+          // The first alert added source_ip during containment, so the incident signalled the phase fresh facts.
+          // Without that label nothing new arrives, the code sends no signal, and the recorded one is unexpected.
+          const event = history.events.find(
+            (e) =>
+              (e as Attributes<'workflowExecutionSignaledEventAttributes'>).workflowExecutionSignaledEventAttributes
+                ?.signalName === 'alert',
+          ) as Attributes<'workflowExecutionSignaledEventAttributes'> | undefined;
+          const payload = (
+            event?.workflowExecutionSignaledEventAttributes.input as { payloads: { data: string }[] } | undefined
+          )?.payloads[0];
+          if (!payload) return 0;
+          const alert = JSON.parse(Buffer.from(payload.data, 'base64').toString('utf8')) as {
+            labels: Record<string, string>;
+          };
+          if (alert.labels.source_ip === undefined) return 0;
+          delete alert.labels.source_ip;
+          payload.data = Buffer.from(JSON.stringify(alert)).toString('base64');
+          return 1;
+        },
+        error: /HistoryEvent\(id: \d+, SignalExternalWorkflowExecutionInitiated\)/,
       },
     ];
 

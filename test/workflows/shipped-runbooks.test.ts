@@ -1,9 +1,14 @@
-// Every runbook shipped in runbooks/ runs end to end as a drill on the time-skipping server and closes: one test per
+// Every runbook shipped in runbooks/ runs end to end as a drill on the time-skipping server and closes: two tests per
 // file (discovered when the tests are collected, so a new runbook is covered without touching this file), driven by a
 // generic operator loop that only reacts to what the incident shows (waiting steps, phases awaiting an operator).
-// Checks per runbook: the incident closes; every planned step is on the timeline as completed or skipped with a
-// reason; the drill record holds exactly one call per automated step that ran, with its rendered parameters; and
-// nothing real was touched (notification peer and file, emergency API, control plane, ledger, evidence).
+// Each runbook is drilled twice: opened without alert labels, and opened with a label for every target a runbook step
+// can take from the alert (source_ip, user, endpoint, key_id, path, breaker), so both branches of every step guarded
+// by `when: { labels: ... }` run: the automated step with the label's value, or the task it stands in for.
+// Checks per runbook and variant: the incident closes; every planned step is on the timeline as completed or skipped
+// with a reason; a step whose `when` tests only labels ran exactly when its condition holds for the variant's labels;
+// the drill record holds exactly one call per automated step that ran, with its rendered parameters (label values
+// included); and nothing real was touched (notification peer and file, emergency API, control plane, ledger,
+// evidence).
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from '@temporalio/client';
@@ -15,6 +20,7 @@ import { loadRunbookFile, runbookFiles } from '../../src/runbooks/load';
 import { ACTION_PARAMS, isActionName } from '../../src/schemas/actions';
 import { CONNECTOR_ACTION_NAMES } from '../../src/schemas/actions/connectors';
 import { isWorkflowAction } from '../../src/schemas/actions/task';
+import { type Condition, evaluateCondition } from '../../src/schemas/condition';
 import { PHASES, type Phase, type TimelineEvent } from '../../src/schemas/incident';
 import type { RunbookPlan } from '../../src/schemas/runbook';
 import { renderTemplate } from '../../src/schemas/template';
@@ -37,6 +43,42 @@ const IDLE_SLEEP = '1m';
 const MAX_ITERATIONS = 600;
 const TERMINAL = ['closed', 'failed', 'false_positive'];
 const OPERATOR = 'drill-operator';
+
+/** The two ways each runbook is opened: as an operator would (no labels), and as a detector naming every target. */
+const VARIANTS = [
+  { name: 'without alert labels', firstId: 801, labels: undefined, source: undefined },
+  {
+    name: 'with alert labels',
+    firstId: 851,
+    labels: {
+      source_ip: '203.0.113.7',
+      user: 'user-4711',
+      endpoint: 'POST /api/upload',
+      key_id: 'ci-deploy-key',
+      path: '/srv/app/uploads/user-7/invoice.pdf.exe',
+      breaker: 'file-uploads',
+      severity: 'critical',
+    },
+    source: 'drill-detector',
+  },
+] as const;
+
+/** A condition that tests nothing but labels (directly or through any/all/not): its outcome depends on the variant. */
+function labelsOnly(condition: Condition): boolean {
+  const keys = Object.keys(condition).filter((k) => condition[k as keyof Condition] !== undefined);
+  return (
+    keys.length > 0 &&
+    keys.every((k) =>
+      k === 'labels'
+        ? true
+        : k === 'any' || k === 'all'
+          ? (condition[k] ?? []).every(labelsOnly)
+          : k === 'not'
+            ? labelsOnly(condition.not!)
+            : false,
+    )
+  );
+}
 
 let engine: TimeSkippingEngine;
 /**
@@ -216,6 +258,7 @@ async function driveToClose(incidentId: string, source: string): Promise<Inciden
 /** The template context the phase workflows render `with` against (workflows/incident.ts `context()`). */
 function templateContext(s: IncidentStatusView, plan: RunbookPlan, phase: Phase): Record<string, unknown> {
   return {
+    alert: { labels: s.alertLabels, ...(s.alertSource !== undefined ? { source: s.alertSource } : {}) },
     incident: {
       id: s.incidentId,
       title: s.title,
@@ -243,12 +286,13 @@ describe('shipped runbooks close as drills under a generic operator', () => {
     expect(RUNBOOK_FILES.length).toBeGreaterThan(0);
   });
 
-  RUNBOOK_FILES.forEach((file, index) => {
+  const cases = RUNBOOK_FILES.flatMap((file, index) => VARIANTS.map((variant) => ({ file, index, variant })));
+  cases.forEach(({ file, index, variant }) => {
     const name = path.basename(file);
-    it(`drills ${name} to closed`, { timeout: 240_000 }, async () => {
+    it(`drills ${name} to closed, ${variant.name}`, { timeout: 240_000 }, async () => {
       // Loaded inside the test: a runbook that does not load fails its own test, with the loader's message.
       const plan = loadRunbookFile(file);
-      const incidentId = `INC-2026-${String(801 + index).padStart(3, '0')}`;
+      const incidentId = `INC-2026-${String(variant.firstId + index).padStart(3, '0')}`;
       const opened = Date.now();
       // P0 and two affected systems: steps gated on high severity or impact run (and are checked) rather than skip.
       await startIncident(
@@ -261,6 +305,7 @@ describe('shipped runbooks close as drills under a generic operator', () => {
           affectedSystems: ['web-frontend', 'billing-db'],
           trigger: 'drill:shipped-runbooks-test',
           drill: true,
+          ...(variant.labels ? { labels: { ...variant.labels }, source: variant.source } : {}),
         }),
       );
 
@@ -292,7 +337,27 @@ describe('shipped runbooks close as drills under a generic operator', () => {
       const unplanned = stepEvents
         .filter((e) => !planned.some(({ step }) => step.id === e.stepId))
         .map((e) => e.stepId);
+      // A step guarded only by labels ran exactly when its condition holds for this variant's labels.
+      for (const { phase, step } of planned) {
+        if (!step.when || !labelsOnly(step.when)) continue;
+        const event = stepEvents.find((e) => e.stepId === step.id);
+        const holds = evaluateCondition(step.when, {
+          ...final,
+          affectedSystems: 0,
+          escalationLevel: 0,
+          labels: final.alertLabels,
+        });
+        const expected = holds.ok ? 'step_completed' : 'step_skipped';
+        if (event?.type !== expected) {
+          problems.push(
+            `${phase}/${step.id}: expected ${expected} (${holds.reason}), found ${event?.type ?? 'nothing'}`,
+          );
+        } else if (!holds.ok && event.detail !== `when: ${holds.reason}`) {
+          problems.push(`${phase}/${step.id}: skipped as "${event.detail}", expected "when: ${holds.reason}"`);
+        }
+      }
       expect(problems, `${name}: steps:\n  ${trail}`).toEqual([]);
+      expect(final.alertLabels).toEqual(variant.labels ?? {});
       expect(unplanned).toEqual([]);
       expect(timeline.filter((e) => e.type === 'phase_failed' || e.type === 'compensation_started')).toEqual([]);
       for (const phase of PHASES) expect(final.phases[phase]?.endedAt, `${name}: phase ${phase} ended`).toBeDefined();
@@ -336,7 +401,7 @@ describe('shipped runbooks close as drills under a generic operator', () => {
       expect(evidence.filter((entry) => entry.includes(incidentId))).toEqual([]);
 
       console.info(
-        `${name}: closed in ${Date.now() - opened} ms wall; ${stepEvents.length} steps ` +
+        `${name} (${variant.name}): closed in ${Date.now() - opened} ms wall; ${stepEvents.length} steps ` +
           `(${ran.length} recorded calls, ${stepEvents.filter((e) => e.type === 'step_skipped').length} skipped)`,
       );
     });

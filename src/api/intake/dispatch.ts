@@ -88,6 +88,9 @@ export class AlertIntake {
           ...(event.category ? { category: event.category } : {}),
           ...(event.startedAt !== undefined ? { startedAt: event.startedAt } : {}),
           ...(event.affectedSystems ? { affectedSystems: event.affectedSystems } : {}),
+          // The labels runbook matching looked at become the incident's: steps read them as ${alert.labels.<name>}.
+          ...(Object.keys(event.facts.labels).length > 0 ? { labels: event.facts.labels } : {}),
+          source: event.facts.source,
           drill: event.drill ?? false,
         },
         choice.plan,

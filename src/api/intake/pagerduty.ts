@@ -66,8 +66,10 @@ function customLabels(details: unknown): Record<string, string> {
 /** A trigger or resolve as an intake event; `dedupKey` is the sender's (without our prefix). */
 export function pagerDutyEvent(event: PagerDutyEvent, dedupKey: string, now: number): IntakeEvent {
   const payload = event.payload;
+  // The payload's own fields win over custom_details of the same name: they are what PagerDuty itself defines.
   const labels: Record<string, string> = {
     ...customLabels(payload?.custom_details),
+    ...(payload?.source ? { source: payload.source } : {}),
     ...(payload?.component ? { component: payload.component } : {}),
     ...(payload?.group ? { group: payload.group } : {}),
     ...(payload?.class ? { class: payload.class } : {}),
