@@ -13,6 +13,7 @@ import { connectClient, resolveTemporalTarget } from '../temporal/connection';
 import type { IncidentStatusView } from '../../workflows/definitions';
 import { formatList, formatStatus, formatTimeline } from './format';
 import { registerApiKeyCommands } from './apikey-commands';
+import { registerDrillCommands } from './drill-commands';
 import { registerRunbookCommands } from './runbook-commands';
 
 interface GlobalOptions {
@@ -254,6 +255,7 @@ program
   });
 
 registerRunbookCommands(program, { json: () => globals().json === true, print });
+registerDrillCommands(program, { json: () => globals().json === true, print, incidents });
 registerApiKeyCommands(program, { print });
 
 const ledger = program.command('ledger').description('the evidence ledger: hash-chained record of snapshots and quarantines');

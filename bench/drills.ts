@@ -1,0 +1,134 @@
+// `npm run bench:drills`: how fast drills and replay are. (1) The compression ratio of a seven-day full-lifecycle
+// drill: simulated seconds per wall-clock second of `runDrill` (server start to teardown, with a prebuilt workflow
+// bundle), median of several runs. (2) Replay throughput: histories per second replaying the recorded histories of
+// test/replay/histories (several copies each) against the current code with one prebuilt bundle, in one batch. Writes
+// bench/results/drills.json (figures, the command, the machine) and prints a summary. Never touches a server other
+// than the ones it starts.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { compileDrill } from '../src/drills/load';
+import { loadHistories, replayHistories } from '../src/drills/replay';
+import { runDrill } from '../src/drills/runner';
+import { quietTemporalRuntime } from '../src/drills/server';
+import { bundleWorkflows } from '../src/worker';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const RESULTS = path.join(ROOT, 'bench/results/drills.json');
+const HISTORIES = path.join(ROOT, 'test/replay/histories');
+const DRILL_RUNS = Number(process.env.BENCH_DRILL_RUNS ?? 3);
+const REPLAY_ROUNDS = Number(process.env.BENCH_REPLAY_ROUNDS ?? 3);
+const REPLAY_COPIES = Number(process.env.BENCH_REPLAY_COPIES ?? 5);
+
+/**
+ * A P3 incident over its whole life: opened, contained, a root cause in the first hours, resolved on day three
+ * (eradication and recovery then finish by themselves), and the post-incident review closes it seven days after
+ * opening. The eradication window (24h) and the post-incident window (7d) give the clock timers to stop at.
+ */
+const SEVEN_DAYS = `id: bench-seven-day-lifecycle
+title: Seven-day full lifecycle (benchmark)
+runbook: security-incident
+incident: { title: Policy violation found by the weekly audit, severity: P3, eventType: policy_violation }
+operator: alice
+script:
+  - at: 30m
+    acknowledge: looking into it
+  - at: 1h30m
+    rootCause: a service account kept write access after a team move
+  - at: 3d
+    resolve: access removed and the access model fixed
+  - at: 7d
+    advance: review held
+end: 7d
+expect:
+  finalStatus: closed
+  phaseFinished: { phase: contain, within: 1h }
+`;
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+const round = (value: number, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
+
+async function main(): Promise<void> {
+  await quietTemporalRuntime();
+  const bundleStarted = performance.now();
+  const bundle = await bundleWorkflows();
+  const bundleMs = performance.now() - bundleStarted;
+
+  // (1) Seven-day drill.
+  const scenario = compileDrill(SEVEN_DAYS, path.join(ROOT, 'bench/drills.ts'));
+  const simulatedSeconds = scenario.endMs / 1000;
+  const drillWallMs: number[] = [];
+  for (let run = 1; run <= DRILL_RUNS; run++) {
+    const started = performance.now();
+    const report = await runDrill(scenario, { workflowBundle: bundle });
+    const wall = performance.now() - started;
+    if (!report.passed) throw new Error(`the benchmark drill failed its own expectations: ${report.summary}`);
+    drillWallMs.push(wall);
+    process.stdout.write(`drill run ${run}/${DRILL_RUNS}: ${report.clock.endLabel} simulated in ${(wall / 1000).toFixed(2)} s, ${report.timeline.length} timeline events\n`);
+  }
+  const drillMedianMs = median(drillWallMs);
+
+  // (2) Replay throughput: every recorded history, REPLAY_COPIES times over, in one batch (one replay worker, so its
+  // start-up is spread over the batch), REPLAY_ROUNDS batches.
+  const recorded = loadHistories([HISTORIES]);
+  const histories = Array.from({ length: REPLAY_COPIES }, () => recorded).flat();
+  const replayWallMs: number[] = [];
+  for (let round = 1; round <= REPLAY_ROUNDS; round++) {
+    const started = performance.now();
+    const outcomes = await replayHistories(histories, { workflowBundle: bundle, locate: false });
+    replayWallMs.push(performance.now() - started);
+    const bad = outcomes.filter((o) => !o.ok);
+    if (bad.length) throw new Error(`recorded histories no longer replay: ${[...new Set(bad.map((o) => o.name))].join(', ')}`);
+  }
+  const replayMedianMs = median(replayWallMs);
+  const events = histories.reduce((n, h) => n + h.history.events.length, 0);
+
+  const result = {
+    command: 'npm run bench:drills',
+    machine: { node: process.version, platform: `${process.platform}/${process.arch}`, cpus: os.cpus().length, loadAverage1m: round(os.loadavg()[0] ?? 0, 2) },
+    bundleMs: Math.round(bundleMs),
+    sevenDayDrill: {
+      scenario: scenario.id,
+      runbook: scenario.runbook,
+      simulatedSeconds,
+      runs: DRILL_RUNS,
+      wallSeconds: drillWallMs.map((ms) => round(ms / 1000, 2)),
+      medianWallSeconds: round(drillMedianMs / 1000, 2),
+      compressionRatio: Math.round(simulatedSeconds / (drillMedianMs / 1000)),
+      note: 'runDrill from server start to teardown, prebuilt bundle; simulated seconds per wall-clock second',
+    },
+    replay: {
+      recordedHistories: recorded.length,
+      copies: REPLAY_COPIES,
+      histories: histories.length,
+      events,
+      rounds: REPLAY_ROUNDS,
+      wallSeconds: replayWallMs.map((ms) => round(ms / 1000, 2)),
+      medianWallSeconds: round(replayMedianMs / 1000, 2),
+      historiesPerSecond: round(histories.length / (replayMedianMs / 1000), 1),
+      eventsPerSecond: Math.round(events / (replayMedianMs / 1000)),
+      note: 'test/replay/histories, each file REPLAY_COPIES times, replayed in one batch (one replay worker) per round; prebuilt bundle; no divergence search',
+    },
+  };
+  mkdirSync(path.dirname(RESULTS), { recursive: true });
+  writeFileSync(RESULTS, `${JSON.stringify(result, null, 2)}\n`);
+  process.stdout.write(
+    `seven-day drill: ${simulatedSeconds} simulated s in ${result.sevenDayDrill.medianWallSeconds} s (median of ${DRILL_RUNS}): ` +
+      `compression ${result.sevenDayDrill.compressionRatio}x\n` +
+      `replay: ${histories.length} histories (${events} events) in ${result.replay.medianWallSeconds} s (median of ${REPLAY_ROUNDS}): ` +
+      `${result.replay.historiesPerSecond} histories/s\n` +
+      `written to ${path.relative(process.cwd(), RESULTS)}\n`,
+  );
+}
+
+try {
+  await main();
+} catch (error) {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 1;
+}

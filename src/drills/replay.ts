@@ -1,0 +1,239 @@
+// `drill replay`: replays recorded histories (files from `temporal workflow show --output json`, bundles from
+// `incident export`, or directories of either) against the current workflow code with one prebuilt bundle, and
+// reports for each whether it replays clean or where it first diverges: the nondeterminism error's own words, plus the
+// event it concerns, found by replaying ever shorter prefixes of the history. Read-only: it never contacts a server.
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { type History, historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { Worker, type WorkflowBundle } from '@temporalio/worker';
+import { DeterminismViolationError } from '@temporalio/workflow';
+import { bundleWorkflows } from '../worker';
+import { HISTORY_BUNDLE_FORMAT, type HistoryBundle } from './export';
+import { displayPath } from './load';
+
+export interface ReplayInput {
+  /** What to call it in a report: the file, and the workflow inside a bundle. */
+  name: string;
+  workflowId: string;
+  /** Proto JSON. */
+  history: { events: Record<string, unknown>[] };
+}
+
+export interface Divergence {
+  /** The event the nondeterminism error concerns (its id in the history), when it could be found. */
+  eventId?: number;
+  eventType?: string;
+  /** What the event names: an activity type, a child workflow type, a timer id. */
+  detail?: string;
+  /** The last event of the history prefix that still replays clean. */
+  cleanThrough?: number;
+}
+
+export interface ReplayOutcome {
+  name: string;
+  workflowId: string;
+  events: number;
+  ok: boolean;
+  /** `nondeterminism` when the code no longer matches; `error` when the replay failed otherwise. */
+  failure?: 'nondeterminism' | 'error';
+  /** The SDK's or core's message, unwrapped. */
+  message?: string;
+  divergence?: Divergence;
+}
+
+function readJson(file: string): unknown {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new Error(`${displayPath(file)}: not a JSON history: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+function isBundle(value: unknown): value is HistoryBundle {
+  return typeof value === 'object' && value !== null && (value as { format?: unknown }).format === HISTORY_BUNDLE_FORMAT;
+}
+
+function isHistory(value: unknown): value is ReplayInput['history'] {
+  return typeof value === 'object' && value !== null && Array.isArray((value as { events?: unknown }).events);
+}
+
+/** Files and directories (their `*.json`, sorted) to replay inputs; bundles expand into one input per workflow. */
+export function loadHistories(paths: string[]): ReplayInput[] {
+  const files: string[] = [];
+  for (const p of paths) {
+    if (!existsSync(p)) throw new Error(`${p}: no such file or directory`);
+    if (statSync(p).isDirectory()) {
+      files.push(...readdirSync(p).filter((f) => f.endsWith('.json')).sort().map((f) => path.join(p, f)));
+    } else files.push(p);
+  }
+  const inputs: ReplayInput[] = [];
+  for (const file of files) {
+    const value = readJson(file);
+    const shown = displayPath(file);
+    if (isBundle(value)) {
+      for (const workflow of value.workflows) {
+        inputs.push({ name: `${shown}#${workflow.workflowId}`, workflowId: workflow.workflowId, history: workflow.history as ReplayInput['history'] });
+      }
+    } else if (isHistory(value)) {
+      inputs.push({ name: shown, workflowId: path.basename(file, '.json'), history: value });
+    } else {
+      throw new Error(`${shown}: expected a history ({"events": [...]}, as temporal workflow show --output json prints) or an incident export bundle`);
+    }
+  }
+  return inputs;
+}
+
+/** The message core put inside the SDK's wrapper ("[TMPRL1100] Nondeterminism error: ..."), else the error's own. */
+export function innerMessage(error: Error): string {
+  const match = /message: "((?:[^"\\]|\\.)*)"/.exec(error.message);
+  return match ? match[1]!.replace(/\\"/g, '"').replace(/\\\\/g, '\\') : error.message;
+}
+
+const TYPE_PREFIX = 'EVENT_TYPE_';
+
+function eventType(event: Record<string, unknown>): string {
+  return String(event.eventType ?? '').replace(TYPE_PREFIX, '');
+}
+
+/** What an event names, for a report: the activity type, child workflow type, timer id or signal name. */
+function eventDetail(event: Record<string, unknown>): string | undefined {
+  for (const [key, value] of Object.entries(event)) {
+    if (!key.endsWith('EventAttributes') || typeof value !== 'object' || value === null) continue;
+    const a = value as Record<string, unknown>;
+    const name = (a.activityType as { name?: string } | undefined)?.name ?? (a.workflowType as { name?: string } | undefined)?.name;
+    if (name) return name;
+    if (typeof a.timerId === 'string') return `timer ${a.timerId}`;
+    if (typeof a.signalName === 'string') return `signal ${a.signalName}`;
+    if (typeof a.markerName === 'string') return `marker ${a.markerName}`;
+  }
+  return undefined;
+}
+
+/** Events a workflow task's commands produce: they follow WORKFLOW_TASK_COMPLETED in the history. */
+const COMMAND_EVENTS = new Set([
+  'ACTIVITY_TASK_SCHEDULED',
+  'ACTIVITY_TASK_CANCEL_REQUESTED',
+  'TIMER_STARTED',
+  'TIMER_CANCELED',
+  'START_CHILD_WORKFLOW_EXECUTION_INITIATED',
+  'SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED',
+  'REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED',
+  'MARKER_RECORDED',
+  'UPSERT_WORKFLOW_SEARCH_ATTRIBUTES',
+  'WORKFLOW_PROPERTIES_MODIFIED',
+  'WORKFLOW_EXECUTION_UPDATE_ACCEPTED',
+  'WORKFLOW_EXECUTION_UPDATE_COMPLETED',
+  'WORKFLOW_EXECUTION_COMPLETED',
+  'WORKFLOW_EXECUTION_FAILED',
+  'WORKFLOW_EXECUTION_CANCELED',
+  'WORKFLOW_EXECUTION_CONTINUED_AS_NEW',
+]);
+
+/**
+ * Where a history can be cut and still read like a running workflow's: after a completed workflow task and the events
+ * its commands produced. Replaying such a prefix checks every command up to it and nothing after.
+ */
+function cutPoints(events: Record<string, unknown>[]): number[] {
+  const cuts: number[] = [];
+  for (let index = 0; index < events.length; index++) {
+    if (eventType(events[index]!) !== 'WORKFLOW_TASK_COMPLETED') continue;
+    let end = index + 1;
+    while (end < events.length && COMMAND_EVENTS.has(eventType(events[end]!))) end++;
+    cuts.push(end);
+  }
+  if (cuts.at(-1) !== events.length) cuts.push(events.length);
+  return cuts;
+}
+
+/**
+ * Finds the first workflow task whose commands no longer match: every prefix cut at a task boundary is replayed in one
+ * batch (one replay worker), the shortest that fails bounds the divergence; then, within that task's events, the one
+ * the error message names.
+ */
+async function locateDivergence(bundle: WorkflowBundle, input: ReplayInput, message: string): Promise<Divergence> {
+  const events = input.history.events;
+  const cuts = cutPoints(events);
+  const failing = new Set<number>();
+  for await (const result of Worker.runReplayHistories(
+    { workflowBundle: bundle, replayName: 'incident-engine-locate' },
+    cuts.map((cut, index) => ({ workflowId: `${input.workflowId}#prefix${index}`, history: { ...input.history, events: events.slice(0, cut) } })),
+  )) {
+    if (result.error instanceof DeterminismViolationError) failing.add(Number(result.workflowId.slice(result.workflowId.lastIndexOf('#prefix') + 7)));
+  }
+  let lo = cuts.findIndex((_, index) => failing.has(index));
+  if (lo < 0) lo = cuts.length - 1;
+  const from = lo === 0 ? 0 : cuts[lo - 1]!;
+  const to = cuts[lo] ?? events.length;
+  const group = events.slice(from, to);
+  const named = /of scheduled event '([^']+)'/.exec(message)?.[1] ?? /event '([^']+)'/.exec(message)?.[1];
+  const hit =
+    (named !== undefined ? group.find((e) => eventDetail(e) === named) : undefined) ??
+    group.find((e) => !['WORKFLOW_TASK_SCHEDULED', 'WORKFLOW_TASK_STARTED', 'WORKFLOW_TASK_COMPLETED'].includes(eventType(e))) ??
+    group.at(-1);
+  const divergence: Divergence = {};
+  if (from > 0) divergence.cleanThrough = Number(events[from - 1]!.eventId ?? from);
+  if (hit) {
+    divergence.eventId = Number(hit.eventId);
+    divergence.eventType = eventType(hit);
+    const detail = eventDetail(hit);
+    if (detail) divergence.detail = detail;
+  }
+  return divergence;
+}
+
+export interface ReplayOptions {
+  /** A prebuilt bundle of the workflow code; bundled once otherwise. */
+  workflowBundle?: WorkflowBundle;
+  /** Skip locating the diverging event (faster; the message is still reported). */
+  locate?: boolean;
+}
+
+/** Replays every input with one bundle; the outcomes are in input order. */
+export async function replayHistories(inputs: ReplayInput[], options: ReplayOptions = {}): Promise<ReplayOutcome[]> {
+  const bundle = options.workflowBundle ?? (await bundleWorkflows());
+  for (const input of inputs) {
+    try {
+      historyFromJSON(input.history) as History;
+    } catch (error) {
+      throw new Error(`${input.name}: not a valid history: ${(error as Error).message}`, { cause: error });
+    }
+  }
+  // Replay ids must be unique within one batch; the input index keeps them apart.
+  const ids = inputs.map((input, index) => `${input.workflowId}#${index}`);
+  const errors = new Map<string, Error | undefined>();
+  for await (const result of Worker.runReplayHistories(
+    { workflowBundle: bundle, replayName: 'incident-engine-replay' },
+    inputs.map((input, index) => ({ workflowId: ids[index]!, history: input.history })),
+  )) {
+    errors.set(result.workflowId, result.error as Error | undefined);
+  }
+  const outcomes: ReplayOutcome[] = [];
+  for (const [index, input] of inputs.entries()) {
+    const error = errors.get(ids[index]!);
+    const base = { name: input.name, workflowId: input.workflowId, events: input.history.events.length };
+    if (!error) {
+      outcomes.push({ ...base, ok: true });
+      continue;
+    }
+    const message = innerMessage(error);
+    const nondeterminism = error instanceof DeterminismViolationError;
+    const outcome: ReplayOutcome = { ...base, ok: false, failure: nondeterminism ? 'nondeterminism' : 'error', message };
+    if (nondeterminism && options.locate !== false) outcome.divergence = await locateDivergence(bundle, input, message);
+    outcomes.push(outcome);
+  }
+  return outcomes;
+}
+
+export function formatReplay(outcomes: ReplayOutcome[]): string {
+  const lines = outcomes.map((o) => {
+    if (o.ok) return `ok        ${o.name} (${o.events} events)`;
+    const d = o.divergence;
+    const where = d?.eventId !== undefined ? ` at event ${d.eventId} ${d.eventType}${d.detail ? ` (${d.detail})` : ''}` : '';
+    const clean = d?.cleanThrough !== undefined ? `; replays clean through event ${d.cleanThrough}` : '';
+    const head = o.failure === 'nondeterminism' ? 'DIVERGES' : 'FAILED  ';
+    return `${head}  ${o.name} (${o.events} events)${where}${clean}\n          ${o.message}`;
+  });
+  const bad = outcomes.filter((o) => !o.ok).length;
+  lines.push(bad === 0 ? `${outcomes.length} history(ies) replay clean` : `${bad} of ${outcomes.length} history(ies) do not replay against the current code`);
+  return `${lines.join('\n')}\n`;
+}
