@@ -9,7 +9,7 @@ import { type RunbookChoice, NoRunbookError, selectRunbook } from '../../runbook
 import type { AlertSignalInput } from '../../schemas/messages';
 import type { RunbookPlan } from '../../schemas/runbook';
 import { REGISTRY_WORKFLOW_ID, type OpenIncidentResult, registryStateQuery } from '../../../workflows/definitions';
-import type { ApiMetrics } from '../metrics';
+import type { ApiMetrics, IncidentCounters } from '../metrics';
 import type { IntakeEvent } from './event';
 
 export interface DeliveryResult {
@@ -65,7 +65,9 @@ export class AlertIntake {
     if (event.runbook !== undefined) {
       const plan = plans.get(event.runbook);
       if (!plan) {
-        throw new NoRunbookError(`the alert names runbook "${event.runbook}", which does not exist; known runbooks: ${[...plans.keys()].sort().join(', ')}`);
+        throw new NoRunbookError(
+          `the alert names runbook "${event.runbook}", which does not exist; known runbooks: ${[...plans.keys()].sort().join(', ')}`,
+        );
       }
       return { plan, reason: 'named by the alert' };
     }
@@ -96,7 +98,7 @@ export class AlertIntake {
         choice.plan,
       )
       .then((r) => {
-        if (r.created) this.options.metrics.incidentsOpened.inc({ via: event.format });
+        if (r.created) this.metricsFor(event).incidentsOpened.inc({ via: event.format });
         return r;
       });
     this.remember(event.dedupKey, result);
@@ -125,7 +127,9 @@ export class AlertIntake {
       if (id !== undefined) return id;
     }
     try {
-      const state = await this.options.incidents.client.workflow.getHandle(REGISTRY_WORKFLOW_ID).query(registryStateQuery);
+      const state = await this.options.incidents.client.workflow
+        .getHandle(REGISTRY_WORKFLOW_ID)
+        .query(registryStateQuery);
       return state.openByDedupKey[dedupKey];
     } catch (error) {
       if (error instanceof WorkflowNotFoundError) return undefined;
@@ -133,9 +137,14 @@ export class AlertIntake {
     }
   }
 
+  /** Drills are counted apart, so they stay out of every served metric. */
+  private metricsFor(event: IntakeEvent): IncidentCounters {
+    return event.drill ? this.options.metrics.drill : this.options.metrics;
+  }
+
   /** Opens or joins the incident of `event.dedupKey` and records its alerts. `by` names the sender (its key). */
   async deliver(event: IntakeEvent, by: string): Promise<DeliveryResult> {
-    const { metrics } = this.options;
+    const metrics = this.metricsFor(event);
     metrics.alertsReceived.inc({ format: event.format }, event.alerts.length);
     const firing = event.alerts.some((a) => a.status === 'firing');
     if (!firing) return this.deliverResolved(event);
@@ -143,7 +152,11 @@ export class AlertIntake {
     for (let attempt = 1; ; attempt++) {
       const { result } = this.openFor(event, by);
       const opened = await result;
-      if (!opened.created) metrics.alertsDeduplicated.inc({ format: event.format }, event.alerts.filter((a) => a.status === 'firing').length);
+      if (!opened.created)
+        metrics.alertsDeduplicated.inc(
+          { format: event.format },
+          event.alerts.filter((a) => a.status === 'firing').length,
+        );
       try {
         const { recorded, ignored } = await this.record(opened.incidentId, event);
         return { incidentId: opened.incidentId, created: opened.created, recorded, ignored };
@@ -161,7 +174,10 @@ export class AlertIntake {
   private async deliverResolved(event: IntakeEvent): Promise<DeliveryResult> {
     const incidentId = await this.findOpen(event.dedupKey);
     if (incidentId === undefined) {
-      this.options.metrics.alertsIgnored.inc({ format: event.format, reason: 'no_open_incident' }, event.alerts.length);
+      this.metricsFor(event).alertsIgnored.inc(
+        { format: event.format, reason: 'no_open_incident' },
+        event.alerts.length,
+      );
       return { created: false, recorded: 0, ignored: event.alerts.length };
     }
     try {
@@ -170,7 +186,10 @@ export class AlertIntake {
     } catch (error) {
       if (error instanceof UpdateRefusedError || error instanceof IncidentNotFoundError) {
         this.forget(event.dedupKey);
-        this.options.metrics.alertsIgnored.inc({ format: event.format, reason: 'no_open_incident' }, event.alerts.length);
+        this.metricsFor(event).alertsIgnored.inc(
+          { format: event.format, reason: 'no_open_incident' },
+          event.alerts.length,
+        );
         return { created: false, recorded: 0, ignored: event.alerts.length };
       }
       throw error;
@@ -179,7 +198,8 @@ export class AlertIntake {
 
   /** Signals each alert; with `skipRepeats`, one delivery per incident at a time and repeats skipped. */
   private async record(incidentId: string, event: IntakeEvent): Promise<{ recorded: number; ignored: number }> {
-    const { incidents, metrics } = this.options;
+    const { incidents } = this.options;
+    const metrics = this.metricsFor(event);
     if (!event.skipRepeats) {
       for (const alert of event.alerts) await incidents.signalAlert(incidentId, alert);
       return { recorded: event.alerts.length, ignored: 0 };
@@ -214,7 +234,10 @@ export class AlertIntake {
   }
 
   /** PagerDuty `acknowledge`: acknowledges the open incident of the key; false when none is open or it was already. */
-  async acknowledge(dedupKey: string, by: string): Promise<{ incidentId?: string; acknowledged: boolean; reason?: string }> {
+  async acknowledge(
+    dedupKey: string,
+    by: string,
+  ): Promise<{ incidentId?: string; acknowledged: boolean; reason?: string }> {
     const incidentId = await this.findOpen(dedupKey);
     if (incidentId === undefined) return { acknowledged: false, reason: 'no open incident has this dedup_key' };
     try {
@@ -222,7 +245,8 @@ export class AlertIntake {
       return { incidentId, acknowledged: true };
     } catch (error) {
       if (error instanceof UpdateRefusedError) return { incidentId, acknowledged: false, reason: error.message };
-      if (error instanceof IncidentNotFoundError) return { acknowledged: false, reason: 'no open incident has this dedup_key' };
+      if (error instanceof IncidentNotFoundError)
+        return { acknowledged: false, reason: 'no open incident has this dedup_key' };
       throw error;
     }
   }

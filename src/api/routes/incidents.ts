@@ -3,8 +3,16 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { ApiContext } from '../context';
 import { ApiError, errorResponses } from '../errors';
-import { IncidentIdParams, IncidentWithTimeline, KEY_AUTH, ListQuery, ListResult, OpenBody, OpenResult, TimelineResult } from '../schemas';
-
+import {
+  IncidentIdParams,
+  IncidentWithTimeline,
+  KEY_AUTH,
+  ListQuery,
+  ListResult,
+  OpenBody,
+  OpenResult,
+  TimelineResult,
+} from '../schemas';
 
 export function incidentRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
@@ -16,7 +24,8 @@ export function incidentRoutes(app: FastifyInstance, ctx: ApiContext): void {
       schema: {
         tags: ['incidents'],
         summary: 'Open an incident with a runbook',
-        description: 'With a dedupKey, at most one incident per key is open: a second open returns the first (created: false).',
+        description:
+          'With a dedupKey, at most one incident per key is open: a second open returns the first (created: false).',
         security: KEY_AUTH,
         body: OpenBody,
         response: { 201: OpenResult, 200: OpenResult, ...errorResponses(400, 401, 403, 413, 415, 422, 429, 503) },
@@ -26,10 +35,14 @@ export function incidentRoutes(app: FastifyInstance, ctx: ApiContext): void {
       const { runbook, ...open } = request.body;
       const plan = ctx.runbooks().get(runbook);
       if (!plan) {
-        throw new ApiError(422, 'no_runbook', `no runbook "${runbook}"; known runbooks: ${[...ctx.runbooks().keys()].sort().join(', ')}`);
+        throw new ApiError(
+          422,
+          'no_runbook',
+          `no runbook "${runbook}"; known runbooks: ${[...ctx.runbooks().keys()].sort().join(', ')}`,
+        );
       }
       const result = await ctx.incidents.open({ ...open, trigger: `api:${request.principal!.name}` }, plan);
-      if (result.created) ctx.metrics.incidentsOpened.inc({ via: 'api' });
+      if (result.created) (open.drill ? ctx.metrics.drill : ctx.metrics).incidentsOpened.inc({ via: 'api' });
       return reply.code(result.created ? 201 : 200).send(result);
     },
   );
@@ -72,10 +85,10 @@ export function incidentRoutes(app: FastifyInstance, ctx: ApiContext): void {
       },
     },
     async (request) => {
-      const [status, timeline] = await Promise.all([
-        ctx.incidents.status(request.params.id),
-        ctx.incidents.timeline(request.params.id),
-      ]);
+      // One after the other: two concurrent queries can be answered at different points of the workflow's progress,
+      // and a timeline older than the status it is shown with (a phase the status says has started, missing) misleads.
+      const status = await ctx.incidents.status(request.params.id);
+      const timeline = await ctx.incidents.timeline(request.params.id);
       return { ...status, timeline };
     },
   );
