@@ -6,10 +6,12 @@ import { createActivities } from '../activities';
 import type { EngineConfig } from './config';
 
 export const WORKFLOWS_PATH = path.resolve(import.meta.dirname, '../workflows/index.ts');
+/** Loaded once per worker and shared by all its workflows instead of once per workflow (see the file). */
+export const SHARED_WORKFLOW_MODULES = [path.resolve(import.meta.dirname, '../workflows/shared-schemas.ts')];
 
 /** Bundles workflow code once; tests and benchmarks reuse the bundle across workers. */
 export async function bundleWorkflows(): Promise<WorkflowBundle> {
-  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
+  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, preloadModules: SHARED_WORKFLOW_MODULES, logger: quietBundlerLogger });
 }
 
 const quietBundlerLogger = {

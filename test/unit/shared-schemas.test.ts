@@ -1,0 +1,56 @@
+// Every schema module that workflow code reaches must be in workflows/shared-schemas.ts: one left out would be shared
+// anyway (it is loaded while the shared modules load) and deep-frozen by the SDK, and zod schemas break when frozen.
+// The import graph is read from the source, as the bundler would follow it.
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { SHARED_SCHEMA_MODULES } from '../../workflows/shared-schemas';
+import { SHARED_WORKFLOW_MODULES } from '../../src/worker';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+// Static imports and re-exports, leaving out `import type` (erased); `import { type A }` counts, which can only
+// make the list longer than needed.
+const IMPORT = /^(?:import|export)\s+(?!type\s)[^;]*?from\s+'(\.[^']+)'/gm;
+
+function resolveModule(from: string, specifier: string): string | undefined {
+  const base = path.resolve(path.dirname(from), specifier);
+  return [`${base}.ts`, path.join(base, 'index.ts')].find((file) => existsSync(file));
+}
+
+function reachableSchemaModules(): string[] {
+  const workflowFiles = ['workflows', 'workflows/phases'].flatMap((dir) =>
+    readdirSync(path.join(ROOT, dir))
+      .filter((f) => f.endsWith('.ts') && f !== 'shared-schemas.ts')
+      .map((f) => path.join(ROOT, dir, f)),
+  );
+  const seen = new Set<string>();
+  const pending = [...workflowFiles];
+  while (pending.length > 0) {
+    const file = pending.pop()!;
+    if (seen.has(file)) continue;
+    seen.add(file);
+    for (const match of readFileSync(file, 'utf8').matchAll(IMPORT)) {
+      const target = resolveModule(file, match[1]!);
+      if (target) pending.push(target);
+    }
+  }
+  const schemasDir = path.join(ROOT, 'src/schemas') + path.sep;
+  return [...seen]
+    .filter((file) => file.startsWith(schemasDir))
+    .map((file) => path.relative(schemasDir, file).replace(/\.ts$/, '').replace(/^actions$/, 'actions/index'))
+    .sort();
+}
+
+describe('workflows/shared-schemas.ts', () => {
+  it('lists every schema module workflow code reaches', () => {
+    const listed = Object.keys(SHARED_SCHEMA_MODULES).filter((name) => !name.startsWith('zod/'));
+    const reached = reachableSchemaModules();
+    expect(reached).toContain('messages');
+    expect(reached).toContain('actions/connectors');
+    expect(listed.sort()).toEqual(reached);
+  });
+
+  it('is what the workflow bundle preloads', () => {
+    expect(SHARED_WORKFLOW_MODULES).toEqual([path.join(ROOT, 'workflows/shared-schemas.ts')]);
+  });
+});

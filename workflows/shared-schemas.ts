@@ -1,0 +1,64 @@
+// The schema modules workflow code validates with, loaded once per worker and shared by every workflow it runs
+// (the bundle's `preloadModules`, see src/worker.ts). Without this, each workflow instance in the worker's cache
+// evaluates zod and builds its own copy of every schema: most of a cached workflow's memory, and a good part of the
+// CPU of starting or replaying one.
+//
+// The SDK deep-freezes shared modules, and zod schemas do not survive that: they build members on first read, a
+// memoizer rewrites a schema's parse on its first use, and regex checks reset `lastIndex` on every parse. The SDK's
+// freeze does not descend into an object that is already frozen, so each module's exports object is frozen here,
+// shallowly: its bindings can no longer change, and the schemas behind them stay as zod needs them. They hold no
+// per-workflow state (parsing writes only to the parse's own context). zod's own exported patterns get the same
+// treatment. test/unit/shared-schemas.test.ts checks that
+// every schema module workflow code reaches is listed here.
+import { regexes } from 'zod/v4/core';
+import * as actions from '../src/schemas/actions';
+import * as connectors from '../src/schemas/actions/connectors';
+import * as emergency from '../src/schemas/actions/emergency';
+import * as evidence from '../src/schemas/actions/evidence';
+import * as http from '../src/schemas/actions/http';
+import * as notify from '../src/schemas/actions/notify';
+import * as quarantine from '../src/schemas/actions/quarantine';
+import * as spec from '../src/schemas/actions/spec';
+import * as task from '../src/schemas/actions/task';
+import * as condition from '../src/schemas/condition';
+import * as duration from '../src/schemas/duration';
+import * as escalationPolicy from '../src/schemas/escalation-policy';
+import * as incident from '../src/schemas/incident';
+import * as messages from '../src/schemas/messages';
+import * as runbook from '../src/schemas/runbook';
+import * as severity from '../src/schemas/severity';
+import * as template from '../src/schemas/template';
+
+export const SHARED_SCHEMA_MODULES = {
+  'actions/index': actions,
+  'actions/connectors': connectors,
+  'actions/emergency': emergency,
+  'actions/evidence': evidence,
+  'actions/http': http,
+  'actions/notify': notify,
+  'actions/quarantine': quarantine,
+  'actions/spec': spec,
+  'actions/task': task,
+  condition,
+  duration,
+  'escalation-policy': escalationPolicy,
+  incident,
+  messages,
+  runbook,
+  severity,
+  template,
+  // zod's own patterns (z.ipv4(), z.cidrv4() ...): its checks reset their lastIndex on every parse.
+  'zod/v4/core/regexes': regexes,
+};
+
+for (const exports of Object.values(SHARED_SCHEMA_MODULES)) {
+  // In the bundle an exports object is a plain object; a native ES module namespace (tests) cannot be frozen and
+  // needs no protection from the bundle's freeze.
+  if (!Object.isFrozen(exports)) {
+    try {
+      Object.freeze(exports);
+    } catch {
+      // a native module namespace
+    }
+  }
+}
