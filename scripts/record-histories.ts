@@ -347,6 +347,10 @@ async function record(engine: TimeSkippingEngine, scenario: Scenario): Promise<v
   );
 }
 
+// The escalation chain again, recorded with the escalation and status-update timers kept across state changes (the
+// stable-timers patch); escalation-chain itself stays as recorded before that patch, so both paths stay replayed.
+SCENARIOS.push({ ...SCENARIOS.find((s) => s.name === 'escalation-chain')!, name: 'stable-timers', incidentId: 'INC-2026-905' });
+
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
   const unknown = wanted.filter((name) => !SCENARIOS.some((s) => s.name === name));

@@ -77,6 +77,7 @@ import {
   timelineQuery,
   updateImpactUpdate,
 } from './definitions';
+import { DeadlineTimer } from './deadline-timer';
 import { type FiredEscalation, runEscalations } from './escalation';
 import { statusUpdateInterval, statusUpdateMessage } from './status-updates';
 import { containPhase } from './phases/contain';
@@ -124,6 +125,12 @@ export const STATUS_UPDATE_STABLE_PATCH = 'status-update-stable';
  * fresh facts when that adds a label. Incidents that took alerts before this existed keep ignoring their labels.
  */
 export const ALERT_LABELS_PATCH = 'alert-labels';
+
+/**
+ * Patch: the escalation and status-update timers are kept while their deadline stays the same (DeadlineTimer), instead
+ * of being cancelled and started again on every state change.
+ */
+export const STABLE_TIMERS_PATCH = 'stable-timers';
 
 /** Refuses an update: the reason reaches the caller, the incident is unchanged. */
 function refuse(message: string): never {
@@ -816,7 +823,20 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentOu
   publish();
   evaluateEscalations();
 
+  const stableTimers = patched(STABLE_TIMERS_PATCH);
+
   const escalationLoop = (async () => {
+    if (stableTimers) {
+      const timer = new DeadlineTimer();
+      while (!TERMINAL.includes(state.status)) {
+        const seen = version;
+        timer.set(nextEscalationAt);
+        await condition(() => version !== seen || timer.fired);
+        if (timer.take()) evaluateEscalations();
+      }
+      timer.set(undefined);
+      return;
+    }
     while (!TERMINAL.includes(state.status)) {
       const seen = version;
       const deadline = nextEscalationAt;
@@ -833,15 +853,22 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentOu
     let sent = 0;
     let lastAt = openedAt;
     let statusStable: boolean | undefined;
+    const timer = stableTimers ? new DeadlineTimer() : undefined;
     while (!TERMINAL.includes(state.status)) {
       const seen = version;
       if (state.status !== 'active') {
+        timer?.set(undefined);
         await condition(() => version !== seen);
         continue;
       }
       const dueAt = lastAt + statusUpdateInterval(plan.escalation, state.severity);
       if (dueAt > now()) {
-        await condition(() => version !== seen, dueAt - now());
+        if (timer) {
+          timer.set(dueAt);
+          await condition(() => version !== seen || timer.fired);
+          // Fired: the next turn finds the update due and sends it.
+          timer.take();
+        } else await condition(() => version !== seen, dueAt - now());
         continue;
       }
       sent += 1;
@@ -869,6 +896,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentOu
         ),
       );
     }
+    timer?.set(undefined);
   })();
 
   const context = (): Record<string, unknown> => ({

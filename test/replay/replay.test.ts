@@ -25,6 +25,8 @@ const RECORDED = {
   'p0-raise': ['incident', 'detect', 'contain', 'eradicate'],
   // Labels from alerts: the alert-labels patch marker, and fresh facts sent to the running phase when a label arrives.
   'alert-labels': ['incident', 'detect', 'contain', 'eradicate', 'recover', 'post-incident'],
+  // The escalation chain with its timers kept while their deadlines stay the same (the stable-timers patch).
+  'stable-timers': ['incident', 'detect', 'contain', 'eradicate', 'recover', 'post-incident'],
 };
 
 /** A history as proto JSON (the CLI's format); events are edited in place by the tamper cases. */

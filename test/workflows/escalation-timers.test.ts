@@ -147,4 +147,20 @@ describe('escalation timers', () => {
     expect(sla?.dueAt).toBe(openedAt + 4 * HOUR);
     expectOnTime([sla!]);
   });
+
+  it('keeps the escalation timer through changes that leave its deadline, and still fires on time', async () => {
+    const id = 'INC-2026-205';
+    const { openedAt } = await openWaitingIncident(id, { eventType: 'unauthorized_access' });
+    const timersStarted = async () =>
+      (await engine.env.client.workflow.getHandle(id).fetchHistory()).events!.filter((e) => e.timerStartedEventAttributes).length;
+    const before = await timersStarted();
+    // Three owners in turn: each is a state change, none moves the 1h response deadline or the hourly update.
+    for (const owner of ['alice', 'bob', 'carol']) await engine.incidents.assignOwner(id, { by: 'tester', owner });
+    expect(await timersStarted()).toBe(before);
+
+    await sleepUntil(openedAt + HOUR + 1_000);
+    const fired = escalations(await engine.incidents.timeline(id));
+    expect(fired.map((e) => [e.trigger, e.dueAt - openedAt])).toEqual([['unacknowledged', HOUR]]);
+    expectOnTime(fired);
+  });
 });
