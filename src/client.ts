@@ -8,6 +8,7 @@ import {
   WorkflowUpdateFailedError,
   type WorkflowHandle,
 } from '@temporalio/client';
+import pLimit from 'p-limit';
 import type { IncidentState, TimelineEvent } from './schemas/incident';
 import { type AlertSignalInput, OpenRequest } from './schemas/messages';
 import type { RunbookPlan } from './schemas/runbook';
@@ -95,7 +96,16 @@ export function listQuery(filter: ListFilter): string {
   return clauses.join(' AND ');
 }
 
+/**
+ * Opens one process keeps in flight at once. Each open is an update on the one registry workflow, and the server
+ * refuses an update past 10 in flight on a workflow (RESOURCE_EXHAUSTED, `history.maxInFlightUpdates`); the client
+ * then retries after 1 to 5 s. Queueing here keeps a burst of opens inside the limit, with room for other processes.
+ */
+export const OPENS_IN_FLIGHT = 8;
+
 export class IncidentClient {
+  private readonly openSlots = pLimit(OPENS_IN_FLIGHT);
+
   constructor(
     readonly client: Client,
     readonly taskQueue: string,
@@ -115,10 +125,12 @@ export class IncidentClient {
       workflowIdConflictPolicy: 'USE_EXISTING',
       args: [undefined],
     });
-    return this.client.workflow.executeUpdateWithStart(openIncidentUpdate, {
-      args: [{ ...parsed.data, plan }],
-      startWorkflowOperation: startRegistry,
-    });
+    return this.openSlots(() =>
+      this.client.workflow.executeUpdateWithStart(openIncidentUpdate, {
+        args: [{ ...parsed.data, plan }],
+        startWorkflowOperation: startRegistry,
+      }),
+    );
   }
 
   handle(incidentId: string): WorkflowHandle {

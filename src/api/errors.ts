@@ -46,11 +46,25 @@ function validationMessage(context: string | undefined, issues: ValidationIssue[
     .join('; ');
 }
 
-function isTemporalUnavailable(error: unknown): boolean {
-  if (isGrpcServiceError(error)) return [4, 14].includes(error.code);
+const GRPC_RESOURCE_EXHAUSTED = 8;
+
+function grpcError(error: unknown): { code: number; details?: string } | undefined {
+  if (isGrpcServiceError(error)) return error;
   const cause = (error as { cause?: unknown } | undefined)?.cause;
-  if (cause && isGrpcServiceError(cause)) return [4, 14].includes(cause.code);
+  return cause && isGrpcServiceError(cause) ? cause : undefined;
+}
+
+function isTemporalUnavailable(error: unknown): boolean {
+  const grpc = grpcError(error);
+  if (grpc) return [4, 14].includes(grpc.code);
   return error instanceof Error && /ECONNREFUSED|UNAVAILABLE|Failed to connect|deadline exceeded/i.test(error.message);
+}
+
+/** Temporal answered, but refused the request as over one of its limits (for example in-flight updates). */
+function temporalBusyReason(error: unknown): string | undefined {
+  const grpc = grpcError(error);
+  if (grpc?.code !== GRPC_RESOURCE_EXHAUSTED) return undefined;
+  return grpc.details || 'resource exhausted';
 }
 
 /** Maps any error to a status and body. */
@@ -94,10 +108,25 @@ export function toErrorReply(error: unknown, request: FastifyRequest): { status:
       body: { error: 'rate_limited', message: fastifyError.message ?? 'too many requests' },
     };
   }
+  const busy = temporalBusyReason(error);
+  if (busy !== undefined) {
+    return {
+      status: 503,
+      body: {
+        error: 'temporal_busy',
+        message: `Temporal is reachable but refused the request as over its limits (${busy}); the request changed nothing, try again`,
+      },
+    };
+  }
   if (isTemporalUnavailable(error)) {
     return {
       status: 503,
-      body: { error: 'temporal_unavailable', message: 'cannot reach Temporal right now; the request changed nothing, try again' },
+      body: {
+        error: 'temporal_unavailable',
+        // The server's own words when it answered (an aborted update is UNAVAILABLE too), so nobody looks for a
+        // network fault that is not there.
+        message: `cannot reach Temporal right now${grpcError(error)?.details ? ` (${grpcError(error)!.details})` : ''}; the request changed nothing, try again`,
+      },
     };
   }
   const status = fastifyError.statusCode;
