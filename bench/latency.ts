@@ -1,0 +1,135 @@
+// 3a. Alert to action: incidents opened at a steady rate (open loop: one every 1/rate s, whatever the earlier ones are
+// doing, as detector alerts arrive) on the contain-and-wait bench runbook; for each, the time from the open call
+// (the "alert") to the start of its first containment activity (the contain child's first ActivityTaskStarted, a
+// server timestamp on the same machine's clock). Measured from IncidentClient.open unless the HTTP intake is used
+// (bench/intake.ts). Split into: open (registry: ID, child start) -> incident started -> contain child started ->
+// first activity started.
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { type BenchContext, type Resources, measured, openLoop, resources } from './lib/context';
+import { eventTimeMs, historyBreakdown, mapLimit } from './lib/counts';
+import { round, sleep, summarize, type Summary } from './lib/stats';
+import type { Intake } from './intake';
+
+export interface LatencyResult extends Resources {
+  /** Where the alert entered: the HTTP intake (POST /intake/alerts) or IncidentClient.open. */
+  via: 'http-intake' | 'IncidentClient.open';
+  rate: number;
+  duration_s: number;
+  offered: number;
+  opened: number;
+  errors: number;
+  first_error?: string;
+  /** Incidents whose containment had started within the drain limit. */
+  measured: number;
+  /** Opens completed per second over the run (the rate the system kept up with). */
+  achieved_open_rate: number;
+  alert_to_action_ms: Summary;
+  /** The parts of alert_to_action_ms. */
+  open_call_ms: Summary;
+  alert_to_incident_started_ms: Summary;
+  incident_started_to_contain_started_ms: Summary;
+  contain_started_to_first_activity_ms: Summary;
+  scheduler_lag_ms: Summary;
+  incidentIds: string[];
+}
+
+export async function waitForCompletion(ctx: BenchContext, workflowId: string, deadline: number): Promise<boolean> {
+  while (Date.now() < deadline) {
+    try {
+      await Promise.race([
+        ctx.client.workflow.getHandle(workflowId).result(),
+        sleep(Math.max(1, deadline - Date.now())),
+      ]);
+      return Date.now() < deadline;
+    } catch (error) {
+      if (!(error instanceof WorkflowNotFoundError)) throw error;
+      await sleep(500);
+    }
+  }
+  return false;
+}
+
+export async function runLatency(
+  ctx: BenchContext,
+  rate: number,
+  durationS: number,
+  intake?: Intake,
+): Promise<LatencyResult> {
+  const worker = await ctx.ensureEngineWorker();
+  const plan = ctx.plans.containAndWait;
+  const tag = Date.now().toString(36);
+  const m = await measured(ctx, `latency-${rate}`, worker, async () => {
+    const load = await openLoop(rate, durationS, async (i) => {
+      const alertAt = Date.now();
+      let incidentId: string | undefined;
+      if (intake) {
+        ({ incidentId } = await intake.post({
+          source: 'bench-detector',
+          title: `bench alert ${rate}/${i}`,
+          dedupKey: `bench-alert-${tag}-${i}`,
+          runbook: plan.id,
+          severity: 'P3',
+          drill: true,
+        }));
+        if (!incidentId) throw new Error('the intake answered without an incident id');
+      } else {
+        ({ incidentId } = await ctx.incidents.open(
+          { title: `bench alert ${rate}/${i}`, trigger: 'bench-detector', severity: 'P3', drill: true },
+          plan,
+        ));
+      }
+      return { incidentId, alertAt, openedAt: Date.now() };
+    });
+    const deadline = Date.now() + ctx.settings.latency.drainS * 1000;
+    const ok = load.results.filter((r) => r.value);
+    const timings = await mapLimit(ok, 25, async (r) => {
+      const { incidentId, alertAt, openedAt } = r.value!;
+      if (!(await waitForCompletion(ctx, `${incidentId}.contain`, deadline))) return undefined;
+      const [incident, contain] = await Promise.all([
+        historyBreakdown(ctx.client, incidentId),
+        historyBreakdown(ctx.client, `${incidentId}.contain`),
+      ]);
+      const firstStart = contain.raw.find((e) => e.activityTaskStartedEventAttributes);
+      if (!firstStart) return undefined;
+      return {
+        alertAt,
+        openedAt,
+        incidentStarted: incident.firstEventMs,
+        containStarted: contain.firstEventMs,
+        firstActivity: eventTimeMs(firstStart),
+      };
+    });
+    return { load, timings };
+  });
+  const { load, timings } = m.result;
+  const done = timings.filter((t): t is NonNullable<typeof t> => t !== undefined);
+  const results = load.results;
+  const opened = results.filter((r) => r.value);
+  const lastOpen = Math.max(...opened.map((r) => r.end));
+  const result: LatencyResult = {
+    via: intake ? 'http-intake' : 'IncidentClient.open',
+    rate,
+    duration_s: durationS,
+    offered: results.length,
+    opened: opened.length,
+    errors: results.length - opened.length,
+    ...(results.length > opened.length ? { first_error: results.find((r) => r.error)?.error } : {}),
+    measured: done.length,
+    achieved_open_rate: round(opened.length / Math.max(durationS, lastOpen / 1000), 2),
+    alert_to_action_ms: summarize(done.map((t) => t.firstActivity - t.alertAt)),
+    open_call_ms: summarize(done.map((t) => t.openedAt - t.alertAt)),
+    alert_to_incident_started_ms: summarize(done.map((t) => t.incidentStarted - t.alertAt)),
+    incident_started_to_contain_started_ms: summarize(done.map((t) => t.containStarted - t.incidentStarted)),
+    contain_started_to_first_activity_ms: summarize(done.map((t) => t.firstActivity - t.containStarted)),
+    scheduler_lag_ms: summarize(results.map((r) => r.lagMs)),
+    ...resources(m),
+    incidentIds: opened.map((r) => r.value!.incidentId),
+  };
+  ctx.log(
+    `latency via ${result.via} ${rate}/s for ${durationS}s: ${result.opened}/${result.offered} opened (achieved ${result.achieved_open_rate}/s), ` +
+      `alert->action p50 ${result.alert_to_action_ms.p50} p99 ${result.alert_to_action_ms.p99} ms (n=${result.measured}); ` +
+      `open call p50 ${result.open_call_ms.p50} ms; incident->contain p50 ${result.incident_started_to_contain_started_ms.p50} ms; ` +
+      `contain->activity p50 ${result.contain_started_to_first_activity_ms.p50} ms; cpu server ${m.cpu.server_s}s worker ${m.cpu.worker_s}s other ${m.cpu.other_s}s`,
+  );
+  return result;
+}
