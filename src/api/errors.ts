@@ -119,13 +119,14 @@ export function toErrorReply(error: unknown, request: FastifyRequest): { status:
     };
   }
   if (isTemporalUnavailable(error)) {
+    // The server's own words when it answered (an aborted update is UNAVAILABLE too), so nobody looks for a network
+    // fault that is not there.
+    const details = grpcError(error)?.details;
     return {
       status: 503,
       body: {
         error: 'temporal_unavailable',
-        // The server's own words when it answered (an aborted update is UNAVAILABLE too), so nobody looks for a
-        // network fault that is not there.
-        message: `cannot reach Temporal right now${grpcError(error)?.details ? ` (${grpcError(error)!.details})` : ''}; the request changed nothing, try again`,
+        message: `cannot reach Temporal right now${details ? ` (${details})` : ''}; the request changed nothing, try again`,
       },
     };
   }

@@ -77,18 +77,21 @@ export function compileRunbook(text: string, file: string): RunbookPlan {
   );
   if (issues.length > 0) throw new YamlValidationError(formatYamlIssues(file, issues, locate));
 
-  const phases = compilePhases(runbook);
+  return pinnedPlan(runbook, { contentHash: createHash('sha256').update(text).digest('hex'), source: file });
+}
 
+/** The plan an incident pins: a validated runbook compiled, with where it came from. */
+export function pinnedPlan(runbook: Runbook, origin: { contentHash: string; source: string }): RunbookPlan {
   return {
     id: runbook.id,
     version: runbook.version,
     title: runbook.title,
     category: runbook.category,
     eventTypes: runbook.eventTypes,
-    contentHash: createHash('sha256').update(text).digest('hex'),
-    source: file,
+    contentHash: origin.contentHash,
+    source: origin.source,
     escalation: resolveEscalationPolicy(runbook.escalation),
-    phases,
+    phases: compilePhases(runbook),
     ...(runbook.match ? { match: runbook.match } : {}),
   };
 }

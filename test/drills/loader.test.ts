@@ -6,17 +6,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compileDrill, drillFiles, findDrill, loadDrillFile } from '../../src/drills/load';
+import { refusalOf } from '../helpers/refusal';
 
 const FILE = 'runbooks/drills/example.yaml';
 
-function errorOf(text: string): string {
-  try {
-    compileDrill(text, FILE);
-  } catch (error) {
-    return (error as Error).message;
-  }
-  throw new Error('expected the scenario to be refused');
-}
+const errorOf = (text: string): string => refusalOf(() => compileDrill(text, FILE), 'the scenario');
 
 const HEAD = `id: example
 title: Example drill

@@ -19,6 +19,7 @@ import { makeEngineConfig, plan, tempDir } from '../helpers/incident-fixtures';
 import { startDevServerForTest } from '../helpers/temporal-env';
 import { startWebhookSink, type WebhookSink } from '../helpers/webhook-sink';
 import { spawnWorker, type WorkerProcess } from '../helpers/worker-launcher';
+import { waitFor } from '../helpers/wait-for';
 
 /** Start-to-close timeout of the step held in flight: the killed attempt is retried once it runs out. */
 const HELD_STEP_TIMEOUT_MS = 4_000;
@@ -33,26 +34,6 @@ const CONCURRENT_OPENS = 40;
 type Escalated = Extract<TimelineEvent, { type: 'escalated' }>;
 const escalations = (timeline: TimelineEvent[]): Escalated[] =>
   timeline.filter((e): e is Escalated => e.type === 'escalated');
-
-/** Polls `read` until it returns something other than undefined; errors count as "not yet" and are reported. */
-async function waitFor<T>(
-  read: () => T | undefined | Promise<T | undefined>,
-  what: string,
-  { timeoutMs = 60_000, intervalMs = 100 }: { timeoutMs?: number; intervalMs?: number } = {},
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last = 'no value yet';
-  for (;;) {
-    try {
-      const value = await read();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error instanceof Error ? error.message : String(error);
-    }
-    if (Date.now() > deadline) throw new Error(`expected ${what} within ${timeoutMs / 1000} s; last: ${last}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}
 
 /** A deep copy of the security-incident runbook, safe to change for one test. */
 function securityPlan(): RunbookPlan {

@@ -166,25 +166,7 @@ export async function http<T = Record<string, unknown>>(
   return { status: response.status, body: parsed as T, text, headers: response.headers };
 }
 
-/** Polls until `read` returns a value (not undefined); errors count as "not yet". */
-export async function waitFor<T>(
-  read: () => T | undefined | Promise<T | undefined>,
-  what: string,
-  { timeoutMs = 60_000, intervalMs = 200 }: { timeoutMs?: number; intervalMs?: number } = {},
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last = 'no value yet';
-  for (;;) {
-    try {
-      const value = await read();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error instanceof Error ? error.message : String(error);
-    }
-    if (Date.now() > deadline) throw new Error(`expected ${what} within ${timeoutMs / 1000} s; last: ${last}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}
+export { waitFor } from './wait-for';
 
 export type AlertEvent = Extract<TimelineEvent, { type: 'alert' }>;
 export const alertsOf = (timeline: TimelineEvent[]): AlertEvent[] => timeline.filter((e): e is AlertEvent => e.type === 'alert');

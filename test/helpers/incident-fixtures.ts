@@ -5,8 +5,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { buildConfig, type EngineConfig } from '../../src/config';
-import { loadRunbookFile } from '../../src/runbooks/load';
-import type { RunbookPlan } from '../../src/schemas/runbook';
+import { parse as parseYaml } from 'yaml';
+import { loadRunbookFile, pinnedPlan } from '../../src/runbooks/load';
+import { Runbook, type RunbookPlan } from '../../src/schemas/runbook';
 import { OpenRequest } from '../../src/schemas/messages';
 import type { IncidentInput } from '../../workflows/definitions';
 
@@ -40,6 +41,20 @@ export function makeEngineConfig(sinkUrl: string | undefined, taskQueue: string)
 
 export function plan(id: string): RunbookPlan {
   return loadRunbookFile(path.join(RUNBOOK_DIR, `${id}.yaml`));
+}
+
+/** A plan from the YAML of some phases (the others empty), validated and compiled like a loaded runbook. */
+export function planFromPhases(id: string, eventTypes: string[], phasesYaml: string, source: string): RunbookPlan {
+  const phases = parseYaml(phasesYaml) as Record<string, unknown>;
+  const runbook = Runbook.parse({
+    id,
+    version: 1,
+    title: id,
+    category: 'security',
+    eventTypes,
+    phases: { detect: {}, contain: {}, eradicate: {}, recover: {}, 'post-incident': {}, ...phases },
+  });
+  return pinnedPlan(runbook, { contentHash: 'test', source });
 }
 
 export function incidentInput(incidentId: string, runbook: RunbookPlan, request: Partial<OpenRequest> = {}): IncidentInput {

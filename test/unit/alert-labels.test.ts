@@ -14,6 +14,7 @@ import { MAX_ALERT_LABELS, mergeAlertLabels } from '../../src/schemas/incident';
 import { type AlertSignalInput, OpenRequest } from '../../src/schemas/messages';
 import { PhaseSpec, type RunbookPlan, compileSteps } from '../../src/schemas/runbook';
 import { TemplateError, renderTemplate, usesAlertTemplates } from '../../src/schemas/template';
+import { refusalOf } from '../helpers/refusal';
 
 const FILE = 'runbooks/example.yaml';
 
@@ -35,14 +36,7 @@ ${step}
 `;
 }
 
-function errorOf(text: string): string {
-  try {
-    compileRunbook(text, FILE);
-  } catch (error) {
-    return (error as Error).message;
-  }
-  throw new Error('expected the runbook to be refused; it compiled');
-}
+const errorOf = (text: string): string => refusalOf(() => compileRunbook(text, FILE), 'the runbook');
 
 const block = (targets: string, when = '{ labels: { source_ip: present } }') => `      - id: block
         action: network.blockSource

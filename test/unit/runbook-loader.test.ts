@@ -7,6 +7,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { compileRunbook, loadRunbooks } from '../../src/runbooks/load';
+import { refusalOf } from '../helpers/refusal';
 
 const FILE = 'runbooks/example.yaml';
 
@@ -37,14 +38,7 @@ phases:
     advance: manual
 `;
 
-function errorOf(text: string): string {
-  try {
-    compileRunbook(text, FILE);
-  } catch (error) {
-    return (error as Error).message;
-  }
-  throw new Error('expected the runbook to be refused; it compiled');
-}
+const errorOf = (text: string): string => refusalOf(() => compileRunbook(text, FILE), 'the runbook');
 
 describe('runbook loader errors', () => {
   it('compiles the valid runbook, pinning its content hash', () => {

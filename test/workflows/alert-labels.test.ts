@@ -4,13 +4,11 @@
 // phase runs reach its later steps (the first value of a label wins); a step reading a label nobody sent fails
 // naming it. Plans are built here from YAML and validated by the runbook schema, as in steps.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse as parseYaml } from 'yaml';
 import { readDrillCalls } from '../../activities/drill-recorder';
-import { resolveEscalationPolicy } from '../../src/schemas/escalation-policy';
 import type { StepResult, TimelineEvent } from '../../src/schemas/incident';
-import { Runbook, type RunbookPlan, compilePhases } from '../../src/schemas/runbook';
+import type { RunbookPlan } from '../../src/schemas/runbook';
 import type { IncidentOutcome, IncidentStatusView } from '../../workflows/definitions';
-import { incidentInput, startIncident } from '../helpers/incident-fixtures';
+import { incidentInput, planFromPhases, startIncident } from '../helpers/incident-fixtures';
 import { type TimeSkippingEngine, startTimeSkippingEngine, until } from '../helpers/time-skipping-engine';
 
 let engine: TimeSkippingEngine;
@@ -23,28 +21,8 @@ afterAll(async () => {
   await engine?.close();
 });
 
-/** A plan from the YAML of some phases (the others empty), validated and compiled like a loaded runbook. */
 function planOf(phasesYaml: string): RunbookPlan {
-  const phases = parseYaml(phasesYaml) as Record<string, unknown>;
-  const runbook = Runbook.parse({
-    id: 'alert-labels-test',
-    version: 1,
-    title: 'Alert labels',
-    category: 'security',
-    eventTypes: ['unauthorized_access'],
-    phases: { detect: {}, contain: {}, eradicate: {}, recover: {}, 'post-incident': {}, ...phases },
-  });
-  return {
-    id: runbook.id,
-    version: runbook.version,
-    title: runbook.title,
-    category: runbook.category,
-    eventTypes: runbook.eventTypes,
-    contentHash: 'test',
-    source: 'test/workflows/alert-labels.test.ts',
-    escalation: resolveEscalationPolicy(runbook.escalation),
-    phases: compilePhases(runbook),
-  };
+  return planFromPhases('alert-labels-test', ['unauthorized_access'], phasesYaml, 'test/workflows/alert-labels.test.ts');
 }
 
 /** Containment as the shipped runbooks write it: automated steps for named targets, the task for the rest. */

@@ -6,13 +6,11 @@ import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse as parseYaml } from 'yaml';
 import { UpdateRefusedError } from '../../src/client';
-import { resolveEscalationPolicy } from '../../src/schemas/escalation-policy';
 import type { StepResult, TimelineEvent } from '../../src/schemas/incident';
-import { Runbook, type RunbookPlan, compilePhases } from '../../src/schemas/runbook';
+import type { RunbookPlan } from '../../src/schemas/runbook';
 import type { IncidentOutcome, IncidentStatusView } from '../../workflows/definitions';
-import { incidentInput, startIncident, tempDir } from '../helpers/incident-fixtures';
+import { incidentInput, planFromPhases, startIncident, tempDir } from '../helpers/incident-fixtures';
 import { bundleWorkflows } from '../../src/worker';
 import { type TimeSkippingEngine, startTimeSkippingEngine, until } from '../helpers/time-skipping-engine';
 
@@ -30,28 +28,8 @@ afterAll(async () => {
   await engine?.close();
 });
 
-/** A plan from the YAML of some phases (the others empty), validated and compiled like a loaded runbook. */
 function planOf(phasesYaml: string): RunbookPlan {
-  const phases = parseYaml(phasesYaml) as Record<string, unknown>;
-  const runbook = Runbook.parse({
-    id: 'steps-test',
-    version: 1,
-    title: 'Step semantics',
-    category: 'security',
-    eventTypes: ['other'],
-    phases: { detect: {}, contain: {}, eradicate: {}, recover: {}, 'post-incident': {}, ...phases },
-  });
-  return {
-    id: runbook.id,
-    version: runbook.version,
-    title: runbook.title,
-    category: runbook.category,
-    eventTypes: runbook.eventTypes,
-    contentHash: 'test',
-    source: 'test/workflows/steps.test.ts',
-    escalation: resolveEscalationPolicy(runbook.escalation),
-    phases: compilePhases(runbook),
-  };
+  return planFromPhases('steps-test', ['other'], phasesYaml, 'test/workflows/steps.test.ts');
 }
 
 async function open(id: string, plan: RunbookPlan, request: Parameters<typeof incidentInput>[2] = { severity: 'P3' }) {
