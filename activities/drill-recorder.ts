@@ -13,7 +13,11 @@ export function drillRecordFile(dataDir: string, incidentId: string): string {
   return path.join(dataDir, 'drills', `${incidentId}.jsonl`);
 }
 
-export async function recordDrillCall(dataDir: string, incidentId: string, call: RecordedCall): Promise<{ recorded: true }> {
+export async function recordDrillCall(
+  dataDir: string,
+  incidentId: string,
+  call: RecordedCall,
+): Promise<{ recorded: true }> {
   const file = drillRecordFile(dataDir, incidentId);
   await mkdir(path.dirname(file), { recursive: true });
   let existing = '';
@@ -23,7 +27,10 @@ export async function recordDrillCall(dataDir: string, incidentId: string, call:
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
   if (!existing.includes(`"idempotencyKey":${JSON.stringify(call.idempotencyKey)}`)) {
-    await appendFile(file, JSON.stringify({ activity: call.activity, idempotencyKey: call.idempotencyKey, params: call.params }) + '\n');
+    await appendFile(
+      file,
+      JSON.stringify({ activity: call.activity, idempotencyKey: call.idempotencyKey, params: call.params }) + '\n',
+    );
   }
   return { recorded: true };
 }
@@ -31,7 +38,10 @@ export async function recordDrillCall(dataDir: string, incidentId: string, call:
 export async function readDrillCalls(dataDir: string, incidentId: string): Promise<RecordedCall[]> {
   try {
     const text = await readFile(drillRecordFile(dataDir, incidentId), 'utf8');
-    return text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as RecordedCall);
+    return text
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as RecordedCall);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw error;

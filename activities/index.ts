@@ -3,8 +3,15 @@
 // retry cannot fix into non-retryable failures. The families' performers live in activities/actions/.
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { EngineConfig } from '../src/config';
-import { ACTION_NAMES, ACTION_PARAMS, type ActionInput, type ActionName, type EscalationNotice, type IncidentNotice } from '../src/schemas/actions';
-import { type WorkflowActionName, isWorkflowAction } from '../src/schemas/actions/task';
+import {
+  ACTION_NAMES,
+  ACTION_PARAMS,
+  type ActionInput,
+  type ActionName,
+  type EscalationNotice,
+  type IncidentNotice,
+} from '../domain/actions';
+import { type WorkflowActionName, isWorkflowAction } from '../domain/actions/task';
 import { connectorPerformers } from './actions/connectors';
 import { emergencyApiPerformers } from './actions/emergency-api';
 import { evidencePerformers } from './actions/evidence';
@@ -98,7 +105,10 @@ export function createActivities(deps: ActivityDeps) {
             params: notification,
           });
         }
-        return { attempt: Context.current().info.attempt, ...(await sendNotification(ctx, notification, notice.idempotencyKey)) };
+        return {
+          attempt: Context.current().info.attempt,
+          ...(await sendNotification(ctx, notification, notice.idempotencyKey)),
+        };
       });
     },
 

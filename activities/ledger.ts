@@ -63,12 +63,14 @@ export function ledgerHeadFile(file: string): string {
 /** JSON with object keys sorted at every level and no whitespace; undefined members are left out. */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') {
-    if (typeof value === 'number' && !Number.isFinite(value)) throw new TypeError(`ledger: cannot hash the number ${value}`);
+    if (typeof value === 'number' && !Number.isFinite(value))
+      throw new TypeError(`ledger: cannot hash the number ${value}`);
     const text = JSON.stringify(value);
     if (text === undefined) throw new TypeError(`ledger: cannot hash a value of type ${typeof value}`);
     return text;
   }
-  if (Array.isArray(value)) return `[${value.map((item) => (item === undefined ? 'null' : canonicalJson(item))).join(',')}]`;
+  if (Array.isArray(value))
+    return `[${value.map((item) => (item === undefined ? 'null' : canonicalJson(item))).join(',')}]`;
   const record = value as Record<string, unknown>;
   const keys = Object.keys(record)
     .filter((key) => record[key] !== undefined)
@@ -79,14 +81,19 @@ export function canonicalJson(value: unknown): string {
 /** SHA-256 (hex) of the canonical JSON of the entry without `hash`. */
 export function entryHash(entry: Omit<LedgerEntry, 'hash'>): string {
   const { seq, at, incidentId, kind, key, data, prevHash } = entry;
-  return createHash('sha256').update(canonicalJson({ seq, at, incidentId, kind, key, data, prevHash }), 'utf8').digest('hex');
+  return createHash('sha256')
+    .update(canonicalJson({ seq, at, incidentId, kind, key, data, prevHash }), 'utf8')
+    .digest('hex');
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // Appending
 
 /** Appends one entry, or returns the existing entry for the same key. Serialised across activities and processes. */
-export async function appendLedger(file: string, append: LedgerAppend): Promise<{ entry: LedgerEntry; appended: boolean }> {
+export async function appendLedger(
+  file: string,
+  append: LedgerAppend,
+): Promise<{ entry: LedgerEntry; appended: boolean }> {
   if (typeof append.key !== 'string' || append.key === '') throw new TypeError('ledger: expected a non-empty key');
   // Normalise through JSON so what is hashed is exactly what a reader parses back.
   const data = JSON.parse(JSON.stringify(append.data ?? null)) as unknown;
@@ -209,7 +216,9 @@ async function readHead(file: string): Promise<Head | undefined> {
   } catch {
     // fall through
   }
-  throw new LedgerCorruptError(`ledger head ${file}: expected {"seq","hash","at"} JSON, received ${JSON.stringify(text.slice(0, 80))}`);
+  throw new LedgerCorruptError(
+    `ledger head ${file}: expected {"seq","hash","at"} JSON, received ${JSON.stringify(text.slice(0, 80))}`,
+  );
 }
 
 async function writeHead(file: string, head: Head): Promise<void> {
@@ -319,9 +328,20 @@ export async function verifyLedger(file: string, options: { headFile?: string } 
       let problem: LedgerProblem;
       if (entry.seq < expectedSeq) {
         const earlier = (linesBySeq.get(entry.seq) ?? []).filter((l) => l < lineNo);
-        problem = earlier.length > 0
-          ? { kind: 'duplicated', line: lineNo, seq: entry.seq, message: `line ${lineNo}: expected seq ${expectedSeq}, found seq ${entry.seq} again (first at line ${earlier[0]}): an entry was duplicated or the chain forked` }
-          : { kind: 'reordered', line: lineNo, seq: entry.seq, message: `line ${lineNo}: expected seq ${expectedSeq}, found seq ${entry.seq}: entries were reordered` };
+        problem =
+          earlier.length > 0
+            ? {
+                kind: 'duplicated',
+                line: lineNo,
+                seq: entry.seq,
+                message: `line ${lineNo}: expected seq ${expectedSeq}, found seq ${entry.seq} again (first at line ${earlier[0]}): an entry was duplicated or the chain forked`,
+              }
+            : {
+                kind: 'reordered',
+                line: lineNo,
+                seq: entry.seq,
+                message: `line ${lineNo}: expected seq ${expectedSeq}, found seq ${entry.seq}: entries were reordered`,
+              };
       } else if (where(expectedSeq).length > 0) {
         problem = {
           kind: 'reordered',
@@ -330,7 +350,8 @@ export async function verifyLedger(file: string, options: { headFile?: string } 
           message: `line ${lineNo}: expected seq ${expectedSeq}, found seq ${entry.seq}; seq ${expectedSeq} is at line ${where(expectedSeq)[0]}: entries were reordered`,
         };
       } else {
-        const missing = entry.seq - 1 === expectedSeq ? `seq ${expectedSeq} is` : `seq ${expectedSeq}-${entry.seq - 1} are`;
+        const missing =
+          entry.seq - 1 === expectedSeq ? `seq ${expectedSeq} is` : `seq ${expectedSeq}-${entry.seq - 1} are`;
         problem = {
           kind: 'deleted',
           line: lineNo,
@@ -366,7 +387,12 @@ export async function verifyLedger(file: string, options: { headFile?: string } 
 
   const last = previous ? { seq: previous.seq, hash: previous.hash } : undefined;
   const head = await readHeadForVerify(headPath);
-  if (head.problem) return fail(file, lines.length, last, warnings, { kind: 'head-mismatch', line: lines.length + 1, message: head.problem });
+  if (head.problem)
+    return fail(file, lines.length, last, warnings, {
+      kind: 'head-mismatch',
+      line: lines.length + 1,
+      message: head.problem,
+    });
   if (!head.value) {
     if (!last) return { ok: true, file, entries: 0, warnings };
     return fail(file, lines.length, last, warnings, {
@@ -378,7 +404,11 @@ export async function verifyLedger(file: string, options: { headFile?: string } 
   const recorded = head.value;
   if (!last || recorded.seq > last.seq) {
     const ends = last ? `ends at seq ${last.seq} (line ${lines.length})` : 'has no entries';
-    const gone = last ? (recorded.seq - last.seq === 1 ? `seq ${recorded.seq} was` : `seq ${last.seq + 1}-${recorded.seq} were`) : `all ${recorded.seq} entries were`;
+    const gone = last
+      ? recorded.seq - last.seq === 1
+        ? `seq ${recorded.seq} was`
+        : `seq ${last.seq + 1}-${recorded.seq} were`
+      : `all ${recorded.seq} entries were`;
     return fail(file, lines.length, last, warnings, {
       kind: 'truncated',
       line: lines.length + 1,
@@ -398,7 +428,9 @@ export async function verifyLedger(file: string, options: { headFile?: string } 
   }
   if (recorded.seq < last.seq) {
     if (last.seq - recorded.seq === 1) {
-      warnings.push(`head records seq ${recorded.seq}, one behind the last entry (seq ${last.seq}): an append was interrupted before it updated the head`);
+      warnings.push(
+        `head records seq ${recorded.seq}, one behind the last entry (seq ${last.seq}): an append was interrupted before it updated the head`,
+      );
     } else {
       return fail(file, lines.length, last, warnings, {
         kind: 'head-mismatch',
@@ -480,7 +512,9 @@ async function holdFileLock<T>(lockPath: string, work: () => Promise<T>, options
     }
     if (await breakIfStale(lockPath, staleMs)) continue;
     if (Date.now() > deadline) {
-      throw new LedgerBusyError(`lock ${lockPath}: expected to acquire it within ${timeoutMs} ms, received none (held by another writer)`);
+      throw new LedgerBusyError(
+        `lock ${lockPath}: expected to acquire it within ${timeoutMs} ms, received none (held by another writer)`,
+      );
     }
     await sleep(Math.min(50, 2 + attempt) + Math.random() * 10);
   }
@@ -558,7 +592,9 @@ export interface EvidenceLedgerInput {
 
 /** Records an evidence snapshot: archive path and SHA-256, manifest path and SHA-256. Once per key. */
 export async function recordEvidenceSnapshot(dataDir: string, input: EvidenceLedgerInput): Promise<LedgerEntry> {
-  const manifestSha256 = createHash('sha256').update(await readFile(input.snapshot.manifest)).digest('hex');
+  const manifestSha256 = createHash('sha256')
+    .update(await readFile(input.snapshot.manifest))
+    .digest('hex');
   const { entry } = await appendLedger(ledgerFile(dataDir), {
     incidentId: input.incidentId,
     kind: 'evidence.snapshot',

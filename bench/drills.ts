@@ -69,7 +69,9 @@ async function main(): Promise<void> {
     const wall = performance.now() - started;
     if (!report.passed) throw new Error(`the benchmark drill failed its own expectations: ${report.summary}`);
     drillWallMs.push(wall);
-    process.stdout.write(`drill run ${run}/${DRILL_RUNS}: ${report.clock.endLabel} simulated in ${(wall / 1000).toFixed(2)} s, ${report.timeline.length} timeline events\n`);
+    process.stdout.write(
+      `drill run ${run}/${DRILL_RUNS}: ${report.clock.endLabel} simulated in ${(wall / 1000).toFixed(2)} s, ${report.timeline.length} timeline events\n`,
+    );
   }
   const drillMedianMs = median(drillWallMs);
 
@@ -83,14 +85,20 @@ async function main(): Promise<void> {
     const outcomes = await replayHistories(histories, { workflowBundle: bundle, locate: false });
     replayWallMs.push(performance.now() - started);
     const bad = outcomes.filter((o) => !o.ok);
-    if (bad.length) throw new Error(`recorded histories no longer replay: ${[...new Set(bad.map((o) => o.name))].join(', ')}`);
+    if (bad.length)
+      throw new Error(`recorded histories no longer replay: ${[...new Set(bad.map((o) => o.name))].join(', ')}`);
   }
   const replayMedianMs = median(replayWallMs);
   const events = histories.reduce((n, h) => n + h.history.events.length, 0);
 
   const result = {
     command: 'npm run bench:drills',
-    machine: { node: process.version, platform: `${process.platform}/${process.arch}`, cpus: os.cpus().length, loadAverage1m: round(os.loadavg()[0] ?? 0, 2) },
+    machine: {
+      node: process.version,
+      platform: `${process.platform}/${process.arch}`,
+      cpus: os.cpus().length,
+      loadAverage1m: round(os.loadavg()[0] ?? 0, 2),
+    },
     bundleMs: Math.round(bundleMs),
     sevenDayDrill: {
       scenario: scenario.id,

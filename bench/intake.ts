@@ -4,7 +4,7 @@
 // IncidentClient.open) and the duplicate-alert storm: N alerts with one dedup key at concurrency C (closed loop),
 // which must open one incident and put every alert on its timeline.
 import path from 'node:path';
-import type { RunbookPlan } from '../src/schemas/runbook';
+import type { RunbookPlan } from '../domain/runbook';
 import { timelineQuery } from '../workflows/definitions';
 import { type BenchContext, type Resources, measured, resources } from './lib/context';
 import { mapLimit } from './lib/counts';

@@ -4,7 +4,7 @@
 // registry from the rest of the engine, started directly (client.workflow.start, as the tests' startIncident does).
 // Per incident: workflow tasks, events and state transitions of the incident and its five phase children (a
 // sample), plus the registry's share per open.
-import { OpenRequest } from '../src/schemas/messages';
+import { OpenRequest } from '../domain/messages';
 import type { IncidentInput } from '../workflows/definitions';
 import { type BenchContext, type Resources, closedLoop, measured, resources } from './lib/context';
 import { type IncidentCostSummary, type TimeSplit, meanTimeSplit, summarizeIncidentCosts } from './lib/incident-counts';

@@ -551,12 +551,8 @@ export function markdown(r: BenchResults, figs: Record<string, Figure>): string 
             t.fired,
             t.fire_span_s,
             p50p99max(t.lateness_ms),
-            t.sample_timer_fired_late_ms
-              ? p50p99(t.sample_timer_fired_late_ms)
-              : '-',
-            t.sample_task_started_after_fire_ms
-              ? p50p99(t.sample_task_started_after_fire_ms)
-              : '-',
+            t.sample_timer_fired_late_ms ? p50p99(t.sample_timer_fired_late_ms) : '-',
+            t.sample_task_started_after_fire_ms ? p50p99(t.sample_task_started_after_fire_ms) : '-',
             `${t.worker_rss_mb_before ?? '-'} / ${t.worker_peak_rss_mb ?? '-'} / ${t.worker_rss_mb_at_rest ?? '-'}`,
             ...cpuCells(t),
           ],

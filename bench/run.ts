@@ -74,7 +74,9 @@ async function main(): Promise<void> {
     const [server, engineBundle, ceilingBundle] = await Promise.all([
       startDevServer({ dataDir: path.join(workDir, 'server'), port: port!, uiPort: uiPort!, quiet: true }),
       // The product's bundle, or for the comparison the same workflows without shared schema modules.
-      settings.sharedSchemas ? bundleWorkflows() : bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger }),
+      settings.sharedSchemas
+        ? bundleWorkflows()
+        : bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger }),
       bundleWorkflowCode({ workflowsPath: path.join(REPO, 'bench/workflows/index.ts'), logger: quietLogger }),
     ]);
     cleanups.push(() => server.stop());
@@ -291,7 +293,9 @@ async function main(): Promise<void> {
 
   if (!settings.sharedSchemas) {
     writeFileSync(path.join(resultsDir, 'without-shared-schemas.json'), JSON.stringify(results, null, 2));
-    log(`comparison (BENCH_SHARED_SCHEMAS=0): wrote bench/results/without-shared-schemas.json; engine.json and docs left alone`);
+    log(
+      `comparison (BENCH_SHARED_SCHEMAS=0): wrote bench/results/without-shared-schemas.json; engine.json and docs left alone`,
+    );
   } else if (settings.cpuProfile) {
     writeFileSync(path.join(resultsDir, 'profile-run.json'), JSON.stringify(results, null, 2));
     log(`profile mode: wrote bench/results/profile-run.json and bench/results/profiles/*/summary.json`);

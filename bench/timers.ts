@@ -6,7 +6,7 @@
 // (WorkflowTaskStarted after it - TimerFired). The worker's RSS is sampled throughout.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { TimelineEvent } from '../src/schemas/incident';
+import type { TimelineEvent } from '../domain/incident';
 import { timelineQuery } from '../workflows/definitions';
 import { directIncidentId, directInput } from './lifecycle';
 import { type BenchContext, type Resources, measured, resources } from './lib/context';
@@ -29,7 +29,13 @@ export interface TimerResult extends Resources {
   fired: number;
   missing: number;
   /** For a few incidents that did not escalate in time: what their histories show (why, when it is a failure). */
-  missing_examples?: { id: string; events: number; last_events: string[]; workflow_task_failures: number; first_failure?: string }[];
+  missing_examples?: {
+    id: string;
+    events: number;
+    last_events: string[];
+    workflow_task_failures: number;
+    first_failure?: string;
+  }[];
   fire_span_s: number;
   lateness_ms: Summary;
   /** From the client's start request to the incident's first workflow task (when its deadlines start counting). */
@@ -151,21 +157,18 @@ export async function runTimers(ctx: BenchContext, worker: WorkerHost): Promise<
     };
   });
   const splits = split.filter((s): s is NonNullable<typeof s> => s !== undefined);
-  const missingExamples = await mapLimit(
-    ids.filter((id) => !found.has(id)).slice(0, 5),
-    5,
-    async (id) => {
-      const h = await historyBreakdown(ctx.client, id);
-      const failure = h.raw.find((e) => e.workflowTaskFailedEventAttributes)?.workflowTaskFailedEventAttributes?.failure?.message;
-      return {
-        id,
-        events: h.raw.length,
-        last_events: h.raw.slice(-6).map((e) => `${e.eventId} ${String(e.eventType)}`),
-        workflow_task_failures: h.byType.WorkflowTaskFailed ?? 0,
-        ...(failure ? { first_failure: failure } : {}),
-      };
-    },
-  );
+  const missingExamples = await mapLimit(ids.filter((id) => !found.has(id)).slice(0, 5), 5, async (id) => {
+    const h = await historyBreakdown(ctx.client, id);
+    const failure = h.raw.find((e) => e.workflowTaskFailedEventAttributes)?.workflowTaskFailedEventAttributes?.failure
+      ?.message;
+    return {
+      id,
+      events: h.raw.length,
+      last_events: h.raw.slice(-6).map((e) => `${e.eventId} ${String(e.eventType)}`),
+      workflow_task_failures: h.byType.WorkflowTaskFailed ?? 0,
+      ...(failure ? { first_failure: failure } : {}),
+    };
+  });
   const firedAt = escalations.map((e) => e.at);
   const heap = await worker.heapReport();
   const result: TimerResult = {

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { Client, type WorkflowHandle } from '@temporalio/client';
 import { type History, historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { compileRunbook } from '../src/runbooks/load';
-import type { TimelineEvent } from '../src/schemas/incident';
+import type { TimelineEvent } from '../domain/incident';
 import type { IncidentOutcome } from '../workflows/definitions';
 import { incidentInput, plan, startIncident } from '../test/helpers/incident-fixtures';
 import { type TimeSkippingEngine, startTimeSkippingEngine, until } from '../test/helpers/time-skipping-engine';
@@ -349,7 +349,11 @@ async function record(engine: TimeSkippingEngine, scenario: Scenario): Promise<v
 
 // The escalation chain again, recorded with the escalation and status-update timers kept across state changes (the
 // stable-timers patch); escalation-chain itself stays as recorded before that patch, so both paths stay replayed.
-SCENARIOS.push({ ...SCENARIOS.find((s) => s.name === 'escalation-chain')!, name: 'stable-timers', incidentId: 'INC-2026-905' });
+SCENARIOS.push({
+  ...SCENARIOS.find((s) => s.name === 'escalation-chain')!,
+  name: 'stable-timers',
+  incidentId: 'INC-2026-905',
+});
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);

@@ -9,9 +9,9 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import pLimit from 'p-limit';
-import type { IncidentState, TimelineEvent } from './schemas/incident';
-import { type AlertSignalInput, OpenRequest } from './schemas/messages';
-import type { RunbookPlan } from './schemas/runbook';
+import type { IncidentState, TimelineEvent } from '../domain/incident';
+import { type AlertSignalInput, OpenRequest } from '../domain/messages';
+import type { RunbookPlan } from '../domain/runbook';
 import {
   type IncidentStatusView,
   type OpenIncidentResult,
@@ -43,7 +43,11 @@ export class IncidentNotFoundError extends Error {
 }
 
 export class UpdateRefusedError extends Error {
-  constructor(readonly incidentId: string, readonly update: string, reason: string) {
+  constructor(
+    readonly incidentId: string,
+    readonly update: string,
+    reason: string,
+  ) {
     super(`${update} refused for ${incidentId}: ${reason}`);
     this.name = 'UpdateRefusedError';
   }
@@ -116,7 +120,8 @@ export class IncidentClient {
     const parsed = OpenRequest.safeParse(request);
     if (!parsed.success) {
       throw new InvalidRequestError(
-        'invalid incident: ' + parsed.error.issues.map((i) => `${i.path.join('.') || 'request'}: ${i.message}`).join('; '),
+        'invalid incident: ' +
+          parsed.error.issues.map((i) => `${i.path.join('.') || 'request'}: ${i.message}`).join('; '),
       );
     }
     const startRegistry = new WithStartWorkflowOperation<typeof incidentRegistryWorkflow>('incidentRegistryWorkflow', {
@@ -177,7 +182,9 @@ export class IncidentClient {
     return this.update(id, 'resolve', (h) => h.executeUpdate(resolveUpdate, { args: [input] }));
   }
   declareFalsePositive(id: string, input: { by: string; reason: string }) {
-    return this.update(id, 'declareFalsePositive', (h) => h.executeUpdate(declareFalsePositiveUpdate, { args: [input] }));
+    return this.update(id, 'declareFalsePositive', (h) =>
+      h.executeUpdate(declareFalsePositiveUpdate, { args: [input] }),
+    );
   }
   /** Grants a waiting step's approval; answers once the phase has applied it. */
   approveStep(id: string, input: { by: string; role: string; stepId: string; note?: string }) {

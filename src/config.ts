@@ -5,8 +5,8 @@ import path from 'node:path';
 import { z } from 'zod';
 import { formatYamlIssues, parseYamlWithPositions } from './runbooks/yaml-errors';
 import { TemplateConfig } from './notify/templates';
-import { CONNECTOR_ACTION_NAMES } from './schemas/actions/connectors';
-import { type TemplateError, templatePaths } from './schemas/template';
+import { CONNECTOR_ACTION_NAMES } from '../domain/actions/connectors';
+import { type TemplateError, templatePaths } from '../domain/template';
 
 const WebhookChannel = z
   .object({
@@ -18,7 +18,9 @@ const WebhookChannel = z
 const FileChannel = z.object({ type: z.literal('file'), path: z.string().min(1) }).strict();
 /** A secret read from the environment when a message is sent, so it stays out of YAML and out of the worker config. */
 const FromEnv = z
-  .object({ fromEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name, like SMTP_PASSWORD') })
+  .object({
+    fromEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name, like SMTP_PASSWORD'),
+  })
   .strict();
 /** Slack-compatible incoming webhook (Slack, Mattermost, Rocket.Chat...): JSON `{text, blocks}`. */
 const SlackChannel = z
@@ -37,7 +39,10 @@ const SlackChannel = z
 const Mailbox = z
   .string()
   .trim()
-  .regex(/^(?:[^<>\r\n]*<[^\s@<>]+@[^\s@<>]+>|[^\s@<>]+@[^\s@<>]+)$/, 'expected an e-mail address, like alerts@example.com or "Alerts <alerts@example.com>"');
+  .regex(
+    /^(?:[^<>\r\n]*<[^\s@<>]+@[^\s@<>]+>|[^\s@<>]+@[^\s@<>]+)$/,
+    'expected an e-mail address, like alerts@example.com or "Alerts <alerts@example.com>"',
+  );
 const SmtpChannel = z
   .object({
     type: z.literal('smtp'),
@@ -50,7 +55,10 @@ const SmtpChannel = z
     requireTLS: z.boolean().default(false),
     from: Mailbox,
     to: z.array(Mailbox).min(1),
-    auth: z.object({ user: z.string().min(1), password: FromEnv }).strict().optional(),
+    auth: z
+      .object({ user: z.string().min(1), password: FromEnv })
+      .strict()
+      .optional(),
     timeoutMs: z.number().int().positive().max(600_000).optional(),
     /** Keys already delivered, so a retried activity does not send twice. Default `<dataDir>/notify/<name>.sent.jsonl`. */
     sentLog: z.string().min(1).optional(),
@@ -83,7 +91,11 @@ const HeaderMap = z
   .default({});
 
 const HttpUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' });
-const TimeoutMs = z.number().int('expected whole milliseconds').positive('expected a positive number of milliseconds').max(600_000);
+const TimeoutMs = z
+  .number()
+  .int('expected whole milliseconds')
+  .positive('expected a positive number of milliseconds')
+  .max(600_000);
 
 export const EmergencyApiConfig = z
   .object({
@@ -101,7 +113,14 @@ export type EmergencyApiConfig = z.infer<typeof EmergencyApiConfig>;
 export const CONNECTOR_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
 /** What a connector's `url` and `body` placeholders may name: `${params.targets}`, `${incident.id}`, ... */
-export const CONNECTOR_TEMPLATE_ROOTS = ['params', 'incident.id', 'incident.phase', 'step.id', 'action', 'idempotencyKey'] as const;
+export const CONNECTOR_TEMPLATE_ROOTS = [
+  'params',
+  'incident.id',
+  'incident.phase',
+  'step.id',
+  'action',
+  'idempotencyKey',
+] as const;
 
 function connectorTemplateIssues(value: unknown, where: PropertyKey[]): { path: PropertyKey[]; message: string }[] {
   if (typeof value === 'string') {
@@ -112,7 +131,9 @@ function connectorTemplateIssues(value: unknown, where: PropertyKey[]): { path: 
       return [{ path: where, message: (error as TemplateError).message }];
     }
     return paths
-      .filter((p) => !CONNECTOR_TEMPLATE_ROOTS.some((root) => p === root || (root === 'params' && p.startsWith('params.'))))
+      .filter(
+        (p) => !CONNECTOR_TEMPLATE_ROOTS.some((root) => p === root || (root === 'params' && p.startsWith('params.'))),
+      )
       .map((p) => ({
         path: where,
         message: `placeholder "\${${p}}" cannot resolve; expected params.<field> or one of ${CONNECTOR_TEMPLATE_ROOTS.filter((r) => r !== 'params').join(', ')}`,
@@ -143,7 +164,10 @@ export const ConnectorConfig = z
   })
   .strict()
   .superRefine((connector, ctx) => {
-    const issues = [...connectorTemplateIssues(connector.url, ['url']), ...connectorTemplateIssues(connector.body, ['body'])];
+    const issues = [
+      ...connectorTemplateIssues(connector.url, ['url']),
+      ...connectorTemplateIssues(connector.body, ['body']),
+    ];
     for (const issue of issues) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
     if (issues.some((issue) => issue.path[0] === 'url')) return;
     // Placeholders become URL-encoded text, so a stand-in tells whether the URL parses.
@@ -154,9 +178,17 @@ export const ConnectorConfig = z
       url = undefined;
     }
     if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-      ctx.addIssue({ code: 'custom', path: ['url'], message: `expected an http(s) URL, received ${JSON.stringify(connector.url)}` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['url'],
+        message: `expected an http(s) URL, received ${JSON.stringify(connector.url)}`,
+      });
     } else if (url.username || url.password) {
-      ctx.addIssue({ code: 'custom', path: ['url'], message: 'expected a URL without user info (put credentials in headers)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['url'],
+        message: 'expected a URL without user info (put credentials in headers)',
+      });
     }
   });
 export type ConnectorConfig = z.infer<typeof ConnectorConfig>;
@@ -187,7 +219,12 @@ export const ApiConfigFile = z
     host: z.string().min(1).default('127.0.0.1'),
     port: z.number().int().min(0).max(65_535).default(8080),
     /** Largest request body accepted, in bytes (413 beyond). Default 1 MiB. */
-    bodyLimitBytes: z.number().int().positive().max(64 * 1024 * 1024).default(1024 * 1024),
+    bodyLimitBytes: z
+      .number()
+      .int()
+      .positive()
+      .max(64 * 1024 * 1024)
+      .default(1024 * 1024),
     /** Requests per key (per client address without a key) per minute, by role; 429 beyond. */
     rateLimit: z
       .object({
@@ -224,14 +261,24 @@ export const EngineConfigFile = z
     /** The protected application's emergency API (app.* actions). Absent: those actions refuse to run. */
     emergencyApi: EmergencyApiConfig.optional(),
     /** HTTP connectors by name (network.*, credentials.*, sessions.*, accounts.*, endpoint.*, circuitBreaker.*). */
-    connectors: z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'expected a connector name of letters, digits, ".", "_" and "-"'), ConnectorConfig).default({}),
+    connectors: z
+      .record(
+        z
+          .string()
+          .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'expected a connector name of letters, digits, ".", "_" and "-"'),
+        ConnectorConfig,
+      )
+      .default({}),
     /** Which connector carries out each connector action, unless a step names one with `connector`. */
     connectorFor: z.record(z.string(), z.string()).default({}),
     http: HttpActionConfig.default({ allowHosts: [] }),
     /** Subject and text templates for Slack and e-mail, by audience and severity (src/notify/templates.ts). */
     templates: TemplateConfig.optional(),
     /** `file.quarantine` only moves files under these directories. Absent or empty: it refuses every path. */
-    quarantine: z.object({ roots: z.array(z.string().min(1)).default([]) }).strict().optional(),
+    quarantine: z
+      .object({ roots: z.array(z.string().min(1)).default([]) })
+      .strict()
+      .optional(),
     /** The HTTP API (host, port, limits); every field has a default. */
     api: ApiConfigFile.optional(),
   })
@@ -271,13 +318,16 @@ export function buildConfig(file: EngineConfigInput, baseDir: string): EngineCon
   for (const [name, channel] of Object.entries(channels)) {
     if (channel.type === 'file') channels[name] = { ...channel, path: path.resolve(baseDir, channel.path) };
     if (channel.type === 'slack' || channel.type === 'smtp') {
-      const sentLog = channel.sentLog ?? path.join(dataDir, 'notify', `${name.replace(/[^A-Za-z0-9._-]/g, '_')}.sent.jsonl`);
+      const sentLog =
+        channel.sentLog ?? path.join(dataDir, 'notify', `${name.replace(/[^A-Za-z0-9._-]/g, '_')}.sent.jsonl`);
       channels[name] = { ...channel, sentLog: path.resolve(baseDir, sentLog) };
     }
   }
   for (const [audience, channel] of Object.entries(file.audiences)) {
     if (!channels[channel]) {
-      throw new Error(`audience "${audience}" names channel "${channel}", which is not configured (have: ${Object.keys(channels).join(', ')})`);
+      throw new Error(
+        `audience "${audience}" names channel "${channel}", which is not configured (have: ${Object.keys(channels).join(', ')})`,
+      );
     }
   }
   const { keysFile, ...api } = ApiConfigFile.parse(file.api ?? {});
@@ -285,10 +335,14 @@ export function buildConfig(file: EngineConfigInput, baseDir: string): EngineCon
   const connectorFor = file.connectorFor ?? {};
   for (const [action, connector] of Object.entries(connectorFor)) {
     if (!(CONNECTOR_ACTION_NAMES as string[]).includes(action)) {
-      throw new Error(`connectorFor names action "${action}", which does not use a connector (expected one of: ${CONNECTOR_ACTION_NAMES.join(', ')})`);
+      throw new Error(
+        `connectorFor names action "${action}", which does not use a connector (expected one of: ${CONNECTOR_ACTION_NAMES.join(', ')})`,
+      );
     }
     if (!connectors[connector]) {
-      throw new Error(`connectorFor.${action} names connector "${connector}", which is not configured (have: ${Object.keys(connectors).join(', ') || 'none'})`);
+      throw new Error(
+        `connectorFor.${action} names connector "${connector}", which is not configured (have: ${Object.keys(connectors).join(', ') || 'none'})`,
+      );
     }
   }
   return {
@@ -303,14 +357,18 @@ export function buildConfig(file: EngineConfigInput, baseDir: string): EngineCon
     connectorFor,
     http: { allowHosts: file.http?.allowHosts ?? [] },
     ...(file.templates ? { templates: file.templates } : {}),
-    ...(file.quarantine ? { quarantine: { roots: file.quarantine.roots.map((root) => path.resolve(baseDir, root)) } } : {}),
+    ...(file.quarantine
+      ? { quarantine: { roots: file.quarantine.roots.map((root) => path.resolve(baseDir, root)) } }
+      : {}),
     api: { ...api, keysFile: path.resolve(baseDir, keysFile ?? path.join(dataDir, 'api-keys.json')) },
   };
 }
 
 /** Loads `incident-engine.yaml` from `cwd` (or the file INCIDENT_ENGINE_CONFIG names); defaults when absent. */
 export function loadConfig(cwd = process.cwd(), env = process.env): EngineConfig {
-  const file = env.INCIDENT_ENGINE_CONFIG ? path.resolve(cwd, env.INCIDENT_ENGINE_CONFIG) : path.join(cwd, 'incident-engine.yaml');
+  const file = env.INCIDENT_ENGINE_CONFIG
+    ? path.resolve(cwd, env.INCIDENT_ENGINE_CONFIG)
+    : path.join(cwd, 'incident-engine.yaml');
   if (!existsSync(file)) {
     if (env.INCIDENT_ENGINE_CONFIG) throw new Error(`config file ${file} (from INCIDENT_ENGINE_CONFIG) does not exist`);
     return buildConfig(EngineConfigFile.parse({}), cwd);

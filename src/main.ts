@@ -45,7 +45,10 @@ async function startApi(): Promise<(string | undefined)[]> {
   const adminFile = path.join(config.dataDir, 'admin-key.txt');
   const admin = ensureAdminKey(keys, adminFile);
   const clientConnection = await connectClient(target);
-  const incidents = new IncidentClient(new Client({ connection: clientConnection, namespace: target.namespace }), config.taskQueue);
+  const incidents = new IncidentClient(
+    new Client({ connection: clientConnection, namespace: target.namespace }),
+    config.taskQueue,
+  );
   const runbooks = runbookCache({ onError: (error) => console.error(`runbooks not reloaded: ${error.message}`) });
   api = await startApiServer({
     config: { ...config.api, ...apiListen() },

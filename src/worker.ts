@@ -1,7 +1,13 @@
 // Builds the worker that runs incident, registry and phase workflows and every activity. One place decides the
 // task queue, the workflow bundle and the activity dependencies.
 import path from 'node:path';
-import { type NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundle, type WorkflowBundleOption } from '@temporalio/worker';
+import {
+  type NativeConnection,
+  Worker,
+  bundleWorkflowCode,
+  type WorkflowBundle,
+  type WorkflowBundleOption,
+} from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { EngineConfig } from './config';
 
@@ -11,7 +17,11 @@ export const SHARED_WORKFLOW_MODULES = [path.resolve(import.meta.dirname, '../wo
 
 /** Bundles workflow code once; tests and benchmarks reuse the bundle across workers. */
 export async function bundleWorkflows(): Promise<WorkflowBundle> {
-  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, preloadModules: SHARED_WORKFLOW_MODULES, logger: quietBundlerLogger });
+  return bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    preloadModules: SHARED_WORKFLOW_MODULES,
+    logger: quietBundlerLogger,
+  });
 }
 
 const quietBundlerLogger = {

@@ -1,7 +1,7 @@
 // Signals, queries and updates of the incident and registry workflows: shared by workflows and clients.
 // Wire names are the bare verbs; constants end in their kind.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { StepFacts } from '../src/schemas/condition';
+import type { StepFacts } from '../domain/condition';
 import type {
   IncidentMetrics,
   IncidentState,
@@ -9,7 +9,7 @@ import type {
   Phase,
   StepResult,
   TimelineEvent,
-} from '../src/schemas/incident';
+} from '../domain/incident';
 import type {
   AcknowledgeInput,
   AdvancePhaseInput,
@@ -25,8 +25,8 @@ import type {
   ResolveInput,
   SetSeverityInput,
   UpdateImpactInput,
-} from '../src/schemas/messages';
-import type { RunbookPlan } from '../src/schemas/runbook';
+} from '../domain/messages';
+import type { RunbookPlan } from '../domain/runbook';
 
 /** A step that waits for a person: an approval (approveStep / rejectStep) or a task (completeTask). */
 export interface WaitingStep {

@@ -20,7 +20,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
-import type { StepFacts } from '../src/schemas/condition';
+import type { StepFacts } from '../domain/condition';
 import {
   type IncidentState,
   type IncidentStatus,
@@ -28,9 +28,10 @@ import {
   PHASES,
   type StepResult,
   type TimelineEvent,
+  classify,
   incidentMetrics,
   mergeAlertLabels,
-} from '../src/schemas/incident';
+} from '../domain/incident';
 import {
   AcknowledgeInput,
   AdvancePhaseInput,
@@ -45,9 +46,9 @@ import {
   ResolveInput,
   SetSeverityInput,
   UpdateImpactInput,
-} from '../src/schemas/messages';
-import { describeSeverity } from '../src/schemas/severity';
-import { usesAlertTemplates } from '../src/schemas/template';
+} from '../domain/messages';
+import { describeSeverity } from '../domain/severity';
+import { usesAlertTemplates } from '../domain/template';
 import {
   type IncidentInput,
   type IncidentOutcome,
@@ -78,15 +79,15 @@ import {
   updateImpactUpdate,
 } from './definitions';
 import { DeadlineTimer } from './deadline-timer';
-import { type FiredEscalation, runEscalations } from './escalation';
-import { statusUpdateInterval, statusUpdateMessage } from './status-updates';
+import { type FiredEscalation, runEscalations } from '../domain/escalation';
+import { statusUpdateInterval, statusUpdateMessage } from '../domain/status-updates';
 import { containPhase } from './phases/contain';
-import { classify, detectPhase } from './phases/detect';
+import { detectPhase } from './phases/detect';
 import { eradicatePhase } from './phases/eradicate';
 import { postIncidentPhase } from './phases/post-incident';
 import { recoverPhase } from './phases/recover';
 import { incidentSearchAttributes } from './search-attributes';
-import type { PlanStep } from '../src/schemas/runbook';
+import type { PlanStep } from '../domain/runbook';
 import { actionActivity, describeFailure, type PhaseInput, type PhaseResult } from './steps';
 
 const { notifyEscalation, notifyIncident } = proxyActivities<ReturnType<typeof createActivities>>({
@@ -145,12 +146,21 @@ function failureMessage(error: unknown): string {
 }
 
 /** Parses an update payload with its zod schema; a bad payload is refused with zod's message. */
-function parseInput<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } } }, value: unknown): T {
+function parseInput<T>(
+  schema: {
+    safeParse(
+      v: unknown,
+    ): { success: true; data: T } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } };
+  },
+  value: unknown,
+): T {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   refuse(
     'invalid input: ' +
-      parsed.error.issues.map((i) => (i.path.length ? `${i.path.map(String).join('.')}: ${i.message}` : i.message)).join('; '),
+      parsed.error.issues
+        .map((i) => (i.path.length ? `${i.path.map(String).join('.')}: ${i.message}` : i.message))
+        .join('; '),
   );
 }
 
@@ -249,7 +259,11 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentOu
     plan.phases[phase].steps.some((step) => step.when !== undefined || usesAlertTemplates(step.with));
 
   /** Sends a signal to the running phase child; a child that has just finished is not an error. */
-  async function signalPhase<T extends unknown[]>(phase: Phase, signal: SignalDefinition<T>, ...args: T): Promise<void> {
+  async function signalPhase<T extends unknown[]>(
+    phase: Phase,
+    signal: SignalDefinition<T>,
+    ...args: T
+  ): Promise<void> {
     try {
       await getExternalWorkflowHandle(`${incidentId}.${phase}`).signal(signal, ...args);
     } catch (error) {
@@ -275,7 +289,8 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentOu
     if (acceptedSteps.has(step.stepId)) return;
     acceptedSteps.add(step.stepId);
     state.steps.push(step);
-    const type = step.status === 'completed' ? 'step_completed' : step.status === 'failed' ? 'step_failed' : 'step_skipped';
+    const type =
+      step.status === 'completed' ? 'step_completed' : step.status === 'failed' ? 'step_failed' : 'step_skipped';
     const detail = step.error ?? step.reason;
     record({ at, type, phase, stepId: step.stepId, action: step.action, ...(detail ? { detail } : {}) });
     const output = step.output as { archive?: string; sha256?: string } | undefined;
@@ -499,7 +514,13 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentOu
       const { by, affectedSystems, dataBreachConfirmed } = UpdateImpactInput.parse(raw);
       if (affectedSystems) state.affectedSystems = [...new Set([...state.affectedSystems, ...affectedSystems])];
       if (dataBreachConfirmed) state.dataBreachConfirmed = true;
-      record({ at: now(), by, type: 'impact_updated', affectedSystems: state.affectedSystems, dataBreachConfirmed: state.dataBreachConfirmed });
+      record({
+        at: now(),
+        by,
+        type: 'impact_updated',
+        affectedSystems: state.affectedSystems,
+        dataBreachConfirmed: state.dataBreachConfirmed,
+      });
       changed();
       return view();
     },
@@ -507,7 +528,8 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentOu
       validator: (raw) => {
         const { dataBreachConfirmed } = parseInput(UpdateImpactInput, raw);
         refuseIfClosed();
-        if (dataBreachConfirmed === false && state.dataBreachConfirmed) refuse('a confirmed data breach cannot be withdrawn');
+        if (dataBreachConfirmed === false && state.dataBreachConfirmed)
+          refuse('a confirmed data breach cannot be withdrawn');
       },
     },
   );
@@ -518,7 +540,14 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentOu
       const { by, note } = AdvancePhaseInput.parse(raw);
       const from = state.phase;
       const index = PHASES.indexOf(from);
-      record({ at: now(), by, type: 'phase_advanced', from, to: PHASES[index + 1] ?? 'closed', ...(note ? { note } : {}) });
+      record({
+        at: now(),
+        by,
+        type: 'phase_advanced',
+        from,
+        to: PHASES[index + 1] ?? 'closed',
+        ...(note ? { note } : {}),
+      });
       advanceRequested = true;
       version++;
       // Answer once the move has happened, so the caller sees the phase it asked for.
@@ -597,7 +626,8 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentOu
       validator: (raw) => {
         parseInput(DeclareFalsePositiveInput, raw);
         refuseIfClosed();
-        if (state.status === 'resolved') refuse(`incident ${incidentId} is resolved; a resolved incident is not a false positive`);
+        if (state.status === 'resolved')
+          refuse(`incident ${incidentId} is resolved; a resolved incident is not a false positive`);
       },
     },
   );
@@ -643,7 +673,10 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentOu
         const entry = waiting.get(event.stepId);
         if (event.stillWaiting && entry) {
           const { timeoutAt: _old, ...rest } = entry;
-          waiting.set(event.stepId, { ...rest, ...(event.timeoutAt !== undefined ? { timeoutAt: event.timeoutAt } : {}) });
+          waiting.set(event.stepId, {
+            ...rest,
+            ...(event.timeoutAt !== undefined ? { timeoutAt: event.timeoutAt } : {}),
+          });
         } else {
           waiting.delete(event.stepId);
           settled.set(event.stepId, 'timed_out');
@@ -653,7 +686,10 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentOu
           // At the top already: nothing more to ask for; the step keeps waiting for its decision.
           const target = Math.min(3, state.escalation.level + 1);
           if (!(target === 3 && state.executiveAttentionRequested)) {
-            escalateTo('runbook', `${what} step "${event.stepId}" timed out waiting for ${event.kind === 'approval' ? 'a decision' : 'completion'}`);
+            escalateTo(
+              'runbook',
+              `${what} step "${event.stepId}" timed out waiting for ${event.kind === 'approval' ? 'a decision' : 'completion'}`,
+            );
           }
         }
         version++;
@@ -665,11 +701,35 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentOu
         waiting.delete(stepId);
         settled.set(stepId, 'decided');
         if (decision.kind === 'approve') {
-          record({ at: now(), by, type: 'approval_granted', phase, stepId, role: role ?? '', ...(decision.note ? { note: decision.note } : {}) });
+          record({
+            at: now(),
+            by,
+            type: 'approval_granted',
+            phase,
+            stepId,
+            role: role ?? '',
+            ...(decision.note ? { note: decision.note } : {}),
+          });
         } else if (decision.kind === 'reject') {
-          record({ at: now(), by, type: 'approval_rejected', phase, stepId, role: role ?? '', reason: decision.reason ?? '' });
+          record({
+            at: now(),
+            by,
+            type: 'approval_rejected',
+            phase,
+            stepId,
+            role: role ?? '',
+            reason: decision.reason ?? '',
+          });
         } else {
-          record({ at: now(), by, type: 'task_completed', phase, stepId, ...(role ? { role } : {}), ...(decision.note ? { note: decision.note } : {}) });
+          record({
+            at: now(),
+            by,
+            type: 'task_completed',
+            phase,
+            stepId,
+            ...(role ? { role } : {}),
+            ...(decision.note ? { note: decision.note } : {}),
+          });
         }
         version++;
         return;
@@ -680,7 +740,8 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentOu
   /** Where a step stands, for a refusal: "completed", "skipped (...)", "not reached yet". */
   function stepState(stepId: string, phase: Phase): string {
     const done = state.steps.find((s) => s.stepId === stepId);
-    if (done) return `it ${done.status === 'completed' ? 'completed' : done.status === 'failed' ? 'failed' : 'was skipped'}`;
+    if (done)
+      return `it ${done.status === 'completed' ? 'completed' : done.status === 'failed' ? 'failed' : 'was skipped'}`;
     const order = PHASES.indexOf(phase) - PHASES.indexOf(state.phase);
     if (order > 0 || (order === 0 && phaseRunning)) return `it has not been reached yet (phase ${state.phase})`;
     return 'it did not run';
@@ -691,19 +752,27 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentOu
     refuseIfClosed();
     const found = findStep(stepId);
     if (!found) {
-      refuse(`no step "${stepId}" in runbook ${plan.id}; its steps are: ${planSteps().map((s) => s.step.id).join(', ')}`);
+      refuse(
+        `no step "${stepId}" in runbook ${plan.id}; its steps are: ${planSteps()
+          .map((s) => s.step.id)
+          .join(', ')}`,
+      );
     }
     const entry = waiting.get(stepId);
     if (!entry || entry.kind !== kind) {
       if (kind === 'approval' && !found.step.approval) refuse(`step "${stepId}" has no approval gate`);
-      if (kind === 'task' && found.step.action !== 'task') refuse(`step "${stepId}" is a ${found.step.action} step, not a task`);
-      const now = entry ? `it waits for ${entry.kind === 'task' ? 'completeTask' : 'approveStep or rejectStep'}` : stepState(stepId, found.phase);
+      if (kind === 'task' && found.step.action !== 'task')
+        refuse(`step "${stepId}" is a ${found.step.action} step, not a task`);
+      const now = entry
+        ? `it waits for ${entry.kind === 'task' ? 'completeTask' : 'approveStep or rejectStep'}`
+        : stepState(stepId, found.phase);
       refuse(`step "${stepId}" is not waiting for ${kind === 'approval' ? 'approval' : 'completion'}: ${now}`);
     }
     if (entry.deciding) refuse(`a decision on step "${stepId}" is already being applied`);
     if (entry.roles && entry.roles.length > 0) {
       const may = kind === 'approval' ? 'approve' : 'complete';
-      if (role === undefined) refuse(`step "${stepId}" needs a role to ${may} it; expected one of: ${entry.roles.join(', ')}`);
+      if (role === undefined)
+        refuse(`step "${stepId}" needs a role to ${may} it; expected one of: ${entry.roles.join(', ')}`);
       if (!entry.roles.includes(role)) {
         refuse(`role "${role}" may not ${may} step "${stepId}"; expected one of: ${entry.roles.join(', ')}`);
       }
@@ -785,7 +854,10 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentOu
       const undo = step.undo!;
       const planned = findStep(step.stepId)?.step;
       try {
-        await actionActivity(undo.action, { ...(planned?.timeoutMs !== undefined ? { timeoutMs: planned.timeoutMs } : {}), ...(planned?.retry ? { retry: planned.retry } : {}) })({
+        await actionActivity(undo.action, {
+          ...(planned?.timeoutMs !== undefined ? { timeoutMs: planned.timeoutMs } : {}),
+          ...(planned?.retry ? { retry: planned.retry } : {}),
+        })({
           incidentId,
           phase: step.phase,
           stepId: step.stepId,
@@ -794,7 +866,14 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentOu
           drill: state.drill,
           idempotencyKey: `${incidentId}/${step.stepId}/undo`,
         });
-        record({ at: now(), type: 'step_compensated', phase: step.phase, stepId: step.stepId, action: step.action, undo: undo.action });
+        record({
+          at: now(),
+          type: 'step_compensated',
+          phase: step.phase,
+          stepId: step.stepId,
+          action: step.action,
+          undo: undo.action,
+        });
       } catch (error) {
         record({
           at: now(),
@@ -875,7 +954,13 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentOu
       lastAt = now();
       const stable = (statusStable ??= patched(STATUS_UPDATE_STABLE_PATCH));
       if (stable) evaluateEscalations();
-      const message = statusUpdateMessage(state, plan.escalation, sent, lastAt, stable ? planSteps().map((s) => s.step.id) : undefined);
+      const message = statusUpdateMessage(
+        state,
+        plan.escalation,
+        sent,
+        lastAt,
+        stable ? planSteps().map((s) => s.step.id) : undefined,
+      );
       record({ at: lastAt, type: 'status_update', n: sent, audience: 'internal', summary: message.summary });
       const n = sent;
       notifications.push(
@@ -935,7 +1020,14 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentOu
         startChild(PHASE_WORKFLOWS[phase], {
           workflowId: `${incidentId}.${phase}`,
           args: [
-            { incidentId, phase, steps: plan.phases[phase].steps, drill: state.drill, context: context(), facts: facts() },
+            {
+              incidentId,
+              phase,
+              steps: plan.phases[phase].steps,
+              drill: state.drill,
+              context: context(),
+              facts: facts(),
+            },
           ],
         }),
       );
@@ -1005,7 +1097,10 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentOu
   const parent = workflowInfo().parent;
   if (input.dedupKey && parent?.workflowId === REGISTRY_WORKFLOW_ID) {
     try {
-      await getExternalWorkflowHandle(REGISTRY_WORKFLOW_ID).signal(incidentClosedSignal, { incidentId, dedupKey: input.dedupKey });
+      await getExternalWorkflowHandle(REGISTRY_WORKFLOW_ID).signal(incidentClosedSignal, {
+        incidentId,
+        dedupKey: input.dedupKey,
+      });
     } catch (error) {
       log.warn('could not tell the registry the incident closed', { incidentId, error: String(error) });
     }

@@ -12,13 +12,8 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { OpenRequest } from '../src/schemas/messages';
-import {
-  type RegistryState,
-  incidentClosedSignal,
-  openIncidentUpdate,
-  registryStateQuery,
-} from './definitions';
+import { OpenRequest } from '../domain/messages';
+import { type RegistryState, incidentClosedSignal, openIncidentUpdate, registryStateQuery } from './definitions';
 import { incidentWorkflow } from './incident';
 
 /** Past this many events the registry continues as new, carrying its counters and index. */

@@ -1,6 +1,6 @@
 // Typed search attribute keys of an incident, and the values the incident publishes. Sandbox-safe.
 import { defineSearchAttributeKey, type SearchAttributeUpdatePair } from '@temporalio/common';
-import type { IncidentState } from '../src/schemas/incident';
+import type { IncidentState } from '../domain/incident';
 
 export const IncidentSeverityKey = defineSearchAttributeKey('IncidentSeverity', 'KEYWORD');
 export const IncidentCategoryKey = defineSearchAttributeKey('IncidentCategory', 'KEYWORD');

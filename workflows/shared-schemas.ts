@@ -11,23 +11,25 @@
 // treatment. test/unit/shared-schemas.test.ts checks that
 // every schema module workflow code reaches is listed here.
 import { regexes } from 'zod/v4/core';
-import * as actions from '../src/schemas/actions';
-import * as connectors from '../src/schemas/actions/connectors';
-import * as emergency from '../src/schemas/actions/emergency';
-import * as evidence from '../src/schemas/actions/evidence';
-import * as http from '../src/schemas/actions/http';
-import * as notify from '../src/schemas/actions/notify';
-import * as quarantine from '../src/schemas/actions/quarantine';
-import * as spec from '../src/schemas/actions/spec';
-import * as task from '../src/schemas/actions/task';
-import * as condition from '../src/schemas/condition';
-import * as duration from '../src/schemas/duration';
-import * as escalationPolicy from '../src/schemas/escalation-policy';
-import * as incident from '../src/schemas/incident';
-import * as messages from '../src/schemas/messages';
-import * as runbook from '../src/schemas/runbook';
-import * as severity from '../src/schemas/severity';
-import * as template from '../src/schemas/template';
+import * as actions from '../domain/actions';
+import * as connectors from '../domain/actions/connectors';
+import * as emergency from '../domain/actions/emergency';
+import * as evidence from '../domain/actions/evidence';
+import * as http from '../domain/actions/http';
+import * as notify from '../domain/actions/notify';
+import * as quarantine from '../domain/actions/quarantine';
+import * as spec from '../domain/actions/spec';
+import * as task from '../domain/actions/task';
+import * as condition from '../domain/condition';
+import * as duration from '../domain/duration';
+import * as escalation from '../domain/escalation';
+import * as escalationPolicy from '../domain/escalation-policy';
+import * as incident from '../domain/incident';
+import * as messages from '../domain/messages';
+import * as runbook from '../domain/runbook';
+import * as severity from '../domain/severity';
+import * as statusUpdates from '../domain/status-updates';
+import * as template from '../domain/template';
 
 export const SHARED_SCHEMA_MODULES = {
   'actions/index': actions,
@@ -41,11 +43,13 @@ export const SHARED_SCHEMA_MODULES = {
   'actions/task': task,
   condition,
   duration,
+  escalation,
   'escalation-policy': escalationPolicy,
   incident,
   messages,
   runbook,
   severity,
+  'status-updates': statusUpdates,
   template,
   // zod's own patterns (z.ipv4(), z.cidrv4() ...): its checks reset their lastIndex on every parse.
   'zod/v4/core/regexes': regexes,

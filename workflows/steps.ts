@@ -15,13 +15,13 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
-import { ACTIONS, type ActionInput, type ActionSpec, isActionName } from '../src/schemas/actions';
-import { TaskParams, isWorkflowAction } from '../src/schemas/actions/task';
-import { type StepFacts, evaluateCondition } from '../src/schemas/condition';
-import { formatDuration } from '../src/schemas/duration';
-import type { OnTimeoutBehaviour, Phase, StepResult } from '../src/schemas/incident';
-import { DEFAULT_STEP_RETRY, type PlanRetry, type PlanStep, planEntries } from '../src/schemas/runbook';
-import { renderTemplate } from '../src/schemas/template';
+import { ACTIONS, type ActionInput, type ActionSpec, isActionName } from '../domain/actions';
+import { TaskParams, isWorkflowAction } from '../domain/actions/task';
+import { type StepFacts, evaluateCondition } from '../domain/condition';
+import { formatDuration } from '../domain/duration';
+import type { OnTimeoutBehaviour, Phase, StepResult } from '../domain/incident';
+import { DEFAULT_STEP_RETRY, type PlanRetry, type PlanStep, planEntries } from '../domain/runbook';
+import { renderTemplate } from '../domain/template';
 import {
   type StepDecision,
   type StepEvent,
@@ -79,7 +79,12 @@ export function actionActivity(action: string, step: Pick<PlanStep, 'timeoutMs' 
     retry: retryOptions(step.retry),
   }) as unknown as Record<string, ActionActivity>;
   const activity = isActionName(action) && !isWorkflowAction(action) ? proxies[action] : undefined;
-  if (!activity) throw ApplicationFailure.create({ type: 'UnknownAction', message: `unknown action "${action}"`, nonRetryable: true });
+  if (!activity)
+    throw ApplicationFailure.create({
+      type: 'UnknownAction',
+      message: `unknown action "${action}"`,
+      nonRetryable: true,
+    });
   return activity;
 }
 
@@ -108,7 +113,10 @@ function undoFor(step: PlanStep, params: Record<string, unknown>, output: unknow
  * carry labels (alerts that came in during the phase add labels; a label's value never changes), so a step renders
  * the labels its `when` was evaluated on.
  */
-export function templateContext(context: Record<string, unknown>, facts: StepFacts | undefined): Record<string, unknown> {
+export function templateContext(
+  context: Record<string, unknown>,
+  facts: StepFacts | undefined,
+): Record<string, unknown> {
   if (facts?.labels === undefined) return context;
   const source = facts.alertSource ?? (context.alert as { source?: unknown } | undefined)?.source;
   return { ...context, alert: { labels: facts.labels, ...(source !== undefined ? { source } : {}) } };
@@ -143,7 +151,11 @@ export async function runSteps(input: PhaseInput): Promise<PhaseResult> {
       // Awaited: the incident has the event in its history before this phase goes on (or completes).
       await getExternalWorkflowHandle(parentId).signal(stepEventSignal, event);
     } catch (error) {
-      log.warn('could not report a step event to the incident', { incidentId, type: event.type, error: describeFailure(error) });
+      log.warn('could not report a step event to the incident', {
+        incidentId,
+        type: event.type,
+        error: describeFailure(error),
+      });
     }
   }
 
@@ -190,7 +202,14 @@ export async function runSteps(input: PhaseInput): Promise<PhaseResult> {
       if (stopped !== undefined) return { kind: 'stopped', reason: stopped };
       const waited = limit ?? 0;
       if (spec.onTimeout !== 'escalate') {
-        await report({ type: 'timed_out', phase, stepId: step.id, kind, onTimeout: spec.onTimeout, stillWaiting: false });
+        await report({
+          type: 'timed_out',
+          phase,
+          stepId: step.id,
+          kind,
+          onTimeout: spec.onTimeout,
+          stillWaiting: false,
+        });
         return { kind: 'timed_out', onTimeout: spec.onTimeout, after: waited };
       }
       // Escalate: the incident moves up one level and the step keeps waiting; after the top level, without a limit.
@@ -262,7 +281,12 @@ export async function runSteps(input: PhaseInput): Promise<PhaseResult> {
         const why = `task not completed within ${formatDuration(outcome.after)}`;
         if (outcome.onTimeout === 'skip') return skip(why);
         if (outcome.onTimeout === 'fail') return fail(why);
-        return finish({ ...base, status: 'completed', endedAt: Date.now(), output: { completed: false, timedOut: true } });
+        return finish({
+          ...base,
+          status: 'completed',
+          endedAt: Date.now(),
+          output: { completed: false, timedOut: true },
+        });
       }
       const { by, role, note } = outcome.decision;
       return finish({
@@ -274,7 +298,10 @@ export async function runSteps(input: PhaseInput): Promise<PhaseResult> {
     }
 
     try {
-      const output = await actionActivity(step.action, step)({
+      const output = await actionActivity(
+        step.action,
+        step,
+      )({
         incidentId,
         phase,
         stepId: step.id,

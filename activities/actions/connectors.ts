@@ -3,9 +3,9 @@
 // the action's parameters and the incident ids by plain path lookup. Must never eval a template, shell out, or put
 // header values (secrets from `fromEnv`) into messages or outputs.
 import type { ConnectorConfig } from '../../src/config';
-import { CONNECTOR_ACTION_NAMES, type ConnectorActionName } from '../../src/schemas/actions/connectors';
-import type { ActionInput } from '../../src/schemas/actions';
-import { lookupPath } from '../../src/schemas/template';
+import { CONNECTOR_ACTION_NAMES, type ConnectorActionName } from '../../domain/actions/connectors';
+import type { ActionInput } from '../../domain/actions';
+import { lookupPath } from '../../domain/template';
 import type { ActionContext, ParamsOf, Performer, Performers } from '../context';
 import { InvalidActionInputError } from '../errors';
 import { ActionNotConfiguredError, compactBody, currentAttempt, resolveHeaders, sendHttp } from './http-request';
@@ -84,7 +84,9 @@ export function renderConnectorUrl(template: string, context: ConnectorTemplateC
     if (value === undefined || value === null) throw missing(where, path, context);
     if (Array.isArray(value)) return value.map((item) => encodeURIComponent(String(item))).join(',');
     if (typeof value === 'object') {
-      throw new InvalidActionInputError(`${where}: placeholder "\${${path}}" is an object; expected text, a number or a list in a URL`);
+      throw new InvalidActionInputError(
+        `${where}: placeholder "\${${path}}" is an object; expected text, a number or a list in a URL`,
+      );
     }
     return encodeURIComponent(String(value));
   });
@@ -113,7 +115,12 @@ export function connectorFor(
   return { name, connector };
 }
 
-async function runConnector(ctx: ActionContext, action: ConnectorActionName, params: ParamsOf<ConnectorActionName>, input: ActionInput) {
+async function runConnector(
+  ctx: ActionContext,
+  action: ConnectorActionName,
+  params: ParamsOf<ConnectorActionName>,
+  input: ActionInput,
+) {
   const { name, connector } = connectorFor(ctx, action, params.connector, input.stepId);
   const context: ConnectorTemplateContext = {
     action,
@@ -136,7 +143,12 @@ async function runConnector(ctx: ActionContext, action: ConnectorActionName, par
     credentialsAt: `${where}.headers in incident-engine.yaml`,
   });
   const attempt = currentAttempt();
-  return { connector: name, status: reply.status, response: compactBody(reply.body), ...(attempt === undefined ? {} : { attempt }) };
+  return {
+    connector: name,
+    status: reply.status,
+    response: compactBody(reply.body),
+    ...(attempt === undefined ? {} : { attempt }),
+  };
 }
 
 export function connectorPerformers(ctx: ActionContext): Performers<ConnectorActionName> {

@@ -1,10 +1,10 @@
-// The protected application's emergency API (seed 000): safe mode, kill switch, quarantine, restore, integrity.
+// The protected application's emergency API (the Fiovana procedures): safe mode, kill switch, quarantine, restore, integrity.
 // One HTTP request per action to `emergencyApi.baseUrl` with the configured headers and `Idempotency-Key: <incident>/
 // <step>` (compensations get their own key from the workflow), so a retried activity changes the application once.
 // Outputs carry the previous state the application reports, which the compensations in
 // src/schemas/actions/emergency.ts read. Must never shell out or put header values into messages or outputs.
-import { safeModeLevel } from '../../src/schemas/actions/emergency';
-import type { ActionInput } from '../../src/schemas/actions';
+import { safeModeLevel } from '../../domain/actions/emergency';
+import type { ActionInput } from '../../domain/actions';
 import type { ActionContext, Performers } from '../context';
 import { NonRetryableActionError } from '../errors';
 import {
@@ -39,7 +39,7 @@ type EmergencyAction =
   | 'app.restoreBackup'
   | 'app.validateIntegrity';
 
-/** Paths under `emergencyApi.baseUrl`. Release is our extension of the seed API (see docs/ACTIONS.md). */
+/** Paths under `emergencyApi.baseUrl`. Release is our extension of the emergency API in the Fiovana procedures (see docs/ACTIONS.md). */
 export const EMERGENCY_PATHS = {
   safeMode: (level: string) => `api/emergency/safe-mode/${encodeURIComponent(level.toLowerCase())}`,
   killSwitch: (enabled: boolean) => `api/emergency/kill-switch/${enabled ? 'enable' : 'disable'}`,
@@ -50,7 +50,9 @@ export const EMERGENCY_PATHS = {
 } as const;
 
 function field(body: unknown, name: string): unknown {
-  return body !== null && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>)[name] : undefined;
+  return body !== null && typeof body === 'object' && !Array.isArray(body)
+    ? (body as Record<string, unknown>)[name]
+    : undefined;
 }
 
 function withAttempt<T extends object>(output: T): T & { attempt?: number } {
@@ -96,16 +98,26 @@ export function emergencyApiPerformers(ctx: ActionContext): Performers<Emergency
     'app.killSwitch': async (p, input) => {
       const reply = await call('app.killSwitch', input, 'POST', EMERGENCY_PATHS.killSwitch(p.enabled));
       const previous = field(reply.body, 'previous');
-      return withAttempt({ enabled: p.enabled, previous: typeof previous === 'boolean' ? previous : null, status: reply.status });
+      return withAttempt({
+        enabled: p.enabled,
+        previous: typeof previous === 'boolean' ? previous : null,
+        status: reply.status,
+      });
     },
 
     'app.quarantine': async (p, input) => {
       const reply = await call('app.quarantine', input, 'POST', EMERGENCY_PATHS.quarantine, { path: p.path });
-      return withAttempt({ path: p.path, alreadyQuarantined: field(reply.body, 'alreadyQuarantined') === true, status: reply.status });
+      return withAttempt({
+        path: p.path,
+        alreadyQuarantined: field(reply.body, 'alreadyQuarantined') === true,
+        status: reply.status,
+      });
     },
 
     'app.releaseQuarantine': async (p, input) => {
-      const reply = await call('app.releaseQuarantine', input, 'POST', EMERGENCY_PATHS.releaseQuarantine, { path: p.path });
+      const reply = await call('app.releaseQuarantine', input, 'POST', EMERGENCY_PATHS.releaseQuarantine, {
+        path: p.path,
+      });
       return withAttempt({ path: p.path, released: field(reply.body, 'released') !== false, status: reply.status });
     },
 

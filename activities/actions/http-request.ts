@@ -140,10 +140,14 @@ export async function sendHttp(call: HttpCall): Promise<HttpReply> {
   const method = call.method.toUpperCase();
   const timeoutMs = call.timeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS;
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
-    throw new InvalidActionInputError(`${call.label}: timeoutMs: expected a positive integer, received ${String(timeoutMs)}`);
+    throw new InvalidActionInputError(
+      `${call.label}: timeoutMs: expected a positive integer, received ${String(timeoutMs)}`,
+    );
   }
   if (typeof call.idempotencyKey !== 'string' || call.idempotencyKey.trim() === '') {
-    throw new InvalidActionInputError(`${call.label}: idempotencyKey: expected a non-empty string, received ${JSON.stringify(call.idempotencyKey)}`);
+    throw new InvalidActionInputError(
+      `${call.label}: idempotencyKey: expected a non-empty string, received ${JSON.stringify(call.idempotencyKey)}`,
+    );
   }
   const hasBody = call.body !== undefined;
   if (hasBody && (method === 'GET' || method === 'HEAD')) {
@@ -212,7 +216,12 @@ export async function sendHttp(call: HttpCall): Promise<HttpReply> {
   const received = `received ${status}${response.statusText ? ` ${response.statusText}` : ''}; body: ${JSON.stringify(excerpt)}`;
   if (status >= 500 || status === 408 || status === 429) {
     const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
-    throw new HttpUnavailableError(`${what}: expected ${wanted}, ${received} (retryable)`, target, status, retryAfterMs);
+    throw new HttpUnavailableError(
+      `${what}: expected ${wanted}, ${received} (retryable)`,
+      target,
+      status,
+      retryAfterMs,
+    );
   }
   if (status === 401 || status === 403) {
     const check = call.credentialsAt ? `check the credentials in ${call.credentialsAt}` : 'check the credentials sent';
@@ -256,7 +265,9 @@ function checkUrl(label: string, raw: string): { url: URL; target: string } {
   try {
     url = new URL(raw);
   } catch {
-    throw new InvalidActionInputError(`${label}: url: expected an http(s) URL, received ${JSON.stringify(redact(raw))}`);
+    throw new InvalidActionInputError(
+      `${label}: url: expected an http(s) URL, received ${JSON.stringify(redact(raw))}`,
+    );
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new InvalidActionInputError(`${label}: url: expected an http(s) URL, received protocol ${url.protocol}`);
@@ -288,7 +299,8 @@ function serialise(label: string, body: unknown): string {
       `${label}: body: expected a JSON-serialisable value, received one that failed: ${error instanceof Error ? error.message : String(error)}`,
     );
   }
-  if (text === undefined) throw new InvalidActionInputError(`${label}: body: expected a JSON-serialisable value, received ${typeof body}`);
+  if (text === undefined)
+    throw new InvalidActionInputError(`${label}: body: expected a JSON-serialisable value, received ${typeof body}`);
   return text;
 }
 
@@ -333,13 +345,16 @@ export function compactBody(body: unknown, maxChars = 4096): unknown {
 }
 
 function describeFetchError(error: unknown, timeoutMs: number): string {
-  if (error instanceof Error && error.name === 'TimeoutError') return `no complete response within ${timeoutMs} ms (timeout)`;
+  if (error instanceof Error && error.name === 'TimeoutError')
+    return `no complete response within ${timeoutMs} ms (timeout)`;
   if (error instanceof Error && error.name === 'AbortError') return 'the request was cancelled (activity cancelled)';
   const parts: string[] = [];
   let current: unknown = error;
   for (let depth = 0; current instanceof Error && depth < 4; depth++) {
     const code = (current as { code?: unknown }).code;
-    parts.push(typeof code === 'string' && !current.message.includes(code) ? `${current.message} (${code})` : current.message);
+    parts.push(
+      typeof code === 'string' && !current.message.includes(code) ? `${current.message} (${code})` : current.message,
+    );
     current = current.cause;
   }
   return parts.length > 0 ? parts.join(': ') : String(error);
@@ -376,7 +391,9 @@ export function checkAllowedHost(label: string, rawUrl: string, config: Pick<Eng
   try {
     url = new URL(rawUrl);
   } catch {
-    throw new InvalidActionInputError(`${label}: url: expected an http(s) URL, received ${JSON.stringify(redact(rawUrl))}`);
+    throw new InvalidActionInputError(
+      `${label}: url: expected an http(s) URL, received ${JSON.stringify(redact(rawUrl))}`,
+    );
   }
   const allowHosts = config.http?.allowHosts ?? [];
   if (!hostAllowed(url, allowHosts)) {
@@ -392,7 +409,8 @@ export function httpRequestPerformers(ctx: ActionContext): Performers<'http.requ
     'http.request': async (p, input) => {
       const label = `http.request (step ${input.stepId})`;
       checkAllowedHost(label, p.url, ctx.config);
-      const expectStatus = p.expectStatus === undefined ? undefined : Array.isArray(p.expectStatus) ? p.expectStatus : [p.expectStatus];
+      const expectStatus =
+        p.expectStatus === undefined ? undefined : Array.isArray(p.expectStatus) ? p.expectStatus : [p.expectStatus];
       const reply = await sendHttp({
         label,
         method: p.method,

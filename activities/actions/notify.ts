@@ -22,7 +22,9 @@ export async function sendNotification(
   explicitChannel?: string,
 ) {
   const { name, channel } = channelFor(ctx, notification.audience, explicitChannel);
-  return deliver(name, channel, notification, idempotencyKey, ctx.now(), { ...(ctx.config.templates ? { templates: ctx.config.templates } : {}) });
+  return deliver(name, channel, notification, idempotencyKey, ctx.now(), {
+    ...(ctx.config.templates ? { templates: ctx.config.templates } : {}),
+  });
 }
 
 export function notifyPerformers(ctx: ActionContext): Performers<'notify.send'> {

@@ -1,4 +1,4 @@
-// Local file quarantine (seed 000: "Quarantine suspicious files"): `file.quarantine` moves a file into
+// Local file quarantine (the Fiovana procedures: "Quarantine suspicious files"): `file.quarantine` moves a file into
 // `<dataDir>/quarantine/<incidentId>/<stepId>/payload` next to a `record.json` (SHA-256, original path, size, mode,
 // mtime), and `file.restore` puts it back after checking the hash. Both are recorded in the evidence ledger.
 // Idempotent, because activities run at least once: the record is written before the move ("pending") and completed
@@ -7,7 +7,20 @@
 // restore a payload whose hash no longer matches its record.
 import { createHash, randomBytes } from 'node:crypto';
 import { constants as fsConstants, type Stats } from 'node:fs';
-import { chmod, link, lstat, mkdir, open, readdir, readFile, realpath, rename, stat, unlink, utimes } from 'node:fs/promises';
+import {
+  chmod,
+  link,
+  lstat,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  realpath,
+  rename,
+  stat,
+  unlink,
+  utimes,
+} from 'node:fs/promises';
 import path from 'node:path';
 import type { ActionContext, Performers } from '../context';
 import { InvalidActionInputError, NonRetryableActionError } from '../errors';
@@ -147,13 +160,19 @@ export async function quarantineFile(input: QuarantineInput): Promise<Quarantine
       await checkRoots(where, target, input.roots, input.dataDir);
       const source = await lstatOrMissing(target);
       if (!source) {
-        throw new QuarantineSourceMissingError(`${where}: expected a file at ${target}, received none; nothing to quarantine`);
+        throw new QuarantineSourceMissingError(
+          `${where}: expected a file at ${target}, received none; nothing to quarantine`,
+        );
       }
       if (source.isSymbolicLink()) {
-        throw new QuarantineRefusedError(`${where}: expected a regular file at ${target}, received a symbolic link (not followed); nothing moved`);
+        throw new QuarantineRefusedError(
+          `${where}: expected a regular file at ${target}, received a symbolic link (not followed); nothing moved`,
+        );
       }
       if (!source.isFile()) {
-        throw new QuarantineRefusedError(`${where}: expected a regular file at ${target}, received ${describeType(source)}; nothing moved`);
+        throw new QuarantineRefusedError(
+          `${where}: expected a regular file at ${target}, received ${describeType(source)}; nothing moved`,
+        );
       }
       record = describe(incidentId, stepId, target, source, null, null);
       await writeRecord(dir, record);
@@ -231,17 +250,22 @@ async function moveInto(where: string, source: string, destination: string, befo
 export async function restoreFile(input: RestoreInput): Promise<RestoreResult> {
   const incidentId = checkId('incidentId', input.incidentId);
   const target = checkPath(input.path);
-  const stepId = input.step !== undefined ? checkId('step', input.step) : await findStep(input.dataDir, incidentId, target);
+  const stepId =
+    input.step !== undefined ? checkId('step', input.step) : await findStep(input.dataDir, incidentId, target);
   const dir = quarantineDir(input.dataDir, incidentId, stepId);
   const where = `restore ${incidentId}/${stepId}`;
 
   return withFileLock(`${dir}.lock`, async () => {
     const record = await readRecord(dir);
     if (!record) {
-      throw new QuarantineSourceMissingError(`${where}: expected a quarantine record in ${dir}, received none; nothing to restore`);
+      throw new QuarantineSourceMissingError(
+        `${where}: expected a quarantine record in ${dir}, received none; nothing to restore`,
+      );
     }
     if (record.originalPath !== target) {
-      throw new QuarantineRefusedError(`${where}: expected step ${stepId} to have quarantined ${target}, but its record names ${record.originalPath}`);
+      throw new QuarantineRefusedError(
+        `${where}: expected step ${stepId} to have quarantined ${target}, but its record names ${record.originalPath}`,
+      );
     }
     if (record.status === 'pending' || !record.sha256) {
       throw new QuarantineRefusedError(
@@ -282,16 +306,25 @@ export async function restoreFile(input: RestoreInput): Promise<RestoreResult> {
       await checkRoots(where, target, input.roots, input.dataDir);
       await moveBack(where, payload, target, record);
     } else if (!present) {
-      throw new QuarantineSourceMissingError(`${where}: expected the payload ${payload} or a restored file at ${target}, received neither`);
+      throw new QuarantineSourceMissingError(
+        `${where}: expected the payload ${payload} or a restored file at ${target}, received neither`,
+      );
     }
     // Restored now, or by an attempt that stopped before it updated the record: check what is at the target.
     const restored = await hashOrMissing(target);
     if (restored !== record.sha256) {
-      throw new QuarantineIntegrityError(`${where}: expected ${target} to have sha256 ${record.sha256} after the restore, received ${restored}`);
+      throw new QuarantineIntegrityError(
+        `${where}: expected ${target} to have sha256 ${record.sha256} after the restore, received ${restored}`,
+      );
     }
     await chmod(target, record.mode);
     await utimes(target, input.now, record.mtimeMs / 1000);
-    const done: QuarantineRecord = { ...record, status: 'restored', restoredAt: input.now.toISOString(), restoredBy: input.restoreStepId };
+    const done: QuarantineRecord = {
+      ...record,
+      status: 'restored',
+      restoredAt: input.now.toISOString(),
+      restoredBy: input.restoreStepId,
+    };
     await writeRecord(dir, done);
     await recordRestore(input, done);
     return { restored: target, fromStep: stepId, sha256: record.sha256, reused: false };
@@ -306,13 +339,15 @@ async function moveBack(where: string, payload: string, target: string, record: 
     return;
   } catch (error) {
     const code = errorCode(error);
-    if (code === 'EEXIST') throw new QuarantineRefusedError(`${where}: a file appeared at ${target} meanwhile; refusing to overwrite it`);
+    if (code === 'EEXIST')
+      throw new QuarantineRefusedError(`${where}: a file appeared at ${target} meanwhile; refusing to overwrite it`);
     if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw error;
   }
   try {
     await copyExclusive(payload, target, record.mode, record.mtimeMs);
   } catch (error) {
-    if (errorCode(error) === 'EEXIST') throw new QuarantineRefusedError(`${where}: a file appeared at ${target} meanwhile; refusing to overwrite it`);
+    if (errorCode(error) === 'EEXIST')
+      throw new QuarantineRefusedError(`${where}: a file appeared at ${target} meanwhile; refusing to overwrite it`);
     throw error;
   }
   await unlink(payload);
@@ -324,7 +359,12 @@ async function recordRestore(input: RestoreInput, record: QuarantineRecord): Pro
     kind: 'file.restore',
     key: `file.restore:${input.idempotencyKey}`,
     at: input.now,
-    data: { stepId: record.stepId, restoredBy: input.restoreStepId, originalPath: record.originalPath, sha256: record.sha256 },
+    data: {
+      stepId: record.stepId,
+      restoredBy: input.restoreStepId,
+      originalPath: record.originalPath,
+      sha256: record.sha256,
+    },
   });
 }
 
@@ -356,7 +396,9 @@ async function findStep(dataDir: string, incidentId: string, target: string): Pr
       .sort((a, b) => (a.restoredAt ?? '').localeCompare(b.restoredAt ?? ''))
       .at(-1);
   if (!chosen) {
-    throw new QuarantineSourceMissingError(`restore ${incidentId}: expected a quarantine record for ${target} in ${base}, received none`);
+    throw new QuarantineSourceMissingError(
+      `restore ${incidentId}: expected a quarantine record for ${target} in ${base}, received none`,
+    );
   }
   return chosen.stepId;
 }
@@ -366,7 +408,9 @@ async function findStep(dataDir: string, incidentId: string, target: string): Pr
 
 async function checkRoots(where: string, target: string, roots: string[], dataDir: string): Promise<void> {
   if (roots.length === 0) {
-    throw new QuarantineRefusedError(`${where}: no quarantine.roots are configured, so every path is refused (${target})`);
+    throw new QuarantineRefusedError(
+      `${where}: no quarantine.roots are configured, so every path is refused (${target})`,
+    );
   }
   const refused = (real?: string) =>
     new QuarantineRefusedError(
@@ -384,7 +428,9 @@ async function checkRoots(where: string, target: string, roots: string[], dataDi
     parent = await realpath(path.dirname(target));
   } catch (error) {
     if (errorCode(error) === 'ENOENT' || errorCode(error) === 'ENOTDIR') {
-      throw new QuarantineSourceMissingError(`${where}: expected the directory ${path.dirname(target)} to exist, received none`);
+      throw new QuarantineSourceMissingError(
+        `${where}: expected the directory ${path.dirname(target)} to exist, received none`,
+      );
     }
     throw error;
   }
@@ -412,10 +458,14 @@ function checkId(field: string, value: unknown): string {
 
 function checkPath(value: unknown): string {
   if (typeof value !== 'string' || value === '' || value.includes('\0')) {
-    throw new InvalidActionInputError(`quarantine path: expected an absolute file path, received ${JSON.stringify(value)}`);
+    throw new InvalidActionInputError(
+      `quarantine path: expected an absolute file path, received ${JSON.stringify(value)}`,
+    );
   }
   if (!path.isAbsolute(value)) {
-    throw new InvalidActionInputError(`quarantine path: expected an absolute file path, received the relative path ${JSON.stringify(value)}`);
+    throw new InvalidActionInputError(
+      `quarantine path: expected an absolute file path, received the relative path ${JSON.stringify(value)}`,
+    );
   }
   const resolved = path.resolve(value);
   if (resolved === path.parse(resolved).root) {
@@ -464,10 +514,14 @@ async function readRecord(dir: string): Promise<QuarantineRecord | undefined> {
   try {
     record = JSON.parse(text) as QuarantineRecord;
   } catch {
-    throw new QuarantineIntegrityError(`quarantine record ${path.join(dir, RECORD)}: expected JSON, received text that does not parse; left untouched`);
+    throw new QuarantineIntegrityError(
+      `quarantine record ${path.join(dir, RECORD)}: expected JSON, received text that does not parse; left untouched`,
+    );
   }
   if (record.formatVersion !== 1 || typeof record.originalPath !== 'string' || record.payload !== PAYLOAD) {
-    throw new QuarantineIntegrityError(`quarantine record ${path.join(dir, RECORD)}: expected a version 1 record, received something else; left untouched`);
+    throw new QuarantineIntegrityError(
+      `quarantine record ${path.join(dir, RECORD)}: expected a version 1 record, received something else; left untouched`,
+    );
   }
   return record;
 }
@@ -513,7 +567,8 @@ async function hashFile(file: string): Promise<string> {
   const handle = await open(file, fsConstants.O_RDONLY | NO_FOLLOW);
   try {
     const hash = createHash('sha256');
-    for await (const chunk of handle.createReadStream({ autoClose: false }) as AsyncIterable<Buffer>) hash.update(chunk);
+    for await (const chunk of handle.createReadStream({ autoClose: false }) as AsyncIterable<Buffer>)
+      hash.update(chunk);
     return hash.digest('hex');
   } finally {
     await handle.close();

@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Channel } from '../../src/config';
 import { renderMessage, type TemplateConfig, type TemplateInput } from '../../src/notify/templates';
 import { InvalidActionInputError } from '../errors';
-import { Severity } from '../../src/schemas/severity';
+import { Severity } from '../../domain/severity';
 import { buildSlackPayload, escapeSlack, postSlack } from './slack';
 import { sendSmtp } from './smtp';
 import { postWebhook } from './webhook';
@@ -67,7 +67,12 @@ export async function deliver(
     const log = channel.sentLog ?? defaultSentLog(channelName);
     const earlier = await findSent(log, idempotencyKey);
     if (earlier) {
-      return { channel: channelName, delivered: 'duplicate', sentAt: earlier.sentAt, ...(earlier.messageId ? { messageId: earlier.messageId } : {}) };
+      return {
+        channel: channelName,
+        delivered: 'duplicate',
+        sentAt: earlier.sentAt,
+        ...(earlier.messageId ? { messageId: earlier.messageId } : {}),
+      };
     }
     const input = templateInput(notification, sentAt);
     const render = (escape?: (value: string) => string) => {
@@ -75,7 +80,9 @@ export async function deliver(
         return renderMessage(input, options.templates, escape ? { escape } : {});
       } catch (error) {
         // Overrides are checked when the config loads; one that slipped past fails the same way on every attempt.
-        throw new InvalidActionInputError(`channel "${channelName}": template: ${error instanceof Error ? error.message : String(error)}`);
+        throw new InvalidActionInputError(
+          `channel "${channelName}": template: ${error instanceof Error ? error.message : String(error)}`,
+        );
       }
     };
     if (channel.type === 'slack') {
@@ -86,10 +93,18 @@ export async function deliver(
         subject: plain.subject,
         mrkdwnSubject: escaped.subject,
         mrkdwnText: escaped.text,
-        context: [escapeSlack(`${notification.incidentId} · ${severity} · ${notification.audience} · key ${idempotencyKey}`)],
+        context: [
+          escapeSlack(`${notification.incidentId} · ${severity} · ${notification.audience} · key ${idempotencyKey}`),
+        ],
         blocks: channel.blocks,
       });
-      const { status } = await postSlack({ channelName, channel, payload, idempotencyKey, ...(options.env ? { env: options.env } : {}) });
+      const { status } = await postSlack({
+        channelName,
+        channel,
+        payload,
+        idempotencyKey,
+        ...(options.env ? { env: options.env } : {}),
+      });
       await recordSent(log, { idempotencyKey, sentAt: sentAt.toISOString(), channel: channelName });
       return { channel: channelName, delivered: 'slack', status };
     }
@@ -100,8 +115,19 @@ export async function deliver(
       { incidentId: notification.incidentId, subject: rendered.subject, text: rendered.text, idempotencyKey, sentAt },
       options.env,
     );
-    await recordSent(log, { idempotencyKey, sentAt: sentAt.toISOString(), channel: channelName, messageId: sent.messageId });
-    return { channel: channelName, delivered: 'smtp', messageId: sent.messageId, accepted: sent.accepted, rejected: sent.rejected };
+    await recordSent(log, {
+      idempotencyKey,
+      sentAt: sentAt.toISOString(),
+      channel: channelName,
+      messageId: sent.messageId,
+    });
+    return {
+      channel: channelName,
+      delivered: 'smtp',
+      messageId: sent.messageId,
+      accepted: sent.accepted,
+      rejected: sent.rejected,
+    };
   }
   if (await alreadyWritten(channel.path, idempotencyKey)) return { channel: channelName, delivered: 'duplicate' };
   await mkdir(path.dirname(channel.path), { recursive: true });

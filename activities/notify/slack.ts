@@ -46,7 +46,9 @@ export interface SlackMessageParts {
 export function buildSlackPayload(parts: SlackMessageParts): SlackPayload {
   const text = clip(`*${parts.mrkdwnSubject}*\n${parts.mrkdwnText}`, TEXT_CHARS);
   if (!parts.blocks) return { text };
-  const blocks: SlackBlock[] = [{ type: 'header', text: { type: 'plain_text', text: clip(parts.subject, HEADER_CHARS) } }];
+  const blocks: SlackBlock[] = [
+    { type: 'header', text: { type: 'plain_text', text: clip(parts.subject, HEADER_CHARS) } },
+  ];
   const chunks = chunk(parts.mrkdwnText, SECTION_CHARS);
   if (chunks.length > MAX_SECTIONS) {
     chunks.length = MAX_SECTIONS;
@@ -54,7 +56,10 @@ export function buildSlackPayload(parts: SlackMessageParts): SlackPayload {
   }
   for (const part of chunks) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: part } });
   if (parts.context.length > 0) {
-    blocks.push({ type: 'context', elements: parts.context.slice(0, 10).map((item) => ({ type: 'mrkdwn', text: item })) });
+    blocks.push({
+      type: 'context',
+      elements: parts.context.slice(0, 10).map((item) => ({ type: 'mrkdwn', text: item })),
+    });
   }
   return { text, blocks };
 }
@@ -117,7 +122,12 @@ export async function postSlack(request: SlackRequest): Promise<{ status: number
   if (status >= 500 || status === 408 || status === 429) {
     const retryAfter = response.headers.get('retry-after')?.trim();
     const retryAfterMs = retryAfter && /^\d{1,9}$/.test(retryAfter) ? Number(retryAfter) * 1000 : undefined;
-    throw new WebhookUnavailableError(`Slack POST to ${target}: expected 2xx, ${received} (retryable)`, target, status, retryAfterMs);
+    throw new WebhookUnavailableError(
+      `Slack POST to ${target}: expected 2xx, ${received} (retryable)`,
+      target,
+      status,
+      retryAfterMs,
+    );
   }
   throw new WebhookRejectedError(
     `Slack POST to ${target}: expected 2xx, ${received}${status >= 300 && status < 400 ? '; redirect not followed' : ''}`,
@@ -144,7 +154,9 @@ function resolveUrl(channelName: string, channel: SlackChannel, env: NodeJS.Proc
   try {
     url = new URL(raw);
   } catch {
-    throw new InvalidActionInputError(`slack channel "${channelName}": expected an http(s) webhook URL, received one that does not parse`);
+    throw new InvalidActionInputError(
+      `slack channel "${channelName}": expected an http(s) webhook URL, received one that does not parse`,
+    );
   }
   if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.username || url.password) {
     throw new InvalidActionInputError(
@@ -159,7 +171,9 @@ function describeNetworkError(error: unknown): string {
   let current: unknown = error;
   for (let depth = 0; current instanceof Error && depth < 4; depth++) {
     const code = (current as { code?: unknown }).code;
-    parts.push(typeof code === 'string' && !current.message.includes(code) ? `${current.message} (${code})` : current.message);
+    parts.push(
+      typeof code === 'string' && !current.message.includes(code) ? `${current.message} (${code})` : current.message,
+    );
     current = current.cause;
   }
   return parts.length > 0 ? parts.join(': ') : String(error);

@@ -57,7 +57,12 @@ export interface SmtpResult {
 export function messageIdFor(idempotencyKey: string, from: string): string {
   const digest = createHash('sha256').update(idempotencyKey, 'utf8').digest('hex').slice(0, 40);
   const address = /<([^>]+)>/.exec(from)?.[1] ?? from;
-  const domain = address.includes('@') ? address.slice(address.lastIndexOf('@') + 1).trim().toLowerCase() : '';
+  const domain = address.includes('@')
+    ? address
+        .slice(address.lastIndexOf('@') + 1)
+        .trim()
+        .toLowerCase()
+    : '';
   return `<ie-${digest}@${/^[a-z0-9.-]+$/.test(domain) && domain ? domain : 'incident-engine.invalid'}>`;
 }
 
@@ -145,12 +150,16 @@ interface MailError extends Error {
 
 /** Configuration problems and permanent replies are non-retryable; the rest is worth another attempt. */
 function classify(target: string, error: unknown): Error {
-  if (!(error instanceof Error)) return new SmtpUnavailableError(`${target}: expected the message to be accepted, received ${String(error)}`);
+  if (!(error instanceof Error))
+    return new SmtpUnavailableError(`${target}: expected the message to be accepted, received ${String(error)}`);
   const e = error as MailError;
-  const reply = e.responseCode ? `${e.command ? `${e.command} → ` : ''}${oneLine(e.response ?? String(e.responseCode))}` : undefined;
+  const reply = e.responseCode
+    ? `${e.command ? `${e.command} → ` : ''}${oneLine(e.response ?? String(e.responseCode))}`
+    : undefined;
   const what = `${target}: expected the message to be accepted, received ${reply ?? oneLine(e.message)}${e.code ? ` (${e.code})` : ''}`;
   if (e.code === 'ENOAUTH' || e.code === 'ECONFIG') return new InvalidActionInputError(what, { cause: error });
-  if (e.code === 'EAUTH' && (e.permanent || e.responseCode === undefined)) return new SmtpRejectedError(what, e.responseCode, { cause: error });
+  if (e.code === 'EAUTH' && (e.permanent || e.responseCode === undefined))
+    return new SmtpRejectedError(what, e.responseCode, { cause: error });
   if (e.permanent === true) return new SmtpRejectedError(what, e.responseCode, { cause: error });
   return new SmtpUnavailableError(`${what} (retryable)`, e.code, e.responseCode, { cause: error });
 }

@@ -3,7 +3,7 @@
 import type { Client } from '@temporalio/client';
 import type { IncidentClient } from '../../src/client';
 import type { EngineConfig } from '../../src/config';
-import type { RunbookPlan } from '../../src/schemas/runbook';
+import type { RunbookPlan } from '../../domain/runbook';
 import type { DevServer } from '../../src/temporal/dev-server';
 import { CpuMeter, type CpuUsage, threadCpu, workerThreadBreakdown } from './proc';
 import { type ServerTime, scrape, serverTime } from './server-metrics';

@@ -1,7 +1,7 @@
 // What one incident costs Temporal: the incident workflow and its five phase children (`<id>.<phase>`), their state
 // transitions (describe), events and workflow tasks (histories), and where the events go, by category.
 import type { Client } from '@temporalio/client';
-import { PHASES } from '../../src/schemas/incident';
+import { PHASES } from '../../domain/incident';
 import { describeCounts, eventTimeMs, historyBreakdown, mapLimit } from './counts';
 import { mean, round } from './stats';
 

@@ -2,7 +2,7 @@
 // by server.ts; routes never open connections of their own.
 import type { IncidentClient } from '../client';
 import type { ApiConfig } from '../config';
-import type { RunbookPlan } from '../schemas/runbook';
+import type { RunbookPlan } from '../../domain/runbook';
 import type { AlertIntake } from './intake/dispatch';
 import type { ApiMetrics } from './metrics';
 

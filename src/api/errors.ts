@@ -10,7 +10,9 @@ import { NoRunbookError } from '../runbooks/match';
 
 export const ErrorBody = z
   .object({
-    error: z.string().describe('A stable code: invalid_request, malformed_json, unauthorized, forbidden, not_found, ...'),
+    error: z
+      .string()
+      .describe('A stable code: invalid_request, malformed_json, unauthorized, forbidden, not_found, ...'),
     message: z.string().describe('What was wrong, in a sentence.'),
   })
   .meta({ id: 'Error' });
@@ -40,7 +42,9 @@ function validationMessage(context: string | undefined, issues: ValidationIssue[
       const at = [where, ...(issue.instancePath ?? '').split('/').filter(Boolean)].join('.');
       const message = issue.message ?? 'invalid';
       // Who acts is not the caller's to say: it is the name of the API key.
-      const hint = /^Unrecognized keys?: .*"by"/.test(message) ? ' (who acts is recorded from your API key\'s name)' : '';
+      const hint = /^Unrecognized keys?: .*"by"/.test(message)
+        ? " (who acts is recorded from your API key's name)"
+        : '';
       return `${at}: ${message}${hint}`;
     })
     .join('; ');
@@ -69,24 +73,33 @@ function temporalBusyReason(error: unknown): string | undefined {
 
 /** Maps any error to a status and body. */
 export function toErrorReply(error: unknown, request: FastifyRequest): { status: number; body: ErrorBody } {
-  if (error instanceof ApiError) return { status: error.statusCode, body: { error: error.error, message: error.message } };
+  if (error instanceof ApiError)
+    return { status: error.statusCode, body: { error: error.error, message: error.message } };
   if (hasZodFastifySchemaValidationErrors(error)) {
     const validation = (error as FastifyError).validation as unknown as ValidationIssue[];
     return {
       status: 400,
-      body: { error: 'invalid_request', message: validationMessage((error as FastifyError).validationContext, validation) },
+      body: {
+        error: 'invalid_request',
+        message: validationMessage((error as FastifyError).validationContext, validation),
+      },
     };
   }
-  if (error instanceof IncidentNotFoundError) return { status: 404, body: { error: 'not_found', message: error.message } };
+  if (error instanceof IncidentNotFoundError)
+    return { status: 404, body: { error: 'not_found', message: error.message } };
   if (error instanceof UpdateRefusedError) return { status: 409, body: { error: 'refused', message: error.message } };
-  if (error instanceof InvalidRequestError) return { status: 400, body: { error: 'invalid_request', message: error.message } };
+  if (error instanceof InvalidRequestError)
+    return { status: 400, body: { error: 'invalid_request', message: error.message } };
   if (error instanceof NoRunbookError) return { status: 422, body: { error: 'no_runbook', message: error.message } };
   const fastifyError = error as Partial<FastifyError> & { error?: unknown };
   switch (fastifyError.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return {
         status: 413,
-        body: { error: 'body_too_large', message: `request body is larger than the limit of ${request.routeOptions.bodyLimit ?? '?'} bytes` },
+        body: {
+          error: 'body_too_large',
+          message: `request body is larger than the limit of ${request.routeOptions.bodyLimit ?? '?'} bytes`,
+        },
       };
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return {
@@ -97,10 +110,16 @@ export function toErrorReply(error: unknown, request: FastifyRequest): { status:
         },
       };
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return { status: 400, body: { error: 'malformed_json', message: 'expected a JSON body; the request body is empty' } };
+      return {
+        status: 400,
+        body: { error: 'malformed_json', message: 'expected a JSON body; the request body is empty' },
+      };
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'API_MALFORMED_JSON':
-      return { status: 400, body: { error: 'malformed_json', message: fastifyError.message ?? 'request body is not valid JSON' } };
+      return {
+        status: 400,
+        body: { error: 'malformed_json', message: fastifyError.message ?? 'request body is not valid JSON' },
+      };
   }
   if (fastifyError.statusCode === 429) {
     return {
@@ -136,7 +155,10 @@ export function toErrorReply(error: unknown, request: FastifyRequest): { status:
   }
   return {
     status: 500,
-    body: { error: 'internal', message: `the request failed inside the server; the log has the details under request id ${request.id}` },
+    body: {
+      error: 'internal',
+      message: `the request failed inside the server; the log has the details under request id ${request.id}`,
+    },
   };
 }
 

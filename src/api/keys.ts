@@ -33,7 +33,10 @@ export function rolesWith(permission: Permission): ApiRole[] {
 
 export const KeyName = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/, 'expected a key name of up to 64 letters, digits, ".", "_", "@" and "-", like "alertmanager" or "alice"');
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/,
+    'expected a key name of up to 64 letters, digits, ".", "_", "@" and "-", like "alertmanager" or "alice"',
+  );
 
 const StoredKey = z
   .object({
@@ -128,9 +131,11 @@ export class ApiKeyStore {
 
   create(options: { name: string; role: ApiRole; signing?: boolean }): CreatedKey {
     const parsedName = KeyName.safeParse(options.name);
-    if (!parsedName.success) throw new ApiKeyError(`--name ${JSON.stringify(options.name)}: ${parsedName.error.issues[0]!.message}`);
+    if (!parsedName.success)
+      throw new ApiKeyError(`--name ${JSON.stringify(options.name)}: ${parsedName.error.issues[0]!.message}`);
     const parsedRole = ApiRole.safeParse(options.role);
-    if (!parsedRole.success) throw new ApiKeyError(`--role ${JSON.stringify(options.role)}: ${parsedRole.error.issues[0]!.message}`);
+    if (!parsedRole.success)
+      throw new ApiKeyError(`--role ${JSON.stringify(options.role)}: ${parsedRole.error.issues[0]!.message}`);
     const name = parsedName.data;
     const role = parsedRole.data;
     const keys = this.read();

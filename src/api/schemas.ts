@@ -2,8 +2,8 @@
 // truth): an update's body is its workflow input without `by`, which the server takes from the caller's API key.
 // Only zod here; the OpenAPI document is generated from these.
 import { z } from 'zod';
-import { ON_TIMEOUT } from '../schemas/actions/task';
-import { CATEGORIES, Category, EVENT_TYPES, PHASES, Phase, STATUSES } from '../schemas/incident';
+import { ON_TIMEOUT } from '../../domain/actions/task';
+import { CATEGORIES, Category, EVENT_TYPES, PHASES, Phase, STATUSES } from '../../domain/incident';
 import {
   AcknowledgeInput,
   AdvancePhaseInput,
@@ -18,8 +18,8 @@ import {
   ResolveInput,
   SetSeverityInput,
   UpdateImpactFields,
-} from '../schemas/messages';
-import { SEVERITIES, Severity } from '../schemas/severity';
+} from '../../domain/messages';
+import { SEVERITIES, Severity } from '../../domain/severity';
 
 export const IncidentIdParams = z
   .object({
@@ -143,7 +143,7 @@ export const IncidentView = z
       .record(z.string(), z.string())
       .optional()
       .describe("The alerts' labels (the opener's, then what later firing alerts added; a label's first value wins)"),
-    alertSource: z.string().optional().describe('What detected it: the opener\'s source, else the first firing alert\'s'),
+    alertSource: z.string().optional().describe("What detected it: the opener's source, else the first firing alert's"),
   })
   .meta({ id: 'Incident' });
 
@@ -151,7 +151,9 @@ export const IncidentWithTimeline = IncidentView.extend({ timeline: z.array(Time
   id: 'IncidentWithTimeline',
 });
 
-export const TimelineResult = z.object({ incidentId: z.string(), timeline: z.array(TimelineEventView) }).meta({ id: 'Timeline' });
+export const TimelineResult = z
+  .object({ incidentId: z.string(), timeline: z.array(TimelineEventView) })
+  .meta({ id: 'Timeline' });
 
 /** OpenAPI security requirement of routes that take a key: a bearer token or the X-API-Key header. */
 export const KEY_AUTH: Record<string, string[]>[] = [{ bearerAuth: [] }, { apiKeyHeader: [] }];

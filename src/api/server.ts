@@ -15,7 +15,7 @@ import {
 } from 'fastify-type-provider-zod';
 import type { IncidentClient } from '../client';
 import type { ApiConfig } from '../config';
-import type { RunbookPlan } from '../schemas/runbook';
+import type { RunbookPlan } from '../../domain/runbook';
 import { registerAuthentication, registerAuthorization } from './auth';
 import type { ApiContext } from './context';
 import { ApiError, errorHandler, notFoundHandler } from './errors';
@@ -53,7 +53,8 @@ const JSON_BODY = /^application\/(?:[\w.+-]+\+)?json$/;
 export async function buildApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const { config } = options;
   const now = options.now ?? Date.now;
-  const runbooks = typeof options.runbooks === 'function' ? options.runbooks : () => options.runbooks as Map<string, RunbookPlan>;
+  const runbooks =
+    typeof options.runbooks === 'function' ? options.runbooks : () => options.runbooks as Map<string, RunbookPlan>;
   const app = Fastify({
     bodyLimit: config.bodyLimitBytes,
     logger: options.logger ?? { level: 'warn' },
@@ -82,7 +83,10 @@ export async function buildApiServer(options: ApiServerOptions): Promise<ApiServ
     try {
       done(null, JSON.parse(text));
     } catch (error) {
-      done(new ApiError(400, 'malformed_json', `request body is not valid JSON: ${(error as Error).message}`), undefined);
+      done(
+        new ApiError(400, 'malformed_json', `request body is not valid JSON: ${(error as Error).message}`),
+        undefined,
+      );
     }
   });
 
@@ -114,7 +118,11 @@ export async function buildApiServer(options: ApiServerOptions): Promise<ApiServ
     keyGenerator: (request) => (request.principal ? `key:${request.principal.id}` : `ip:${request.ip}`),
     errorResponseBuilder: (request, context) => {
       const who = request.principal ? `key "${request.principal.name}"` : `address ${request.ip} (no valid key)`;
-      return new ApiError(429, 'rate_limited', `${who} sent more than ${context.max} requests per minute; retry in ${context.after}`);
+      return new ApiError(
+        429,
+        'rate_limited',
+        `${who} sent more than ${context.max} requests per minute; retry in ${context.after}`,
+      );
     },
   });
   registerAuthorization(app, authOptions);
@@ -182,7 +190,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   const server = await buildApiServer(options);
   await server.app.listen({ host: options.config.host, port: options.config.port });
   const address = server.app.server.address();
-  if (address === null || typeof address === 'string') throw new Error(`expected a TCP address, got ${String(address)}`);
+  if (address === null || typeof address === 'string')
+    throw new Error(`expected a TCP address, got ${String(address)}`);
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return { ...server, url: `http://${host}:${address.port}`, close: () => server.app.close() };
 }

@@ -75,13 +75,25 @@ export function verifySignedRequest(options: VerifyOptions): void {
     nonce === undefined ? NONCE_HEADER : undefined,
   ].filter((h): h is string => h !== undefined);
   if (missing.length > 0) {
-    throw new ApiError(401, 'signature_required', `this key signs its requests: expected the header(s) ${missing.join(', ')}`);
+    throw new ApiError(
+      401,
+      'signature_required',
+      `this key signs its requests: expected the header(s) ${missing.join(', ')}`,
+    );
   }
   if (!/^\d{1,12}$/.test(timestamp!)) {
-    throw new ApiError(401, 'bad_timestamp', `expected ${TIMESTAMP_HEADER} in whole seconds since 1970, got ${JSON.stringify(timestamp)}`);
+    throw new ApiError(
+      401,
+      'bad_timestamp',
+      `expected ${TIMESTAMP_HEADER} in whole seconds since 1970, got ${JSON.stringify(timestamp)}`,
+    );
   }
   if (!NONCE.test(nonce!)) {
-    throw new ApiError(401, 'bad_nonce', `expected ${NONCE_HEADER} of 16-128 letters, digits, "-" or "_", got ${JSON.stringify(nonce)}`);
+    throw new ApiError(
+      401,
+      'bad_nonce',
+      `expected ${NONCE_HEADER} of 16-128 letters, digits, "-" or "_", got ${JSON.stringify(nonce)}`,
+    );
   }
   const skew = Math.abs(nowMs / 1000 - Number(timestamp));
   if (skew > toleranceSeconds) {

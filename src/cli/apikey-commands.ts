@@ -14,7 +14,9 @@ function store(): ApiKeyStore {
 }
 
 export function registerApiKeyCommands(program: Command, io: ApiKeyCommandIo): void {
-  const apikey = program.command('apikey').description('API keys for the HTTP API (roles: viewer, detector, operator, commander)');
+  const apikey = program
+    .command('apikey')
+    .description('API keys for the HTTP API (roles: viewer, detector, operator, commander)');
 
   apikey
     .command('create')

@@ -29,7 +29,9 @@ function emit(text: string, out: string | undefined): void {
 }
 
 export function registerDrillCommands(program: Command, io: DrillCommandIo): void {
-  const drill = program.command('drill').description('drills: scenarios played on the time-skipping server, and history replay');
+  const drill = program
+    .command('drill')
+    .description('drills: scenarios played on the time-skipping server, and history replay');
 
   drill
     .command('list')
@@ -38,21 +40,36 @@ export function registerDrillCommands(program: Command, io: DrillCommandIo): voi
       const rows = drillFiles().map((file) => {
         try {
           const s = loadDrillFile(file, { skipRunbookCheck: true });
-          return { file: displayPath(file), id: s.id, runbook: s.runbook, mode: s.mode, title: s.title, events: s.script.length };
+          return {
+            file: displayPath(file),
+            id: s.id,
+            runbook: s.runbook,
+            mode: s.mode,
+            title: s.title,
+            events: s.script.length,
+          };
         } catch (error) {
           return { file: displayPath(file), error: (error as Error).message };
         }
       });
-      io.print(rows, () =>
-        rows
-          .map((r) => ('error' in r ? `${r.file}: INVALID (run drill validate)` : `${r.id.padEnd(34)} ${r.mode.padEnd(9)} ${r.runbook.padEnd(24)} ${r.title}`))
-          .join('\n') || 'no drill scenarios',
+      io.print(
+        rows,
+        () =>
+          rows
+            .map((r) =>
+              'error' in r
+                ? `${r.file}: INVALID (run drill validate)`
+                : `${r.id.padEnd(34)} ${r.mode.padEnd(9)} ${r.runbook.padEnd(24)} ${r.title}`,
+            )
+            .join('\n') || 'no drill scenarios',
       );
     });
 
   drill
     .command('validate [scenario...]')
-    .description('check scenarios (all in runbooks/drills by default) against the schema and their runbooks; exit 1 naming file:line:column')
+    .description(
+      'check scenarios (all in runbooks/drills by default) against the schema and their runbooks; exit 1 naming file:line:column',
+    )
     .action((scenarios: string[]) => {
       const files = scenarios.length ? scenarios : drillFiles();
       const results = files.map((file) => {
@@ -64,14 +81,22 @@ export function registerDrillCommands(program: Command, io: DrillCommandIo): voi
         }
       });
       io.print(results, () =>
-        results.map((r) => (r.ok ? `ok       ${r.file} (${r.id})` : `INVALID  ${r.file}\n${(r.errors ?? []).map((e) => `  ${e}`).join('\n')}`)).join('\n'),
+        results
+          .map((r) =>
+            r.ok
+              ? `ok       ${r.file} (${r.id})`
+              : `INVALID  ${r.file}\n${(r.errors ?? []).map((e) => `  ${e}`).join('\n')}`,
+          )
+          .join('\n'),
       );
       if (results.some((r) => !r.ok)) process.exitCode = 1;
     });
 
   drill
     .command('run <scenario>')
-    .description('run a scenario (a file, or an id in runbooks/drills) on the time-skipping server; exit 1 when an expectation fails')
+    .description(
+      'run a scenario (a file, or an id in runbooks/drills) on the time-skipping server; exit 1 when an expectation fails',
+    )
     .option('--markdown', 'report as Markdown (default text; --json for JSON)')
     .option('--out <file>', 'write the report to a file instead of stdout')
     .option('--technical', 'a technical scenario: run its actions for real against staging targets')
@@ -81,7 +106,14 @@ export function registerDrillCommands(program: Command, io: DrillCommandIo): voi
     .action(
       async (
         name: string,
-        opts: { markdown?: boolean; out?: string; technical?: boolean; tabletop?: boolean; stagingConfig?: string; quiet?: boolean },
+        opts: {
+          markdown?: boolean;
+          out?: string;
+          technical?: boolean;
+          tabletop?: boolean;
+          stagingConfig?: string;
+          quiet?: boolean;
+        },
       ) => {
         const scenario = findDrill(name);
         const { quietTemporalRuntime } = await import('../drills/server');
@@ -92,14 +124,23 @@ export function registerDrillCommands(program: Command, io: DrillCommandIo): voi
         if (opts.technical) {
           staging = opts.stagingConfig
             ? {
-                config: loadConfig(process.cwd(), { ...process.env, INCIDENT_ENGINE_CONFIG: path.resolve(opts.stagingConfig) }),
+                config: loadConfig(process.cwd(), {
+                  ...process.env,
+                  INCIDENT_ENGINE_CONFIG: path.resolve(opts.stagingConfig),
+                }),
                 wholeFileIsStaging: true,
                 source: displayPath(path.resolve(opts.stagingConfig)),
               }
-            : { config: loadConfig(), wholeFileIsStaging: false, source: process.env.INCIDENT_ENGINE_CONFIG ?? 'incident-engine.yaml' };
+            : {
+                config: loadConfig(),
+                wholeFileIsStaging: false,
+                source: process.env.INCIDENT_ENGINE_CONFIG ?? 'incident-engine.yaml',
+              };
         }
         if (!opts.quiet) {
-          process.stderr.write(`drill ${scenario.id}: runbook ${scenario.runbook}, ${scenario.script.length} scripted event(s), simulated clock from the opening\n`);
+          process.stderr.write(
+            `drill ${scenario.id}: runbook ${scenario.runbook}, ${scenario.script.length} scripted event(s), simulated clock from the opening\n`,
+          );
         }
         const started = Date.now();
         const report = await runDrill(scenario, {
@@ -110,7 +151,9 @@ export function registerDrillCommands(program: Command, io: DrillCommandIo): voi
         });
         if (!opts.quiet) {
           const seconds = (Date.now() - started) / 1000;
-          process.stderr.write(`drill ${scenario.id}: ${report.clock.endLabel} of simulated time in ${seconds.toFixed(1)} s; ${report.summary}\n`);
+          process.stderr.write(
+            `drill ${scenario.id}: ${report.clock.endLabel} of simulated time in ${seconds.toFixed(1)} s; ${report.summary}\n`,
+          );
         }
         emit(io.json() ? reportJson(report) : opts.markdown ? reportMarkdown(report) : reportText(report), opts.out);
         if (!report.passed) process.exitCode = 1;
@@ -119,7 +162,9 @@ export function registerDrillCommands(program: Command, io: DrillCommandIo): voi
 
   drill
     .command('replay <history...>')
-    .description('replay histories (files, export bundles or directories) against the current code; exit 1 naming the first divergence')
+    .description(
+      'replay histories (files, export bundles or directories) against the current code; exit 1 naming the first divergence',
+    )
     .option('--no-locate', 'do not bisect for the diverging event (report the message only)')
     .option('--reenact', 'also turn each incident history into a drill, run it, and compare the decisions')
     .action(async (paths: string[], opts: { locate: boolean; reenact?: boolean }) => {
@@ -137,7 +182,9 @@ export function registerDrillCommands(program: Command, io: DrillCommandIo): voi
         const { reenactHistories, formatReenactment } = await import('../drills/reenact');
         const reenactments = await reenactHistories(inputs, { workflowBundle: bundle });
         failed ||= reenactments.some((r) => !r.same);
-        io.print({ replay: outcomes, reenact: reenactments }, () => `${formatReplay(outcomes)}\n${formatReenactment(reenactments)}`.trimEnd());
+        io.print({ replay: outcomes, reenact: reenactments }, () =>
+          `${formatReplay(outcomes)}\n${formatReenactment(reenactments)}`.trimEnd(),
+        );
       }
       if (failed) process.exitCode = 1;
     });
@@ -145,7 +192,9 @@ export function registerDrillCommands(program: Command, io: DrillCommandIo): voi
   const incident = program.command('incident').description('incident records');
   incident
     .command('export <incident>')
-    .description("the incident's history and its phase children's, as `temporal workflow show --output json` prints them")
+    .description(
+      "the incident's history and its phase children's, as `temporal workflow show --output json` prints them",
+    )
     .option('--out <file>', 'write one bundle file (default: the bundle on stdout)')
     .option('--dir <dir>', 'write one file per workflow instead: <prefix>.incident.json, <prefix>.<phase>.json')
     .option('--prefix <name>', 'file name prefix with --dir (default: the incident id)')

@@ -1,15 +1,23 @@
 // Human-readable rendering of incidents for the terminal. Pure: takes data, returns text.
 import type { IncidentSummary } from '../client';
-import type { IncidentMetrics, TimelineEvent } from '../schemas/incident';
-import { formatDuration } from '../schemas/duration';
-import { describeSeverity } from '../schemas/severity';
+import type { IncidentMetrics, TimelineEvent } from '../../domain/incident';
+import { formatDuration } from '../../domain/duration';
+import { describeSeverity } from '../../domain/severity';
 import type { IncidentStatusView } from '../../workflows/definitions';
 
-const iso = (ms: number | undefined): string => (ms === undefined ? '-' : new Date(ms).toISOString().replace('.000Z', 'Z'));
+const iso = (ms: number | undefined): string =>
+  ms === undefined ? '-' : new Date(ms).toISOString().replace('.000Z', 'Z');
 
 export function table(rows: string[][]): string {
   const widths = rows[0]?.map((_, col) => Math.max(...rows.map((r) => (r[col] ?? '').length))) ?? [];
-  return rows.map((r) => r.map((cell, col) => cell.padEnd(widths[col] ?? 0)).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((cell, col) => cell.padEnd(widths[col] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 export function formatList(incidents: IncidentSummary[]): string {
@@ -53,7 +61,9 @@ export function formatStatus(s: IncidentStatusView): string {
   // The targets the alerts named, which label-guarded steps act on (older incidents have none).
   const labels = Object.entries(s.alertLabels ?? {});
   if (labels.length) {
-    lines.push(`  labels      ${labels.map(([k, v]) => `${k}=${v}`).join(', ')}${s.alertSource ? ` (from ${s.alertSource})` : ''}`);
+    lines.push(
+      `  labels      ${labels.map(([k, v]) => `${k}=${v}`).join(', ')}${s.alertSource ? ` (from ${s.alertSource})` : ''}`,
+    );
   }
   if (s.evidence.length) lines.push(...s.evidence.map((e) => `  evidence    ${e.archive} sha256:${e.sha256}`));
   // What the incident waits for from people, with the command that answers it.
@@ -64,7 +74,9 @@ export function formatStatus(s: IncidentStatusView): string {
       w.kind === 'approval'
         ? `approve ${s.incidentId} ${w.stepId} --role <role>  |  reject ... -m <reason>`
         : `done ${s.incidentId} ${w.stepId}`;
-    lines.push(`  waiting     ${w.kind} ${w.phase}/${w.stepId}${who}${until}${w.instructions ? `: ${w.instructions}` : ''}`);
+    lines.push(
+      `  waiting     ${w.kind} ${w.phase}/${w.stepId}${who}${until}${w.instructions ? `: ${w.instructions}` : ''}`,
+    );
     lines.push(`              answer with: incident-engine ${answer}`);
   }
   return lines.join('\n');

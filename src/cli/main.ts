@@ -8,7 +8,7 @@ import { ledgerFile, verifyLedger } from '../../activities/ledger';
 import { IncidentClient } from '../client';
 import { loadConfig } from '../config';
 import { findRunbook } from '../runbooks/load';
-import { EVENT_TYPES } from '../schemas/incident';
+import { EVENT_TYPES } from '../../domain/incident';
 import { connectClient, resolveTemporalTarget } from '../temporal/connection';
 import type { IncidentStatusView } from '../../workflows/definitions';
 import { formatList, formatStatus, formatTimeline } from './format';
@@ -78,23 +78,33 @@ program
   .option('--system <name...>', 'affected systems')
   .option('--dedup-key <key>', 'open at most one incident per key while it is open')
   .option('--drill', 'a drill: actions are recorded, not performed')
-  .action(async (opts: { runbook: string; title: string; severity?: string; eventType: string; system?: string[]; dedupKey?: string; drill?: boolean }) => {
-    const plan = findRunbook(opts.runbook);
-    const client = await incidents();
-    const result = await client.open(
-      {
-        title: opts.title,
-        eventType: opts.eventType,
-        ...(opts.severity ? { severity: opts.severity } : {}),
-        trigger: `operator:${actor()}`,
-        affectedSystems: opts.system ?? [],
-        drill: Boolean(opts.drill),
-        ...(opts.dedupKey ? { dedupKey: opts.dedupKey } : {}),
-      },
-      plan,
-    );
-    print(result, () => (result.created ? `opened ${result.incidentId}` : `already open as ${result.incidentId}`));
-  });
+  .action(
+    async (opts: {
+      runbook: string;
+      title: string;
+      severity?: string;
+      eventType: string;
+      system?: string[];
+      dedupKey?: string;
+      drill?: boolean;
+    }) => {
+      const plan = findRunbook(opts.runbook);
+      const client = await incidents();
+      const result = await client.open(
+        {
+          title: opts.title,
+          eventType: opts.eventType,
+          ...(opts.severity ? { severity: opts.severity } : {}),
+          trigger: `operator:${actor()}`,
+          affectedSystems: opts.system ?? [],
+          drill: Boolean(opts.drill),
+          ...(opts.dedupKey ? { dedupKey: opts.dedupKey } : {}),
+        },
+        plan,
+      );
+      print(result, () => (result.created ? `opened ${result.incidentId}` : `already open as ${result.incidentId}`));
+    },
+  );
 
 program
   .command('list')
@@ -106,11 +116,20 @@ program
   .option('--drill', 'only drills')
   .option('--no-drill', 'leave drills out')
   .option('--limit <n>', 'at most this many', (v) => Number.parseInt(v, 10), 50)
-  .action(async (opts: { status?: string; severity?: string; category?: string; runbook?: string; drill?: boolean; limit: number }) => {
-    const client = await incidents();
-    const rows = await client.list(opts);
-    print(rows, () => formatList(rows));
-  });
+  .action(
+    async (opts: {
+      status?: string;
+      severity?: string;
+      category?: string;
+      runbook?: string;
+      drill?: boolean;
+      limit: number;
+    }) => {
+      const client = await incidents();
+      const rows = await client.list(opts);
+      print(rows, () => formatList(rows));
+    },
+  );
 
 program
   .command('show <incident>')
@@ -154,7 +173,11 @@ program
   .description('set severity (P0-P3 or Critical/High/Medium/Low)')
   .option('-m, --reason <text>')
   .action(async (id: string, severity: string, opts: { reason?: string }) => {
-    printStatus(await (await incidents()).setSeverity(id, { by: actor(), severity, ...(opts.reason ? { reason: opts.reason } : {}) }));
+    printStatus(
+      await (
+        await incidents()
+      ).setSeverity(id, { by: actor(), severity, ...(opts.reason ? { reason: opts.reason } : {}) }),
+    );
   });
 
 program
@@ -178,7 +201,9 @@ program
   .addOption(new Option('-l, --level <n>', 'target level').choices(['1', '2', '3']))
   .action(async (id: string, opts: { reason: string; level?: string }) => {
     const level = opts.level ? (Number(opts.level) as 1 | 2 | 3) : undefined;
-    printStatus(await (await incidents()).escalate(id, { by: actor(), reason: opts.reason, ...(level ? { level } : {}) }));
+    printStatus(
+      await (await incidents()).escalate(id, { by: actor(), reason: opts.reason, ...(level ? { level } : {}) }),
+    );
   });
 
 program
@@ -188,7 +213,9 @@ program
   .option('--data-breach', 'a data breach is confirmed')
   .action(async (id: string, opts: { system?: string[]; dataBreach?: boolean }) => {
     printStatus(
-      await (await incidents()).updateImpact(id, {
+      await (
+        await incidents()
+      ).updateImpact(id, {
         by: actor(),
         ...(opts.system ? { affectedSystems: opts.system } : {}),
         ...(opts.dataBreach ? { dataBreachConfirmed: true } : {}),
@@ -209,7 +236,9 @@ program
   .description('declare service restored (after containment)')
   .option('-m, --summary <text>')
   .action(async (id: string, opts: { summary?: string }) => {
-    printStatus(await (await incidents()).resolve(id, { by: actor(), ...(opts.summary ? { summary: opts.summary } : {}) }));
+    printStatus(
+      await (await incidents()).resolve(id, { by: actor(), ...(opts.summary ? { summary: opts.summary } : {}) }),
+    );
   });
 
 program
@@ -218,7 +247,11 @@ program
   .requiredOption('--role <role>', 'the role you approve as (the runbook names the allowed roles)')
   .option('-m, --note <text>')
   .action(async (id: string, stepId: string, opts: { role: string; note?: string }) => {
-    printStatus(await (await incidents()).approveStep(id, { by: actor(), role: opts.role, stepId, ...(opts.note ? { note: opts.note } : {}) }));
+    printStatus(
+      await (
+        await incidents()
+      ).approveStep(id, { by: actor(), role: opts.role, stepId, ...(opts.note ? { note: opts.note } : {}) }),
+    );
   });
 
 program
@@ -227,7 +260,9 @@ program
   .requiredOption('--role <role>', 'the role you refuse as')
   .requiredOption('-m, --reason <text>')
   .action(async (id: string, stepId: string, opts: { role: string; reason: string }) => {
-    printStatus(await (await incidents()).rejectStep(id, { by: actor(), role: opts.role, stepId, reason: opts.reason }));
+    printStatus(
+      await (await incidents()).rejectStep(id, { by: actor(), role: opts.role, stepId, reason: opts.reason }),
+    );
   });
 
 program
@@ -237,7 +272,9 @@ program
   .option('-m, --note <text>')
   .action(async (id: string, stepId: string, opts: { role?: string; note?: string }) => {
     printStatus(
-      await (await incidents()).completeTask(id, {
+      await (
+        await incidents()
+      ).completeTask(id, {
         by: actor(),
         stepId,
         ...(opts.role ? { role: opts.role } : {}),
@@ -258,7 +295,9 @@ registerRunbookCommands(program, { json: () => globals().json === true, print })
 registerDrillCommands(program, { json: () => globals().json === true, print, incidents });
 registerApiKeyCommands(program, { print });
 
-const ledger = program.command('ledger').description('the evidence ledger: hash-chained record of snapshots and quarantines');
+const ledger = program
+  .command('ledger')
+  .description('the evidence ledger: hash-chained record of snapshots and quarantines');
 ledger
   .command('verify')
   .description('check every entry and the chain; exit status 1 naming the first bad entry')

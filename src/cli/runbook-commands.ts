@@ -2,10 +2,10 @@
 // errors (not only the first file's) with file:line:column, and exits 1 when any file is invalid.
 import path from 'node:path';
 import type { Command } from 'commander';
-import { ACTIONS, isActionName } from '../schemas/actions/index';
-import { formatDuration } from '../schemas/duration';
-import { PHASES } from '../schemas/incident';
-import type { RunbookPlan } from '../schemas/runbook';
+import { ACTIONS, isActionName } from '../../domain/actions/index';
+import { formatDuration } from '../../domain/duration';
+import { PHASES } from '../../domain/incident';
+import type { RunbookPlan } from '../../domain/runbook';
 import { DEFAULT_RUNBOOK_DIR, findRunbook, loadRunbookFile, loadRunbooks, runbookFiles } from '../runbooks/load';
 
 export interface RunbookCommandIo {
@@ -54,7 +54,10 @@ export function describeRunbook(plan: RunbookPlan): string {
   for (const phase of PHASES) {
     const spec = plan.phases[phase];
     const window = e.phaseWindows[phase];
-    lines.push('', `${phase} (window ${window.fromMs === 0 ? '0' : ms(window.fromMs)} to ${ms(window.toMs)}${spec.advance === 'manual' ? ', waits for advance' : ''})`);
+    lines.push(
+      '',
+      `${phase} (window ${window.fromMs === 0 ? '0' : ms(window.fromMs)} to ${ms(window.toMs)}${spec.advance === 'manual' ? ', waits for advance' : ''})`,
+    );
     if (spec.steps.length === 0) lines.push('  (no steps)');
     for (const step of spec.steps as { id: string; action?: string; description?: string }[]) {
       const action = step.action ?? 'parallel group';
@@ -66,7 +69,9 @@ export function describeRunbook(plan: RunbookPlan): string {
 }
 
 export function registerRunbookCommands(program: Command, io: RunbookCommandIo): void {
-  const runbook = program.command('runbook').description(`runbooks in ${path.relative(process.cwd(), DEFAULT_RUNBOOK_DIR) || 'runbooks'}/`);
+  const runbook = program
+    .command('runbook')
+    .description(`runbooks in ${path.relative(process.cwd(), DEFAULT_RUNBOOK_DIR) || 'runbooks'}/`);
 
   runbook
     .command('list')
@@ -74,7 +79,13 @@ export function registerRunbookCommands(program: Command, io: RunbookCommandIo):
     .action(() => {
       const plans = [...loadRunbooks().values()];
       io.print(
-        plans.map((p) => ({ id: p.id, version: p.version, title: p.title, category: p.category, eventTypes: p.eventTypes })),
+        plans.map((p) => ({
+          id: p.id,
+          version: p.version,
+          title: p.title,
+          category: p.category,
+          eventTypes: p.eventTypes,
+        })),
         () => plans.map((p) => `${p.id.padEnd(28)} v${p.version}  ${p.category.padEnd(12)} ${p.title}`).join('\n'),
       );
     });
@@ -87,7 +98,11 @@ export function registerRunbookCommands(program: Command, io: RunbookCommandIo):
       const results = validateRunbookFiles(targets);
       io.print(results, () =>
         results
-          .map((r) => (r.ok ? `ok      ${r.file} (${r.id} v${r.version}, ${r.steps} steps)` : `invalid ${r.file}\n${r.errors!.map((e) => `  ${e}`).join('\n')}`))
+          .map((r) =>
+            r.ok
+              ? `ok      ${r.file} (${r.id} v${r.version}, ${r.steps} steps)`
+              : `invalid ${r.file}\n${r.errors!.map((e) => `  ${e}`).join('\n')}`,
+          )
           .join('\n'),
       );
       if (results.some((r) => !r.ok)) process.exitCode = 1;

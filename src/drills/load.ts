@@ -2,9 +2,9 @@
 // field, like the runbook loader's. Nothing half-valid is returned. Never runs anything.
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { type DrillScenario, DrillScenarioFile, toScenario } from '../schemas/drill';
-import { PHASES } from '../schemas/incident';
-import type { PlanStep, RunbookPlan } from '../schemas/runbook';
+import { type DrillScenario, DrillScenarioFile, toScenario } from '../../domain/drill';
+import { PHASES } from '../../domain/incident';
+import type { PlanStep, RunbookPlan } from '../../domain/runbook';
 import { DEFAULT_RUNBOOK_DIR, RunbookNotFoundError, loadRunbookFile, runbookFiles } from '../runbooks/load';
 import { YamlValidationError, formatYamlIssues, parseYamlWithPositions } from '../runbooks/yaml-errors';
 
@@ -12,7 +12,9 @@ export const DEFAULT_DRILL_DIR = path.join(DEFAULT_RUNBOOK_DIR, 'drills');
 
 export class DrillNotFoundError extends Error {
   constructor(name: string, dir: string, known: string[]) {
-    super(`no drill scenario "${name}": not a file, and not in ${dir}; known scenarios: ${known.join(', ') || '(none)'}`);
+    super(
+      `no drill scenario "${name}": not a file, and not in ${dir}; known scenarios: ${known.join(', ') || '(none)'}`,
+    );
     this.name = 'DrillNotFoundError';
   }
 }
@@ -68,9 +70,15 @@ function runbookIssues(scenario: DrillScenario, plan: RunbookPlan): Issue[] {
     const step = steps.get(entry.payload.step);
     if (!step) issues.push({ path: where, message: unknown(entry.payload.step) });
     else if (entry.kind === 'completeTask' && step.action !== 'task') {
-      issues.push({ path: where, message: `step "${step.id}" is a ${step.action} step, not a task; completeTask needs action: task` });
+      issues.push({
+        path: where,
+        message: `step "${step.id}" is a ${step.action} step, not a task; completeTask needs action: task`,
+      });
     } else if (entry.kind !== 'completeTask' && !step.approval) {
-      issues.push({ path: where, message: `step "${step.id}" has no approval gate; ${entry.kind} needs a step with approval:` });
+      issues.push({
+        path: where,
+        message: `step "${step.id}" has no approval gate; ${entry.kind} needs a step with approval:`,
+      });
     } else if (entry.kind !== 'completeTask' && step.approval && !step.approval.roles.includes(entry.payload.role)) {
       if (entry.refused === undefined) {
         issues.push({
@@ -100,7 +108,9 @@ export function compileDrill(text: string, file: string, options: DrillLoadOptio
     try {
       plan = resolveRunbook(scenario.runbook, options.runbookDir);
     } catch (error) {
-      throw new YamlValidationError(formatYamlIssues(shown, [{ path: ['runbook'], message: (error as Error).message }], locate));
+      throw new YamlValidationError(
+        formatYamlIssues(shown, [{ path: ['runbook'], message: (error as Error).message }], locate),
+      );
     }
     const issues = runbookIssues(scenario, plan);
     if (issues.length > 0) throw new YamlValidationError(formatYamlIssues(shown, issues, locate));
@@ -136,5 +146,9 @@ export function findDrill(nameOrPath: string, dir = DEFAULT_DRILL_DIR, options: 
       // An invalid neighbour does not hide the one asked for; `drill validate` reports it.
     }
   }
-  throw new DrillNotFoundError(nameOrPath, displayPath(dir), files.map((file) => path.basename(file).replace(/\.ya?ml$/, '')));
+  throw new DrillNotFoundError(
+    nameOrPath,
+    displayPath(dir),
+    files.map((file) => path.basename(file).replace(/\.ya?ml$/, '')),
+  );
 }

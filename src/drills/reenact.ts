@@ -5,10 +5,10 @@
 // Read-only towards the history's server: it never contacts it; the drill runs on its own time-skipping server.
 import type { WorkflowBundle } from '@temporalio/worker';
 import { stringify } from 'yaml';
-import { formatDuration } from '../schemas/duration';
-import type { DrillEvent, DrillScenario, ScriptEntry } from '../schemas/drill';
-import { PHASES, type Phase } from '../schemas/incident';
-import type { RunbookPlan } from '../schemas/runbook';
+import { formatDuration } from '../../domain/duration';
+import type { DrillEvent, DrillScenario, ScriptEntry } from '../../domain/drill';
+import { PHASES, type Phase } from '../../domain/incident';
+import type { RunbookPlan } from '../../domain/runbook';
 import type { IncidentInput } from '../../workflows/definitions';
 import type { DrillReport } from './report';
 import { offsetLabel } from './report';
@@ -58,10 +58,16 @@ export interface ParsedIncident {
 /** Updates (by wire name) as script events. */
 const UPDATE_EVENTS: Record<string, (arg: Json) => DrillEvent | undefined> = {
   acknowledge: (a) => ({ kind: 'acknowledge', payload: a.note ? { note: String(a.note) } : {} }),
-  setSeverity: (a) => ({ kind: 'setSeverity', payload: { severity: a.severity as never, ...(a.reason ? { reason: String(a.reason) } : {}) } }),
+  setSeverity: (a) => ({
+    kind: 'setSeverity',
+    payload: { severity: a.severity as never, ...(a.reason ? { reason: String(a.reason) } : {}) },
+  }),
   recordRootCause: (a) => ({ kind: 'rootCause', payload: { summary: String(a.summary) } }),
   assignOwner: (a) => ({ kind: 'assign', payload: { owner: String(a.owner) } }),
-  escalate: (a) => ({ kind: 'escalate', payload: { reason: String(a.reason), ...(a.level ? { level: a.level as 1 | 2 | 3 } : {}) } }),
+  escalate: (a) => ({
+    kind: 'escalate',
+    payload: { reason: String(a.reason), ...(a.level ? { level: a.level as 1 | 2 | 3 } : {}) },
+  }),
   updateImpact: (a) => ({
     kind: 'impact',
     payload: {
@@ -72,11 +78,21 @@ const UPDATE_EVENTS: Record<string, (arg: Json) => DrillEvent | undefined> = {
   advancePhase: (a) => ({ kind: 'advance', payload: a.note ? { note: String(a.note) } : {} }),
   resolve: (a) => ({ kind: 'resolve', payload: a.summary ? { summary: String(a.summary) } : {} }),
   declareFalsePositive: (a) => ({ kind: 'falsePositive', payload: { reason: String(a.reason) } }),
-  approveStep: (a) => ({ kind: 'approve', payload: { step: String(a.stepId), role: String(a.role), ...(a.note ? { note: String(a.note) } : {}) } }),
-  rejectStep: (a) => ({ kind: 'reject', payload: { step: String(a.stepId), role: String(a.role), reason: String(a.reason) } }),
+  approveStep: (a) => ({
+    kind: 'approve',
+    payload: { step: String(a.stepId), role: String(a.role), ...(a.note ? { note: String(a.note) } : {}) },
+  }),
+  rejectStep: (a) => ({
+    kind: 'reject',
+    payload: { step: String(a.stepId), role: String(a.role), reason: String(a.reason) },
+  }),
   completeTask: (a) => ({
     kind: 'completeTask',
-    payload: { step: String(a.stepId), ...(a.role ? { role: String(a.role) } : {}), ...(a.note ? { note: String(a.note) } : {}) },
+    payload: {
+      step: String(a.stepId),
+      ...(a.role ? { role: String(a.role) } : {}),
+      ...(a.note ? { note: String(a.note) } : {}),
+    },
   }),
 };
 
@@ -111,12 +127,16 @@ export function parseIncidentHistory(history: ReplayInput['history']): ParsedInc
       });
     }
     if (signal?.signalName === 'stepEvent') {
-      const step = payloads(signal.input)[0] as { type?: string; result?: { stepId: string; status: 'completed' | 'failed' | 'skipped' } };
+      const step = payloads(signal.input)[0] as {
+        type?: string;
+        result?: { stepId: string; status: 'completed' | 'failed' | 'skipped' };
+      };
       if (step.type === 'result' && step.result) decisions.steps[step.result.stepId] = step.result.status;
     }
     const accepted = attributes(event, 'workflowExecutionUpdateAccepted');
     if (accepted) {
-      const request = accepted.acceptedRequest as { input?: { name?: string; args?: unknown }; meta?: { identity?: string } } | undefined;
+      const request = accepted.acceptedRequest as
+        { input?: { name?: string; args?: unknown }; meta?: { identity?: string } } | undefined;
       const name = request?.input?.name ?? '';
       const arg = (payloads(request?.input?.args)[0] ?? {}) as Json;
       const scripted = UPDATE_EVENTS[name]?.(arg);
@@ -128,7 +148,11 @@ export function parseIncidentHistory(history: ReplayInput['history']): ParsedInc
       const arg = (payloads(scheduled.input)[0] ?? {}) as Json;
       const key = String(arg.idempotencyKey ?? '');
       if (type === 'notifyEscalation') {
-        decisions.escalations.push({ key: key.slice(key.indexOf('/escalation/') + '/escalation/'.length), toLevel: Number(arg.toLevel), at: seconds(event) });
+        decisions.escalations.push({
+          key: key.slice(key.indexOf('/escalation/') + '/escalation/'.length),
+          toLevel: Number(arg.toLevel),
+          at: seconds(event),
+        });
       } else if (key.endsWith('/undo')) {
         decisions.compensated.push(String(arg.stepId));
       }
@@ -145,11 +169,13 @@ export function parseIncidentHistory(history: ReplayInput['history']): ParsedInc
     const done = attributes(event, 'childWorkflowExecutionCompleted');
     if (done) {
       // Children from before live step events report their steps only in their result.
-      const result = payloads(done.result)[0] as { steps?: { stepId: string; status: 'completed' | 'failed' | 'skipped' }[] } | undefined;
+      const result = payloads(done.result)[0] as
+        { steps?: { stepId: string; status: 'completed' | 'failed' | 'skipped' }[] } | undefined;
       for (const step of result?.steps ?? []) decisions.steps[step.stepId] ??= step.status;
     }
     const completed = attributes(event, 'workflowExecutionCompleted');
-    if (completed) decisions.finalStatus = String((payloads(completed.result)[0] as { status?: string } | undefined)?.status ?? '');
+    if (completed)
+      decisions.finalStatus = String((payloads(completed.result)[0] as { status?: string } | undefined)?.status ?? '');
   }
   const last = events.at(-1);
   const endMs = Math.max(last ? offset(last) : 0, ...script.map((s) => s.atMs));
@@ -208,12 +234,15 @@ function decisionsOf(report: DrillReport): Decisions {
   for (const e of report.timeline) {
     const ev = e.event;
     if (e.type === 'step_completed' || e.type === 'step_failed' || e.type === 'step_skipped') {
-      steps[String(ev.stepId)] = e.type === 'step_completed' ? 'completed' : e.type === 'step_failed' ? 'failed' : 'skipped';
+      steps[String(ev.stepId)] =
+        e.type === 'step_completed' ? 'completed' : e.type === 'step_failed' ? 'failed' : 'skipped';
     }
     if (e.type === 'phase_started') phaseStarts[ev.phase as Phase] ??= e.at;
   }
   return {
-    escalations: report.timeline.filter((e) => e.type === 'escalated').map((e) => ({ key: String(e.event.key), toLevel: Number(e.event.toLevel), at: e.at })),
+    escalations: report.timeline
+      .filter((e) => e.type === 'escalated')
+      .map((e) => ({ key: String(e.event.key), toLevel: Number(e.event.toLevel), at: e.at })),
     steps,
     compensated: report.timeline.filter((e) => e.type === 'step_compensated').map((e) => String(e.event.stepId)),
     phaseStarts,
@@ -237,13 +266,18 @@ export function diffDecisions(original: Decisions, reenacted: Decisions): string
   const right = reenacted.escalations.map((e) => ({ ...e, name: name(e) }));
   for (const e of left) {
     const i = right.findIndex((r) => r.name === e.name && r.toLevel === e.toLevel);
-    if (i < 0) out.push(`escalation ${e.name} (to L${e.toLevel}) at ${offsetLabel(e.at)} happened originally, not in the reenactment`);
+    if (i < 0)
+      out.push(
+        `escalation ${e.name} (to L${e.toLevel}) at ${offsetLabel(e.at)} happened originally, not in the reenactment`,
+      );
     else {
       const r = right.splice(i, 1)[0]!;
-      if (Math.abs(r.at - e.at) > SAME_TIME_S) out.push(`escalation ${e.name}: originally at ${offsetLabel(e.at)}, now at ${offsetLabel(r.at)}`);
+      if (Math.abs(r.at - e.at) > SAME_TIME_S)
+        out.push(`escalation ${e.name}: originally at ${offsetLabel(e.at)}, now at ${offsetLabel(r.at)}`);
     }
   }
-  for (const r of right) out.push(`escalation ${r.name} (to L${r.toLevel}) at ${offsetLabel(r.at)} happens now, not originally`);
+  for (const r of right)
+    out.push(`escalation ${r.name} (to L${r.toLevel}) at ${offsetLabel(r.at)} happens now, not originally`);
   for (const step of new Set([...Object.keys(original.steps), ...Object.keys(reenacted.steps)])) {
     const a = original.steps[step] ?? 'not reached';
     const b = reenacted.steps[step] ?? 'not reached';
@@ -256,8 +290,10 @@ export function diffDecisions(original: Decisions, reenacted: Decisions): string
     const a = original.phaseStarts[phase];
     const b = reenacted.phaseStarts[phase];
     if (a === undefined && b === undefined) continue;
-    if (a === undefined || b === undefined) out.push(`phase ${phase}: ${a === undefined ? 'starts now, not originally' : 'started originally, not now'}`);
-    else if (Math.abs(a - b) > SAME_TIME_S) out.push(`phase ${phase}: originally started at ${offsetLabel(a)}, now at ${offsetLabel(b)}`);
+    if (a === undefined || b === undefined)
+      out.push(`phase ${phase}: ${a === undefined ? 'starts now, not originally' : 'started originally, not now'}`);
+    else if (Math.abs(a - b) > SAME_TIME_S)
+      out.push(`phase ${phase}: originally started at ${offsetLabel(a)}, now at ${offsetLabel(b)}`);
   }
   if (original.finalStatus !== undefined && original.finalStatus !== reenacted.finalStatus) {
     out.push(`final status: originally ${original.finalStatus}, now ${reenacted.finalStatus}`);
@@ -278,7 +314,10 @@ export interface Reenactment {
 }
 
 /** Reenacts every incident history among the inputs (phase children are skipped: the incident drives them). */
-export async function reenactHistories(inputs: ReplayInput[], options: { workflowBundle?: WorkflowBundle } = {}): Promise<Reenactment[]> {
+export async function reenactHistories(
+  inputs: ReplayInput[],
+  options: { workflowBundle?: WorkflowBundle } = {},
+): Promise<Reenactment[]> {
   const out: Reenactment[] = [];
   for (const input of inputs) {
     const parsed = parseIncidentHistory(input.history);
@@ -289,7 +328,9 @@ export async function reenactHistories(inputs: ReplayInput[], options: { workflo
       ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : {}),
     });
     const reenacted = decisionsOf(report);
-    const refused = report.script.filter((l) => l.outcome === 'refused').map((l) => `${l.atLabel} ${l.event} by ${l.by}: ${l.reason ?? ''}`);
+    const refused = report.script
+      .filter((l) => l.outcome === 'refused')
+      .map((l) => `${l.atLabel} ${l.event} by ${l.by}: ${l.reason ?? ''}`);
     const differences = [...diffDecisions(parsed.decisions, reenacted), ...refused.map((r) => `refused now: ${r}`)];
     out.push({
       name: input.name,
@@ -306,7 +347,8 @@ export async function reenactHistories(inputs: ReplayInput[], options: { workflo
 }
 
 export function formatReenactment(results: Reenactment[]): string {
-  if (results.length === 0) return 'no incident histories to reenact (phase children are reenacted through their incident)\n';
+  if (results.length === 0)
+    return 'no incident histories to reenact (phase children are reenacted through their incident)\n';
   return `${results
     .map((r) =>
       r.same

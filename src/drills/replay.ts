@@ -50,7 +50,9 @@ function readJson(file: string): unknown {
 }
 
 function isBundle(value: unknown): value is HistoryBundle {
-  return typeof value === 'object' && value !== null && (value as { format?: unknown }).format === HISTORY_BUNDLE_FORMAT;
+  return (
+    typeof value === 'object' && value !== null && (value as { format?: unknown }).format === HISTORY_BUNDLE_FORMAT
+  );
 }
 
 function isHistory(value: unknown): value is ReplayInput['history'] {
@@ -63,7 +65,12 @@ export function loadHistories(paths: string[]): ReplayInput[] {
   for (const p of paths) {
     if (!existsSync(p)) throw new Error(`${p}: no such file or directory`);
     if (statSync(p).isDirectory()) {
-      files.push(...readdirSync(p).filter((f) => f.endsWith('.json')).sort().map((f) => path.join(p, f)));
+      files.push(
+        ...readdirSync(p)
+          .filter((f) => f.endsWith('.json'))
+          .sort()
+          .map((f) => path.join(p, f)),
+      );
     } else files.push(p);
   }
   const inputs: ReplayInput[] = [];
@@ -72,12 +79,18 @@ export function loadHistories(paths: string[]): ReplayInput[] {
     const shown = displayPath(file);
     if (isBundle(value)) {
       for (const workflow of value.workflows) {
-        inputs.push({ name: `${shown}#${workflow.workflowId}`, workflowId: workflow.workflowId, history: workflow.history as ReplayInput['history'] });
+        inputs.push({
+          name: `${shown}#${workflow.workflowId}`,
+          workflowId: workflow.workflowId,
+          history: workflow.history as ReplayInput['history'],
+        });
       }
     } else if (isHistory(value)) {
       inputs.push({ name: shown, workflowId: path.basename(file, '.json'), history: value });
     } else {
-      throw new Error(`${shown}: expected a history ({"events": [...]}, as temporal workflow show --output json prints) or an incident export bundle`);
+      throw new Error(
+        `${shown}: expected a history ({"events": [...]}, as temporal workflow show --output json prints) or an incident export bundle`,
+      );
     }
   }
   return inputs;
@@ -100,7 +113,9 @@ function eventDetail(event: Record<string, unknown>): string | undefined {
   for (const [key, value] of Object.entries(event)) {
     if (!key.endsWith('EventAttributes') || typeof value !== 'object' || value === null) continue;
     const a = value as Record<string, unknown>;
-    const name = (a.activityType as { name?: string } | undefined)?.name ?? (a.workflowType as { name?: string } | undefined)?.name;
+    const name =
+      (a.activityType as { name?: string } | undefined)?.name ??
+      (a.workflowType as { name?: string } | undefined)?.name;
     if (name) return name;
     if (typeof a.timerId === 'string') return `timer ${a.timerId}`;
     if (typeof a.signalName === 'string') return `signal ${a.signalName}`;
@@ -156,9 +171,13 @@ async function locateDivergence(bundle: WorkflowBundle, input: ReplayInput, mess
   const failing = new Set<number>();
   for await (const result of Worker.runReplayHistories(
     { workflowBundle: bundle, replayName: 'incident-engine-locate' },
-    cuts.map((cut, index) => ({ workflowId: `${input.workflowId}#prefix${index}`, history: { ...input.history, events: events.slice(0, cut) } })),
+    cuts.map((cut, index) => ({
+      workflowId: `${input.workflowId}#prefix${index}`,
+      history: { ...input.history, events: events.slice(0, cut) },
+    })),
   )) {
-    if (result.error instanceof DeterminismViolationError) failing.add(Number(result.workflowId.slice(result.workflowId.lastIndexOf('#prefix') + 7)));
+    if (result.error instanceof DeterminismViolationError)
+      failing.add(Number(result.workflowId.slice(result.workflowId.lastIndexOf('#prefix') + 7)));
   }
   let lo = cuts.findIndex((_, index) => failing.has(index));
   if (lo < 0) lo = cuts.length - 1;
@@ -168,7 +187,9 @@ async function locateDivergence(bundle: WorkflowBundle, input: ReplayInput, mess
   const named = /of scheduled event '([^']+)'/.exec(message)?.[1] ?? /event '([^']+)'/.exec(message)?.[1];
   const hit =
     (named !== undefined ? group.find((e) => eventDetail(e) === named) : undefined) ??
-    group.find((e) => !['WORKFLOW_TASK_SCHEDULED', 'WORKFLOW_TASK_STARTED', 'WORKFLOW_TASK_COMPLETED'].includes(eventType(e))) ??
+    group.find(
+      (e) => !['WORKFLOW_TASK_SCHEDULED', 'WORKFLOW_TASK_STARTED', 'WORKFLOW_TASK_COMPLETED'].includes(eventType(e)),
+    ) ??
     group.at(-1);
   const divergence: Divergence = {};
   if (from > 0) divergence.cleanThrough = Number(events[from - 1]!.eventId ?? from);
@@ -217,7 +238,12 @@ export async function replayHistories(inputs: ReplayInput[], options: ReplayOpti
     }
     const message = innerMessage(error);
     const nondeterminism = error instanceof DeterminismViolationError;
-    const outcome: ReplayOutcome = { ...base, ok: false, failure: nondeterminism ? 'nondeterminism' : 'error', message };
+    const outcome: ReplayOutcome = {
+      ...base,
+      ok: false,
+      failure: nondeterminism ? 'nondeterminism' : 'error',
+      message,
+    };
     if (nondeterminism && options.locate !== false) outcome.divergence = await locateDivergence(bundle, input, message);
     outcomes.push(outcome);
   }
@@ -228,12 +254,17 @@ export function formatReplay(outcomes: ReplayOutcome[]): string {
   const lines = outcomes.map((o) => {
     if (o.ok) return `ok        ${o.name} (${o.events} events)`;
     const d = o.divergence;
-    const where = d?.eventId !== undefined ? ` at event ${d.eventId} ${d.eventType}${d.detail ? ` (${d.detail})` : ''}` : '';
+    const where =
+      d?.eventId !== undefined ? ` at event ${d.eventId} ${d.eventType}${d.detail ? ` (${d.detail})` : ''}` : '';
     const clean = d?.cleanThrough !== undefined ? `; replays clean through event ${d.cleanThrough}` : '';
     const head = o.failure === 'nondeterminism' ? 'DIVERGES' : 'FAILED  ';
     return `${head}  ${o.name} (${o.events} events)${where}${clean}\n          ${o.message}`;
   });
   const bad = outcomes.filter((o) => !o.ok).length;
-  lines.push(bad === 0 ? `${outcomes.length} history(ies) replay clean` : `${bad} of ${outcomes.length} history(ies) do not replay against the current code`);
+  lines.push(
+    bad === 0
+      ? `${outcomes.length} history(ies) replay clean`
+      : `${bad} of ${outcomes.length} history(ies) do not replay against the current code`,
+  );
   return `${lines.join('\n')}\n`;
 }

@@ -3,10 +3,10 @@
 // as text, JSON and Markdown. Pure: takes observations, returns data and text. Two runs of one scenario must give
 // byte-identical JSON, so nothing here may use a wall clock, a random id, an absolute path, or an epoch timestamp:
 // every time is whole seconds after the opening, and epoch times inside recorded text are rewritten the same way.
-import { formatDuration } from '../schemas/duration';
-import type { DrillScenario, ExpectedEscalation, ScriptEntry } from '../schemas/drill';
-import { type Phase, PHASES, type StepResult, type TimelineEvent } from '../schemas/incident';
-import type { RunbookPlan } from '../schemas/runbook';
+import { formatDuration } from '../../domain/duration';
+import type { DrillScenario, ExpectedEscalation, ScriptEntry } from '../../domain/drill';
+import { type Phase, PHASES, type StepResult, type TimelineEvent } from '../../domain/incident';
+import type { RunbookPlan } from '../../domain/runbook';
 import { describeEvent, table } from '../cli/format';
 import type { IncidentStatusView } from '../../workflows/definitions';
 
@@ -117,7 +117,7 @@ export interface DrillReport {
     };
     /** When each phase started and ended, seconds after the opening. */
     phases: Partial<Record<Phase, { started?: number; ended?: number }>>;
-    /** The procedure's metrics in seconds (document 003), from the offsets above. */
+    /** The procedure's metrics in seconds (the FailSafe-Qore procedures), from the offsets above. */
     metrics: { timeToDetect?: number; timeToContain?: number; timeToEradicate?: number; timeToResolve?: number };
   };
   clock: { end: number; endLabel: string };
@@ -160,7 +160,10 @@ export function normaliseValue(value: unknown, openedAt: number, offsetOf: (ms: 
   if (Array.isArray(value)) return value.map((item) => normaliseValue(item, openedAt, offsetOf));
   if (value !== null && typeof value === 'object') {
     return Object.fromEntries(
-      Object.entries(value).map(([key, item]) => [normaliseText(key, openedAt, offsetOf), normaliseValue(item, openedAt, offsetOf)]),
+      Object.entries(value).map(([key, item]) => [
+        normaliseText(key, openedAt, offsetOf),
+        normaliseValue(item, openedAt, offsetOf),
+      ]),
     );
   }
   return value;
@@ -178,7 +181,11 @@ function normaliseEvent(event: TimelineEvent, obs: DrillObservation): ReportTime
   }
   const normalised = normaliseValue(fields, obs.openedAt, obs.offsetOf) as Record<string, unknown>;
   const seconds = obs.offsetOf(at);
-  let text = normaliseText(describeEvent({ ...(event as object), timeoutAt: undefined } as TimelineEvent), obs.openedAt, obs.offsetOf);
+  let text = normaliseText(
+    describeEvent({ ...(event as object), timeoutAt: undefined } as TimelineEvent),
+    obs.openedAt,
+    obs.offsetOf,
+  );
   if (event.type === 'approval_requested' || event.type === 'task_requested') {
     if (typeof normalised.timeoutAt === 'number') text += ` until ${offsetLabel(normalised.timeoutAt)}`;
   }
@@ -202,11 +209,16 @@ function stepOf(event: TimelineEvent): string | undefined {
  * The timeline in a canonical order. Steps of one parallel group run together, so their events within one second
  * may arrive in any order; they are listed in runbook order instead (each step's own events keep their order).
  */
-export function canonicalTimeline(entries: ReportTimelineEntry[], events: TimelineEvent[], plan: DrillObservation['plan']): ReportTimelineEntry[] {
+export function canonicalTimeline(
+  entries: ReportTimelineEntry[],
+  events: TimelineEvent[],
+  plan: DrillObservation['plan'],
+): ReportTimelineEntry[] {
   const position = new Map<string, { index: number; group?: string }>();
   let index = 0;
   for (const phase of PHASES) {
-    for (const step of plan.phases[phase].steps) position.set(step.id, { index: index++, ...(step.group ? { group: step.group } : {}) });
+    for (const step of plan.phases[phase].steps)
+      position.set(step.id, { index: index++, ...(step.group ? { group: step.group } : {}) });
   }
   const out: ReportTimelineEntry[] = [];
   let i = 0;
@@ -215,18 +227,28 @@ export function canonicalTimeline(entries: ReportTimelineEntry[], events: Timeli
     if (event.type !== 'compensation_started') return entry;
     // The order to undo in is newest first; steps that finished together (one parallel group) in reverse runbook order.
     const steps = [...event.steps].sort((a, b) => (position.get(b)?.index ?? 0) - (position.get(a)?.index ?? 0));
-    return { ...entry, text: entry.text.replace(event.steps.join(', '), steps.join(', ')), event: { ...entry.event, steps } };
+    return {
+      ...entry,
+      text: entry.text.replace(event.steps.join(', '), steps.join(', ')),
+      event: { ...entry.event, steps },
+    };
   });
   while (i < entries.length) {
     const first = events[i]!;
     const group = position.get(stepOf(first) ?? '')?.group;
     let j = i + 1;
     if (group !== undefined) {
-      while (j < entries.length && entries[j]!.at === entries[i]!.at && position.get(stepOf(events[j]!) ?? '')?.group === group) j++;
+      while (
+        j < entries.length &&
+        entries[j]!.at === entries[i]!.at &&
+        position.get(stepOf(events[j]!) ?? '')?.group === group
+      )
+        j++;
     }
     // Undo runs newest first: steps of one group are undone in reverse runbook order.
     const rank = (event: TimelineEvent) =>
-      (position.get(stepOf(event) ?? '')?.index ?? 0) * (event.type === 'step_compensated' || event.type === 'compensation_failed' ? -1 : 1);
+      (position.get(stepOf(event) ?? '')?.index ?? 0) *
+      (event.type === 'step_compensated' || event.type === 'compensation_failed' ? -1 : 1);
     const run = entries.slice(i, j).map((entry, k) => ({ entry, k, rank: rank(events[i + k]!) }));
     run.sort((a, b) => a.rank - b.rank || a.k - b.k);
     out.push(...run.map((r) => r.entry));
@@ -238,7 +260,10 @@ export function canonicalTimeline(entries: ReportTimelineEntry[], events: Timeli
 // ---- actions ----------------------------------------------------------------------------------------------------
 
 /** Where an idempotency key points: a step, its undo, an escalation, a status update. */
-function keyTarget(key: string, incidentId: string): { kind: 'step' | 'undo' | 'escalation' | 'status'; ref: string } | undefined {
+function keyTarget(
+  key: string,
+  incidentId: string,
+): { kind: 'step' | 'undo' | 'escalation' | 'status'; ref: string } | undefined {
   if (!key.startsWith(`${incidentId}/`)) return undefined;
   const rest = key.slice(incidentId.length + 1);
   if (rest.startsWith('escalation/')) return { kind: 'escalation', ref: rest.slice('escalation/'.length) };
@@ -267,7 +292,9 @@ function orderActions(
       const event = events[index];
       label = event && 'phase' in event ? `${event.phase}/${target.ref}` : target.ref;
     } else if (target?.kind === 'undo') {
-      index = find((e) => (e.type === 'step_compensated' || e.type === 'compensation_failed') && e.stepId === target.ref);
+      index = find(
+        (e) => (e.type === 'step_compensated' || e.type === 'compensation_failed') && e.stepId === target.ref,
+      );
       const event = events[index];
       label = `undo ${event && 'phase' in event ? `${event.phase}/` : ''}${target.ref}`;
     } else if (target?.kind === 'escalation') {
@@ -302,12 +329,19 @@ function orderActions(
         } satisfies ReportAction,
       };
     })
-    .sort((a, b) => a.order - b.order || (a.action.idempotencyKey < b.action.idempotencyKey ? -1 : a.action.idempotencyKey > b.action.idempotencyKey ? 1 : 0))
+    .sort(
+      (a, b) =>
+        a.order - b.order ||
+        (a.action.idempotencyKey < b.action.idempotencyKey
+          ? -1
+          : a.action.idempotencyKey > b.action.idempotencyKey
+            ? 1
+            : 0),
+    )
     .map((a) => a.action);
 }
 
 // ---- expectations -----------------------------------------------------------------------------------------------
-
 
 function describeEscalation(e: { at: number; event: Record<string, unknown> }): string {
   return `L${String(e.event.fromLevel)}->L${String(e.event.toLevel)} ${String(e.event.trigger)} at ${offsetLabel(e.at)}`;
@@ -315,10 +349,15 @@ function describeEscalation(e: { at: number; event: Record<string, unknown> }): 
 
 function lateness(actual: number, expected: number): string {
   const diff = actual - expected;
-  return diff === 0 ? 'on time' : `${offsetLabel(diff).replace(/^\+/, '')} ${diff > 0 ? 'late' : 'early'}`.replace(/^-/, '');
+  return diff === 0
+    ? 'on time'
+    : `${offsetLabel(diff).replace(/^\+/, '')} ${diff > 0 ? 'late' : 'early'}`.replace(/^-/, '');
 }
 
-function expectEscalations(expected: ExpectedEscalation[] | 'none', escalations: ReportTimelineEntry[]): ReportExpectation[] {
+function expectEscalations(
+  expected: ExpectedEscalation[] | 'none',
+  escalations: ReportTimelineEntry[],
+): ReportExpectation[] {
   if (expected === 'none') {
     return [
       {
@@ -349,7 +388,8 @@ function expectEscalations(expected: ExpectedEscalation[] | 'none', escalations:
         (want.fromLevel === undefined || e.event.fromLevel === want.fromLevel) &&
         (want.trigger === undefined || e.event.trigger === want.trigger),
     );
-    const fits = (e: ReportTimelineEntry) => (atSec !== undefined ? e.at === atSec : withinSec !== undefined ? e.at <= withinSec : true);
+    const fits = (e: ReportTimelineEntry) =>
+      atSec !== undefined ? e.at === atSec : withinSec !== undefined ? e.at <= withinSec : true;
     const match = candidates.find(fits);
     if (match) {
       used.add(match);
@@ -357,11 +397,23 @@ function expectEscalations(expected: ExpectedEscalation[] | 'none', escalations:
     }
     const all = escalations.length ? escalations.map(describeEscalation).join('; ') : 'no escalation';
     if (candidates.length === 0) {
-      return { name, expected: parts.join(' '), actual: all, passed: false, difference: `no escalation to L${want.toLevel}${want.trigger ? ` by ${want.trigger}` : ''}` };
+      return {
+        name,
+        expected: parts.join(' '),
+        actual: all,
+        passed: false,
+        difference: `no escalation to L${want.toLevel}${want.trigger ? ` by ${want.trigger}` : ''}`,
+      };
     }
     const target = atSec ?? withinSec ?? 0;
     const nearest = [...candidates].sort((a, b) => Math.abs(a.at - target) - Math.abs(b.at - target))[0]!;
-    return { name, expected: parts.join(' '), actual: describeEscalation(nearest), passed: false, difference: lateness(nearest.at, target) };
+    return {
+      name,
+      expected: parts.join(' '),
+      actual: describeEscalation(nearest),
+      passed: false,
+      difference: lateness(nearest.at, target),
+    };
   });
 }
 
@@ -369,10 +421,15 @@ function stepStatus(steps: StepResult[], id: string): string {
   const step = steps.find((s) => s.stepId === id);
   if (!step) return 'did not run';
   if (step.status === 'completed') return 'completed';
-  return `${step.status}${step.error ?? step.reason ? ` (${step.error ?? step.reason})` : ''}`;
+  return `${step.status}${(step.error ?? step.reason) ? ` (${step.error ?? step.reason})` : ''}`;
 }
 
-function expectSteps(name: string, ids: string[], holds: (id: string) => boolean, actual: (id: string) => string): ReportExpectation {
+function expectSteps(
+  name: string,
+  ids: string[],
+  holds: (id: string) => boolean,
+  actual: (id: string) => string,
+): ReportExpectation {
   const missing = ids.filter((id) => !holds(id));
   return {
     name: `${name}: ${ids.join(', ')}`,
@@ -385,29 +442,45 @@ function expectSteps(name: string, ids: string[], holds: (id: string) => boolean
 
 /** The audience a recorded call notified, if it is a notification. */
 export function audienceOf(call: { activity: string; params: unknown }): string | undefined {
-  if (call.activity !== 'notify.send' && call.activity !== 'notifyEscalation' && call.activity !== 'notifyIncident') return undefined;
+  if (call.activity !== 'notify.send' && call.activity !== 'notifyEscalation' && call.activity !== 'notifyIncident')
+    return undefined;
   const params = call.params as { audience?: unknown; channel?: unknown } | undefined;
   if (typeof params?.audience === 'string') return params.audience;
   return call.activity === 'notify.send' ? 'internal' : undefined;
 }
 
-function evaluate(obs: DrillObservation, report: Omit<DrillReport, 'expectations' | 'passed' | 'summary'>): ReportExpectation[] {
+function evaluate(
+  obs: DrillObservation,
+  report: Omit<DrillReport, 'expectations' | 'passed' | 'summary'>,
+): ReportExpectation[] {
   const want = obs.scenario.expect;
   const s = obs.status;
   const out: ReportExpectation[] = [];
   const simple = (name: string, expected: string, actual: string): void => {
-    out.push({ name, expected, actual, passed: expected === actual, ...(expected === actual ? {} : { difference: `${actual} instead of ${expected}` }) });
+    out.push({
+      name,
+      expected,
+      actual,
+      passed: expected === actual,
+      ...(expected === actual ? {} : { difference: `${actual} instead of ${expected}` }),
+    });
   };
   if (want.finalStatus !== undefined) simple('finalStatus', want.finalStatus, s.status);
   if (want.finalSeverity !== undefined) simple('finalSeverity', want.finalSeverity, s.severity);
-  if (want.escalationLevel !== undefined) simple('escalationLevel', String(want.escalationLevel), String(s.escalation.level));
+  if (want.escalationLevel !== undefined)
+    simple('escalationLevel', String(want.escalationLevel), String(s.escalation.level));
   const escalations = report.timeline.filter((e) => e.type === 'escalated');
   if (want.escalated !== undefined) out.push(...expectEscalations(want.escalated, escalations));
   for (const phase of want.phaseFinished ?? []) {
     const times = report.incident.phases[phase.phase];
     const limit = phase.at ?? phase.within;
     const limitSec = limit !== undefined ? Math.floor(limit / 1000) : undefined;
-    const expected = phase.at !== undefined ? `at ${offsetLabel(limitSec!)}` : limitSec !== undefined ? `within ${formatDuration(limitSec * 1000)}` : 'finished';
+    const expected =
+      phase.at !== undefined
+        ? `at ${offsetLabel(limitSec!)}`
+        : limitSec !== undefined
+          ? `within ${formatDuration(limitSec * 1000)}`
+          : 'finished';
     const name = `phase ${phase.phase} finished ${expected}`;
     if (times?.ended === undefined) {
       const actual = times?.started === undefined ? 'never started' : `still running at ${report.clock.endLabel}`;
@@ -424,7 +497,9 @@ function evaluate(obs: DrillObservation, report: Omit<DrillReport, 'expectations
       ...(passed || limitSec === undefined ? {} : { difference: lateness(ended, limitSec) }),
     });
   }
-  const compensated = new Set(report.timeline.filter((e) => e.type === 'step_compensated').map((e) => String(e.event.stepId)));
+  const compensated = new Set(
+    report.timeline.filter((e) => e.type === 'step_compensated').map((e) => String(e.event.stepId)),
+  );
   const status = (id: string) => stepStatus(s.steps, id);
   const has = (st: StepResult['status']) => (id: string) => s.steps.some((x) => x.stepId === id && x.status === st);
   if (want.stepsRan) out.push(expectSteps('stepsRan', want.stepsRan, has('completed'), status));
@@ -432,11 +507,18 @@ function evaluate(obs: DrillObservation, report: Omit<DrillReport, 'expectations
   if (want.stepsFailed) out.push(expectSteps('stepsFailed', want.stepsFailed, has('failed'), status));
   if (want.stepsCompensated) {
     out.push(
-      expectSteps('stepsCompensated', want.stepsCompensated, (id) => compensated.has(id), (id) => (has('completed')(id) ? 'completed, not undone' : status(id))),
+      expectSteps(
+        'stepsCompensated',
+        want.stepsCompensated,
+        (id) => compensated.has(id),
+        (id) => (has('completed')(id) ? 'completed, not undone' : status(id)),
+      ),
     );
   }
   if (want.notified) {
-    const audiences = [...new Set(report.actions.map((a) => audienceOf(a)).filter((a): a is string => a !== undefined))].sort();
+    const audiences = [
+      ...new Set(report.actions.map((a) => audienceOf(a)).filter((a): a is string => a !== undefined)),
+    ].sort();
     const missing = want.notified.filter((a) => !audiences.includes(a));
     out.push({
       name: `notified: ${want.notified.join(', ')}`,
@@ -480,7 +562,8 @@ function scriptLine(outcome: ScriptOutcome, obs: DrillObservation): ReportScript
   const at = Math.floor(entry.atMs / 1000);
   const expected = entry.refused !== undefined ? 'refused' : 'accepted';
   const reason = outcome.reason !== undefined ? normaliseText(outcome.reason, obs.openedAt, obs.offsetOf) : undefined;
-  const ok = outcome.outcome === expected && (typeof entry.refused !== 'string' || (reason ?? '').includes(entry.refused));
+  const ok =
+    outcome.outcome === expected && (typeof entry.refused !== 'string' || (reason ?? '').includes(entry.refused));
   return {
     at,
     atLabel: offsetLabel(at),
@@ -508,7 +591,8 @@ export function buildReport(obs: DrillObservation): DrillReport {
       ...(times.endedAt !== undefined ? { ended: obs.offsetOf(times.endedAt) } : {}),
     };
   }
-  const startedBefore = obs.scenario.incident.startedBefore !== undefined ? Math.floor(obs.scenario.incident.startedBefore / 1000) : 0;
+  const startedBefore =
+    obs.scenario.incident.startedBefore !== undefined ? Math.floor(obs.scenario.incident.startedBefore / 1000) : 0;
   const resolved = s.resolvedAt !== undefined ? obs.offsetOf(s.resolvedAt) : undefined;
   const detected = phases.detect?.ended;
   const contained = phases.contain?.ended;
@@ -604,7 +688,15 @@ export function reportText(report: DrillReport): string {
     '',
     'Script',
     r.script.length
-      ? table(r.script.map((l) => [`  ${l.atLabel}`, l.by, l.event, l.ok ? l.outcome : `${l.outcome.toUpperCase()} (expected ${l.expected})`, l.reason ?? '']))
+      ? table(
+          r.script.map((l) => [
+            `  ${l.atLabel}`,
+            l.by,
+            l.event,
+            l.ok ? l.outcome : `${l.outcome.toUpperCase()} (expected ${l.expected})`,
+            l.reason ?? '',
+          ]),
+        )
       : '  (none)',
     '',
     'Timeline',
@@ -613,13 +705,18 @@ export function reportText(report: DrillReport): string {
     'Expectations',
     r.expectations.length
       ? r.expectations
-          .map((e) => `  ${e.passed ? 'PASS' : 'FAIL'}  ${e.name}${e.passed ? `: ${e.actual}` : `\n        expected ${e.expected}\n        actual   ${e.actual}${e.difference ? `\n        off by   ${e.difference}` : ''}`}`)
+          .map(
+            (e) =>
+              `  ${e.passed ? 'PASS' : 'FAIL'}  ${e.name}${e.passed ? `: ${e.actual}` : `\n        expected ${e.expected}\n        actual   ${e.actual}${e.difference ? `\n        off by   ${e.difference}` : ''}`}`,
+          )
           .join('\n')
       : '  (none)',
     '',
     `Actions ${r.scenario.executed === 'technical' ? 'called (performed ones marked *)' : 'that would have run'} (${r.actions.length})`,
     r.actions.length
-      ? table(r.actions.map((a) => [`  ${a.atLabel}`, `${a.performed ? '*' : ''}${a.activity}`, a.for, compact(a.params)]))
+      ? table(
+          r.actions.map((a) => [`  ${a.atLabel}`, `${a.performed ? '*' : ''}${a.activity}`, a.for, compact(a.params)]),
+        )
       : '  (none)',
     '',
     r.summary,
@@ -647,13 +744,18 @@ export function reportMarkdown(report: DrillReport): string {
     '',
     '| | Expectation | Actual | Off by |',
     '|---|---|---|---|',
-    ...r.expectations.map((e) => `| ${e.passed ? 'PASS' : '**FAIL**'} | ${md(e.name)} | ${md(e.actual)} | ${md(e.difference ?? '')} |`),
+    ...r.expectations.map(
+      (e) => `| ${e.passed ? 'PASS' : '**FAIL**'} | ${md(e.name)} | ${md(e.actual)} | ${md(e.difference ?? '')} |`,
+    ),
     '',
     '## Script',
     '',
     '| At | By | Event | Outcome |',
     '|---|---|---|---|',
-    ...r.script.map((l) => `| ${l.atLabel} | ${md(l.by)} | ${l.event} | ${l.ok ? l.outcome : `**${l.outcome}** (expected ${l.expected})`}${l.reason ? `: ${md(l.reason)}` : ''} |`),
+    ...r.script.map(
+      (l) =>
+        `| ${l.atLabel} | ${md(l.by)} | ${l.event} | ${l.ok ? l.outcome : `**${l.outcome}** (expected ${l.expected})`}${l.reason ? `: ${md(l.reason)}` : ''} |`,
+    ),
     '',
     '## Timeline',
     '',
@@ -665,7 +767,10 @@ export function reportMarkdown(report: DrillReport): string {
     '',
     '| At | Action | For | Parameters | Performed |',
     '|---|---|---|---|---|',
-    ...r.actions.map((a) => `| ${a.atLabel} | \`${a.activity}\` | ${md(a.for)} | \`${md(compact(a.params, 200))}\` | ${a.performed ? 'yes' : 'no (recorded)'} |`),
+    ...r.actions.map(
+      (a) =>
+        `| ${a.atLabel} | \`${a.activity}\` | ${md(a.for)} | \`${md(compact(a.params, 200))}\` | ${a.performed ? 'yes' : 'no (recorded)'} |`,
+    ),
     '',
   ];
   return lines.join('\n');

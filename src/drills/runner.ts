@@ -20,14 +20,21 @@ import { readDrillCalls } from '../../activities/drill-recorder';
 import { describeEvent } from '../cli/format';
 import { IncidentClient, UpdateRefusedError } from '../client';
 import { buildConfig, type EngineConfig } from '../config';
-import type { DrillScenario, ScriptEntry } from '../schemas/drill';
-import { type Phase, type TimelineEvent } from '../schemas/incident';
-import { OpenRequest } from '../schemas/messages';
-import type { RunbookPlan } from '../schemas/runbook';
+import type { DrillScenario, ScriptEntry } from '../../domain/drill';
+import { type Phase, type TimelineEvent } from '../../domain/incident';
+import { OpenRequest } from '../../domain/messages';
+import type { RunbookPlan } from '../../domain/runbook';
 import { bundleWorkflows } from '../worker';
 import type { IncidentInput, IncidentStatusView } from '../../workflows/definitions';
 import { resolveRunbook } from './load';
-import { type DrillReport, type ObservedCall, type ScriptOutcome, buildReport, normaliseText, offsetLabel } from './report';
+import {
+  type DrillReport,
+  type ObservedCall,
+  type ScriptOutcome,
+  buildReport,
+  normaliseText,
+  offsetLabel,
+} from './report';
 import { type DrillServer, startDrillServer } from './server';
 import { DrillRefusedError, type StagingTargets, stagingProblems, technicalActivities } from './technical';
 
@@ -65,7 +72,10 @@ export interface DrillRunOptions {
 }
 
 /** Decides how a scenario runs, or refuses with a reason an operator can act on. */
-export function executionFor(scenario: DrillScenario, options: Pick<DrillRunOptions, 'technical' | 'tabletop'>): 'tabletop' | 'technical' {
+export function executionFor(
+  scenario: DrillScenario,
+  options: Pick<DrillRunOptions, 'technical' | 'tabletop'>,
+): 'tabletop' | 'technical' {
   if (options.technical && options.tabletop) throw new DrillRefusedError('choose --technical or --tabletop, not both');
   if (scenario.mode === 'tabletop') {
     if (options.technical) {
@@ -148,7 +158,9 @@ export async function runDrill(scenario: DrillScenario, options: DrillRunOptions
     }
     const problems = stagingProblems(plan, staging);
     if (problems.length > 0) {
-      throw new DrillRefusedError(`technical drill ${scenario.id} refused: runbook ${plan.id} would act on targets not known to be staging:\n  ${problems.join('\n  ')}`);
+      throw new DrillRefusedError(
+        `technical drill ${scenario.id} refused: runbook ${plan.id} would act on targets not known to be staging:\n  ${problems.join('\n  ')}`,
+      );
     }
   }
 
@@ -159,7 +171,9 @@ export async function runDrill(scenario: DrillScenario, options: DrillRunOptions
       ? { ...staging.config, dataDir, evidenceDir: path.join(dataDir, 'evidence'), taskQueue: DRILL_TASK_QUEUE }
       : base;
   const stagingTargets = staging ? { ...staging, config } : undefined;
-  const activities = stagingTargets ? technicalActivities(config, stagingTargets, performed) : createActivities({ config });
+  const activities = stagingTargets
+    ? technicalActivities(config, stagingTargets, performed)
+    : createActivities({ config });
 
   let server: DrillServer | undefined;
   let worker: Worker | undefined;
@@ -215,7 +229,11 @@ function historyFacts(workflowId: string, history: History): HistoryFacts {
     const start = event.timerStartedEventAttributes;
     if (start?.timerId) {
       const at = tsToMs(event.eventTime);
-      started.set(start.timerId, { workflowId, timerId: start.timerId, firesAt: at + tsToMs(start.startToFireTimeout) });
+      started.set(start.timerId, {
+        workflowId,
+        timerId: start.timerId,
+        firesAt: at + tsToMs(start.startToFireTimeout),
+      });
     }
     const done = event.timerFiredEventAttributes?.timerId ?? event.timerCanceledEventAttributes?.timerId;
     if (done) started.delete(done);
@@ -295,7 +313,11 @@ class DrillSession {
       ...(incident.startedBefore !== undefined ? { startedAt: Math.max(0, beforeStart - incident.startedBefore) } : {}),
     });
     const input: IncidentInput = { ...request, incidentId: DRILL_INCIDENT_ID, plan };
-    await this.client.workflow.start('incidentWorkflow', { workflowId: DRILL_INCIDENT_ID, taskQueue: DRILL_TASK_QUEUE, args: [input] });
+    await this.client.workflow.start('incidentWorkflow', {
+      workflowId: DRILL_INCIDENT_ID,
+      taskQueue: DRILL_TASK_QUEUE,
+      args: [input],
+    });
     this.anchors.push({ target: beforeStart, from: beforeStart });
     const opening = await this.settle();
     this.openedAt = opening.status.openedAt;
@@ -319,7 +341,14 @@ class DrillSession {
     const final = await this.settle();
     this.anchors.at(-1)!.to = await this.server.now();
     this.report(final);
-    return { openedAt: this.openedAt, endedAt, status: final.status, timeline: final.timeline, script, offsetOf: this.offsetOf };
+    return {
+      openedAt: this.openedAt,
+      endedAt,
+      status: final.status,
+      timeline: final.timeline,
+      script,
+      offsetOf: this.offsetOf,
+    };
   }
 
   /** Sends one scripted event; a refusal is an outcome, anything else is the drill breaking. */
@@ -357,9 +386,19 @@ class DrillSession {
       case 'assign':
         return i.assignOwner(id, { by, owner: entry.payload.owner });
       case 'approve':
-        return i.approveStep(id, { by, role: entry.payload.role, stepId: entry.payload.step, ...(entry.payload.note ? { note: entry.payload.note } : {}) });
+        return i.approveStep(id, {
+          by,
+          role: entry.payload.role,
+          stepId: entry.payload.step,
+          ...(entry.payload.note ? { note: entry.payload.note } : {}),
+        });
       case 'reject':
-        return i.rejectStep(id, { by, role: entry.payload.role, stepId: entry.payload.step, reason: entry.payload.reason });
+        return i.rejectStep(id, {
+          by,
+          role: entry.payload.role,
+          stepId: entry.payload.step,
+          reason: entry.payload.reason,
+        });
       case 'completeTask':
         return i.completeTask(id, {
           by,
@@ -380,7 +419,11 @@ class DrillSession {
           ...(entry.payload.dataBreach ? { dataBreachConfirmed: true } : {}),
         });
       case 'escalate':
-        return i.escalate(id, { by, reason: entry.payload.reason, ...(entry.payload.level ? { level: entry.payload.level } : {}) });
+        return i.escalate(id, {
+          by,
+          reason: entry.payload.reason,
+          ...(entry.payload.level ? { level: entry.payload.level } : {}),
+        });
     }
   }
 
@@ -415,7 +458,11 @@ class DrillSession {
     for (const event of timeline.slice(this.emitted)) {
       if (event.type === 'phase_started') this.shownPhase = event.phase;
       if (event.type === 'escalated') this.shownLevel = event.toLevel;
-      this.progress('event', this.offsetOf(event.at), normaliseText(describeEvent(event), this.openedAt, this.offsetOf));
+      this.progress(
+        'event',
+        this.offsetOf(event.at),
+        normaliseText(describeEvent(event), this.openedAt, this.offsetOf),
+      );
     }
     this.emitted = Math.max(this.emitted, timeline.length);
   }
@@ -445,9 +492,12 @@ class DrillSession {
         return state;
       } catch (error) {
         if (attempt >= QUERY_ATTEMPTS) {
-          throw new Error(`drill ${this.scenario.id}: cannot read the incident's state after ${attempt} attempts: ${(error as Error).message}`, {
-            cause: error,
-          });
+          throw new Error(
+            `drill ${this.scenario.id}: cannot read the incident's state after ${attempt} attempts: ${(error as Error).message}`,
+            {
+              cause: error,
+            },
+          );
         }
       }
     }
@@ -470,7 +520,9 @@ class DrillSession {
         previous = undefined;
       } else previous = snapshot;
       if (Date.now() > deadline) {
-        throw new Error(`drill ${this.scenario.id}: the incident did not settle within ${SETTLE_LIMIT_MS / 1000} s of wall time: ${this.busy}`);
+        throw new Error(
+          `drill ${this.scenario.id}: the incident did not settle within ${SETTLE_LIMIT_MS / 1000} s of wall time: ${this.busy}`,
+        );
       }
       await delay(10);
     }
@@ -498,7 +550,10 @@ class DrillSession {
       if (pending.length > 0) {
         busy = true;
         this.busy = `${id} has activities in flight: ${pending
-          .map((a) => `${a.activityType?.name} (attempt ${a.attempt}${a.lastFailure?.message ? `, last failure: ${a.lastFailure.message}` : ''})`)
+          .map(
+            (a) =>
+              `${a.activityType?.name} (attempt ${a.attempt}${a.lastFailure?.message ? `, last failure: ${a.lastFailure.message}` : ''})`,
+          )
           .join('; ')}`;
       }
       const length = description.historyLength;

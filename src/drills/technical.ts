@@ -8,11 +8,11 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { createActivities, type ActionActivity } from '../../activities';
 import { recordDrillCall } from '../../activities/drill-recorder';
 import type { EngineConfig } from '../config';
-import { ACTION_PARAMS, ACTIONS, type ActionInput, isActionName } from '../schemas/actions';
-import { CONNECTOR_ACTION_NAMES } from '../schemas/actions/connectors';
-import { EMERGENCY_ACTIONS } from '../schemas/actions/emergency';
-import { PHASES } from '../schemas/incident';
-import type { RunbookPlan } from '../schemas/runbook';
+import { ACTION_PARAMS, ACTIONS, type ActionInput, isActionName } from '../../domain/actions';
+import { CONNECTOR_ACTION_NAMES } from '../../domain/actions/connectors';
+import { EMERGENCY_ACTIONS } from '../../domain/actions/emergency';
+import { PHASES } from '../../domain/incident';
+import type { RunbookPlan } from '../../domain/runbook';
 
 export class DrillRefusedError extends Error {
   constructor(message: string) {
@@ -39,7 +39,11 @@ export function reachesTarget(action: string): boolean {
 }
 
 /** Why `action` with `params` may not run against `targets`, or undefined when its target is staging. */
-export function stagingProblem(action: string, params: Record<string, unknown>, targets: StagingTargets): string | undefined {
+export function stagingProblem(
+  action: string,
+  params: Record<string, unknown>,
+  targets: StagingTargets,
+): string | undefined {
   const { config } = targets;
   if (EMERGENCY.has(action)) {
     if (!config.emergencyApi) return `${action} needs emergencyApi, which ${targets.source} does not configure`;
@@ -48,9 +52,11 @@ export function stagingProblem(action: string, params: Record<string, unknown>, 
   }
   if (CONNECTOR.has(action)) {
     const explicit = typeof params.connector === 'string' ? params.connector : undefined;
-    if (explicit?.includes('${')) return `${action} names its connector by template (${explicit}); a technical drill needs a fixed connector`;
+    if (explicit?.includes('${'))
+      return `${action} names its connector by template (${explicit}); a technical drill needs a fixed connector`;
     const name = explicit ?? config.connectorFor[action];
-    if (!name) return `${action} has no connector: set connectorFor."${action}" in ${targets.source} or give the step a connector`;
+    if (!name)
+      return `${action} has no connector: set connectorFor."${action}" in ${targets.source} or give the step a connector`;
     const connector = config.connectors[name];
     if (!connector) return `${action} uses connector "${name}", which ${targets.source} does not configure`;
     if (targets.wholeFileIsStaging || connector.staging === true) return undefined;
@@ -71,7 +77,9 @@ export function stagingProblems(plan: RunbookPlan, targets: StagingTargets): str
       if (problem) problems.push(`step ${phase}/${step.id}: ${problem}`);
       // The undo reaches the same target under another action name (block/unblock, safe mode back, ...).
       if (!isActionName(step.action) || step.compensate === false) continue;
-      const spec = ACTIONS[step.action] as { compensate?: (params: never, output: unknown) => { action: string; with: Record<string, unknown> } };
+      const spec = ACTIONS[step.action] as {
+        compensate?: (params: never, output: unknown) => { action: string; with: Record<string, unknown> };
+      };
       const parsed = ACTION_PARAMS[step.action].safeParse(step.with);
       if (!spec.compensate || !parsed.success) continue;
       try {
@@ -99,7 +107,11 @@ export function technicalActivities(config: EngineConfig, targets: StagingTarget
     wrapped[name] = async (input: ActionInput) => {
       const problem = stagingProblem(name, input.params, targets);
       if (problem) {
-        throw ApplicationFailure.create({ type: 'NotStaging', message: `technical drill refused ${name}: ${problem}`, nonRetryable: true });
+        throw ApplicationFailure.create({
+          type: 'NotStaging',
+          message: `technical drill refused ${name}: ${problem}`,
+          nonRetryable: true,
+        });
       }
       const parsed = isActionName(name) ? ACTION_PARAMS[name].safeParse(input.params) : undefined;
       await recordDrillCall(config.dataDir, input.incidentId, {

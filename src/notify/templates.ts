@@ -1,10 +1,10 @@
 // Message templates for human-facing channels (Slack, e-mail): a subject and a text per audience family (internal,
-// external/status page, executive) and severity, following seed 000's communication plan and document 003's content
+// external/status page, executive) and severity, following the Fiovana procedures' communication plan and the FailSafe-Qore procedures' content
 // lists. Placeholders are `${path}` resolved by plain path lookup in a fixed context: never eval, never a shell, and a
 // substituted value is never itself expanded. Pure: no I/O, so the config loader validates overrides with it.
 import { z } from 'zod';
-import { SEVERITIES, SEVERITY_NAMES, type Severity } from '../schemas/severity';
-import { lookupPath, TemplateError, templatePaths } from '../schemas/template';
+import { SEVERITIES, SEVERITY_NAMES, type Severity } from '../../domain/severity';
+import { lookupPath, TemplateError, templatePaths } from '../../domain/template';
 
 export const AUDIENCE_FAMILIES = ['internal', 'external', 'executive'] as const;
 export type AudienceFamily = (typeof AUDIENCE_FAMILIES)[number];
@@ -13,7 +13,7 @@ export type AudienceFamily = (typeof AUDIENCE_FAMILIES)[number];
 export const TEMPLATE_SLOTS = [...SEVERITIES, 'default'] as const;
 export type TemplateSlot = (typeof TEMPLATE_SLOTS)[number];
 
-/** Seed 000's severity table and internal communication plan, by severity. */
+/** The Fiovana procedures' severity table and internal communication plan, by severity. */
 export const COMMUNICATION_PLAN: Record<Severity, { responseTime: string; escalation: string; updates: string }> = {
   P0: {
     responseTime: 'immediate',
@@ -60,10 +60,10 @@ export interface MessageTemplate {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Defaults. Internal: who is told and how often follows seed 000 ("Critical: immediate notification to all team
-// members" ... "Low: weekly summary reports"); content follows document 003 (ID and severity, summary, impact,
+// Defaults. Internal: who is told and how often follows the Fiovana procedures ("Critical: immediate notification to all team
+// members" ... "Low: weekly summary reports"); content follows the FailSafe-Qore procedures (ID and severity, summary, impact,
 // actions, expected resolution; the caller's message carries the last three). External: high level, no sensitive
-// details (no title, category or event type), impact, what we do, contact for support. Executive: document 003's
+// details (no title, category or event type), impact, what we do, contact for support. Executive: the FailSafe-Qore procedures'
 // level 3 (leadership; legal counsel if a data breach; PR if public).
 
 const INTERNAL_FOOTER = [
@@ -184,7 +184,9 @@ export function templateIssues(text: string, vars: readonly string[]): string[] 
     if (p.startsWith('vars.')) {
       const name = p.slice('vars.'.length);
       if (!vars.includes(name)) {
-        issues.push(`placeholder "\${${p}}" names an undefined variable; defined: ${vars.join(', ') || 'none'} (templates.vars)`);
+        issues.push(
+          `placeholder "\${${p}}" names an undefined variable; defined: ${vars.join(', ') || 'none'} (templates.vars)`,
+        );
       }
       continue;
     }
@@ -199,16 +201,26 @@ const TemplateOverride = z
   .object({ subject: z.string().min(1).optional(), text: z.string().min(1).optional() })
   .strict();
 const SlotOverrides = z.strictObject(
-  { P0: TemplateOverride.optional(), P1: TemplateOverride.optional(), P2: TemplateOverride.optional(), P3: TemplateOverride.optional(), default: TemplateOverride.optional() },
+  {
+    P0: TemplateOverride.optional(),
+    P1: TemplateOverride.optional(),
+    P2: TemplateOverride.optional(),
+    P3: TemplateOverride.optional(),
+    default: TemplateOverride.optional(),
+  },
   {
     error: (issue) =>
-      issue.code === 'unrecognized_keys' ? `expected severities P0, P1, P2, P3 or default, received ${issue.keys.join(', ')}` : undefined,
+      issue.code === 'unrecognized_keys'
+        ? `expected severities P0, P1, P2, P3 or default, received ${issue.keys.join(', ')}`
+        : undefined,
   },
 );
 
 export const TemplateConfig = z
   .object({
-    vars: z.record(z.string().regex(VAR_NAME, 'expected a variable name of letters, digits and "_"'), z.string()).optional(),
+    vars: z
+      .record(z.string().regex(VAR_NAME, 'expected a variable name of letters, digits and "_"'), z.string())
+      .optional(),
   })
   .catchall(SlotOverrides)
   .superRefine((config, ctx) => {
@@ -216,7 +228,11 @@ export const TemplateConfig = z
     for (const [audience, slots] of Object.entries(config)) {
       if (audience === 'vars') continue;
       if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(audience)) {
-        ctx.addIssue({ code: 'custom', path: [audience], message: 'expected an audience name, like internal, external, executive or L3' });
+        ctx.addIssue({
+          code: 'custom',
+          path: [audience],
+          message: 'expected an audience name, like internal, external, executive or L3',
+        });
         continue;
       }
       for (const [slot, template] of Object.entries(slots as Record<string, z.infer<typeof TemplateOverride>>)) {
@@ -240,10 +256,15 @@ export function audienceFamily(audience: string): AudienceFamily {
 }
 
 /** The template for an audience and severity: overrides for the audience, then its family, then the defaults. */
-export function resolveTemplate(audience: string, severity: Severity | undefined, config?: TemplateConfig): MessageTemplate {
+export function resolveTemplate(
+  audience: string,
+  severity: Severity | undefined,
+  config?: TemplateConfig,
+): MessageTemplate {
   const family = audienceFamily(audience);
   const slot: TemplateSlot = severity ?? 'default';
-  const overrides = (name: string) => (name === 'vars' ? undefined : (config?.[name] as z.infer<typeof SlotOverrides> | undefined));
+  const overrides = (name: string) =>
+    name === 'vars' ? undefined : (config?.[name] as z.infer<typeof SlotOverrides> | undefined);
   const chain = [
     overrides(audience)?.[slot],
     overrides(audience)?.default,
@@ -327,13 +348,18 @@ export function renderText(template: string, context: Record<string, unknown>, o
     const p = raw.trim();
     const found = lookupPath(context, p);
     if (found === undefined && !p.startsWith('details.')) throw new TemplateError(`template path "${p}" has no value`);
-    const text = found === undefined || found === null ? '' : typeof found === 'object' ? JSON.stringify(found) : String(found);
+    const text =
+      found === undefined || found === null ? '' : typeof found === 'object' ? JSON.stringify(found) : String(found);
     return options.escape ? options.escape(text) : text;
   });
 }
 
 /** Picks and renders the template for a notification. The subject is one line of at most 250 characters. */
-export function renderMessage(input: TemplateInput, config?: TemplateConfig, options: RenderOptions = {}): RenderedMessage {
+export function renderMessage(
+  input: TemplateInput,
+  config?: TemplateConfig,
+  options: RenderOptions = {},
+): RenderedMessage {
   const template = resolveTemplate(input.audience, input.severity, config);
   const context = templateContext(input, config?.vars);
   const subject = truncate(renderText(template.subject, context, options).replace(/\s+/g, ' ').trim(), SUBJECT_CHARS);

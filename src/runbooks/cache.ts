@@ -2,7 +2,7 @@
 // file is added, removed or changed, so an edit needs no restart. A reload that fails keeps the last good set and
 // reports the error once; it never serves a half-valid set.
 import { statSync } from 'node:fs';
-import type { RunbookPlan } from '../schemas/runbook';
+import type { RunbookPlan } from '../../domain/runbook';
 import { DEFAULT_RUNBOOK_DIR, loadRunbooks, runbookFiles } from './load';
 
 export interface RunbookCacheOptions {

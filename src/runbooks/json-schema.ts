@@ -2,8 +2,8 @@
 // from the zod schema so the two never disagree. Each step's `with` is narrowed by its `action` (if/then per action),
 // which zod's own export cannot express because the link lives in a refinement.
 import { z } from 'zod';
-import { ACTION_NAMES, ACTIONS } from '../schemas/actions/index';
-import { Runbook } from '../schemas/runbook';
+import { ACTION_NAMES, ACTIONS } from '../../domain/actions/index';
+import { Runbook } from '../../domain/runbook';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -36,13 +36,19 @@ function narrowSteps(node: unknown): void {
 }
 
 export function runbookJsonSchema(): JsonSchema {
-  const schema = z.toJSONSchema(Runbook, { io: 'input', unrepresentable: 'any', target: 'draft-2020-12', reused: 'ref' }) as JsonSchema;
+  const schema = z.toJSONSchema(Runbook, {
+    io: 'input',
+    unrepresentable: 'any',
+    target: 'draft-2020-12',
+    reused: 'ref',
+  }) as JsonSchema;
   narrowSteps(schema);
   return {
     $schema: schema.$schema,
     $id: 'https://incident-engine.local/runbook.schema.json',
     title: 'incident-engine runbook',
-    description: 'A runbook: five phases of steps, each step an action with parameters. Generated from src/schemas/runbook.ts by `npm run runbook-schema`.',
+    description:
+      'A runbook: five phases of steps, each step an action with parameters. Generated from src/schemas/runbook.ts by `npm run runbook-schema`.',
     ...schema,
   };
 }

@@ -3,10 +3,10 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { resolveEscalationPolicy } from '../schemas/escalation-policy';
-import { PHASES } from '../schemas/incident';
-import { Runbook, type RunbookPlan, compilePhases, stepsWithPaths } from '../schemas/runbook';
-import { type TemplateError, checkAlertPath, templatePaths } from '../schemas/template';
+import { resolveEscalationPolicy } from '../../domain/escalation-policy';
+import { PHASES } from '../../domain/incident';
+import { Runbook, type RunbookPlan, compilePhases, stepsWithPaths } from '../../domain/runbook';
+import { type TemplateError, checkAlertPath, templatePaths } from '../../domain/template';
 import { YamlValidationError, formatYamlIssues, parseYamlWithPositions } from './yaml-errors';
 
 /**

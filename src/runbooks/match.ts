@@ -1,7 +1,7 @@
 // Picks the runbook for a detector alert from the runbooks' optional `match:` blocks: the most specific matching rule
 // over all runbooks wins, ties go to the runbook id that sorts first, and alerts no rule matches go to the configured
 // default (api.defaultRunbook) or the runbook marked `match.default: true`. Pure: no I/O, never guesses silently.
-import type { IntakeFormat, MatchRule, RunbookPlan } from '../schemas/runbook';
+import type { IntakeFormat, MatchRule, RunbookPlan } from '../../domain/runbook';
 
 /** What matching looks at: the intake that received the alert, its source and its labels. */
 export interface AlertFacts {
@@ -68,7 +68,11 @@ export function defaultRunbook(plans: Map<string, RunbookPlan>, configured?: str
   return marked[0];
 }
 
-export function selectRunbook(plans: Map<string, RunbookPlan>, alert: AlertFacts, configuredDefault?: string): RunbookChoice {
+export function selectRunbook(
+  plans: Map<string, RunbookPlan>,
+  alert: AlertFacts,
+  configuredDefault?: string,
+): RunbookChoice {
   let best: { plan: RunbookPlan; specificity: number; index: number } | undefined;
   for (const plan of [...plans.values()].sort((a, b) => a.id.localeCompare(b.id))) {
     (plan.match?.rules ?? []).forEach((rule, index) => {

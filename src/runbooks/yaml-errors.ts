@@ -25,7 +25,9 @@ export function parseYamlWithPositions(
     const first = doc.errors[0]!;
     const pos = lineCounter.linePos(first.pos[0]);
     const more = doc.errors.length > 1 ? ` (and ${doc.errors.length - 1} more YAML errors after it)` : '';
-    throw new YamlValidationError(`${file}:${pos.line}:${pos.col}: YAML syntax: ${first.message.split('\n')[0]}${more}`);
+    throw new YamlValidationError(
+      `${file}:${pos.line}:${pos.col}: YAML syntax: ${first.message.split('\n')[0]}${more}`,
+    );
   }
   const locate = (path: PropertyKey[]): YamlPosition | undefined => {
     // Walk up to the nearest node that exists: a missing field is reported where its parent is.
@@ -43,7 +45,10 @@ export function parseYamlWithPositions(
 }
 
 export function formatPath(path: PropertyKey[]): string {
-  return path.reduce<string>((acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key)), '');
+  return path.reduce<string>(
+    (acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key)),
+    '',
+  );
 }
 
 /** zod reports a missing field as "expected object, received undefined"; say it is missing. */

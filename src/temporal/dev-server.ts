@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
-import { INCIDENT_SEARCH_ATTRIBUTES } from '../schemas/search-attributes';
+import { INCIDENT_SEARCH_ATTRIBUTES } from '../../domain/search-attributes';
 import { assertPortFree } from './ports';
 import { toolchainPaths } from './toolchain';
 

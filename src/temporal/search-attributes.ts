@@ -2,7 +2,7 @@
 // (drills, tests) and any cluster an operator points the engine at. The dev server gets them as start flags instead.
 import type { Connection } from '@temporalio/client';
 import proto from '@temporalio/proto';
-import { INCIDENT_SEARCH_ATTRIBUTES } from '../schemas/search-attributes';
+import { INCIDENT_SEARCH_ATTRIBUTES } from '../../domain/search-attributes';
 
 const { IndexedValueType } = proto.temporal.api.enums.v1;
 const INDEXED = {

@@ -13,8 +13,8 @@ import { type Activities, createActivities } from '../../activities';
 import { renderConnectorBody } from '../../activities/actions/connectors';
 import { HttpUnavailableError } from '../../activities/actions/http-request';
 import { buildConfig, EngineConfigFile, type EngineConfig } from '../../src/config';
-import { ACTION_PARAMS, ACTIONS, type ActionInput, type ActionName } from '../../src/schemas/actions';
-import { CONNECTOR_ACTION_NAMES } from '../../src/schemas/actions/connectors';
+import { ACTION_PARAMS, ACTIONS, type ActionInput, type ActionName } from '../../domain/actions';
+import { CONNECTOR_ACTION_NAMES } from '../../domain/actions/connectors';
 import { type ControlPlaneServer, startControlPlaneServer } from '../helpers/control-plane-server';
 
 const INCIDENT = 'INC-2026-077';
@@ -52,7 +52,12 @@ function configFile(): Record<string, unknown> {
           note: 'blocked for ${incident.id} (${incident.phase}) by step ${step.id}',
         },
       },
-      'firewall-unblock': { url: at('firewall/blocks'), method: 'DELETE', headers, body: { targets: '${params.targets}' } },
+      'firewall-unblock': {
+        url: at('firewall/blocks'),
+        method: 'DELETE',
+        headers,
+        body: { targets: '${params.targets}' },
+      },
       keys: { url: at('keys/${params.keyId}/rotate'), headers },
       sessions: { url: at('sessions/revoke'), headers, body: { user: '${params.user}', all: '${params.all}' } },
       'idp-suspend': { url: at('accounts/${params.account}/suspend'), headers },
@@ -81,11 +86,29 @@ function config(file: Record<string, unknown> = configFile()): EngineConfig {
   return buildConfig(EngineConfigFile.parse(file), dir);
 }
 
-function input(action: ActionName, stepId: string, params: Record<string, unknown>, extra: Partial<ActionInput> = {}): ActionInput {
-  return { incidentId: INCIDENT, phase: 'contain', stepId, action, params, drill: false, idempotencyKey: `${INCIDENT}/${stepId}`, ...extra };
+function input(
+  action: ActionName,
+  stepId: string,
+  params: Record<string, unknown>,
+  extra: Partial<ActionInput> = {},
+): ActionInput {
+  return {
+    incidentId: INCIDENT,
+    phase: 'contain',
+    stepId,
+    action,
+    params,
+    drill: false,
+    idempotencyKey: `${INCIDENT}/${stepId}`,
+    ...extra,
+  };
 }
 
-async function run(action: ActionName & keyof Activities, stepInput: ActionInput, options: { attempt?: number; engine?: EngineConfig } = {}): Promise<unknown> {
+async function run(
+  action: ActionName & keyof Activities,
+  stepInput: ActionInput,
+  options: { attempt?: number; engine?: EngineConfig } = {},
+): Promise<unknown> {
   const activities = createActivities({ config: options.engine ?? config() });
   const env = new MockActivityEnvironment({ attempt: options.attempt ?? 1 }, { logger: new DefaultLogger('ERROR') });
   return env.run(activities[action], stepInput);
@@ -109,7 +132,10 @@ describe('network.blockSource and network.unblockSource', () => {
   it('blocks once through the mapped connector: body from the template, token from the environment, idempotency key', async () => {
     const output = await run(
       'network.blockSource',
-      input('network.blockSource', 'block-attacker', { targets: ['203.0.113.7', '2001:db8::/32'], reason: 'credential stuffing' }),
+      input('network.blockSource', 'block-attacker', {
+        targets: ['203.0.113.7', '2001:db8::/32'],
+        reason: 'credential stuffing',
+      }),
     );
 
     expect(output).toEqual({
@@ -121,7 +147,12 @@ describe('network.blockSource and network.unblockSource', () => {
     expect([...peer.state.blocked]).toEqual(['203.0.113.7', '2001:db8::/32']);
     expect(peer.effects).toHaveLength(1);
     const [request] = peer.requests;
-    expect(request).toMatchObject({ method: 'POST', path: '/v1/firewall/blocks', idempotencyKey: `${INCIDENT}/block-attacker`, authorized: true });
+    expect(request).toMatchObject({
+      method: 'POST',
+      path: '/v1/firewall/blocks',
+      idempotencyKey: `${INCIDENT}/block-attacker`,
+      authorized: true,
+    });
     // A whole-value placeholder keeps its JSON type (the list stays a list); text placeholders become text.
     expect(request?.body).toEqual({
       targets: ['203.0.113.7', '2001:db8::/32'],
@@ -165,7 +196,10 @@ describe('network.blockSource and network.unblockSource', () => {
     const undo = compensationFor('network.blockSource', params, output);
     expect(undo).toEqual({ action: 'network.unblockSource', with: { targets: ['203.0.113.7', '198.51.100.0/24'] } });
 
-    const { action, with: undoParams } = undo as { action: ActionName & keyof Activities; with: Record<string, unknown> };
+    const { action, with: undoParams } = undo as {
+      action: ActionName & keyof Activities;
+      with: Record<string, unknown>;
+    };
     await run(action, input(action, 'block', undoParams, { idempotencyKey: `${INCIDENT}/block/undo` }));
     expect(peer.state.blocked.size).toBe(0);
     expect(peer.effects.map((e) => [e.key, e.op])).toEqual([
@@ -177,9 +211,18 @@ describe('network.blockSource and network.unblockSource', () => {
 
   it('refuses addresses that are not IPv4/IPv6 addresses or CIDRs, naming the field and the value', async () => {
     const cases: [unknown, string][] = [
-      [['203.0.113.7', 'evil.example.com'], 'targets.1: expected an IPv4/IPv6 address or CIDR, like 203.0.113.7, 2001:db8::1 or 198.51.100.0/24; received "evil.example.com"'],
-      ['10.0.0.0/33', 'targets: expected an IPv4/IPv6 address or CIDR, like 203.0.113.7, 2001:db8::1 or 198.51.100.0/24; received "10.0.0.0/33"'],
-      [[], 'targets: expected an IPv4/IPv6 address or CIDR, like 203.0.113.7, 2001:db8::1 or 198.51.100.0/24; received an empty list'],
+      [
+        ['203.0.113.7', 'evil.example.com'],
+        'targets.1: expected an IPv4/IPv6 address or CIDR, like 203.0.113.7, 2001:db8::1 or 198.51.100.0/24; received "evil.example.com"',
+      ],
+      [
+        '10.0.0.0/33',
+        'targets: expected an IPv4/IPv6 address or CIDR, like 203.0.113.7, 2001:db8::1 or 198.51.100.0/24; received "10.0.0.0/33"',
+      ],
+      [
+        [],
+        'targets: expected an IPv4/IPv6 address or CIDR, like 203.0.113.7, 2001:db8::1 or 198.51.100.0/24; received an empty list',
+      ],
       ['0.0.0.0/0', 'targets: expected a CIDR narrower than /0 ("0.0.0.0/0" covers every address)'],
     ];
     for (const [targets, message] of cases) {
@@ -223,34 +266,73 @@ describe('the other connector actions', () => {
     expect(peer.state.accounts.get('user-4711')).toBe('suspended');
     const undo = compensationFor('accounts.suspend', { account: 'user-4711' });
     expect(undo).toEqual({ action: 'accounts.reinstate', with: { account: 'user-4711' } });
-    expect(compensationFor('accounts.reinstate', { account: 'user-4711' })).toEqual({ action: 'accounts.suspend', with: { account: 'user-4711' } });
+    expect(compensationFor('accounts.reinstate', { account: 'user-4711' })).toEqual({
+      action: 'accounts.suspend',
+      with: { account: 'user-4711' },
+    });
 
-    await run('accounts.reinstate', input('accounts.reinstate', 'suspend', { account: 'user-4711' }, { idempotencyKey: `${INCIDENT}/suspend/undo` }));
+    await run(
+      'accounts.reinstate',
+      input('accounts.reinstate', 'suspend', { account: 'user-4711' }, { idempotencyKey: `${INCIDENT}/suspend/undo` }),
+    );
     expect(peer.state.accounts.get('user-4711')).toBe('active');
     expect(peer.effects.map((e) => e.op)).toEqual(['suspend', 'reinstate']);
   });
 
   it('disables and enables an endpoint, URL-encoding the name into the path', async () => {
-    const output = await run('endpoint.disable', input('endpoint.disable', 'disable-upload', { endpoint: 'POST /api/upload' }));
-    expect(output).toMatchObject({ connector: 'gateway-disable', response: { endpoint: 'POST /api/upload', status: 'disabled' } });
+    const output = await run(
+      'endpoint.disable',
+      input('endpoint.disable', 'disable-upload', { endpoint: 'POST /api/upload' }),
+    );
+    expect(output).toMatchObject({
+      connector: 'gateway-disable',
+      response: { endpoint: 'POST /api/upload', status: 'disabled' },
+    });
     expect(peer.requests[0]?.path).toBe('/v1/endpoints/POST%20%2Fapi%2Fupload/disable');
     expect(compensationFor('endpoint.disable', { endpoint: 'POST /api/upload' })).toEqual({
       action: 'endpoint.enable',
       with: { endpoint: 'POST /api/upload' },
     });
 
-    await run('endpoint.enable', input('endpoint.enable', 'disable-upload', { endpoint: 'POST /api/upload' }, { idempotencyKey: `${INCIDENT}/disable-upload/undo` }));
+    await run(
+      'endpoint.enable',
+      input(
+        'endpoint.enable',
+        'disable-upload',
+        { endpoint: 'POST /api/upload' },
+        { idempotencyKey: `${INCIDENT}/disable-upload/undo` },
+      ),
+    );
     expect(peer.state.endpoints.get('POST /api/upload')).toBe('enabled');
   });
 
   it('opens and closes a circuit breaker with PUT, each planning the other as its undo', async () => {
-    await run('circuitBreaker.open', input('circuitBreaker.open', 'open-uploads', { breaker: 'file-uploads', reason: 'seed 000: enable circuit breakers' }));
+    await run(
+      'circuitBreaker.open',
+      input('circuitBreaker.open', 'open-uploads', {
+        breaker: 'file-uploads',
+        reason: 'the Fiovana procedures: enable circuit breakers',
+      }),
+    );
     expect(peer.state.breakers.get('file-uploads')).toBe('open');
-    expect(peer.requests[0]).toMatchObject({ method: 'PUT', path: '/v1/breakers/file-uploads', body: { state: 'open' } });
+    expect(peer.requests[0]).toMatchObject({
+      method: 'PUT',
+      path: '/v1/breakers/file-uploads',
+      body: { state: 'open' },
+    });
 
-    const undo = compensationFor('circuitBreaker.open', { breaker: 'file-uploads', reason: 'seed 000: enable circuit breakers' });
-    expect(undo).toEqual({ action: 'circuitBreaker.close', with: { breaker: 'file-uploads', reason: 'seed 000: enable circuit breakers' } });
-    const { action, with: undoParams } = undo as { action: ActionName & keyof Activities; with: Record<string, unknown> };
+    const undo = compensationFor('circuitBreaker.open', {
+      breaker: 'file-uploads',
+      reason: 'the Fiovana procedures: enable circuit breakers',
+    });
+    expect(undo).toEqual({
+      action: 'circuitBreaker.close',
+      with: { breaker: 'file-uploads', reason: 'the Fiovana procedures: enable circuit breakers' },
+    });
+    const { action, with: undoParams } = undo as {
+      action: ActionName & keyof Activities;
+      with: Record<string, unknown>;
+    };
     await run(action, input(action, 'open-uploads', undoParams, { idempotencyKey: `${INCIDENT}/open-uploads/undo` }));
     expect(peer.state.breakers.get('file-uploads')).toBe('closed');
   });
@@ -283,7 +365,8 @@ describe('the other connector actions', () => {
     };
     for (const [action, inverse] of Object.entries(inverses)) {
       const params = sample[action]!;
-      const undo = compensationFor(action as ActionName, params) as { action: string; with: Record<string, unknown> } | undefined;
+      const undo = compensationFor(action as ActionName, params) as
+        { action: string; with: Record<string, unknown> } | undefined;
       expect(undo?.action, action).toBe(inverse);
       // The undo goes through the same connector the step named, with the same subject.
       if (undo) expect(undo.with).toEqual(ACTION_PARAMS[action as ActionName].parse(params));
@@ -295,41 +378,65 @@ describe('the other connector actions', () => {
 describe('connector selection, secrets and auth', () => {
   it('uses the connector a step names over the connectorFor mapping', async () => {
     const file = configFile();
-    (file.connectors as Record<string, unknown>)['edge-waf'] = { url: `${peer.url}/v1/firewall/blocks`, headers: { Authorization: `Bearer ${peer.token}` }, body: { targets: '${params.targets}' } };
-    const output = await run('network.blockSource', input('network.blockSource', 'block', { targets: '203.0.113.9', connector: 'edge-waf' }), { engine: config(file) });
+    (file.connectors as Record<string, unknown>)['edge-waf'] = {
+      url: `${peer.url}/v1/firewall/blocks`,
+      headers: { Authorization: `Bearer ${peer.token}` },
+      body: { targets: '${params.targets}' },
+    };
+    const output = await run(
+      'network.blockSource',
+      input('network.blockSource', 'block', { targets: '203.0.113.9', connector: 'edge-waf' }),
+      { engine: config(file) },
+    );
     expect(output).toMatchObject({ connector: 'edge-waf' });
     expect(peer.requests[0]?.body).toEqual({ targets: ['203.0.113.9'] });
   });
 
   it('refuses clearly when no connector is mapped or the named one does not exist', async () => {
     const engine = config({ dataDir: 'data', connectors: { only: { url: `${peer.url}/v1/x` } } });
-    const unmapped = await failure(run('accounts.suspend', input('accounts.suspend', 'suspend', { account: 'user-4711' }), { engine }));
+    const unmapped = await failure(
+      run('accounts.suspend', input('accounts.suspend', 'suspend', { account: 'user-4711' }), { engine }),
+    );
     expect((unmapped as ApplicationFailure).type).toBe('ActionNotConfiguredError');
     expect(unmapped.message).toBe(
       'accounts.suspend (step suspend): expected a connector, found none: set connectorFor."accounts.suspend" in incident-engine.yaml or give the step a connector parameter (configured connectors: only)',
     );
 
-    const unknown = await failure(run('accounts.suspend', input('accounts.suspend', 'suspend', { account: 'user-4711', connector: 'okta' }), { engine }));
-    expect(unknown.message).toBe('accounts.suspend (step suspend): connector "okta" is not configured in incident-engine.yaml (configured connectors: only)');
+    const unknown = await failure(
+      run('accounts.suspend', input('accounts.suspend', 'suspend', { account: 'user-4711', connector: 'okta' }), {
+        engine,
+      }),
+    );
+    expect(unknown.message).toBe(
+      'accounts.suspend (step suspend): connector "okta" is not configured in incident-engine.yaml (configured connectors: only)',
+    );
     expect(peer.requests).toHaveLength(0);
   });
 
   it('refuses clearly when a fromEnv header names a variable that is not set, sending nothing', async () => {
     delete process.env[TOKEN_ENV];
-    const error = await failure(run('network.blockSource', input('network.blockSource', 'block', { targets: '203.0.113.7' })));
+    const error = await failure(
+      run('network.blockSource', input('network.blockSource', 'block', { targets: '203.0.113.7' })),
+    );
     expect((error as ApplicationFailure).type).toBe('MissingSecretError');
     expect((error as ApplicationFailure).nonRetryable).toBe(true);
-    expect(error.message).toContain(`connectors.firewall-block.headers.Authorization: expected environment variable ${TOKEN_ENV} to hold the value, but it is not set`);
+    expect(error.message).toContain(
+      `connectors.firewall-block.headers.Authorization: expected environment variable ${TOKEN_ENV} to hold the value, but it is not set`,
+    );
     expect(peer.requests).toHaveLength(0);
   });
 
   it('reports a rejected token as a non-retryable HttpAuthError naming the connector headers, never the token', async () => {
     process.env[TOKEN_ENV] = 'expired-token-abc';
-    const error = await failure(run('network.blockSource', input('network.blockSource', 'block', { targets: '203.0.113.7' })));
+    const error = await failure(
+      run('network.blockSource', input('network.blockSource', 'block', { targets: '203.0.113.7' })),
+    );
     expect((error as ApplicationFailure).type).toBe('HttpAuthError');
     expect((error as ApplicationFailure).nonRetryable).toBe(true);
     expect(error.message).toContain('received 401 Unauthorized');
-    expect(error.message).toContain('check the credentials in connectors.firewall-block.headers in incident-engine.yaml; not retried');
+    expect(error.message).toContain(
+      'check the credentials in connectors.firewall-block.headers in incident-engine.yaml; not retried',
+    );
     expect(error.message).not.toContain('expired-token-abc');
     expect(peer.effects).toHaveLength(0);
   });
@@ -345,7 +452,13 @@ describe('templates', () => {
   };
 
   it('substitutes values by path lookup only: a value that looks like a placeholder is never expanded again', () => {
-    expect(renderConnectorBody({ why: 'reason: ${params.reason}', key: '${idempotencyKey}', n: 3, ok: true }, context, 'connectors.t.body')).toEqual({
+    expect(
+      renderConnectorBody(
+        { why: 'reason: ${params.reason}', key: '${idempotencyKey}', n: 3, ok: true },
+        context,
+        'connectors.t.body',
+      ),
+    ).toEqual({
       why: 'reason: ${idempotencyKey} and ${process.env.HOME}',
       key: `${INCIDENT}/block`,
       n: 3,
@@ -357,7 +470,9 @@ describe('templates', () => {
     expect(() => renderConnectorBody({ text: 'user ${params.user}' }, context, 'connectors.t.body')).toThrow(
       'connectors.t.body.text: placeholder "${params.user}" has no value for network.blockSource (step block; parameters given: targets, reason)',
     );
-    expect(() => renderConnectorBody({ list: ['${params.user}'] }, context, 'connectors.t.body')).toThrow('placeholder "${params.user}" has no value');
+    expect(() => renderConnectorBody({ list: ['${params.user}'] }, context, 'connectors.t.body')).toThrow(
+      'placeholder "${params.user}" has no value',
+    );
   });
 });
 
@@ -369,7 +484,11 @@ describe('configuration', () => {
   };
 
   it('refuses placeholders outside params, incident.id, incident.phase, step.id, action and idempotencyKey', () => {
-    expect(parseError({ connectors: { fw: { url: 'https://fw.example/${process.env.HOME}', body: { x: '${constructor}' } } } })).toBe(
+    expect(
+      parseError({
+        connectors: { fw: { url: 'https://fw.example/${process.env.HOME}', body: { x: '${constructor}' } } },
+      }),
+    ).toBe(
       [
         'connectors.fw.url: placeholder "${process.env.HOME}" cannot resolve; expected params.<field> or one of incident.id, incident.phase, step.id, action, idempotencyKey',
         'connectors.fw.body.x: placeholder "${constructor}" cannot resolve; expected params.<field> or one of incident.id, incident.phase, step.id, action, idempotencyKey',
@@ -378,19 +497,27 @@ describe('configuration', () => {
   });
 
   it('refuses malformed connectors and header sources with the field named', () => {
-    expect(parseError({ connectors: { fw: { url: 'ftp://fw.example/x' } } })).toBe('connectors.fw.url: expected an http(s) URL, received "ftp://fw.example/x"');
-    expect(parseError({ connectors: { fw: { url: 'https://fw.example', method: 'BREW' } } })).toContain('connectors.fw.method: expected one of GET, POST, PUT, PATCH, DELETE');
-    expect(parseError({ connectors: { fw: { url: 'https://fw.example', headers: { Authorization: { fromEnv: 'not a name' } } } } })).toContain(
-      'expected an environment variable name, like FIREWALL_TOKEN',
+    expect(parseError({ connectors: { fw: { url: 'ftp://fw.example/x' } } })).toBe(
+      'connectors.fw.url: expected an http(s) URL, received "ftp://fw.example/x"',
     );
+    expect(parseError({ connectors: { fw: { url: 'https://fw.example', method: 'BREW' } } })).toContain(
+      'connectors.fw.method: expected one of GET, POST, PUT, PATCH, DELETE',
+    );
+    expect(
+      parseError({
+        connectors: { fw: { url: 'https://fw.example', headers: { Authorization: { fromEnv: 'not a name' } } } },
+      }),
+    ).toContain('expected an environment variable name, like FIREWALL_TOKEN');
   });
 
   it('refuses connectorFor entries that name an unknown action or an unconfigured connector', () => {
     const base = { connectors: { fw: { url: 'https://fw.example/blocks' } } };
-    expect(() => buildConfig(EngineConfigFile.parse({ ...base, connectorFor: { 'network.blockSource': 'firewall' } }), dir)).toThrow(
-      'connectorFor.network.blockSource names connector "firewall", which is not configured (have: fw)',
-    );
-    expect(() => buildConfig(EngineConfigFile.parse({ ...base, connectorFor: { 'network.block': 'fw' } }), dir)).toThrow(
+    expect(() =>
+      buildConfig(EngineConfigFile.parse({ ...base, connectorFor: { 'network.blockSource': 'firewall' } }), dir),
+    ).toThrow('connectorFor.network.blockSource names connector "firewall", which is not configured (have: fw)');
+    expect(() =>
+      buildConfig(EngineConfigFile.parse({ ...base, connectorFor: { 'network.block': 'fw' } }), dir),
+    ).toThrow(
       'connectorFor names action "network.block", which does not use a connector (expected one of: network.blockSource, ',
     );
   });

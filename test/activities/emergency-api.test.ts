@@ -13,7 +13,7 @@ import { readDrillCalls } from '../../activities/drill-recorder';
 import { HttpUnavailableError } from '../../activities/actions/http-request';
 import { NonRetryableActionError } from '../../activities/errors';
 import { buildConfig, EngineConfigFile, type EngineConfig } from '../../src/config';
-import { ACTION_PARAMS, ACTIONS, type ActionInput, type ActionName } from '../../src/schemas/actions';
+import { ACTION_PARAMS, ACTIONS, type ActionInput, type ActionName } from '../../domain/actions';
 import { type EmergencyApiServer, startEmergencyApiServer } from '../helpers/emergency-api-server';
 
 const INCIDENT = 'INC-2026-042';
@@ -49,12 +49,30 @@ function config(overrides: Record<string, unknown> = {}): EngineConfig {
   );
 }
 
-function input(action: ActionName, stepId: string, params: Record<string, unknown>, extra: Partial<ActionInput> = {}): ActionInput {
-  return { incidentId: INCIDENT, phase: 'contain', stepId, action, params, drill: false, idempotencyKey: `${INCIDENT}/${stepId}`, ...extra };
+function input(
+  action: ActionName,
+  stepId: string,
+  params: Record<string, unknown>,
+  extra: Partial<ActionInput> = {},
+): ActionInput {
+  return {
+    incidentId: INCIDENT,
+    phase: 'contain',
+    stepId,
+    action,
+    params,
+    drill: false,
+    idempotencyKey: `${INCIDENT}/${stepId}`,
+    ...extra,
+  };
 }
 
 /** Runs an action activity the way a worker would: in an activity context with the given attempt number. */
-async function run(action: ActionName & keyof Activities, stepInput: ActionInput, options: { attempt?: number; engine?: EngineConfig } = {}): Promise<unknown> {
+async function run(
+  action: ActionName & keyof Activities,
+  stepInput: ActionInput,
+  options: { attempt?: number; engine?: EngineConfig } = {},
+): Promise<unknown> {
   const activities = createActivities({ config: options.engine ?? config() });
   // Failures are what these tests assert; the SDK's per-failure warnings would only bury the report.
   const env = new MockActivityEnvironment({ attempt: options.attempt ?? 1 }, { logger: new DefaultLogger('ERROR') });
@@ -82,7 +100,9 @@ describe('app.safeMode', () => {
 
     expect(output).toEqual({ level: 'Emergency', previous: 'Disabled', status: 200, attempt: 1 });
     expect(server.state.safeMode).toBe('Emergency');
-    expect(server.effects).toEqual([{ key: `${INCIDENT}/safe-mode`, change: 'safeMode', detail: { from: 'Disabled', to: 'Emergency' } }]);
+    expect(server.effects).toEqual([
+      { key: `${INCIDENT}/safe-mode`, change: 'safeMode', detail: { from: 'Disabled', to: 'Emergency' } },
+    ]);
     expect(server.requests).toHaveLength(1);
     expect(server.requests[0]).toMatchObject({
       method: 'POST',
@@ -112,7 +132,10 @@ describe('app.safeMode', () => {
     const undo = compensationFor('app.safeMode', params, output);
     expect(undo).toEqual({ action: 'app.safeMode', with: { level: 'Restricted' } });
 
-    const { action, with: undoParams } = undo as { action: ActionName & keyof Activities; with: Record<string, unknown> };
+    const { action, with: undoParams } = undo as {
+      action: ActionName & keyof Activities;
+      with: Record<string, unknown>;
+    };
     await run(action, input(action, 'escalate', undoParams, { idempotencyKey: `${INCIDENT}/escalate/undo` }));
     expect(server.state.safeMode).toBe('Restricted');
     expect(server.effects.map((e) => [e.key, e.detail.to])).toEqual([
@@ -123,8 +146,12 @@ describe('app.safeMode', () => {
   });
 
   it('plans no undo when the level did not change or the previous level is unknown', () => {
-    expect(compensationFor('app.safeMode', { level: 'Emergency' }, { level: 'Emergency', previous: 'Emergency' })).toBeUndefined();
-    expect(compensationFor('app.safeMode', { level: 'Emergency' }, { level: 'Emergency', previous: null })).toBeUndefined();
+    expect(
+      compensationFor('app.safeMode', { level: 'Emergency' }, { level: 'Emergency', previous: 'Emergency' }),
+    ).toBeUndefined();
+    expect(
+      compensationFor('app.safeMode', { level: 'Emergency' }, { level: 'Emergency', previous: null }),
+    ).toBeUndefined();
     expect(compensationFor('app.safeMode', { level: 'Emergency' }, undefined)).toBeUndefined();
   });
 
@@ -133,7 +160,9 @@ describe('app.safeMode', () => {
     expect(error).toBeInstanceOf(ApplicationFailure);
     expect((error as ApplicationFailure).type).toBe('InvalidActionInputError');
     expect((error as ApplicationFailure).nonRetryable).toBe(true);
-    expect(error.message).toContain('level: expected a safe-mode level: one of Disabled, Restricted, Paranoid, Emergency, Lockdown, received "Panic"');
+    expect(error.message).toContain(
+      'level: expected a safe-mode level: one of Disabled, Restricted, Paranoid, Emergency, Lockdown, received "Panic"',
+    );
     expect(server.requests).toHaveLength(0);
   });
 });
@@ -151,15 +180,24 @@ describe('retries', () => {
     expect((error as HttpUnavailableError).retryAfterMs).toBe(2_000);
     expect(server.effects).toHaveLength(0);
 
-    await expect(run('app.killSwitch', step, { attempt: 2 })).resolves.toEqual({ enabled: true, previous: false, status: 200, attempt: 2 });
+    await expect(run('app.killSwitch', step, { attempt: 2 })).resolves.toEqual({
+      enabled: true,
+      previous: false,
+      status: 200,
+      attempt: 2,
+    });
     expect(server.state.killSwitch).toBe(true);
-    expect(server.effects).toEqual([{ key: `${INCIDENT}/kill-switch`, change: 'killSwitch', detail: { from: false, to: true } }]);
+    expect(server.effects).toEqual([
+      { key: `${INCIDENT}/kill-switch`, change: 'killSwitch', detail: { from: false, to: true } },
+    ]);
     expect(server.requests.map((r) => r.status)).toEqual([503, 200]);
   });
 
   it('times out on a peer that hangs before applying, then applies once on retry', async () => {
     server.failNext(1, { kind: 'hang' });
-    const engine = config({ emergencyApi: { baseUrl: server.url, headers: { Authorization: `Bearer ${server.token}` }, timeoutMs: 300 } });
+    const engine = config({
+      emergencyApi: { baseUrl: server.url, headers: { Authorization: `Bearer ${server.token}` }, timeoutMs: 300 },
+    });
     const step = input('app.quarantine', 'quarantine', { path: '/suspicious/file.exe' });
 
     const error = await failure(run('app.quarantine', step, { engine }));
@@ -174,7 +212,9 @@ describe('retries', () => {
 
   it('applies once when the peer applied the change but the answer was lost: the retry gets the first answer', async () => {
     server.failNext(1, { kind: 'apply-then-hang' });
-    const engine = config({ emergencyApi: { baseUrl: server.url, headers: { Authorization: `Bearer ${server.token}` }, timeoutMs: 300 } });
+    const engine = config({
+      emergencyApi: { baseUrl: server.url, headers: { Authorization: `Bearer ${server.token}` }, timeoutMs: 300 },
+    });
     const step = input('app.safeMode', 'safe-mode', { level: 'Paranoid' });
 
     await expect(run('app.safeMode', step, { engine })).rejects.toBeInstanceOf(HttpUnavailableError);
@@ -201,9 +241,13 @@ describe('authentication', () => {
     expect(failed.type).toBe('HttpAuthError');
     expect(failed.nonRetryable).toBe(true);
     expect(failed.cause).toBeInstanceOf(NonRetryableActionError);
-    expect(error.message).toContain(`app.killSwitch (step kill-switch): POST ${server.url}/api/emergency/kill-switch/enable`);
+    expect(error.message).toContain(
+      `app.killSwitch (step kill-switch): POST ${server.url}/api/emergency/kill-switch/enable`,
+    );
     expect(error.message).toContain('received 401 Unauthorized');
-    expect(error.message).toContain('authentication failed (missing or invalid credentials): check the credentials in emergencyApi.headers');
+    expect(error.message).toContain(
+      'authentication failed (missing or invalid credentials): check the credentials in emergencyApi.headers',
+    );
     expect(error.message).not.toContain('wrong-token-value');
     expect(server.state.killSwitch).toBe(false);
     expect(server.effects).toHaveLength(0);
@@ -223,7 +267,9 @@ describe('authentication', () => {
 
   it('refuses clearly when emergencyApi is not configured', async () => {
     const engine = buildConfig(EngineConfigFile.parse({}), dir);
-    const error = await failure(run('app.safeMode', input('app.safeMode', 'safe-mode', { level: 'Emergency' }), { engine }));
+    const error = await failure(
+      run('app.safeMode', input('app.safeMode', 'safe-mode', { level: 'Emergency' }), { engine }),
+    );
     expect((error as ApplicationFailure).type).toBe('ActionNotConfiguredError');
     expect(error.message).toContain('expected emergencyApi { baseUrl, headers } in incident-engine.yaml, found none');
   });
@@ -232,8 +278,14 @@ describe('authentication', () => {
 describe('app.killSwitch', () => {
   it('plans the opposite as its undo, unless the switch was already in that state', async () => {
     const output = await run('app.killSwitch', input('app.killSwitch', 'kill', { enabled: true }));
-    expect(compensationFor('app.killSwitch', { enabled: true }, output)).toEqual({ action: 'app.killSwitch', with: { enabled: false } });
-    expect(compensationFor('app.killSwitch', { enabled: false }, { previous: true })).toEqual({ action: 'app.killSwitch', with: { enabled: true } });
+    expect(compensationFor('app.killSwitch', { enabled: true }, output)).toEqual({
+      action: 'app.killSwitch',
+      with: { enabled: false },
+    });
+    expect(compensationFor('app.killSwitch', { enabled: false }, { previous: true })).toEqual({
+      action: 'app.killSwitch',
+      with: { enabled: true },
+    });
 
     const repeat = await run('app.killSwitch', input('app.killSwitch', 'kill-again', { enabled: true }));
     expect(repeat).toMatchObject({ previous: true });
@@ -257,7 +309,10 @@ describe('app.quarantine and app.releaseQuarantine', () => {
 
     const undo = compensationFor('app.quarantine', params, output);
     expect(undo).toEqual({ action: 'app.releaseQuarantine', with: params });
-    const released = await run('app.releaseQuarantine', input('app.releaseQuarantine', 'quarantine', params, { idempotencyKey: `${INCIDENT}/quarantine/undo` }));
+    const released = await run(
+      'app.releaseQuarantine',
+      input('app.releaseQuarantine', 'quarantine', params, { idempotencyKey: `${INCIDENT}/quarantine/undo` }),
+    );
     expect(released).toMatchObject({ released: true });
     expect(server.state.quarantined.size).toBe(0);
     expect(server.effects.map((e) => e.change)).toEqual(['quarantine', 'releaseQuarantine']);
@@ -303,7 +358,11 @@ describe('app.validateIntegrity', () => {
   it('completes when the application reports no violations', async () => {
     const output = await run('app.validateIntegrity', input('app.validateIntegrity', 'validate', {}));
     expect(output).toEqual({ valid: true, violations: 0, status: 200, attempt: 1 });
-    expect(server.requests[0]).toMatchObject({ method: 'GET', path: '/api/integrity/validate', idempotencyKey: `${INCIDENT}/validate` });
+    expect(server.requests[0]).toMatchObject({
+      method: 'GET',
+      path: '/api/integrity/validate',
+      idempotencyKey: `${INCIDENT}/validate`,
+    });
   });
 
   it('fails with a non-retryable IntegrityViolationError listing the violations', async () => {
@@ -324,7 +383,13 @@ describe('app.validateIntegrity', () => {
 
 describe('registry and drills', () => {
   it('marks safe mode, kill switch, quarantine and restore as destructive, and the integrity check as not', () => {
-    for (const name of ['app.safeMode', 'app.killSwitch', 'app.quarantine', 'app.releaseQuarantine', 'app.restoreBackup'] as const) {
+    for (const name of [
+      'app.safeMode',
+      'app.killSwitch',
+      'app.quarantine',
+      'app.releaseQuarantine',
+      'app.restoreBackup',
+    ] as const) {
       expect(ACTIONS[name].destructive, name).toBe(true);
     }
     expect((ACTIONS['app.validateIntegrity'] as { destructive?: boolean }).destructive).toBeUndefined();
@@ -332,7 +397,9 @@ describe('registry and drills', () => {
 
   it('records instead of calling the application in a drill', async () => {
     const engine = config();
-    const output = await run('app.killSwitch', input('app.killSwitch', 'kill', { enabled: true }, { drill: true }), { engine });
+    const output = await run('app.killSwitch', input('app.killSwitch', 'kill', { enabled: true }, { drill: true }), {
+      engine,
+    });
     expect(output).toEqual({ recorded: true });
     expect(server.requests).toHaveLength(0);
     expect(await readDrillCalls(engine.dataDir, INCIDENT)).toEqual([

@@ -13,7 +13,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities';
 import { HttpUnavailableError, hostAllowed } from '../../activities/actions/http-request';
 import { buildConfig, EngineConfigFile, type EngineConfig } from '../../src/config';
-import type { ActionInput } from '../../src/schemas/actions';
+import type { ActionInput } from '../../domain/actions';
 import { type EmergencyApiServer, startEmergencyApiServer } from '../helpers/emergency-api-server';
 
 const INCIDENT = 'INC-2026-101';
@@ -44,7 +44,13 @@ beforeEach(async () => {
         return res.end();
       }
       res.writeHead(200, { 'Content-Type': 'application/json' });
-      res.end(JSON.stringify({ method: req.method, url: req.url, received: body === '' ? null : (JSON.parse(body) as unknown) }));
+      res.end(
+        JSON.stringify({
+          method: req.method,
+          url: req.url,
+          received: body === '' ? null : (JSON.parse(body) as unknown),
+        }),
+      );
     });
   });
   await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
@@ -66,10 +72,21 @@ function config(allowHosts: string[] = ['127.0.0.1']): EngineConfig {
 }
 
 function input(stepId: string, params: Record<string, unknown>): ActionInput {
-  return { incidentId: INCIDENT, phase: 'recover', stepId, action: 'http.request', params, drill: false, idempotencyKey: `${INCIDENT}/${stepId}` };
+  return {
+    incidentId: INCIDENT,
+    phase: 'recover',
+    stepId,
+    action: 'http.request',
+    params,
+    drill: false,
+    idempotencyKey: `${INCIDENT}/${stepId}`,
+  };
 }
 
-async function run(stepInput: ActionInput, options: { attempt?: number; engine?: EngineConfig } = {}): Promise<unknown> {
+async function run(
+  stepInput: ActionInput,
+  options: { attempt?: number; engine?: EngineConfig } = {},
+): Promise<unknown> {
   const activities = createActivities({ config: options.engine ?? config() });
   const env = new MockActivityEnvironment({ attempt: options.attempt ?? 1 }, { logger: new DefaultLogger('ERROR') });
   return env.run(activities['http.request'], stepInput);
@@ -93,7 +110,14 @@ describe('http.request to an allowed host', () => {
   });
 
   it('sends a JSON body and headers; the step cannot replace the Idempotency-Key', async () => {
-    await run(input('post', { method: 'post', url: `${echoUrl}/hook`, headers: { 'X-Incident': INCIDENT, 'Idempotency-Key': 'spoofed' }, body: { a: [1, 2] } }));
+    await run(
+      input('post', {
+        method: 'post',
+        url: `${echoUrl}/hook`,
+        headers: { 'X-Incident': INCIDENT, 'Idempotency-Key': 'spoofed' },
+        body: { a: [1, 2] },
+      }),
+    );
     const [request] = echoRequests;
     expect(request?.method).toBe('POST');
     expect(JSON.parse(request?.body ?? '')).toEqual({ a: [1, 2] });
@@ -114,32 +138,48 @@ describe('http.request to an allowed host', () => {
     expect(error).toBeInstanceOf(HttpUnavailableError);
     expect(app.effects).toHaveLength(0);
 
-    await expect(run(step, { attempt: 2 })).resolves.toMatchObject({ status: 200, body: { enabled: true, previous: false }, attempt: 2 });
+    await expect(run(step, { attempt: 2 })).resolves.toMatchObject({
+      status: 200,
+      body: { enabled: true, previous: false },
+      attempt: 2,
+    });
     await run(step, { attempt: 3 });
     expect(app.effects).toHaveLength(1);
     expect(app.state.killSwitch).toBe(true);
   });
 
   it('reports a 401 as a non-retryable HttpAuthError', async () => {
-    const error = await failure(run(input('kill', { method: 'POST', url: `${app.url}/api/emergency/kill-switch/enable`, headers: { Authorization: 'Bearer nope' } })));
+    const error = await failure(
+      run(
+        input('kill', {
+          method: 'POST',
+          url: `${app.url}/api/emergency/kill-switch/enable`,
+          headers: { Authorization: 'Bearer nope' },
+        }),
+      ),
+    );
     expect(error).toBeInstanceOf(ApplicationFailure);
     expect((error as ApplicationFailure).type).toBe('HttpAuthError');
     expect((error as ApplicationFailure).nonRetryable).toBe(true);
-    expect(error.message).toContain("received 401 Unauthorized; body: ");
+    expect(error.message).toContain('received 401 Unauthorized; body: ');
     expect(error.message).toContain("check the credentials in the step's headers; not retried");
     expect(app.effects).toHaveLength(0);
   });
 
   it('succeeds only on the expected status, and fails without retrying on another final one', async () => {
-    await expect(run(input('gone', { url: `${echoUrl}/status/404`, expectStatus: [404, 410] }))).resolves.toMatchObject({
-      status: 404,
-      body: 'status 404 as asked',
-    });
+    await expect(run(input('gone', { url: `${echoUrl}/status/404`, expectStatus: [404, 410] }))).resolves.toMatchObject(
+      {
+        status: 404,
+        body: 'status 404 as asked',
+      },
+    );
 
     const error = await failure(run(input('created', { url: `${echoUrl}/hook`, expectStatus: 201 })));
     expect((error as ApplicationFailure).type).toBe('HttpRejectedError');
     expect((error as ApplicationFailure).nonRetryable).toBe(true);
-    expect(error.message).toContain(`http.request (step created): GET ${echoUrl}/hook: expected status 201, received 200 OK`);
+    expect(error.message).toContain(
+      `http.request (step created): GET ${echoUrl}/hook: expected status 201, received 200 OK`,
+    );
 
     const unavailable = await failure(run(input('busy', { url: `${echoUrl}/status/503`, expectStatus: 200 })));
     expect(unavailable).toBeInstanceOf(HttpUnavailableError);
@@ -169,7 +209,15 @@ describe('the allow-list', () => {
     expect(echoRequests).toHaveLength(0);
 
     // The listed port of the same address is allowed.
-    await expect(run(input('validate', { url: `${app.url}/api/integrity/validate`, headers: { Authorization: `Bearer ${app.token}` } }), { engine })).resolves.toMatchObject({
+    await expect(
+      run(
+        input('validate', {
+          url: `${app.url}/api/integrity/validate`,
+          headers: { Authorization: `Bearer ${app.token}` },
+        }),
+        { engine },
+      ),
+    ).resolves.toMatchObject({
       status: 200,
       body: { valid: true },
     });

@@ -48,7 +48,11 @@ const sha256 = (data: Buffer | string): string => createHash('sha256').update(da
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]));
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]),
+    );
   }
   return value;
 }
@@ -90,8 +94,18 @@ describe('appendLedger', () => {
       expect(hash).toBe(sha256(JSON.stringify(sortKeys(rest))));
       expect(Object.keys(entry)).toEqual(['seq', 'at', 'incidentId', 'kind', 'key', 'data', 'prevHash', 'hash']);
     }
-    expect(JSON.parse(await readFile(ledgerHeadFile(file), 'utf8'))).toEqual({ seq: 4, hash: entries[3]?.hash, at: entries[3]?.at });
-    await expect(verifyLedger(file)).resolves.toEqual({ ok: true, file, entries: 4, last: { seq: 4, hash: entries[3]?.hash }, warnings: [] });
+    expect(JSON.parse(await readFile(ledgerHeadFile(file), 'utf8'))).toEqual({
+      seq: 4,
+      hash: entries[3]?.hash,
+      at: entries[3]?.at,
+    });
+    await expect(verifyLedger(file)).resolves.toEqual({
+      ok: true,
+      file,
+      entries: 4,
+      last: { seq: 4, hash: entries[3]?.hash },
+      warnings: [],
+    });
   });
 
   it('is idempotent per key: a second append with the key returns the first entry and writes nothing', async () => {
@@ -115,7 +129,9 @@ describe('appendLedger', () => {
 
   it('keeps one chain under 60 concurrent appends in one process', async () => {
     await Promise.all(
-      Array.from({ length: 60 }, (_, i) => appendLedger(file, { incidentId: 'INC-1', kind: 'k', key: `c-${i}`, data: { i } })),
+      Array.from({ length: 60 }, (_, i) =>
+        appendLedger(file, { incidentId: 'INC-1', kind: 'k', key: `c-${i}`, data: { i } }),
+      ),
     );
     const entries = await readLedger(file);
     expect(entries.map((e) => e.seq)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
@@ -137,11 +153,16 @@ describe('appendLedger', () => {
     );
     const run = (worker: number) =>
       new Promise<void>((resolve, reject) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', script, file, String(worker), '25'], { cwd: REPO, stdio: ['ignore', 'ignore', 'pipe'] });
+        const child = spawn(process.execPath, ['--import', 'tsx', script, file, String(worker), '25'], {
+          cwd: REPO,
+          stdio: ['ignore', 'ignore', 'pipe'],
+        });
         let stderr = '';
         child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
         child.on('error', reject);
-        child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`worker ${worker} exited ${code}: ${stderr}`))));
+        child.on('exit', (code) =>
+          code === 0 ? resolve() : reject(new Error(`worker ${worker} exited ${code}: ${stderr}`)),
+        );
       });
     await Promise.all([1, 2, 3, 4].map(run));
 
@@ -159,11 +180,21 @@ describe('appendLedger', () => {
   it('breaks a lock left by a process that died, and times out (retryably) on a live holder', async () => {
     const dead = spawn(process.execPath, ['-e', '0']);
     await new Promise((resolve) => dead.on('exit', resolve));
-    await writeFile(`${file}.lock`, JSON.stringify({ pid: dead.pid, host: hostname(), token: 'old', at: new Date(T0).toISOString() }));
-    await expect(appendLedger(file, { incidentId: 'INC-1', kind: 'k', key: 'after-crash', data: null })).resolves.toMatchObject({ appended: true });
+    await writeFile(
+      `${file}.lock`,
+      JSON.stringify({ pid: dead.pid, host: hostname(), token: 'old', at: new Date(T0).toISOString() }),
+    );
+    await expect(
+      appendLedger(file, { incidentId: 'INC-1', kind: 'k', key: 'after-crash', data: null }),
+    ).resolves.toMatchObject({ appended: true });
 
-    await writeFile(`${file}.lock`, JSON.stringify({ pid: process.pid, host: hostname(), token: 'someone else', at: new Date().toISOString() }));
-    const busy = await withFileLock(`${file}.lock`, async () => 'ran', { timeoutMs: 200 }).catch((error: unknown) => error);
+    await writeFile(
+      `${file}.lock`,
+      JSON.stringify({ pid: process.pid, host: hostname(), token: 'someone else', at: new Date().toISOString() }),
+    );
+    const busy = await withFileLock(`${file}.lock`, async () => 'ran', { timeoutMs: 200 }).catch(
+      (error: unknown) => error,
+    );
     expect(busy).toBeInstanceOf(LedgerBusyError);
     expect(await readFile(`${file}.lock`, 'utf8')).toContain('someone else');
   });
@@ -171,14 +202,18 @@ describe('appendLedger', () => {
   it('refuses to append after a truncated tail, so the truncation cannot be hidden by new entries', async () => {
     await appendN(5);
     await writeLines((await lines()).slice(0, 3));
-    const error = await appendLedger(file, { incidentId: 'INC-1', kind: 'k', key: 'new', data: null }).catch((e: unknown) => e);
+    const error = await appendLedger(file, { incidentId: 'INC-1', kind: 'k', key: 'new', data: null }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(LedgerCorruptError);
     expect((error as Error).message).toContain('expected its last entry to be seq 5');
     expect(await lines()).toHaveLength(3);
 
     const text = (await lines()).join('\n') + '\n{"seq":4,"at":"2026';
     await writeFile(file, text);
-    const torn = await appendLedger(file, { incidentId: 'INC-1', kind: 'k', key: 'new', data: null }).catch((e: unknown) => e);
+    const torn = await appendLedger(file, { incidentId: 'INC-1', kind: 'k', key: 'new', data: null }).catch(
+      (e: unknown) => e,
+    );
     expect(torn).toBeInstanceOf(LedgerCorruptError);
     expect((torn as Error).message).toContain('incomplete entry at line 4');
   });
@@ -191,8 +226,15 @@ describe('verifyLedger', () => {
     all[2] = all[2]!.replace(/"step":"step-3"/, '"step":"step-X"');
     await writeLines(all);
     const report = await verifyLedger(file);
-    expect(report).toMatchObject({ ok: false, entries: 2, last: { seq: 2 }, problem: { kind: 'edited', line: 3, seq: 3 } });
-    expect(report.problem?.message).toMatch(/^line 3 \(seq 3\): the entry was edited: its stored hash is [0-9a-f]{12}… but its content hashes to [0-9a-f]{12}…$/);
+    expect(report).toMatchObject({
+      ok: false,
+      entries: 2,
+      last: { seq: 2 },
+      problem: { kind: 'edited', line: 3, seq: 3 },
+    });
+    expect(report.problem?.message).toMatch(
+      /^line 3 \(seq 3\): the entry was edited: its stored hash is [0-9a-f]{12}… but its content hashes to [0-9a-f]{12}…$/,
+    );
   });
 
   it('names the break when an edited entry was given a recomputed hash', async () => {
@@ -214,11 +256,15 @@ describe('verifyLedger', () => {
     await writeLines([...all.slice(0, 2), ...all.slice(3)]);
     const middle = await verifyLedger(file);
     expect(middle.problem).toMatchObject({ kind: 'deleted', line: 3, seq: 4 });
-    expect(middle.problem?.message).toBe('line 3: expected seq 3, found seq 4: seq 3 is missing (deleted before line 3)');
+    expect(middle.problem?.message).toBe(
+      'line 3: expected seq 3, found seq 4: seq 3 is missing (deleted before line 3)',
+    );
 
     await writeLines(all.slice(2));
     const start = await verifyLedger(file);
-    expect(start.problem?.message).toBe('line 1: expected seq 1, found seq 3: seq 1-2 are missing (deleted before line 1)');
+    expect(start.problem?.message).toBe(
+      'line 1: expected seq 1, found seq 3: seq 1-2 are missing (deleted before line 1)',
+    );
   });
 
   it('names a reordering', async () => {
@@ -227,7 +273,9 @@ describe('verifyLedger', () => {
     await writeLines([all[0]!, all[1]!, all[3]!, all[2]!, all[4]!]);
     const report = await verifyLedger(file);
     expect(report.problem).toMatchObject({ kind: 'reordered', line: 3, seq: 4 });
-    expect(report.problem?.message).toBe('line 3: expected seq 3, found seq 4; seq 3 is at line 4: entries were reordered');
+    expect(report.problem?.message).toBe(
+      'line 3: expected seq 3, found seq 4; seq 3 is at line 4: entries were reordered',
+    );
   });
 
   it('names a duplicated entry', async () => {
@@ -244,7 +292,9 @@ describe('verifyLedger', () => {
     await writeLines(all.slice(0, 4));
     const removed = await verifyLedger(file);
     expect(removed).toMatchObject({ ok: false, entries: 4, problem: { kind: 'truncated', line: 5, seq: 5 } });
-    expect(removed.problem?.message).toMatch(/^ledger ends at seq 4 \(line 4\) but its head records seq 6 \(hash [0-9a-f]{12}…\): seq 5-6 were removed \(truncated tail\)$/);
+    expect(removed.problem?.message).toMatch(
+      /^ledger ends at seq 4 \(line 4\) but its head records seq 6 \(hash [0-9a-f]{12}…\): seq 5-6 were removed \(truncated tail\)$/,
+    );
 
     await writeLines(all.slice(0, 5));
     expect((await verifyLedger(file)).problem?.message).toContain('seq 6 was removed (truncated tail)');
@@ -288,7 +338,10 @@ describe('verifyLedger', () => {
 describe('incident-engine ledger verify', () => {
   function cli(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
     return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [path.join(REPO, 'bin/incident-engine.mjs'), ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [path.join(REPO, 'bin/incident-engine.mjs'), ...args], {
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -308,7 +361,9 @@ describe('incident-engine ledger verify', () => {
     await writeLines([all[0]!, all[2]!]);
     const bad = await cli('ledger', 'verify', '--file', file);
     expect(bad.code).toBe(1);
-    expect(bad.stderr.trim()).toBe(`error: ledger ${file}: line 2: expected seq 2, found seq 3: seq 2 is missing (deleted before line 2)`);
+    expect(bad.stderr.trim()).toBe(
+      `error: ledger ${file}: line 2: expected seq 2, found seq 3: seq 2 is missing (deleted before line 2)`,
+    );
   }, 60_000);
 
   it('defaults to <dataDir>/ledger.jsonl from incident-engine.yaml', async () => {
@@ -337,7 +392,13 @@ describe('evidence.snapshot records itself', () => {
       idempotencyKey: 'INC-2026-001/preserve-evidence',
     };
 
-    const first = (await activity(input)) as { archive: string; manifest: string; sha256: string; reused: boolean; ledgerSeq: number };
+    const first = (await activity(input)) as {
+      archive: string;
+      manifest: string;
+      sha256: string;
+      reused: boolean;
+      ledgerSeq: number;
+    };
     const again = (await activity(input)) as typeof first;
     expect(again.reused).toBe(true);
     expect(again.ledgerSeq).toBe(first.ledgerSeq);

@@ -22,7 +22,7 @@ import {
 import { InvalidActionInputError, NonRetryableActionError } from '../../activities/errors';
 import { ledgerFile, readLedger, verifyLedger } from '../../activities/ledger';
 import { EngineConfigFile, buildConfig } from '../../src/config';
-import { ACTIONS, type ActionInput } from '../../src/schemas/actions';
+import { ACTIONS, type ActionInput } from '../../domain/actions';
 
 const NOW = new Date('2026-03-01T12:00:00.000Z');
 const LATER = new Date('2026-03-02T08:00:00.000Z');
@@ -98,7 +98,9 @@ async function exists(file: string): Promise<boolean> {
 }
 
 async function readRecord(stepId = 'quarantine-upload'): Promise<QuarantineRecord> {
-  return JSON.parse(await readFile(path.join(quarantineDir(dataDir, 'INC-2026-001', stepId), 'record.json'), 'utf8')) as QuarantineRecord;
+  return JSON.parse(
+    await readFile(path.join(quarantineDir(dataDir, 'INC-2026-001', stepId), 'record.json'), 'utf8'),
+  ) as QuarantineRecord;
 }
 
 describe('file.quarantine', () => {
@@ -146,7 +148,13 @@ describe('file.quarantine', () => {
       kind: 'file.quarantine',
       key: 'file.quarantine:INC-2026-001/quarantine-upload',
       at: NOW.toISOString(),
-      data: { stepId: 'quarantine-upload', originalPath: suspect, sha256: sha256(CONTENT), size: CONTENT.length, mode: '0754' },
+      data: {
+        stepId: 'quarantine-upload',
+        originalPath: suspect,
+        sha256: sha256(CONTENT),
+        size: CONTENT.length,
+        mode: '0754',
+      },
     });
   });
 
@@ -191,7 +199,12 @@ describe('file.quarantine', () => {
     await writeFile(passwd, 'root:x:0:0');
     await symlink(outside, path.join(uploads, 'escape'));
 
-    for (const attempt of [passwd, `${uploads}/../../etc/passwd`, path.join(uploads, 'escape', 'passwd'), path.join(outside, 'missing')]) {
+    for (const attempt of [
+      passwd,
+      `${uploads}/../../etc/passwd`,
+      path.join(uploads, 'escape', 'passwd'),
+      path.join(outside, 'missing'),
+    ]) {
       const error = await rejection(quarantineFile(quarantineInput({ path: attempt })));
       expect(error, attempt).toBeInstanceOf(QuarantineRefusedError);
       expect(error.message).toContain('expected a path under the quarantine roots');
@@ -224,7 +237,8 @@ describe('file.quarantine', () => {
     expect(badStep).toBeInstanceOf(InvalidActionInputError);
 
     expect(await readFile(suspect)).toEqual(CONTENT);
-    for (const error of [link, dir, relative, missing, noRoots, badStep]) expect(error).toBeInstanceOf(NonRetryableActionError);
+    for (const error of [link, dir, relative, missing, noRoots, badStep])
+      expect(error).toBeInstanceOf(NonRetryableActionError);
   });
 
   it('refuses a second path under the same step', async () => {
@@ -262,20 +276,34 @@ describe('file.restore', () => {
   it('puts the file back with its content, mode and mtime, and records the restore', async () => {
     const quarantined = await quarantineFile(quarantineInput());
     const result = await restoreFile(restoreInput({ step: 'quarantine-upload' }));
-    expect(result).toEqual({ restored: suspect, fromStep: 'quarantine-upload', sha256: sha256(CONTENT), reused: false });
+    expect(result).toEqual({
+      restored: suspect,
+      fromStep: 'quarantine-upload',
+      sha256: sha256(CONTENT),
+      reused: false,
+    });
     expect(await readFile(suspect)).toEqual(CONTENT);
     const info = await stat(suspect);
     expect(info.mode & 0o7777).toBe(0o754);
     expect(info.mtime.toISOString()).toBe(MTIME.toISOString());
     expect(await exists(quarantined.payload)).toBe(false);
-    expect(await readRecord()).toMatchObject({ status: 'restored', restoredAt: LATER.toISOString(), restoredBy: 'restore-upload' });
+    expect(await readRecord()).toMatchObject({
+      status: 'restored',
+      restoredAt: LATER.toISOString(),
+      restoredBy: 'restore-upload',
+    });
 
     const entries = await readLedger(ledgerFile(dataDir));
     expect(entries.map((e) => [e.seq, e.kind, e.key])).toEqual([
       [1, 'file.quarantine', 'file.quarantine:INC-2026-001/quarantine-upload'],
       [2, 'file.restore', 'file.restore:INC-2026-001/restore-upload'],
     ]);
-    expect(entries[1]?.data).toEqual({ stepId: 'quarantine-upload', restoredBy: 'restore-upload', originalPath: suspect, sha256: sha256(CONTENT) });
+    expect(entries[1]?.data).toEqual({
+      stepId: 'quarantine-upload',
+      restoredBy: 'restore-upload',
+      originalPath: suspect,
+      sha256: sha256(CONTENT),
+    });
     expect((await verifyLedger(ledgerFile(dataDir))).ok).toBe(true);
   });
 
@@ -331,8 +359,21 @@ describe('as engine actions', () => {
     return createActivities({ config, now: () => NOW });
   }
 
-  function input(action: 'file.quarantine' | 'file.restore', stepId: string, params: Record<string, unknown>, drill = false): ActionInput {
-    return { incidentId: 'INC-2026-001', phase: 'contain', stepId, action, params, drill, idempotencyKey: `INC-2026-001/${stepId}` };
+  function input(
+    action: 'file.quarantine' | 'file.restore',
+    stepId: string,
+    params: Record<string, unknown>,
+    drill = false,
+  ): ActionInput {
+    return {
+      incidentId: 'INC-2026-001',
+      phase: 'contain',
+      stepId,
+      action,
+      params,
+      drill,
+      idempotencyKey: `INC-2026-001/${stepId}`,
+    };
   }
 
   it('quarantines under configured roots (relative to the config) and restores through the compensation step', async () => {
@@ -351,15 +392,21 @@ describe('as engine actions', () => {
     const acts = activities(['srv/uploads']);
     const passwd = path.join(outside, 'passwd');
     await writeFile(passwd, 'root:x:0:0');
-    const error = await rejection(acts['file.quarantine'](input('file.quarantine', 'quarantine-passwd', { path: passwd })));
+    const error = await rejection(
+      acts['file.quarantine'](input('file.quarantine', 'quarantine-passwd', { path: passwd })),
+    );
     expect(error).toBeInstanceOf(ApplicationFailure);
     expect((error as ApplicationFailure).nonRetryable).toBe(true);
     expect((error as ApplicationFailure).type).toBe('QuarantineRefusedError');
 
-    await expect(acts['file.quarantine'](input('file.quarantine', 'drill-step', { path: suspect }, true))).resolves.toEqual({ recorded: true });
+    await expect(
+      acts['file.quarantine'](input('file.quarantine', 'drill-step', { path: suspect }, true)),
+    ).resolves.toEqual({ recorded: true });
     expect(await readFile(suspect)).toEqual(CONTENT);
 
-    const badParams = await rejection(acts['file.quarantine'](input('file.quarantine', 'bad', { path: suspect, recursive: true })));
+    const badParams = await rejection(
+      acts['file.quarantine'](input('file.quarantine', 'bad', { path: suspect, recursive: true })),
+    );
     expect((badParams as ApplicationFailure).type).toBe('InvalidActionInputError');
   });
 });

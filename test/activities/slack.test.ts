@@ -9,7 +9,7 @@ import { createActivities } from '../../activities';
 import { WebhookUnavailableError } from '../../activities/errors';
 import { buildSlackPayload } from '../../activities/notify/slack';
 import { EngineConfigFile, buildConfig, type EngineConfig } from '../../src/config';
-import type { ActionInput, EscalationNotice } from '../../src/schemas/actions';
+import type { ActionInput, EscalationNotice } from '../../domain/actions';
 import { tempDir } from '../helpers/incident-fixtures';
 import { startWebhookSink, type WebhookSink } from '../helpers/webhook-sink';
 
@@ -41,7 +41,11 @@ function config(channel: Record<string, unknown> = {}, extra: Record<string, unk
   );
 }
 
-function send(cfg: EngineConfig, params: Record<string, unknown>, key = 'INC-2026-001/notify-responders'): Promise<unknown> {
+function send(
+  cfg: EngineConfig,
+  params: Record<string, unknown>,
+  key = 'INC-2026-001/notify-responders',
+): Promise<unknown> {
   const input: ActionInput = {
     incidentId: 'INC-2026-001',
     phase: 'detect',
@@ -85,23 +89,37 @@ describe('slack channel', () => {
     expect(request?.headers['content-type']).toBe('application/json; charset=utf-8');
     const body = request?.body as Posted;
     expect(Object.keys(body).sort()).toEqual(['blocks', 'text']);
-    expect(body.text).toMatch(/^\*\[P1 High\] INC-2026-001: Unauthorized access to admin panel\*\nHigh-severity incident/);
+    expect(body.text).toMatch(
+      /^\*\[P1 High\] INC-2026-001: Unauthorized access to admin panel\*\nHigh-severity incident/,
+    );
     expect(body.blocks?.map((b) => b.type)).toEqual(['header', 'section', 'context']);
-    expect(body.blocks?.[0]?.text).toEqual({ type: 'plain_text', text: '[P1 High] INC-2026-001: Unauthorized access to admin panel' });
+    expect(body.blocks?.[0]?.text).toEqual({
+      type: 'plain_text',
+      text: '[P1 High] INC-2026-001: Unauthorized access to admin panel',
+    });
     expect(body.blocks?.[1]?.text?.type).toBe('mrkdwn');
     expect(body.blocks?.[1]?.text?.text).toContain('Suspicious admin logins from 203.0.113.7; sessions revoked.');
     expect(body.blocks?.[1]?.text?.text).toContain('Escalation: Security team + Engineering');
-    expect(body.blocks?.[2]?.elements?.[0]?.text).toBe('INC-2026-001 · P1 · internal · key INC-2026-001/notify-responders');
+    expect(body.blocks?.[2]?.elements?.[0]?.text).toBe(
+      'INC-2026-001 · P1 · internal · key INC-2026-001/notify-responders',
+    );
   });
 
   it('sends only text when blocks are turned off, and uses configured template overrides', async () => {
-    const cfg = config({ blocks: false }, { templates: { external: { default: { subject: 'Status', text: '${message} (${incident.id})' } } } });
+    const cfg = config(
+      { blocks: false },
+      { templates: { external: { default: { subject: 'Status', text: '${message} (${incident.id})' } } } },
+    );
     await send(cfg, { audience: 'external', message: 'All systems operational.' });
     expect(sink.requests[0]?.body).toEqual({ text: '*Status*\nAll systems operational. (INC-2026-001)' });
   });
 
   it('escapes <, > and & in substituted values so a message cannot @channel or forge links', async () => {
-    await send(config(), { audience: 'internal', severity: 'P3', message: '<!channel> deploy <https://evil.example|here> & retry' });
+    await send(config(), {
+      audience: 'internal',
+      severity: 'P3',
+      message: '<!channel> deploy <https://evil.example|here> & retry',
+    });
     const body = sink.requests[0]?.body as Posted;
     expect(body.text).toContain('&lt;!channel&gt; deploy &lt;https://evil.example|here&gt; &amp; retry');
     expect(body.text).not.toContain('<!channel>');
@@ -119,14 +137,21 @@ describe('slack channel', () => {
 
     await expect(send(cfg, params)).resolves.toEqual({ channel: 'chat', delivered: 'slack', status: 200 });
     // The activity ran again after the post succeeded (say its completion was lost): nothing is posted.
-    await expect(send(cfg, params)).resolves.toEqual({ channel: 'chat', delivered: 'duplicate', sentAt: NOW.toISOString() });
+    await expect(send(cfg, params)).resolves.toEqual({
+      channel: 'chat',
+      delivered: 'duplicate',
+      sentAt: NOW.toISOString(),
+    });
 
     expect(sink.requests.map((r) => r.status)).toEqual([503, 200]);
     expect(sink.effects().size).toBe(1);
     const log = await readFile(path.join(cfg.dataDir, 'notify', 'chat.sent.jsonl'), 'utf8');
-    expect(log.trim().split('\n').map((line) => JSON.parse(line) as unknown)).toEqual([
-      { idempotencyKey: 'INC-2026-001/notify-responders', sentAt: NOW.toISOString(), channel: 'chat' },
-    ]);
+    expect(
+      log
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as unknown),
+    ).toEqual([{ idempotencyKey: 'INC-2026-001/notify-responders', sentAt: NOW.toISOString(), channel: 'chat' }]);
 
     // Another key is another message.
     await send(cfg, params, 'INC-2026-001/other-step');
@@ -156,7 +181,9 @@ describe('slack channel', () => {
 
     process.env.SLACK_TEST_WEBHOOK_URL = `${sink.url}${TOKEN_PATH}`;
     try {
-      await expect(send(cfg, { audience: 'internal', message: 'hello' })).resolves.toMatchObject({ delivered: 'slack' });
+      await expect(send(cfg, { audience: 'internal', message: 'hello' })).resolves.toMatchObject({
+        delivered: 'slack',
+      });
       expect(sink.requests[0]?.path).toBe(TOKEN_PATH);
     } finally {
       delete process.env.SLACK_TEST_WEBHOOK_URL;
@@ -184,7 +211,9 @@ describe('slack channel', () => {
     const result = await env.run(activities.notifyEscalation, notice);
     expect(result).toMatchObject({ attempt: 1, channel: 'chat', delivered: 'slack' });
     const body = sink.requests[0]?.body as Posted;
-    expect(body.blocks?.[0]?.text?.text).toBe('[Executive briefing] Critical incident INC-2026-001: Data breach on customer DB: severity raised to P0');
+    expect(body.blocks?.[0]?.text?.text).toBe(
+      '[Executive briefing] Critical incident INC-2026-001: Data breach on customer DB: severity raised to P0',
+    );
     expect(body.blocks?.[1]?.text?.text).toContain('legal counsel');
     expect(sink.requests[0]?.headers['idempotency-key']).toBe('INC-2026-001/escalation/severity_p0');
   });
@@ -192,7 +221,9 @@ describe('slack channel', () => {
   it('rejects a slack channel without a usable URL when the config loads', () => {
     const parsed = EngineConfigFile.safeParse({ channels: { chat: { type: 'slack', url: 'ftp://example.com/hook' } } });
     expect(parsed.success).toBe(false);
-    const unknownField = EngineConfigFile.safeParse({ channels: { chat: { type: 'slack', url: 'https://example.com/hook', colour: 'red' } } });
+    const unknownField = EngineConfigFile.safeParse({
+      channels: { chat: { type: 'slack', url: 'https://example.com/hook', colour: 'red' } },
+    });
     expect(unknownField.success).toBe(false);
   });
 });
@@ -200,7 +231,13 @@ describe('slack channel', () => {
 describe('buildSlackPayload', () => {
   it('splits long text into sections of at most 3000 characters, preferring line breaks', () => {
     const line = `${'a'.repeat(99)}\n`;
-    const payload = buildSlackPayload({ subject: 's', mrkdwnSubject: 's', mrkdwnText: line.repeat(70), context: [], blocks: true });
+    const payload = buildSlackPayload({
+      subject: 's',
+      mrkdwnSubject: 's',
+      mrkdwnText: line.repeat(70),
+      context: [],
+      blocks: true,
+    });
     const sections = payload.blocks?.filter((b) => b.type === 'section') ?? [];
     expect(sections.length).toBe(3);
     for (const section of sections) {

@@ -14,7 +14,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { createActivities } from '../../activities';
 import { SmtpUnavailableError, messageIdFor } from '../../activities/notify/smtp';
 import { EngineConfigFile, buildConfig, type EngineConfig } from '../../src/config';
-import type { ActionInput } from '../../src/schemas/actions';
+import type { ActionInput } from '../../domain/actions';
 import { bundleWorkflows, createWorker } from '../../src/worker';
 import type { PhaseInput, PhaseResult } from '../../workflows/steps';
 import { tempDir } from '../helpers/incident-fixtures';
@@ -28,7 +28,8 @@ const TO = ['oncall@example.com', 'security@example.com'];
 // The peer: a real SMTP server that keeps one message per Message-ID (as a mailbox that deduplicates would), and can
 // drop a connection or answer with an error code on the next DATA transactions.
 
-type Fault = { kind: 'drop-before-store' } | { kind: 'drop-after-store' } | { kind: 'reply'; code: number; message: string };
+type Fault =
+  { kind: 'drop-before-store' } | { kind: 'drop-after-store' } | { kind: 'reply'; code: number; message: string };
 
 interface Transaction {
   messageId: string | undefined;
@@ -64,7 +65,8 @@ async function startSmtpPeer(options: { user?: string; pass?: string } = {}): Pr
       callback();
     },
     onAuth(auth, _session, callback) {
-      if (auth.username === options.user && auth.password === options.pass) return callback(null, { user: auth.username });
+      if (auth.username === options.user && auth.password === options.pass)
+        return callback(null, { user: auth.username });
       return callback(Object.assign(new Error('Invalid username or password'), { responseCode: 535 }));
     },
     onData(stream, session, callback) {
@@ -129,7 +131,11 @@ function config(port: number, channel: Record<string, unknown> = {}): EngineConf
   );
 }
 
-function notify(cfg: EngineConfig, params: Record<string, unknown>, key = 'INC-2026-001/notify-users'): Promise<unknown> {
+function notify(
+  cfg: EngineConfig,
+  params: Record<string, unknown>,
+  key = 'INC-2026-001/notify-users',
+): Promise<unknown> {
   const input: ActionInput = {
     incidentId: 'INC-2026-001',
     phase: 'recover',
@@ -214,10 +220,17 @@ describe('smtp channel', () => {
       [messageId, 'duplicate'],
     ]);
     expect([...peer.mailbox.keys()]).toEqual([messageId]);
-    expect(peer.mailbox.get(messageId)?.subject).toBe('[P0 Critical] INC-2026-001: Kill switch enabled; file operations stopped.');
+    expect(peer.mailbox.get(messageId)?.subject).toBe(
+      '[P0 Critical] INC-2026-001: Kill switch enabled; file operations stopped.',
+    );
 
     // Yet another attempt (the completion was lost, say) sends nothing at all: the sent-log knows the key.
-    await expect(notify(cfg, params)).resolves.toEqual({ channel: 'mail', delivered: 'duplicate', sentAt: NOW.toISOString(), messageId });
+    await expect(notify(cfg, params)).resolves.toEqual({
+      channel: 'mail',
+      delivered: 'duplicate',
+      sentAt: NOW.toISOString(),
+      messageId,
+    });
     expect(peer.transactions).toHaveLength(2);
   });
 
@@ -229,7 +242,9 @@ describe('smtp channel', () => {
     await notify(cfg, params);
     expect(peer.transactions.map((t) => t.outcome)).toEqual(['dropped-before-store', 'accepted']);
     expect(peer.mailbox.size).toBe(1);
-    expect([...peer.mailbox.values()][0]?.subject).toBe('[Executive briefing] Critical incident INC-2026-001: Data breach confirmed.');
+    expect([...peer.mailbox.values()][0]?.subject).toBe(
+      '[Executive briefing] Critical incident INC-2026-001: Data breach confirmed.',
+    );
   });
 
   it('treats 4xx as retryable and 5xx as a non-retryable SmtpRejectedError', async () => {
@@ -280,7 +295,9 @@ describe('smtp channel with authentication', () => {
   });
 
   it('fails non-retryably, without connecting, when the variable is unset', async () => {
-    const error = await failure(notify(config(peer.port, { auth: { user: 'alerts', password: { fromEnv: VAR } } }), { message: 'hello' }));
+    const error = await failure(
+      notify(config(peer.port, { auth: { user: 'alerts', password: { fromEnv: VAR } } }), { message: 'hello' }),
+    );
     expect((error as ApplicationFailure).nonRetryable).toBe(true);
     expect((error as ApplicationFailure).type).toBe('InvalidActionInputError');
     expect(error.message).toContain(`environment variable ${VAR} (auth.password.fromEnv) is not set`);
@@ -289,7 +306,9 @@ describe('smtp channel with authentication', () => {
 
   it('fails non-retryably on 535 without putting the password in the message', async () => {
     process.env[VAR] = 'wrong-password-123';
-    const error = await failure(notify(config(peer.port, { auth: { user: 'alerts', password: { fromEnv: VAR } } }), { message: 'hello' }));
+    const error = await failure(
+      notify(config(peer.port, { auth: { user: 'alerts', password: { fromEnv: VAR } } }), { message: 'hello' }),
+    );
     expect((error as ApplicationFailure).nonRetryable).toBe(true);
     expect((error as ApplicationFailure).type).toBe('SmtpRejectedError');
     expect(error.message).toContain('535');
@@ -299,10 +318,20 @@ describe('smtp channel with authentication', () => {
 
   it('rejects an inline password in the config file: only fromEnv is accepted', () => {
     const parsed = EngineConfigFile.safeParse({
-      channels: { mail: { type: 'smtp', host: 'smtp.example.com', from: FROM, to: TO, auth: { user: 'alerts', password: 'hunter2' } } },
+      channels: {
+        mail: {
+          type: 'smtp',
+          host: 'smtp.example.com',
+          from: FROM,
+          to: TO,
+          auth: { user: 'alerts', password: 'hunter2' },
+        },
+      },
     });
     expect(parsed.success).toBe(false);
-    const bad = EngineConfigFile.safeParse({ channels: { mail: { type: 'smtp', host: 'smtp.example.com', from: FROM, to: ['not an address'] } } });
+    const bad = EngineConfigFile.safeParse({
+      channels: { mail: { type: 'smtp', host: 'smtp.example.com', from: FROM, to: ['not an address'] } },
+    });
     expect(bad.success).toBe(false);
   });
 });
@@ -319,7 +348,12 @@ describe('smtp channel under Temporal retries', () => {
     base = tempDir('smtp-temporal-test');
     cfg = { ...config(peer.port), taskQueue };
     env = await createTimeSkippingEnv();
-    worker = await createWorker({ connection: env.nativeConnection, namespace: 'default', config: cfg, workflowBundle: await bundleWorkflows() });
+    worker = await createWorker({
+      connection: env.nativeConnection,
+      namespace: 'default',
+      config: cfg,
+      workflowBundle: await bundleWorkflows(),
+    });
     running = worker.run();
   });
 
@@ -342,7 +376,12 @@ describe('smtp channel under Temporal retries', () => {
         {
           id: 'page-security',
           action: 'notify.send',
-          with: { audience: 'internal', severity: '${incident.severity}', title: '${incident.title}', message: 'Admin account used from an unknown network.' },
+          with: {
+            audience: 'internal',
+            severity: '${incident.severity}',
+            title: '${incident.title}',
+            message: 'Admin account used from an unknown network.',
+          },
         },
       ],
     };

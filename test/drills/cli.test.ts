@@ -8,7 +8,6 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/run-cli';
 import type { DrillReport } from '../../src/drills/report';
 
-
 const cli = (args: string[]) => runCli(args, { ...process.env, INCIDENT_OPERATOR: 'tester' });
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'drill-cli-'));
@@ -51,7 +50,12 @@ expect:
         difference: '1h early',
       },
       { name: 'phase contain finished within 1h', expected: 'within 1h', actual: 'finished at +0s', passed: true },
-      { name: 'script ran as written', expected: 'every line accepted, or refused where marked refused', actual: '1 line(s) as written', passed: true },
+      {
+        name: 'script ran as written',
+        expected: 'every line accepted, or refused where marked refused',
+        actual: '1 line(s) as written',
+        passed: true,
+      },
     ]);
     expect(report.scenario.file).toBe('late-escalation.yaml');
     expect(report.clock).toEqual({ end: 5400, endLabel: '+1h30m' });
@@ -68,9 +72,14 @@ expect:
 
   it('validate exits 1 naming file, line, column and field', async () => {
     const file = path.join(dir, 'broken.yaml');
-    writeFileSync(file, 'id: broken\ntitle: Broken\nrunbook: security-incident\nincident: { title: x, severity: P9 }\n');
+    writeFileSync(
+      file,
+      'id: broken\ntitle: Broken\nrunbook: security-incident\nincident: { title: x, severity: P9 }\n',
+    );
     const run = await cli(['drill', 'validate', file]);
     expect(run.code).toBe(1);
-    expect(run.stdout).toContain('broken.yaml:4:33: incident.severity: expected a severity: P0, P1, P2, P3 or Critical, High, Medium, Low');
+    expect(run.stdout).toContain(
+      'broken.yaml:4:33: incident.severity: expected a severity: P0, P1, P2, P3 or Critical, High, Medium, Low',
+    );
   });
 });

@@ -34,9 +34,16 @@ beforeAll(async () => {
   const handle = await startIncident(
     engine.env.client,
     engine.taskQueue,
-    incidentInput(ID, plan('security-incident'), { eventType: 'unauthorized_access', title: 'admin login from an unknown address' }),
+    incidentInput(ID, plan('security-incident'), {
+      eventType: 'unauthorized_access',
+      title: 'admin login from an unknown address',
+    }),
   );
-  const { openedAt } = await until(() => engine.incidents.status(ID), (s) => s.phase === 'eradicate' && s.awaitingAdvance, 'waiting in eradicate');
+  const { openedAt } = await until(
+    () => engine.incidents.status(ID),
+    (s) => s.phase === 'eradicate' && s.awaitingAdvance,
+    'waiting in eradicate',
+  );
   const sleepUntil = async (target: number) => {
     const now = await engine.env.currentTimeMs();
     if (target > now) await engine.env.sleep(target - now);
@@ -47,11 +54,17 @@ beforeAll(async () => {
   await engine.incidents.recordRootCause(ID, { by: 'alice', summary: 'leaked admin password' });
   await sleepUntil(openedAt + 90 * MINUTE);
   await engine.incidents.resolve(ID, { by: 'alice', summary: 'password rotated' });
-  await until(() => engine.incidents.status(ID), (s) => s.phase === 'post-incident' && s.awaitingAdvance, 'waiting in post-incident');
+  await until(
+    () => engine.incidents.status(ID),
+    (s) => s.phase === 'post-incident' && s.awaitingAdvance,
+    'waiting in post-incident',
+  );
   await sleepUntil(openedAt + 100 * MINUTE);
   await engine.incidents.advancePhase(ID, { by: 'alice', note: 'review held' });
   // A plain client waits for the result in real time (the time-skipping one would jump the clock years ahead).
-  const outcome = (await new Client({ connection: engine.env.connection }).workflow.getHandle(handle.workflowId).result()) as IncidentOutcome;
+  const outcome = (await new Client({ connection: engine.env.connection }).workflow
+    .getHandle(handle.workflowId)
+    .result()) as IncidentOutcome;
   expect(outcome.status).toBe('closed');
 }, 300_000);
 
@@ -85,16 +98,32 @@ describe('incident export and drill replay', () => {
     expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(JSON.parse(JSON.stringify(exported)));
 
     const split = path.join(dir, 'split');
-    const splitRun = await cli(['--address', engine.env.address, 'incident', 'export', ID, '--dir', split, '--prefix', 'prod-INC-2026-950']);
+    const splitRun = await cli([
+      '--address',
+      engine.env.address,
+      'incident',
+      'export',
+      ID,
+      '--dir',
+      split,
+      '--prefix',
+      'prod-INC-2026-950',
+    ]);
     expect(splitRun.code, splitRun.stderr).toBe(0);
     expect(readdirSync(split).sort()).toEqual(
-      ['contain', 'detect', 'eradicate', 'incident', 'post-incident', 'recover'].map((role) => `prod-INC-2026-950.${role}.json`),
+      ['contain', 'detect', 'eradicate', 'incident', 'post-incident', 'recover'].map(
+        (role) => `prod-INC-2026-950.${role}.json`,
+      ),
     );
-    expect(JSON.parse(readFileSync(path.join(split, 'prod-INC-2026-950.incident.json'), 'utf8'))).toEqual(exported.workflows[0]!.history);
+    expect(JSON.parse(readFileSync(path.join(split, 'prod-INC-2026-950.incident.json'), 'utf8'))).toEqual(
+      exported.workflows[0]!.history,
+    );
   });
 
   it('replays the export clean against the current code, from the bundle and from the split files', async () => {
-    const outcomes = await replayHistories(loadHistories([path.join(dir, 'bundle.json'), path.join(dir, 'split')]), { workflowBundle: bundle });
+    const outcomes = await replayHistories(loadHistories([path.join(dir, 'bundle.json'), path.join(dir, 'split')]), {
+      workflowBundle: bundle,
+    });
     expect(outcomes).toHaveLength(12);
     expect(outcomes.filter((o) => !o.ok)).toEqual([]);
 
@@ -107,7 +136,9 @@ describe('incident export and drill replay', () => {
     const tampered = JSON.parse(JSON.stringify(exported)) as HistoryBundle;
     const contain = tampered.workflows.find((w) => w.role === 'contain')!;
     const event = (contain.history.events as Record<string, Record<string, unknown>>[]).find(
-      (e) => (e.activityTaskScheduledEventAttributes?.activityType as { name?: string } | undefined)?.name === 'evidence.snapshot',
+      (e) =>
+        (e.activityTaskScheduledEventAttributes?.activityType as { name?: string } | undefined)?.name ===
+        'evidence.snapshot',
     )!;
     (event.activityTaskScheduledEventAttributes!.activityType as { name: string }).name = 'notify.send';
     const file = path.join(dir, 'tampered.json');
@@ -128,7 +159,9 @@ describe('incident export and drill replay', () => {
     expect(run.code).toBe(1);
     expect(run.stdout).toContain(`DIVERGES  tampered.json#${ID}.contain (`);
     expect(run.stdout).toContain(`at event ${String(event.eventId)} ACTIVITY_TASK_SCHEDULED (notify.send)`);
-    expect(run.stdout).toContain("Activity type of scheduled event 'notify.send' does not match activity type of activity command 'evidence.snapshot'");
+    expect(run.stdout).toContain(
+      "Activity type of scheduled event 'notify.send' does not match activity type of activity command 'evidence.snapshot'",
+    );
     expect(run.stdout).toContain('1 of 6 history(ies) do not replay against the current code');
   });
 

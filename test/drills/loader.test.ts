@@ -89,9 +89,17 @@ expect:
       `expect:\n  escalated: [{ toLevel: 4, at: 2h }]\n`,
       `${FILE}:6:26: expect.escalated[0].toLevel: expected an escalation level: 0, 1, 2 or 3`,
     ],
-    ['an unknown phase', `expect:\n  phaseFinished: { phase: containment, within: 1h }\n`, `${FILE}:6:27: expect.phaseFinished.phase: expected a phase: detect, contain, eradicate, recover, post-incident`],
+    [
+      'an unknown phase',
+      `expect:\n  phaseFinished: { phase: containment, within: 1h }\n`,
+      `${FILE}:6:27: expect.phaseFinished.phase: expected a phase: detect, contain, eradicate, recover, post-incident`,
+    ],
     ['an unknown mode', `mode: live\n`, `${FILE}:5:7: mode: expected mode: tabletop or technical`],
-    ['an end before the last event', `script:\n  - at: 2h\n    acknowledge:\nend: 1h\n`, `${FILE}:8:6: end: end (1h) is before the last scripted event (2h)`],
+    [
+      'an end before the last event',
+      `script:\n  - at: 2h\n    acknowledge:\nend: 1h\n`,
+      `${FILE}:8:6: end: end (1h) is before the last scripted event (2h)`,
+    ],
   ])('refuses %s with file:line:column and the field', (_name, tail, message) => {
     expect(errorOf(HEAD + tail)).toContain(message);
   });
@@ -122,7 +130,9 @@ expect:
   });
 
   it('reports a YAML syntax error with its position', () => {
-    expect(errorOf(`${HEAD}script:\n  - at: 5m\n   acknowledge:\n`)).toMatch(/^runbooks\/drills\/example\.yaml:7:\d+: YAML syntax: /);
+    expect(errorOf(`${HEAD}script:\n  - at: 5m\n   acknowledge:\n`)).toMatch(
+      /^runbooks\/drills\/example\.yaml:7:\d+: YAML syntax: /,
+    );
   });
 
   it('finds a scenario by file, by file name or by id, and names the known ones when it cannot', () => {
@@ -133,7 +143,9 @@ expect:
     expect(findDrill(file).id).toBe('other-id');
     expect(findDrill('my-drill', dir).id).toBe('other-id');
     expect(findDrill('other-id', dir).file).toBe('my-drill.yaml');
-    expect(() => findDrill('nope', dir)).toThrow(/no drill scenario "nope": not a file, and not in .*; known scenarios: my-drill$/);
+    expect(() => findDrill('nope', dir)).toThrow(
+      /no drill scenario "nope": not a file, and not in .*; known scenarios: my-drill$/,
+    );
     rmSync(dir, { recursive: true, force: true });
   });
 

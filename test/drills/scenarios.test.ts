@@ -16,7 +16,7 @@ beforeAll(async () => {
 });
 
 describe('shipped drill scenarios', () => {
-  it('are there: a security-breach tabletop, a technical recovery, a communication drill and the five seed scenarios', () => {
+  it('are there: a security-breach tabletop, a technical recovery, a communication drill and the five scenarios of the Fiovana procedures', () => {
     const ids = FILES.map((file) => loadDrillFile(file).id);
     expect(ids).toEqual(
       expect.arrayContaining([

@@ -40,7 +40,11 @@ function stagingConfig(staging: { emergency: boolean; breakers: boolean }): Engi
   );
 }
 
-const targets = (config: EngineConfig, wholeFileIsStaging = false): StagingTargets => ({ config, wholeFileIsStaging, source: 'staging.yaml' });
+const targets = (config: EngineConfig, wholeFileIsStaging = false): StagingTargets => ({
+  config,
+  wholeFileIsStaging,
+  source: 'staging.yaml',
+});
 
 beforeAll(async () => {
   emergency = await startEmergencyApiServer();
@@ -58,11 +62,17 @@ describe('technical drills', () => {
   it('are refused without --technical, and --technical is refused for a tabletop scenario', () => {
     expect(scenario.mode).toBe('technical');
     expect(() => executionFor(scenario, {})).toThrow(DrillRefusedError);
-    expect(() => executionFor(scenario, {})).toThrow(/is a technical drill .*Pass --technical .* or --tabletop to record them instead/);
+    expect(() => executionFor(scenario, {})).toThrow(
+      /is a technical drill .*Pass --technical .* or --tabletop to record them instead/,
+    );
     expect(executionFor(scenario, { tabletop: true })).toBe('tabletop');
     expect(executionFor(scenario, { technical: true })).toBe('technical');
-    expect(() => executionFor(findDrill('dos'), { technical: true })).toThrow(/dos is a tabletop drill .*--technical applies only to scenarios with mode: technical/);
-    expect(() => executionFor(scenario, { technical: true, tabletop: true })).toThrow('choose --technical or --tabletop, not both');
+    expect(() => executionFor(findDrill('dos'), { technical: true })).toThrow(
+      /dos is a tabletop drill .*--technical applies only to scenarios with mode: technical/,
+    );
+    expect(() => executionFor(scenario, { technical: true, tabletop: true })).toThrow(
+      'choose --technical or --tabletop, not both',
+    );
   });
 
   it('is refused when a target the runbook reaches is not marked staging, naming each step (and undo)', async () => {
@@ -84,7 +94,10 @@ describe('technical drills', () => {
   });
 
   it('performs the app.* and connector actions against staging, once each; notifications and evidence stay recorded', async () => {
-    const report = await runDrill(scenario, { technical: true, staging: targets(stagingConfig({ emergency: true, breakers: true })) });
+    const report = await runDrill(scenario, {
+      technical: true,
+      staging: targets(stagingConfig({ emergency: true, breakers: true })),
+    });
     const failed = report.expectations.filter((e) => !e.passed);
     expect(failed, failed.map((e) => `${e.name}: ${e.actual}`).join('\n')).toEqual([]);
     expect(report.scenario.executed).toBe('technical');
@@ -101,7 +114,13 @@ describe('technical drills', () => {
     ]);
 
     const performed = report.actions.filter((a) => a.performed).map((a) => a.activity);
-    expect(performed).toEqual(['app.safeMode', 'circuitBreaker.open', 'app.restoreBackup', 'app.validateIntegrity', 'app.safeMode']);
+    expect(performed).toEqual([
+      'app.safeMode',
+      'circuitBreaker.open',
+      'app.restoreBackup',
+      'app.validateIntegrity',
+      'app.safeMode',
+    ]);
     const recorded = new Set(report.actions.filter((a) => !a.performed).map((a) => a.activity));
     expect([...recorded].sort()).toEqual(['evidence.snapshot', 'notify.send', 'notifyIncident']);
   });

@@ -150,14 +150,20 @@ describe('HTTP API on a real dev server', () => {
 
   it('answers /healthz and /readyz, and 503 when Temporal is unreachable', async () => {
     expect(await http(`${url}/healthz`)).toMatchObject({ status: 200, body: { status: 'ok' } });
-    expect(await http(`${url}/readyz`)).toMatchObject({ status: 200, body: { status: 'ready', temporal: env.server.address } });
+    expect(await http(`${url}/readyz`)).toMatchObject({
+      status: 200,
+      body: { status: 'ready', temporal: env.server.address },
+    });
 
     const deadAddress = `127.0.0.1:${await freePort()}`;
     const lazy = Connection.lazy({ address: deadAddress, connectTimeout: 1_000 });
-    const dead = await env.startAnotherApi({}, {
-      temporal: new IncidentClient(new Client({ connection: lazy, namespace: 'default' }), 'nowhere'),
-      temporalAddress: deadAddress,
-    });
+    const dead = await env.startAnotherApi(
+      {},
+      {
+        temporal: new IncidentClient(new Client({ connection: lazy, namespace: 'default' }), 'nowhere'),
+        temporalAddress: deadAddress,
+      },
+    );
     expect(await http(`${dead.url}/healthz`)).toMatchObject({ status: 200 });
     const ready = await http(`${dead.url}/readyz`);
     expect(ready.status).toBe(503);
@@ -177,7 +183,12 @@ describe('HTTP API on a real dev server', () => {
       ['/incidents', { key: 'iek_000000000000_' + 'a'.repeat(43) }, 401, /not valid/],
       ['/incidents', { key: 'not-a-key' }, 401, /not valid/],
       ['/incidents', { key: key.detector.key }, 403, /role detector, which may not read incidents/],
-      ['/incidents', { key: key.viewer.key, body: { title: 'x', runbook: 'plain' } }, 403, /role viewer, which may not open incidents/],
+      [
+        '/incidents',
+        { key: key.viewer.key, body: { title: 'x', runbook: 'plain' } },
+        403,
+        /role viewer, which may not open incidents/,
+      ],
       ['/incidents', { key: key.detector.key, body: { title: 'x', runbook: 'plain' } }, 403, /may not open incidents/],
       ['/incidents/INC-2026-001/acknowledge', { key: key.viewer.key, body: {} }, 403, /may not steer incidents/],
       ['/intake/alerts', { key: key.operator.key, body: { source: 's', title: 't' } }, 403, /may not post alerts/],
@@ -198,7 +209,13 @@ describe('HTTP API on a real dev server', () => {
   it('opens with dedup, gets status and timeline, and lists with filters', async () => {
     const first = await http<{ incidentId: string; created: boolean }>(`${url}/incidents`, {
       key: key.operator.key,
-      body: { title: 'admin login from unknown address', runbook: 'plain', severity: 'High', drill: true, dedupKey: 'api-dedup-1' },
+      body: {
+        title: 'admin login from unknown address',
+        runbook: 'plain',
+        severity: 'High',
+        drill: true,
+        dedupKey: 'api-dedup-1',
+      },
     });
     expect(first.status).toBe(201);
     expect(first.body.created).toBe(true);
@@ -211,8 +228,18 @@ describe('HTTP API on a real dev server', () => {
 
     const id = first.body.incidentId;
     const incident = await get(id);
-    expect(incident).toMatchObject({ incidentId: id, severity: 'P1', status: 'active', drill: true, runbookId: 'plain' });
-    expect(incident.timeline[0]).toMatchObject({ type: 'opened', trigger: 'api:operator-1', title: 'admin login from unknown address' });
+    expect(incident).toMatchObject({
+      incidentId: id,
+      severity: 'P1',
+      status: 'active',
+      drill: true,
+      runbookId: 'plain',
+    });
+    expect(incident.timeline[0]).toMatchObject({
+      type: 'opened',
+      trigger: 'api:operator-1',
+      title: 'admin login from unknown address',
+    });
     const timeline = await http<{ timeline: unknown[] }>(`${url}/incidents/${id}/timeline`, { key: key.viewer.key });
     expect(timeline.status).toBe(200);
     expect(timeline.body.timeline.length).toBeGreaterThan(0);
@@ -224,11 +251,21 @@ describe('HTTP API on a real dev server', () => {
       );
       return res.body.incidents?.some((i) => i.incidentId === id) ? res.body.incidents : undefined;
     }, `${id} in the filtered list`);
-    expect(listed.find((i) => i.incidentId === id)).toMatchObject({ severity: 'P1', runbookId: 'plain', drill: true, status: 'active' });
+    expect(listed.find((i) => i.incidentId === id)).toMatchObject({
+      severity: 'P1',
+      runbookId: 'plain',
+      drill: true,
+      status: 'active',
+    });
     for (const miss of ['severity=P0', 'drill=false', 'runbook=approvals', 'category=privacy', 'status=closed']) {
-      const res = await http<{ incidents: { incidentId: string }[] }>(`${url}/incidents?${miss}`, { key: key.viewer.key });
+      const res = await http<{ incidents: { incidentId: string }[] }>(`${url}/incidents?${miss}`, {
+        key: key.viewer.key,
+      });
       expect(res.status).toBe(200);
-      expect(res.body.incidents.map((i) => i.incidentId), miss).not.toContain(id);
+      expect(
+        res.body.incidents.map((i) => i.incidentId),
+        miss,
+      ).not.toContain(id);
     }
     for (const [query, message] of [
       ['severity=P9', /query\.severity: expected a severity/],
@@ -242,7 +279,10 @@ describe('HTTP API on a real dev server', () => {
       expect(res.body.error).toBe('invalid_request');
       expect(String(res.body.message)).toMatch(message);
     }
-    const unknownRunbook = await http(`${url}/incidents`, { key: key.operator.key, body: { title: 'x', runbook: 'nope' } });
+    const unknownRunbook = await http(`${url}/incidents`, {
+      key: key.operator.key,
+      body: { title: 'x', runbook: 'nope' },
+    });
     expect(unknownRunbook.status).toBe(422);
     expect(unknownRunbook.body).toMatchObject({ error: 'no_runbook' });
     expect(String(unknownRunbook.body.message)).toContain('no runbook "nope"; known runbooks: approvals, plain');
@@ -257,26 +297,176 @@ describe('HTTP API on a real dev server', () => {
     const before = { ...ready, timeline: ready.timeline };
 
     const big = JSON.stringify({ summary: 'x'.repeat(BODY_LIMIT + 1) });
-    const cases: { what: string; update: string; body: string; headers?: Record<string, string>; key?: string; id?: string; status: number; error: string; message: RegExp }[] = [
-      { what: 'malformed JSON', update: 'resolve', body: '{"summary": ', status: 400, error: 'malformed_json', message: /not valid JSON/ },
-      { what: 'empty JSON body', update: 'resolve', body: '', headers: { 'content-type': 'application/json' }, status: 400, error: 'malformed_json', message: /empty/ },
-      { what: 'wrong type', update: 'set-severity', body: '{"severity": 5}', status: 400, error: 'invalid_request', message: /body\.severity: expected a severity: P0, P1, P2, P3/ },
-      { what: 'bad severity', update: 'set-severity', body: '{"severity": "P7"}', status: 400, error: 'invalid_request', message: /body\.severity: expected a severity/ },
-      { what: 'missing field', update: 'record-root-cause', body: '{}', status: 400, error: 'invalid_request', message: /body\.summary/ },
-      { what: 'blank text', update: 'declare-false-positive', body: '{"reason": "  "}', status: 400, error: 'invalid_request', message: /body\.reason: expected why this is a false positive/ },
-      { what: 'by is not the caller\'s to set', update: 'acknowledge', body: '{"by": "mallory"}', status: 400, error: 'invalid_request', message: /Unrecognized key: "by"/ },
-      { what: 'wrong level', update: 'escalate', body: '{"reason": "x", "level": 7}', status: 400, error: 'invalid_request', message: /body\.level/ },
-      { what: 'impact without fields', update: 'update-impact', body: '{}', status: 400, error: 'invalid_request', message: /expected affectedSystems or dataBreachConfirmed/ },
-      { what: 'not an object', update: 'acknowledge', body: '[1,2]', status: 400, error: 'invalid_request', message: /expected object/ },
-      { what: 'oversize body', update: 'resolve', body: big, status: 413, error: 'body_too_large', message: new RegExp(`larger than the limit of ${BODY_LIMIT} bytes`) },
-      { what: 'form body', update: 'resolve', body: 'summary=x', headers: { 'content-type': 'application/x-www-form-urlencoded' }, status: 415, error: 'unsupported_media_type', message: /expected Content-Type: application\/json/ },
-      { what: 'unknown incident', update: 'acknowledge', body: '{}', id: 'INC-2099-999', status: 404, error: 'not_found', message: /^no incident INC-2099-999$/ },
-      { what: 'bad id', update: 'acknowledge', body: '{}', id: 'not-an-id', status: 400, error: 'invalid_request', message: /params\.id: expected an incident id like INC-2026-001/ },
-      { what: 'unknown update', update: 'explode', body: '{}', status: 404, error: 'not_found', message: /no route POST/ },
-      { what: 'viewer steering', update: 'acknowledge', body: '{}', key: key.viewer.key, status: 403, error: 'forbidden', message: /viewer/ },
-      { what: 'detector steering', update: 'resolve', body: '{}', key: key.detector.key, status: 403, error: 'forbidden', message: /detector/ },
-      { what: 'no key', update: 'resolve', body: '{}', key: '', status: 401, error: 'unauthorized', message: /expected an API key/ },
-      { what: 'a step that is not waiting', update: 'approve-step', body: '{"stepId": "nothing-here"}', status: 409, error: 'refused', message: /approveStep refused for INC-\d{4}-\d+: .*nothing-here/ },
+    const cases: {
+      what: string;
+      update: string;
+      body: string;
+      headers?: Record<string, string>;
+      key?: string;
+      id?: string;
+      status: number;
+      error: string;
+      message: RegExp;
+    }[] = [
+      {
+        what: 'malformed JSON',
+        update: 'resolve',
+        body: '{"summary": ',
+        status: 400,
+        error: 'malformed_json',
+        message: /not valid JSON/,
+      },
+      {
+        what: 'empty JSON body',
+        update: 'resolve',
+        body: '',
+        headers: { 'content-type': 'application/json' },
+        status: 400,
+        error: 'malformed_json',
+        message: /empty/,
+      },
+      {
+        what: 'wrong type',
+        update: 'set-severity',
+        body: '{"severity": 5}',
+        status: 400,
+        error: 'invalid_request',
+        message: /body\.severity: expected a severity: P0, P1, P2, P3/,
+      },
+      {
+        what: 'bad severity',
+        update: 'set-severity',
+        body: '{"severity": "P7"}',
+        status: 400,
+        error: 'invalid_request',
+        message: /body\.severity: expected a severity/,
+      },
+      {
+        what: 'missing field',
+        update: 'record-root-cause',
+        body: '{}',
+        status: 400,
+        error: 'invalid_request',
+        message: /body\.summary/,
+      },
+      {
+        what: 'blank text',
+        update: 'declare-false-positive',
+        body: '{"reason": "  "}',
+        status: 400,
+        error: 'invalid_request',
+        message: /body\.reason: expected why this is a false positive/,
+      },
+      {
+        what: "by is not the caller's to set",
+        update: 'acknowledge',
+        body: '{"by": "mallory"}',
+        status: 400,
+        error: 'invalid_request',
+        message: /Unrecognized key: "by"/,
+      },
+      {
+        what: 'wrong level',
+        update: 'escalate',
+        body: '{"reason": "x", "level": 7}',
+        status: 400,
+        error: 'invalid_request',
+        message: /body\.level/,
+      },
+      {
+        what: 'impact without fields',
+        update: 'update-impact',
+        body: '{}',
+        status: 400,
+        error: 'invalid_request',
+        message: /expected affectedSystems or dataBreachConfirmed/,
+      },
+      {
+        what: 'not an object',
+        update: 'acknowledge',
+        body: '[1,2]',
+        status: 400,
+        error: 'invalid_request',
+        message: /expected object/,
+      },
+      {
+        what: 'oversize body',
+        update: 'resolve',
+        body: big,
+        status: 413,
+        error: 'body_too_large',
+        message: new RegExp(`larger than the limit of ${BODY_LIMIT} bytes`),
+      },
+      {
+        what: 'form body',
+        update: 'resolve',
+        body: 'summary=x',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        status: 415,
+        error: 'unsupported_media_type',
+        message: /expected Content-Type: application\/json/,
+      },
+      {
+        what: 'unknown incident',
+        update: 'acknowledge',
+        body: '{}',
+        id: 'INC-2099-999',
+        status: 404,
+        error: 'not_found',
+        message: /^no incident INC-2099-999$/,
+      },
+      {
+        what: 'bad id',
+        update: 'acknowledge',
+        body: '{}',
+        id: 'not-an-id',
+        status: 400,
+        error: 'invalid_request',
+        message: /params\.id: expected an incident id like INC-2026-001/,
+      },
+      {
+        what: 'unknown update',
+        update: 'explode',
+        body: '{}',
+        status: 404,
+        error: 'not_found',
+        message: /no route POST/,
+      },
+      {
+        what: 'viewer steering',
+        update: 'acknowledge',
+        body: '{}',
+        key: key.viewer.key,
+        status: 403,
+        error: 'forbidden',
+        message: /viewer/,
+      },
+      {
+        what: 'detector steering',
+        update: 'resolve',
+        body: '{}',
+        key: key.detector.key,
+        status: 403,
+        error: 'forbidden',
+        message: /detector/,
+      },
+      {
+        what: 'no key',
+        update: 'resolve',
+        body: '{}',
+        key: '',
+        status: 401,
+        error: 'unauthorized',
+        message: /expected an API key/,
+      },
+      {
+        what: 'a step that is not waiting',
+        update: 'approve-step',
+        body: '{"stepId": "nothing-here"}',
+        status: 409,
+        error: 'refused',
+        message: /approveStep refused for INC-\d{4}-\d+: .*nothing-here/,
+      },
     ];
     for (const c of cases) {
       const res = await http(`${url}/incidents/${c.id ?? id}/${c.update}`, {
@@ -339,7 +529,15 @@ describe('HTTP API on a real dev server', () => {
       return s.status === 'closed' ? s : undefined;
     }, `${id} closed`);
     const byOperator = closed.timeline.filter((e) => e.by === 'operator-1').map((e) => e.type);
-    for (const type of ['acknowledged', 'severity_changed', 'root_cause_recorded', 'owner_assigned', 'impact_updated', 'resolved', 'phase_advanced']) {
+    for (const type of [
+      'acknowledged',
+      'severity_changed',
+      'root_cause_recorded',
+      'owner_assigned',
+      'impact_updated',
+      'resolved',
+      'phase_advanced',
+    ]) {
       expect(byOperator).toContain(type);
     }
     expect(closed.timeline.find((e) => e.type === 'escalated' && e.trigger === 'manual')).toMatchObject({
@@ -359,7 +557,10 @@ describe('HTTP API on a real dev server', () => {
 
   it('lets only commanders approve destructive steps; operators approve the rest, reject and complete tasks', async () => {
     const { incidentId: id } = await open({ title: 'approvals', runbook: 'approvals', severity: 'P1', drill: true });
-    await waitFor(async () => ((await get(id)).waitingSteps.some((w) => w.stepId === 'kill-switch') ? true : undefined), 'kill-switch waiting');
+    await waitFor(
+      async () => ((await get(id)).waitingSteps.some((w) => w.stepId === 'kill-switch') ? true : undefined),
+      'kill-switch waiting',
+    );
 
     const denied = await post(id, 'approve-step', { stepId: 'kill-switch' }, key.operator.key);
     expect(denied.status).toBe(403);
@@ -372,11 +573,17 @@ describe('HTTP API on a real dev server', () => {
 
     const granted = await post(id, 'approve-step', { stepId: 'kill-switch', note: 'go' }, key.commander.key);
     expect(granted.status, granted.text).toBe(200);
-    await waitFor(async () => ((await get(id)).waitingSteps.some((w) => w.stepId === 'notify-lead') ? true : undefined), 'notify-lead waiting');
+    await waitFor(
+      async () => ((await get(id)).waitingSteps.some((w) => w.stepId === 'notify-lead') ? true : undefined),
+      'notify-lead waiting',
+    );
     // Not destructive: an operator may approve, acting in the step's approver role.
     const lead = await post(id, 'approve-step', { stepId: 'notify-lead' }, key.operator.key);
     expect(lead.status, lead.text).toBe(200);
-    await waitFor(async () => ((await get(id)).waitingSteps.some((w) => w.stepId === 'brief-legal') ? true : undefined), 'task waiting');
+    await waitFor(
+      async () => ((await get(id)).waitingSteps.some((w) => w.stepId === 'brief-legal') ? true : undefined),
+      'task waiting',
+    );
     const done = await post(id, 'complete-task', { stepId: 'brief-legal', note: 'legal briefed' }, key.operator.key);
     expect(done.status, done.text).toBe(200);
 
@@ -389,23 +596,47 @@ describe('HTTP API on a real dev server', () => {
       ['kill-switch', 'commander-1', 'incident-commander'],
       ['notify-lead', 'operator-1', 'security-lead'],
     ]);
-    expect(after.timeline.find((e) => e.type === 'task_completed')).toMatchObject({ stepId: 'brief-legal', by: 'operator-1' });
+    expect(after.timeline.find((e) => e.type === 'task_completed')).toMatchObject({
+      stepId: 'brief-legal',
+      by: 'operator-1',
+    });
     // The drill recorded the kill switch once: approved, then run.
     const calls = await readDrillCalls(env.config.dataDir, id);
     expect(calls.filter((c) => c.activity === 'app.killSwitch')).toHaveLength(1);
 
     // Rejecting is not destructive: an operator may refuse a destructive step.
-    const { incidentId: other } = await open({ title: 'approvals rejected', runbook: 'approvals', severity: 'P1', drill: true });
-    await waitFor(async () => ((await get(other)).waitingSteps.some((w) => w.stepId === 'kill-switch') ? true : undefined), 'kill-switch waiting');
-    const rejected = await post(other, 'reject-step', { stepId: 'kill-switch', reason: 'service must stay up' }, key.operator.key);
+    const { incidentId: other } = await open({
+      title: 'approvals rejected',
+      runbook: 'approvals',
+      severity: 'P1',
+      drill: true,
+    });
+    await waitFor(
+      async () => ((await get(other)).waitingSteps.some((w) => w.stepId === 'kill-switch') ? true : undefined),
+      'kill-switch waiting',
+    );
+    const rejected = await post(
+      other,
+      'reject-step',
+      { stepId: 'kill-switch', reason: 'service must stay up' },
+      key.operator.key,
+    );
     expect(rejected.status, rejected.text).toBe(200);
-    const skipped = await waitFor(async () => (await get(other)).timeline.find((e) => e.type === 'step_skipped' && e.stepId === 'kill-switch'), 'kill-switch skipped');
+    const skipped = await waitFor(
+      async () => (await get(other)).timeline.find((e) => e.type === 'step_skipped' && e.stepId === 'kill-switch'),
+      'kill-switch skipped',
+    );
     expect(skipped).toBeDefined();
     expect(await readDrillCalls(env.config.dataDir, other)).toEqual([]);
   });
 
   it('lets only commanders resolve a P0 incident', async () => {
-    const { incidentId: id } = await open({ title: 'customer data on a paste site', runbook: 'plain', severity: 'P0', drill: true });
+    const { incidentId: id } = await open({
+      title: 'customer data on a paste site',
+      runbook: 'plain',
+      severity: 'P0',
+      drill: true,
+    });
     await waitFor(async () => {
       const s = await get(id);
       return s.phase === 'eradicate' && s.awaitingAdvance ? s : undefined;
@@ -420,8 +651,11 @@ describe('HTTP API on a real dev server', () => {
   });
 
   it('rate-limits per key with a JSON 429, and counts requests in /metrics', async () => {
-    const limited = await env.startAnotherApi({ rateLimit: { viewer: 3, detector: 100, operator: 100, commander: 100, anonymous: 100 } });
-    for (let i = 0; i < 3; i++) expect((await http(`${limited.url}/incidents?limit=1`, { key: key.viewer.key })).status).toBe(200);
+    const limited = await env.startAnotherApi({
+      rateLimit: { viewer: 3, detector: 100, operator: 100, commander: 100, anonymous: 100 },
+    });
+    for (let i = 0; i < 3; i++)
+      expect((await http(`${limited.url}/incidents?limit=1`, { key: key.viewer.key })).status).toBe(200);
     const refused = await http(`${limited.url}/incidents?limit=1`, { key: key.viewer.key });
     expect(refused.status).toBe(429);
     expect(refused.body).toMatchObject({ error: 'rate_limited' });
@@ -435,11 +669,18 @@ describe('HTTP API on a real dev server', () => {
     const metrics = await http(`${url}/metrics`);
     expect(metrics.status).toBe(200);
     expect(metrics.headers.get('content-type')).toMatch(/text\/plain/);
-    expect(metrics.text).toMatch(/incident_api_http_requests_total\{method="POST",route="\/incidents",status="201"\} \d+/);
-    expect(metrics.text).toMatch(/incident_api_http_requests_total\{method="POST",route="\/incidents\/:id\/resolve",status="403"\} \d+/);
-    expect(metrics.text).toMatch(/incident_api_http_request_duration_seconds_bucket\{le="0.1",method="GET",route="\/incidents\/:id",status="200"\} \d+/);
+    expect(metrics.text).toMatch(
+      /incident_api_http_requests_total\{method="POST",route="\/incidents",status="201"\} \d+/,
+    );
+    expect(metrics.text).toMatch(
+      /incident_api_http_requests_total\{method="POST",route="\/incidents\/:id\/resolve",status="403"\} \d+/,
+    );
+    expect(metrics.text).toMatch(
+      /incident_api_http_request_duration_seconds_bucket\{le="0.1",method="GET",route="\/incidents\/:id",status="200"\} \d+/,
+    );
     // Drills are left out of the metrics (most incidents of this file are drills); a real incident is counted.
-    const openedCount = (text: string) => Number(/incident_api_incidents_opened_total\{via="api"\} (\d+)/.exec(text)?.[1] ?? 0);
+    const openedCount = (text: string) =>
+      Number(/incident_api_incidents_opened_total\{via="api"\} (\d+)/.exec(text)?.[1] ?? 0);
     const before = openedCount(metrics.text);
     expect((await open({ title: 'metrics drill', runbook: 'plain', severity: 'P3', drill: true })).created).toBe(true);
     expect(openedCount((await http(`${url}/metrics`)).text)).toBe(before);

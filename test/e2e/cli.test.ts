@@ -26,9 +26,13 @@ let connection: NativeConnection;
 /** Runs the CLI; resolves with exit code, stdout and stderr whatever the exit code. */
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, '--address', server.address, '--by', 'alice', ...args], {
-      env: { ...process.env, TEMPORAL_ADDRESS: '', TEMPORAL_PROFILE: '' },
-    });
+    const { stdout, stderr } = await run(
+      process.execPath,
+      [BIN, '--address', server.address, '--by', 'alice', ...args],
+      {
+        env: { ...process.env, TEMPORAL_ADDRESS: '', TEMPORAL_PROFILE: '' },
+      },
+    );
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
@@ -56,7 +60,15 @@ afterAll(async () => {
 
 describe('incident-engine CLI', () => {
   it('opens, shows, acknowledges, refuses with the reason, follows the timeline and closes', async () => {
-    const opened = await cli('open', '--runbook', 'security-incident', '--title', 'Admin login from unknown address', '--event-type', 'unauthorized_access');
+    const opened = await cli(
+      'open',
+      '--runbook',
+      'security-incident',
+      '--title',
+      'Admin login from unknown address',
+      '--event-type',
+      'unauthorized_access',
+    );
     expect(opened.stderr).toBe('');
     const id = /^opened (INC-\d{4}-\d{3})$/m.exec(opened.stdout)?.[1];
     expect(id, opened.stdout).toBeDefined();
@@ -69,7 +81,9 @@ describe('incident-engine CLI', () => {
     expect((await cli('ack', id!)).code).toBe(0);
     const twice = await cli('ack', id!);
     expect(twice.code).toBe(1);
-    expect(twice.stderr).toMatch(new RegExp(`^error: acknowledge refused for ${id}: .*already acknowledged at level 0 by alice`));
+    expect(twice.stderr).toMatch(
+      new RegExp(`^error: acknowledge refused for ${id}: .*already acknowledged at level 0 by alice`),
+    );
 
     const listed = await cli('--json', 'list');
     expect((JSON.parse(listed.stdout) as { incidentId: string }[]).map((i) => i.incidentId)).toContain(id);
@@ -114,14 +128,26 @@ describe('incident-engine CLI', () => {
   it('connects through a Temporal envconfig profile', async () => {
     const file = path.join(tempDir('envconfig'), 'temporal.toml');
     writeFileSync(file, `[profile.drills]\naddress = "${server.address}"\nnamespace = "default"\n`);
-    const { stdout } = await run(process.execPath, [BIN, '--config-file', file, '--profile', 'drills', '--json', 'list'], {
-      env: { ...process.env, TEMPORAL_ADDRESS: '' },
-    });
+    const { stdout } = await run(
+      process.execPath,
+      [BIN, '--config-file', file, '--profile', 'drills', '--json', 'list'],
+      {
+        env: { ...process.env, TEMPORAL_ADDRESS: '' },
+      },
+    );
     expect(Array.isArray(JSON.parse(stdout))).toBe(true);
   }, 60_000);
 
   it('is steerable by hand with the temporal CLI: query, update with a validator refusal, signal', async () => {
-    const opened = await cli('open', '--runbook', 'security-incident', '--title', 'steered by hand', '--severity', 'P2');
+    const opened = await cli(
+      'open',
+      '--runbook',
+      'security-incident',
+      '--title',
+      'steered by hand',
+      '--severity',
+      'P2',
+    );
     const id = /^opened (INC-\d{4}-\d{3})$/m.exec(opened.stdout)![1]!;
     const temporal = (...args: string[]) =>
       run(toolchainPaths().temporalCli, [...args, '--address', server.address, '--workflow-id', id]).then(

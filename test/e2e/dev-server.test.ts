@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { INCIDENT_SEARCH_ATTRIBUTES } from '../../src/schemas/search-attributes';
+import { INCIDENT_SEARCH_ATTRIBUTES } from '../../domain/search-attributes';
 import { connectClient, resolveTemporalTarget, TemporalUnreachableError } from '../../src/temporal/connection';
 import { DevServerError, startDevServer, type DevServer } from '../../src/temporal/dev-server';
 import { freePort } from '../../src/temporal/ports';

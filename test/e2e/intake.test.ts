@@ -113,10 +113,13 @@ describe('alert intake on a real dev server', () => {
       { instance: 'api-1', fingerprint: 'aaaa000000000001', severity: 'warning' },
       { instance: 'api-2', fingerprint: 'aaaa000000000002', severity: 'critical' },
     ]);
-    const first = await http<{ incidentId: string; created: boolean; recorded: number; ignored: number }>(`${url}/intake/alertmanager`, {
-      key: key.detector.key,
-      body: firing,
-    });
+    const first = await http<{ incidentId: string; created: boolean; recorded: number; ignored: number }>(
+      `${url}/intake/alertmanager`,
+      {
+        key: key.detector.key,
+        body: firing,
+      },
+    );
     expect(first.status, first.text).toBe(200);
     expect(first.body).toMatchObject({ status: 'ok', created: true, recorded: 2, ignored: 0 });
     const id = first.body.incidentId;
@@ -153,7 +156,10 @@ describe('alert intake on a real dev server', () => {
       { instance: 'api-2', fingerprint: 'aaaa000000000002' },
       { instance: 'api-3', fingerprint: 'aaaa000000000003' },
     ]);
-    expect((await http(`${url}/intake/alertmanager`, { key: key.detector.key, body: partly })).body).toMatchObject({ recorded: 1, ignored: 2 });
+    expect((await http(`${url}/intake/alertmanager`, { key: key.detector.key, body: partly })).body).toMatchObject({
+      recorded: 1,
+      ignored: 2,
+    });
     const resolved = alertmanagerPayload(groupKey, 'resolved', [
       { instance: 'api-1', fingerprint: 'aaaa000000000001' },
       { instance: 'api-2', fingerprint: 'aaaa000000000002' },
@@ -162,7 +168,10 @@ describe('alert intake on a real dev server', () => {
     const res = await http(`${url}/intake/alertmanager`, { key: key.detector.key, body: resolved });
     expect(res.body).toMatchObject({ incidentId: id, created: false, recorded: 2, ignored: 1 });
     // And the resolved notification repeated changes nothing.
-    expect((await http(`${url}/intake/alertmanager`, { key: key.detector.key, body: resolved })).body).toMatchObject({ recorded: 0, ignored: 3 });
+    expect((await http(`${url}/intake/alertmanager`, { key: key.detector.key, body: resolved })).body).toMatchObject({
+      recorded: 0,
+      ignored: 3,
+    });
     const alerts = alertsOf(await env.incidents.timeline(id));
     expect(alerts.map((a) => `${a.fingerprint?.slice(-1)}:${a.status}`)).toEqual([
       '1:firing',
@@ -175,7 +184,12 @@ describe('alert intake on a real dev server', () => {
     expect(opened(await registry())).toBe(before);
 
     // A resolved group nobody opened an incident for opens nothing.
-    const orphan = alertmanagerPayload('{}:{alertname="Other"}', 'resolved', [{ instance: 'x', fingerprint: 'bbbb000000000001' }], 'Other');
+    const orphan = alertmanagerPayload(
+      '{}:{alertname="Other"}',
+      'resolved',
+      [{ instance: 'x', fingerprint: 'bbbb000000000001' }],
+      'Other',
+    );
     const orphanRes = await http(`${url}/intake/alertmanager`, { key: key.detector.key, body: orphan });
     expect(orphanRes.status).toBe(200);
     expect(orphanRes.body).toMatchObject({ created: false, recorded: 0, ignored: 1 });
@@ -251,19 +265,36 @@ describe('alert intake on a real dev server', () => {
 
     // Each alert event on the timeline carries that alert's own labels, the HTTP view and the workflow's alike.
     const alerts = merged.timeline.filter((e) => e.type === 'alert');
-    expect(alerts.map((a) => [a.fingerprint, (a.labels as Record<string, string>).source_ip, (a.labels as Record<string, string>).user])).toEqual([
+    expect(
+      alerts.map((a) => [
+        a.fingerprint,
+        (a.labels as Record<string, string>).source_ip,
+        (a.labels as Record<string, string>).user,
+      ]),
+    ).toEqual([
       ['cccc000000000001', '203.0.113.7', undefined],
       ['cccc000000000002', '198.51.100.9', 'user-4711'],
     ]);
-    expect(alertsOf(await env.incidents.timeline(id)).map((a) => a.labels?.source_ip)).toEqual(['203.0.113.7', '198.51.100.9']);
+    expect(alertsOf(await env.incidents.timeline(id)).map((a) => a.labels?.source_ip)).toEqual([
+      '203.0.113.7',
+      '198.51.100.9',
+    ]);
 
     // An operator opening by hand may name the targets too.
     const byHand = await http<{ incidentId: string }>(`${url}/incidents`, {
       key: key.operator.key,
-      body: { title: 'brute force seen in the WAF', runbook: 'security-default', labels: { source_ip: '192.0.2.10' }, source: 'waf' },
+      body: {
+        title: 'brute force seen in the WAF',
+        runbook: 'security-default',
+        labels: { source_ip: '192.0.2.10' },
+        source: 'waf',
+      },
     });
     expect(byHand.status, byHand.text).toBe(201);
-    expect(await get(byHand.body.incidentId)).toMatchObject({ alertLabels: { source_ip: '192.0.2.10' }, alertSource: 'waf' });
+    expect(await get(byHand.body.incidentId)).toMatchObject({
+      alertLabels: { source_ip: '192.0.2.10' },
+      alertSource: 'waf',
+    });
     const badLabels = await http(`${url}/incidents`, {
       key: key.operator.key,
       body: { title: 'x', runbook: 'security-default', labels: { port: 22 } },
@@ -291,14 +322,21 @@ describe('alert intake on a real dev server', () => {
       client: 'Monitoring',
       client_url: 'https://monitoring.example/db-01',
     };
-    const first = await http<{ status: string; message: string; dedup_key: string }>(`${url}/intake/pagerduty`, { key: key.detector.key, body: trigger });
+    const first = await http<{ status: string; message: string; dedup_key: string }>(`${url}/intake/pagerduty`, {
+      key: key.detector.key,
+      body: trigger,
+    });
     expect(first.status, first.text).toBe(202);
     expect(Object.keys(first.body).sort()).toEqual(['dedup_key', 'message', 'status']);
     expect(first.body).toMatchObject({ status: 'success', dedup_key: dedup });
     const id = /(INC-\d{4}-\d+) opened/.exec(first.body.message)?.[1];
     expect(id, first.body.message).toBeDefined();
     const incident = await get(id!);
-    expect(incident).toMatchObject({ runbookId: 'db-incident', severity: 'P1', title: 'Replication lag above 10 minutes on db-01' });
+    expect(incident).toMatchObject({
+      runbookId: 'db-incident',
+      severity: 'P1',
+      title: 'Replication lag above 10 minutes on db-01',
+    });
 
     // Same dedup_key: same incident. The key may also come as routing_key (no header).
     const again = await http<{ message: string }>(`${url}/intake/pagerduty`, {
@@ -314,7 +352,10 @@ describe('alert intake on a real dev server', () => {
     expect(ack.status).toBe(202);
     expect(ack.body.message).toBe(`Event processed: ${id} acknowledged`);
     expect((await get(id!)).acknowledgedBy).toBe('detector-1');
-    const resolve = await http(`${url}/intake/pagerduty`, { key: key.detector.key, body: { event_action: 'resolve', dedup_key: dedup } });
+    const resolve = await http(`${url}/intake/pagerduty`, {
+      key: key.detector.key,
+      body: { event_action: 'resolve', dedup_key: dedup },
+    });
     expect(resolve.status).toBe(202);
     const alerts = alertsOf(await env.incidents.timeline(id!));
     expect(alerts.map((a) => [a.status, a.source, a.fingerprint])).toEqual([
@@ -335,8 +376,16 @@ describe('alert intake on a real dev server', () => {
     const bad: [unknown, number, RegExp][] = [
       [{ event_action: 'trigger', dedup_key: 'x' }, 400, /body\.payload: a trigger event needs a payload/],
       [{ event_action: 'resolve' }, 400, /body\.dedup_key: an resolve event needs the dedup_key/],
-      [{ event_action: 'explode', dedup_key: 'x' }, 400, /body\.event_action: expected event_action trigger, acknowledge or resolve/],
-      [{ event_action: 'trigger', payload: { summary: 's', source: 's', severity: 'fatal' } }, 400, /body\.payload\.severity: expected payload\.severity critical, error, warning or info/],
+      [
+        { event_action: 'explode', dedup_key: 'x' },
+        400,
+        /body\.event_action: expected event_action trigger, acknowledge or resolve/,
+      ],
+      [
+        { event_action: 'trigger', payload: { summary: 's', source: 's', severity: 'fatal' } },
+        400,
+        /body\.payload\.severity: expected payload\.severity critical, error, warning or info/,
+      ],
     ];
     for (const [body, status, message] of bad) {
       const res = await http(`${url}/intake/pagerduty`, { key: key.detector.key, body });
@@ -344,10 +393,14 @@ describe('alert intake on a real dev server', () => {
       expect(String(res.body.message)).toMatch(message);
       expect(isCleanError(res.body)).toBe(true);
     }
-    const noKey = await http(`${url}/intake/pagerduty`, { body: { event_action: 'trigger', payload: trigger.payload } });
+    const noKey = await http(`${url}/intake/pagerduty`, {
+      body: { event_action: 'trigger', payload: trigger.payload },
+    });
     expect(noKey.status).toBe(401);
     expect(String(noKey.body.message)).toMatch(/or put it in the body's routing_key/);
-    const badKey = await http(`${url}/intake/pagerduty`, { body: { ...trigger, routing_key: 'R0UT1NGKEY0000000000000000000000' } });
+    const badKey = await http(`${url}/intake/pagerduty`, {
+      body: { ...trigger, routing_key: 'R0UT1NGKEY0000000000000000000000' },
+    });
     expect(badKey.status).toBe(401);
     expect(String(badKey.body.message)).toMatch(/routing_key: the API key is not valid/);
     const viewerKey = await http(`${url}/intake/pagerduty`, { body: { ...trigger, routing_key: key.viewer.key } });
@@ -367,11 +420,23 @@ describe('alert intake on a real dev server', () => {
 
     const fallback = await http<{ incidentId: string }>(`${url}/intake/alerts`, {
       key: key.commander.key,
-      body: { source: 'siem', title: 'impossible travel for admin', eventType: 'unauthorized_access', fingerprint: 'u-42' },
+      body: {
+        source: 'siem',
+        title: 'impossible travel for admin',
+        eventType: 'unauthorized_access',
+        fingerprint: 'u-42',
+      },
     });
     expect(fallback.status).toBe(202);
     expect(await get(fallback.body.incidentId)).toMatchObject({ runbookId: 'security-default', severity: 'P1' });
-    expect((await http(`${url}/intake/alerts`, { key: key.detector.key, body: { source: 'siem', title: 'again', fingerprint: 'u-42' } })).body).toMatchObject({
+    expect(
+      (
+        await http(`${url}/intake/alerts`, {
+          key: key.detector.key,
+          body: { source: 'siem', title: 'again', fingerprint: 'u-42' },
+        })
+      ).body,
+    ).toMatchObject({
       incidentId: fallback.body.incidentId,
       created: false,
       dedupKey: 'siem:u-42',
@@ -385,13 +450,28 @@ describe('alert intake on a real dev server', () => {
 
     const before = opened(await registry());
     const cases: [unknown, number, string, RegExp][] = [
-      [{ source: 'waf', title: 'x', runbook: 'nope' }, 422, 'no_runbook', /names runbook "nope", which does not exist; known runbooks: db-incident, security-default, web-outage/],
+      [
+        { source: 'waf', title: 'x', runbook: 'nope' },
+        422,
+        'no_runbook',
+        /names runbook "nope", which does not exist; known runbooks: db-incident, security-default, web-outage/,
+      ],
       [{ source: 'waf' }, 400, 'invalid_request', /body\.title/],
-      [{ source: 'waf', title: 'x', severity: 'urgent' }, 400, 'invalid_request', /body\.severity: expected a severity/],
+      [
+        { source: 'waf', title: 'x', severity: 'urgent' },
+        400,
+        'invalid_request',
+        /body\.severity: expected a severity/,
+      ],
       [{ source: 'waf', title: 'x', labels: { a: 1 } }, 400, 'invalid_request', /body\.labels\.a/],
       [{ source: 'waf', title: 'x', colour: 'red' }, 400, 'invalid_request', /Unrecognized key: "colour"/],
       ['{"source": "waf", "title": ', 400, 'malformed_json', /not valid JSON/],
-      [JSON.stringify({ source: 'waf', title: 'x'.repeat(1_100_000) }), 413, 'body_too_large', /larger than the limit of 1048576 bytes/],
+      [
+        JSON.stringify({ source: 'waf', title: 'x'.repeat(1_100_000) }),
+        413,
+        'body_too_large',
+        /larger than the limit of 1048576 bytes/,
+      ],
     ];
     for (const [body, status, error, message] of cases) {
       const res = await http(`${url}/intake/alerts`, { key: key.detector.key, body });
@@ -407,10 +487,19 @@ describe('alert intake on a real dev server', () => {
     // Two API processes' worth of state (caches), so dedup across them rests on the registry alone.
     const second = await env.startAnotherApi();
     const before = await registry();
-    const alert = { source: 'waf', title: 'SQL injection attempts from 198.51.100.0/24', labels: { rule: 'sqli' }, dedupKey: 'storm-1', severity: 'P2' };
+    const alert = {
+      source: 'waf',
+      title: 'SQL injection attempts from 198.51.100.0/24',
+      labels: { rule: 'sqli' },
+      dedupKey: 'storm-1',
+      severity: 'P2',
+    };
     const replies = await Promise.all(
       Array.from({ length: STORM }, (_, i) =>
-        http<{ incidentId: string; created: boolean }>(`${i % 2 === 0 ? url : second.url}/intake/alerts`, { key: key.detector.key, body: alert }),
+        http<{ incidentId: string; created: boolean }>(`${i % 2 === 0 ? url : second.url}/intake/alerts`, {
+          key: key.detector.key,
+          body: alert,
+        }),
       ),
     );
     const statuses = [...new Set(replies.map((r) => r.status))];
@@ -431,7 +520,10 @@ describe('alert intake on a real dev server', () => {
 
     const metrics = (await http(`${url}/metrics`)).text + (await http(`${second.url}/metrics`)).text;
     const sum = (name: string) =>
-      [...metrics.matchAll(new RegExp(`^${name}\\{format="generic"\\} (\\d+)`, 'gm'))].reduce((n, m) => n + Number(m[1]), 0);
+      [...metrics.matchAll(new RegExp(`^${name}\\{format="generic"\\} (\\d+)`, 'gm'))].reduce(
+        (n, m) => n + Number(m[1]),
+        0,
+      );
     expect(sum('incident_api_alerts_received_total')).toBeGreaterThanOrEqual(STORM);
     expect(sum('incident_api_alerts_deduplicated_total')).toBeGreaterThanOrEqual(STORM - 1);
     await second.close();
@@ -439,25 +531,55 @@ describe('alert intake on a real dev server', () => {
 
   it('checks HMAC signatures: refuses missing, wrong, stale and replayed ones, and changes nothing', async () => {
     const secret = key.signer.signingSecret!;
-    const body = JSON.stringify({ source: 'edr', title: 'ransomware note found', dedupKey: `signed-${Date.now()}`, severity: 'P1' });
+    const body = JSON.stringify({
+      source: 'edr',
+      title: 'ransomware note found',
+      dedupKey: `signed-${Date.now()}`,
+      severity: 'P1',
+    });
     const sign = (b: string, ts = Math.floor(Date.now() / 1000), nonce = randomBytes(16).toString('hex')) => ({
       'x-incident-timestamp': String(ts),
       'x-incident-nonce': nonce,
       'x-incident-signature': signPayload(secret, ts, nonce, b),
     });
-    const post = (headers: Record<string, string>, b = body) => http(`${url}/intake/alerts`, { key: key.signer.key, body: b, headers });
+    const post = (headers: Record<string, string>, b = body) =>
+      http(`${url}/intake/alerts`, { key: key.signer.key, body: b, headers });
     const before = opened(await registry());
 
     const refusals: [string, Record<string, string>, string, RegExp][] = [
-      ['unsigned', {}, 'signature_required', /expected the header\(s\) x-incident-signature, x-incident-timestamp, x-incident-nonce/],
-      ['wrong signature', { ...sign(body), 'x-incident-signature': `sha256=${'0'.repeat(64)}` }, 'bad_signature', /does not match/],
+      [
+        'unsigned',
+        {},
+        'signature_required',
+        /expected the header\(s\) x-incident-signature, x-incident-timestamp, x-incident-nonce/,
+      ],
+      [
+        'wrong signature',
+        { ...sign(body), 'x-incident-signature': `sha256=${'0'.repeat(64)}` },
+        'bad_signature',
+        /does not match/,
+      ],
       ['signed another body', sign(body.replace('ransomware', 'harmless')), 'bad_signature', /does not match/],
-      ['signed with another secret', (() => {
-        const ts = Math.floor(Date.now() / 1000);
-        const nonce = randomBytes(16).toString('hex');
-        return { 'x-incident-timestamp': String(ts), 'x-incident-nonce': nonce, 'x-incident-signature': signPayload('not-the-secret-'.repeat(3), ts, nonce, body) };
-      })(), 'bad_signature', /does not match/],
-      ['stale timestamp', sign(body, Math.floor(Date.now() / 1000) - 600), 'stale_timestamp', /is 60[01] s away from the server's clock; at most 300 s is accepted/],
+      [
+        'signed with another secret',
+        (() => {
+          const ts = Math.floor(Date.now() / 1000);
+          const nonce = randomBytes(16).toString('hex');
+          return {
+            'x-incident-timestamp': String(ts),
+            'x-incident-nonce': nonce,
+            'x-incident-signature': signPayload('not-the-secret-'.repeat(3), ts, nonce, body),
+          };
+        })(),
+        'bad_signature',
+        /does not match/,
+      ],
+      [
+        'stale timestamp',
+        sign(body, Math.floor(Date.now() / 1000) - 600),
+        'stale_timestamp',
+        /is 60[01] s away from the server's clock; at most 300 s is accepted/,
+      ],
       ['future timestamp', sign(body, Math.floor(Date.now() / 1000) + 900), 'stale_timestamp', /at most 300 s/],
       ['bad timestamp', { ...sign(body), 'x-incident-timestamp': 'yesterday' }, 'bad_timestamp', /whole seconds/],
       ['short nonce', sign(body, undefined, 'abc'), 'bad_nonce', /16-128/],
@@ -542,7 +664,11 @@ describe('alert intake on a real dev server', () => {
         am.stdout?.on('data', (c: Buffer) => (amOutput = (amOutput + c.toString()).slice(-4_000)));
         am.stderr?.on('data', (c: Buffer) => (amOutput = (amOutput + c.toString()).slice(-4_000)));
         const amUrl = `http://127.0.0.1:${port}`;
-        await waitFor(async () => ((await fetch(`${amUrl}/-/ready`)).ok ? true : undefined), `Alertmanager ready (output: ${amOutput})`, { timeoutMs: 30_000 });
+        await waitFor(
+          async () => ((await fetch(`${amUrl}/-/ready`)).ok ? true : undefined),
+          `Alertmanager ready (output: ${amOutput})`,
+          { timeoutMs: 30_000 },
+        );
 
         const alertname = 'DiskFull';
         const fire = (endsAt?: string) =>
@@ -563,9 +689,13 @@ describe('alert intake on a real dev server', () => {
         expect((await fire()).status).toBe(200);
 
         const groupKey = `alertmanager:{}:{alertname="${alertname}"}`;
-        const id = await waitFor(async () => (await registry()).openByDedupKey[groupKey], `an incident for ${groupKey} (Alertmanager output: ${amOutput})`, {
-          timeoutMs: 30_000,
-        });
+        const id = await waitFor(
+          async () => (await registry()).openByDedupKey[groupKey],
+          `an incident for ${groupKey} (Alertmanager output: ${amOutput})`,
+          {
+            timeoutMs: 30_000,
+          },
+        );
         const firing = await waitFor(async () => {
           const alerts = alertsOf(await env.incidents.timeline(id));
           return alerts.filter((a) => a.status === 'firing').length >= 2 ? alerts : undefined;
@@ -578,12 +708,17 @@ describe('alert intake on a real dev server', () => {
 
         // Resolve both through Alertmanager's API: it sends the resolved group to the intake.
         expect((await fire(new Date().toISOString())).status).toBe(200);
-        const all = await waitFor(async () => {
-          const alerts = alertsOf(await env.incidents.timeline(id));
-          return alerts.filter((a) => a.status === 'resolved').length >= 2 ? alerts : undefined;
-        }, `both alerts resolved on the timeline (Alertmanager output: ${amOutput})`, { timeoutMs: 30_000 });
+        const all = await waitFor(
+          async () => {
+            const alerts = alertsOf(await env.incidents.timeline(id));
+            return alerts.filter((a) => a.status === 'resolved').length >= 2 ? alerts : undefined;
+          },
+          `both alerts resolved on the timeline (Alertmanager output: ${amOutput})`,
+          { timeoutMs: 30_000 },
+        );
         const byFingerprint = new Map<string, string[]>();
-        for (const a of all) byFingerprint.set(a.fingerprint!, [...(byFingerprint.get(a.fingerprint!) ?? []), a.status]);
+        for (const a of all)
+          byFingerprint.set(a.fingerprint!, [...(byFingerprint.get(a.fingerprint!) ?? []), a.status]);
         expect([...byFingerprint.values()]).toEqual([
           ['firing', 'resolved'],
           ['firing', 'resolved'],

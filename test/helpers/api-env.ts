@@ -12,12 +12,15 @@ import type { ApiConfig, EngineConfig } from '../../src/config';
 import { loadRunbooks } from '../../src/runbooks/load';
 import type { DevServer } from '../../src/temporal/dev-server';
 import { bundleWorkflows, createWorker } from '../../src/worker';
-import type { TimelineEvent } from '../../src/schemas/incident';
+import type { TimelineEvent } from '../../domain/incident';
 import { makeEngineConfig, tempDir } from './incident-fixtures';
 import { startDevServerForTest } from './temporal-env';
 
 /** A runbook with no steps: fast, and eradicate/post-incident wait for an operator. */
-export function plainRunbook(id: string, extra: { category?: string; eventTypes?: string[]; match?: string } = {}): string {
+export function plainRunbook(
+  id: string,
+  extra: { category?: string; eventTypes?: string[]; match?: string } = {},
+): string {
   return [
     `id: ${id}`,
     'version: 1',
@@ -53,7 +56,10 @@ export interface ApiEnv {
   client: Client;
   runbookDir: string;
   /** Another API server on the same Temporal and keys (its own process state: caches, nonces, rate limits). */
-  startAnotherApi(api?: Partial<ApiConfig>, options?: { temporal?: IncidentClient; temporalAddress?: string }): Promise<RunningApi>;
+  startAnotherApi(
+    api?: Partial<ApiConfig>,
+    options?: { temporal?: IncidentClient; temporalAddress?: string },
+  ): Promise<RunningApi>;
   close(): Promise<void>;
 }
 
@@ -169,7 +175,8 @@ export async function http<T = Record<string, unknown>>(
 export { waitFor } from './wait-for';
 
 export type AlertEvent = Extract<TimelineEvent, { type: 'alert' }>;
-export const alertsOf = (timeline: TimelineEvent[]): AlertEvent[] => timeline.filter((e): e is AlertEvent => e.type === 'alert');
+export const alertsOf = (timeline: TimelineEvent[]): AlertEvent[] =>
+  timeline.filter((e): e is AlertEvent => e.type === 'alert');
 
 /** An error reply is exactly `{error, message}` with no stack trace in it. */
 export function isCleanError(body: unknown): boolean {

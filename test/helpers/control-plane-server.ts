@@ -52,10 +52,14 @@ export async function startControlPlaneServer(token = 'control-plane-test-token'
   };
   const bad = (message: string): PeerResponse => ({ status: 400, body: { error: message } });
   const field = (body: unknown, name: string): unknown =>
-    body !== null && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>)[name] : undefined;
+    body !== null && typeof body === 'object' && !Array.isArray(body)
+      ? (body as Record<string, unknown>)[name]
+      : undefined;
   const targetsOf = (body: unknown): string[] | undefined => {
     const targets = field(body, 'targets');
-    return Array.isArray(targets) && targets.length > 0 && targets.every((t) => typeof t === 'string') ? (targets as string[]) : undefined;
+    return Array.isArray(targets) && targets.length > 0 && targets.every((t) => typeof t === 'string')
+      ? (targets as string[])
+      : undefined;
   };
 
   const handle: PeerHandler = (req) => {
@@ -63,13 +67,23 @@ export async function startControlPlaneServer(token = 'control-plane-test-token'
     const route = `${req.method} ${req.path}`;
     if (version !== 'v1') return { status: 404, body: { error: `no route ${route}` } };
 
-    if (area === 'firewall' && subject === 'blocks' && verb === undefined && (req.method === 'POST' || req.method === 'DELETE')) {
+    if (
+      area === 'firewall' &&
+      subject === 'blocks' &&
+      verb === undefined &&
+      (req.method === 'POST' || req.method === 'DELETE')
+    ) {
       const targets = targetsOf(req.body);
       if (!targets) return bad('expected {"targets": ["<address or CIDR>", ...]}');
       if (req.method === 'POST') {
         const added = targets.filter((t) => !state.blocked.has(t));
         for (const t of added) state.blocked.add(t);
-        apply(req.idempotencyKey, 'block', { targets, added, reason: field(req.body, 'reason') ?? null, incident: field(req.body, 'incident') ?? null });
+        apply(req.idempotencyKey, 'block', {
+          targets,
+          added,
+          reason: field(req.body, 'reason') ?? null,
+          incident: field(req.body, 'incident') ?? null,
+        });
         return { status: 201, body: { added, already: targets.filter((t) => !added.includes(t)) } };
       }
       const removed = targets.filter((t) => state.blocked.delete(t));

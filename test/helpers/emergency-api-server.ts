@@ -1,11 +1,11 @@
-// Reference implementation of the protected application's emergency API (seed 000) for tests: a real HTTP server on
+// Reference implementation of the protected application's emergency API (the Fiovana procedures) for tests: a real HTTP server on
 // 127.0.0.1 holding safe mode, kill switch, quarantine, restores and integrity state. It requires a bearer token,
 // honours Idempotency-Key (a repeated key gets the first answer and applies nothing), can fail or hang the next N
 // requests, and logs every applied change in `effects`. `startJsonPeer` is the shared core, also used by
 // control-plane-server.ts. Test-only: loopback only, never imported by production code.
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import { type AddressInfo } from 'node:net';
-import { SAFE_MODE_LEVELS, type SafeModeLevel, safeModeLevel } from '../../src/schemas/actions/emergency';
+import { SAFE_MODE_LEVELS, type SafeModeLevel, safeModeLevel } from '../../domain/actions/emergency';
 
 // --- The shared core: auth, idempotency, fault injection, request log ---
 
@@ -79,7 +79,12 @@ export async function startJsonPeer(options: JsonPeerOptions): Promise<JsonPeer>
   let faults: { remaining: number; fault: Fault } = { remaining: 0, fault: { kind: 'status', status: 503 } };
   const hanging = new Set<ServerResponse>();
 
-  const send = (res: ServerResponse, record: RecordedRequest, response: PeerResponse, extra: Record<string, string> = {}): void => {
+  const send = (
+    res: ServerResponse,
+    record: RecordedRequest,
+    response: PeerResponse,
+    extra: Record<string, string> = {},
+  ): void => {
     record.status = response.status;
     if (res.destroyed) return;
     const text = typeof response.body === 'string' ? response.body : JSON.stringify(response.body);
@@ -123,17 +128,33 @@ export async function startJsonPeer(options: JsonPeerOptions): Promise<JsonPeer>
         json = false;
       }
     }
-    const record: RecordedRequest = { method, path: url.pathname, idempotencyKey: key, authorized, body, status: 0, replayed: false };
+    const record: RecordedRequest = {
+      method,
+      path: url.pathname,
+      idempotencyKey: key,
+      authorized,
+      body,
+      status: 0,
+      replayed: false,
+    };
     requests.push(record);
-    const error = (status: number, message: string): void => send(res, record, { status, body: { error: `${options.name}: ${message}` } });
+    const error = (status: number, message: string): void =>
+      send(res, record, { status, body: { error: `${options.name}: ${message}` } });
 
     const fault = faultBefore();
     if (fault?.kind === 'hang') return hang(res, record);
     if (fault?.kind === 'status') {
-      const extra: Record<string, string> = fault.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(fault.retryAfterSeconds) };
-      return send(res, record, { status: fault.status, body: fault.body ?? `${options.name}: simulated failure` }, extra);
+      const extra: Record<string, string> =
+        fault.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(fault.retryAfterSeconds) };
+      return send(
+        res,
+        record,
+        { status: fault.status, body: fault.body ?? `${options.name}: simulated failure` },
+        extra,
+      );
     }
-    if (!req.headers.authorization) return error(401, 'expected an Authorization: Bearer <token> header, received none');
+    if (!req.headers.authorization)
+      return error(401, 'expected an Authorization: Bearer <token> header, received none');
     if (!authorized) return error(401, 'expected a valid bearer token, received an unknown one');
     if (!json) return error(400, `expected a JSON body, received ${JSON.stringify(raw.slice(0, 80))}`);
 
@@ -144,7 +165,10 @@ export async function startJsonPeer(options: JsonPeerOptions): Promise<JsonPeer>
     if (previous) {
       record.replayed = true;
       if (previous.fingerprint !== fingerprint) {
-        return error(422, `Idempotency-Key ${JSON.stringify(key)} was first used for a different request (${previous.fingerprint.slice(0, 120)})`);
+        return error(
+          422,
+          `Idempotency-Key ${JSON.stringify(key)} was first used for a different request (${previous.fingerprint.slice(0, 120)})`,
+        );
       }
       return send(res, record, previous.response, { 'Idempotent-Replayed': 'true' });
     }
@@ -154,7 +178,10 @@ export async function startJsonPeer(options: JsonPeerOptions): Promise<JsonPeer>
       response = options.handle({
         method,
         path: url.pathname,
-        segments: url.pathname.split('/').filter(Boolean).map((s) => decodeURIComponent(s)),
+        segments: url.pathname
+          .split('/')
+          .filter(Boolean)
+          .map((s) => decodeURIComponent(s)),
         headers: req.headers,
         body,
         idempotencyKey: key,
@@ -248,7 +275,10 @@ export interface EmergencyApiServer extends JsonPeer {
 
 export interface EmergencyApiOptions {
   token?: string;
-  initial?: Partial<Omit<EmergencyState, 'quarantined' | 'backups' | 'restores'>> & { quarantined?: string[]; backups?: string[] };
+  initial?: Partial<Omit<EmergencyState, 'quarantined' | 'backups' | 'restores'>> & {
+    quarantined?: string[];
+    backups?: string[];
+  };
 }
 
 /**
@@ -257,7 +287,7 @@ export interface EmergencyApiOptions {
  *   GET  /emergency/safe-mode             -> { level }
  *   POST /emergency/kill-switch/enable|disable -> { enabled, previous }
  *   POST /security/quarantine {"path"}    -> { path, quarantined: true, alreadyQuarantined }
- *   POST /security/quarantine/release {"path"} -> { path, released }    (our extension of the seed API)
+ *   POST /security/quarantine/release {"path"} -> { path, released }    (our extension of the emergency API in the Fiovana procedures)
  *   POST /recovery/restore {"backup_id"}  -> { backup_id, restore_id }  (404 for an unknown backup)
  *   GET  /integrity/validate              -> { valid, violations }
  */
@@ -287,7 +317,8 @@ export async function startEmergencyApiServer(options: EmergencyApiOptions = {})
 
     if (area === 'emergency' && what === 'safe-mode' && req.segments.length === 4 && req.method === 'POST') {
       const level = safeModeLevel(arg);
-      if (!level) return bad(`expected a safe-mode level (${SAFE_MODE_LEVELS.join(', ')}), received ${JSON.stringify(arg)}`);
+      if (!level)
+        return bad(`expected a safe-mode level (${SAFE_MODE_LEVELS.join(', ')}), received ${JSON.stringify(arg)}`);
       const previous = state.safeMode;
       state.safeMode = level;
       apply(req.idempotencyKey, 'safeMode', { from: previous, to: level });
@@ -296,7 +327,12 @@ export async function startEmergencyApiServer(options: EmergencyApiOptions = {})
     if (area === 'emergency' && what === 'safe-mode' && req.segments.length === 3 && req.method === 'GET') {
       return { status: 200, body: { level: state.safeMode } };
     }
-    if (area === 'emergency' && what === 'kill-switch' && req.method === 'POST' && (arg === 'enable' || arg === 'disable')) {
+    if (
+      area === 'emergency' &&
+      what === 'kill-switch' &&
+      req.method === 'POST' &&
+      (arg === 'enable' || arg === 'disable')
+    ) {
       const previous = state.killSwitch;
       state.killSwitch = arg === 'enable';
       apply(req.idempotencyKey, 'killSwitch', { from: previous, to: state.killSwitch });
@@ -321,7 +357,10 @@ export async function startEmergencyApiServer(options: EmergencyApiOptions = {})
       const backupId = (req.body as Record<string, unknown> | undefined)?.backup_id;
       if (typeof backupId !== 'string' || backupId === '') return bad('expected {"backup_id": "<id>"}');
       if (!state.backups.has(backupId)) {
-        return { status: 404, body: { error: `no backup ${JSON.stringify(backupId)}; have ${[...state.backups].join(', ')}` } };
+        return {
+          status: 404,
+          body: { error: `no backup ${JSON.stringify(backupId)}; have ${[...state.backups].join(', ')}` },
+        };
       }
       const restoreId = `restore-${state.restores.length + 1}`;
       state.restores.push({ backupId, restoreId });

@@ -7,8 +7,8 @@ import type { Client } from '@temporalio/client';
 import { buildConfig, type EngineConfig } from '../../src/config';
 import { parse as parseYaml } from 'yaml';
 import { loadRunbookFile, pinnedPlan } from '../../src/runbooks/load';
-import { Runbook, type RunbookPlan } from '../../src/schemas/runbook';
-import { OpenRequest } from '../../src/schemas/messages';
+import { Runbook, type RunbookPlan } from '../../domain/runbook';
+import { OpenRequest } from '../../domain/messages';
 import type { IncidentInput } from '../../workflows/definitions';
 
 export const RUNBOOK_DIR = path.resolve(import.meta.dirname, '../../runbooks');
@@ -57,7 +57,11 @@ export function planFromPhases(id: string, eventTypes: string[], phasesYaml: str
   return pinnedPlan(runbook, { contentHash: 'test', source });
 }
 
-export function incidentInput(incidentId: string, runbook: RunbookPlan, request: Partial<OpenRequest> = {}): IncidentInput {
+export function incidentInput(
+  incidentId: string,
+  runbook: RunbookPlan,
+  request: Partial<OpenRequest> = {},
+): IncidentInput {
   return { ...OpenRequest.parse({ title: 'test incident', trigger: 'test', ...request }), incidentId, plan: runbook };
 }
 

@@ -7,7 +7,7 @@ import {
   type LocalTestWorkflowEnvironmentOptions,
   type TimeSkippingTestWorkflowEnvironmentOptions,
 } from '@temporalio/testing';
-import { INCIDENT_SEARCH_ATTRIBUTES } from '../../src/schemas/search-attributes';
+import { INCIDENT_SEARCH_ATTRIBUTES } from '../../domain/search-attributes';
 import { startDevServer, type DevServer, type DevServerOptions } from '../../src/temporal/dev-server';
 import { freePorts } from '../../src/temporal/ports';
 import { toolchainPaths } from '../../src/temporal/toolchain';

@@ -80,7 +80,9 @@ export function spawnWorker(options: SpawnWorkerOptions): WorkerProcess {
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.on('exit', (code, signal) => {
       exitInfo = { code, signal };
-      failReady(new Error(`${label} exited with ${code ?? signal} before printing "${READY_LINE}". Output tail:\n${tail()}`));
+      failReady(
+        new Error(`${label} exited with ${code ?? signal} before printing "${READY_LINE}". Output tail:\n${tail()}`),
+      );
       resolve(exitInfo);
     });
     child.on('error', (error) => {
@@ -90,7 +92,9 @@ export function spawnWorker(options: SpawnWorkerOptions): WorkerProcess {
     });
   });
   const timer = setTimeout(() => {
-    failReady(new Error(`${label} did not print "${READY_LINE}" within ${readyTimeoutMs / 1000} s. Output tail:\n${tail()}`));
+    failReady(
+      new Error(`${label} did not print "${READY_LINE}" within ${readyTimeoutMs / 1000} s. Output tail:\n${tail()}`),
+    );
   }, readyTimeoutMs);
   void ready.then(
     () => clearTimeout(timer),

@@ -11,7 +11,9 @@ function readConfig(): WorkerProcessConfig {
   if (!raw) throw new Error(`${WORKER_CONFIG_ENV}: expected a JSON worker config, received nothing`);
   const config = JSON.parse(raw) as WorkerProcessConfig;
   if (!config.address || !config.namespace || !config.engine?.taskQueue) {
-    throw new Error(`${WORKER_CONFIG_ENV}: expected address, namespace and engine.taskQueue, received ${raw.slice(0, 200)}`);
+    throw new Error(
+      `${WORKER_CONFIG_ENV}: expected address, namespace and engine.taskQueue, received ${raw.slice(0, 200)}`,
+    );
   }
   return config;
 }
@@ -19,7 +21,9 @@ function readConfig(): WorkerProcessConfig {
 async function main(): Promise<void> {
   const config = readConfig();
   const connection = await NativeConnection.connect({ address: config.address });
-  const workflowBundle: WorkflowBundleOption | undefined = config.workflowBundlePath ? { codePath: config.workflowBundlePath } : undefined;
+  const workflowBundle: WorkflowBundleOption | undefined = config.workflowBundlePath
+    ? { codePath: config.workflowBundlePath }
+    : undefined;
   const worker = await createWorker({
     connection,
     namespace: config.namespace,
@@ -47,7 +51,9 @@ async function main(): Promise<void> {
 main().then(
   () => process.exit(0),
   (error: unknown) => {
-    process.stderr.write(`worker process failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(
+      `worker process failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
     process.exit(1);
   },
 );

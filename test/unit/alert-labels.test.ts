@@ -9,11 +9,11 @@ import { genericEvent, GenericAlert } from '../../src/api/intake/generic';
 import { PagerDutyEvent, pagerDutyEvent } from '../../src/api/intake/pagerduty';
 import type { IncidentClient } from '../../src/client';
 import { compileRunbook } from '../../src/runbooks/load';
-import { type Condition, type StepFacts, evaluateCondition } from '../../src/schemas/condition';
-import { MAX_ALERT_LABELS, mergeAlertLabels } from '../../src/schemas/incident';
-import { type AlertSignalInput, OpenRequest } from '../../src/schemas/messages';
-import { PhaseSpec, type RunbookPlan, compileSteps } from '../../src/schemas/runbook';
-import { TemplateError, renderTemplate, usesAlertTemplates } from '../../src/schemas/template';
+import { type Condition, type StepFacts, evaluateCondition } from '../../domain/condition';
+import { MAX_ALERT_LABELS, mergeAlertLabels } from '../../domain/incident';
+import { type AlertSignalInput, OpenRequest } from '../../domain/messages';
+import { PhaseSpec, type RunbookPlan, compileSteps } from '../../domain/runbook';
+import { TemplateError, renderTemplate, usesAlertTemplates } from '../../domain/template';
 import { refusalOf } from '../helpers/refusal';
 
 const FILE = 'runbooks/example.yaml';

@@ -23,9 +23,16 @@ describe('api config', () => {
 
   it('takes overrides and names the line of a bad field', () => {
     const dir = tempDir('api-config');
-    writeFileSync(path.join(dir, 'incident-engine.yaml'), 'api:\n  port: 9090\n  rateLimit: { viewer: 5 }\n  keysFile: keys.json\n');
+    writeFileSync(
+      path.join(dir, 'incident-engine.yaml'),
+      'api:\n  port: 9090\n  rateLimit: { viewer: 5 }\n  keysFile: keys.json\n',
+    );
     const config = loadConfig(dir, {});
-    expect(config.api).toMatchObject({ port: 9090, keysFile: path.join(dir, 'keys.json'), rateLimit: { viewer: 5, detector: 6000 } });
+    expect(config.api).toMatchObject({
+      port: 9090,
+      keysFile: path.join(dir, 'keys.json'),
+      rateLimit: { viewer: 5, detector: 6000 },
+    });
     writeFileSync(path.join(dir, 'incident-engine.yaml'), 'api:\n  port: eighty\n');
     expect(() => loadConfig(dir, {})).toThrow(/incident-engine\.yaml:2:9: api\.port/);
   });

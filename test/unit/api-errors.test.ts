@@ -16,13 +16,17 @@ describe('toErrorReply for Temporal errors', () => {
     const reply = toErrorReply(new Error('update failed', { cause: refused }), request);
     expect(reply.status).toBe(503);
     expect(reply.body.error).toBe('temporal_busy');
-    expect(reply.body.message).toMatch(/reachable but refused .*in-flight updates has been reached \(10\).*changed nothing/);
+    expect(reply.body.message).toMatch(
+      /reachable but refused .*in-flight updates has been reached \(10\).*changed nothing/,
+    );
   });
 
   it('quotes an aborted update; a connection failure stays "cannot reach Temporal"', () => {
     const aborted = toErrorReply(grpcError(14, 'workflow update was aborted'), request);
     expect(aborted).toMatchObject({ status: 503, body: { error: 'temporal_unavailable' } });
-    expect(aborted.body.message).toBe('cannot reach Temporal right now (workflow update was aborted); the request changed nothing, try again');
+    expect(aborted.body.message).toBe(
+      'cannot reach Temporal right now (workflow update was aborted); the request changed nothing, try again',
+    );
     const refused = toErrorReply(new Error('connect ECONNREFUSED 127.0.0.1:7233'), request);
     expect(refused.body.message).toBe('cannot reach Temporal right now; the request changed nothing, try again');
   });

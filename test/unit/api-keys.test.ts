@@ -20,7 +20,9 @@ describe('ApiKeyStore', () => {
     expect(store.authenticate(created.key)).toEqual({ id: created.id, name: 'alice', role: 'operator' });
     expect(store.authenticate(`${created.key.slice(0, -1)}${created.key.endsWith('A') ? 'B' : 'A'}`)).toBeUndefined();
     expect(() => store.create({ name: 'alice', role: 'viewer' })).toThrow('an API key named "alice" already exists');
-    expect(() => store.create({ name: 'bob', role: 'root' as never })).toThrow('--role "root": expected a role: viewer, detector, operator, commander');
+    expect(() => store.create({ name: 'bob', role: 'root' as never })).toThrow(
+      '--role "root": expected a role: viewer, detector, operator, commander',
+    );
     expect(store.revoke('alice')).toMatchObject({ name: 'alice' });
     expect(store.authenticate(created.key)).toBeUndefined();
   });

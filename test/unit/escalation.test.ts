@@ -6,15 +6,15 @@ import {
   type FiredEscalation,
   nextEscalationDeadline,
   runEscalations,
-} from '../../workflows/escalation';
+} from '../../domain/escalation';
 import {
   DEFAULT_ESCALATION_POLICY,
   EscalationPolicyOverride,
   resolveEscalationPolicy,
   type EscalationPolicy,
-} from '../../src/schemas/escalation-policy';
-import { PHASES, type EscalationLevel, type EscalationTrigger, type Phase } from '../../src/schemas/incident';
-import { SEVERITIES } from '../../src/schemas/severity';
+} from '../../domain/escalation-policy';
+import { PHASES, type EscalationLevel, type EscalationTrigger, type Phase } from '../../domain/incident';
+import { SEVERITIES } from '../../domain/severity';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;

@@ -43,7 +43,11 @@ const errorOf = (text: string): string => refusalOf(() => compileRunbook(text, F
 describe('runbook loader errors', () => {
   it('compiles the valid runbook, pinning its content hash', () => {
     const plan = compileRunbook(VALID, FILE);
-    expect(plan.phases.contain.steps[0]).toMatchObject({ id: 'preserve', action: 'evidence.snapshot', timeoutMs: 600_000 });
+    expect(plan.phases.contain.steps[0]).toMatchObject({
+      id: 'preserve',
+      action: 'evidence.snapshot',
+      timeoutMs: 600_000,
+    });
     expect(plan.contentHash).toMatch(/^[0-9a-f]{64}$/);
     expect(compileRunbook(VALID.replace('Example', 'Example 2'), FILE).contentHash).not.toBe(plan.contentHash);
   });
@@ -100,7 +104,9 @@ describe('runbook loader errors', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'runbooks-'));
     writeFileSync(path.join(dir, 'a.yaml'), VALID);
     writeFileSync(path.join(dir, 'b.yaml'), VALID);
-    expect(() => loadRunbooks(dir)).toThrow(`${path.join(dir, 'b.yaml')}: runbook id "example" is already used by ${path.join(dir, 'a.yaml')}`);
+    expect(() => loadRunbooks(dir)).toThrow(
+      `${path.join(dir, 'b.yaml')}: runbook id "example" is already used by ${path.join(dir, 'a.yaml')}`,
+    );
   });
 });
 

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { type AlertFacts, NoRunbookError, selectRunbook } from '../../src/runbooks/match';
 import { compileRunbook } from '../../src/runbooks/load';
-import type { RunbookPlan } from '../../src/schemas/runbook';
+import type { RunbookPlan } from '../../domain/runbook';
 
 function runbook(id: string, match?: string): RunbookPlan {
   const text = [
@@ -47,7 +47,10 @@ describe('selectRunbook', () => {
 
   it('matches format and source, and falls back to the default', () => {
     expect(selectRunbook(all, alert({}, { format: 'pagerduty', source: 'db-01' })).plan.id).toBe('db');
-    expect(selectRunbook(all, alert({}, { format: 'generic', source: 'db-01' }))).toMatchObject({ plan: { id: 'fallback' }, reason: 'default runbook' });
+    expect(selectRunbook(all, alert({}, { format: 'generic', source: 'db-01' }))).toMatchObject({
+      plan: { id: 'fallback' },
+      reason: 'default runbook',
+    });
     expect(selectRunbook(all, alert({ alertname: 'Other' }), 'plain').plan.id).toBe('plain');
   });
 
@@ -62,7 +65,11 @@ describe('selectRunbook', () => {
   });
 
   it('rejects a malformed match block with the field named', () => {
-    expect(() => runbook('bad', 'rules:\n  - format: smoke-signals')).toThrow("bad.yaml:8:15: match.rules[0].format: expected an intake format or a list of them: alertmanager, pagerduty, generic");
-    expect(() => runbook('bad', 'rules:\n  - labels: { a: 1 }')).toThrow(/bad\.yaml:\d+:\d+: match\.rules\[0\]\.labels\.a: /);
+    expect(() => runbook('bad', 'rules:\n  - format: smoke-signals')).toThrow(
+      'bad.yaml:8:15: match.rules[0].format: expected an intake format or a list of them: alertmanager, pagerduty, generic',
+    );
+    expect(() => runbook('bad', 'rules:\n  - labels: { a: 1 }')).toThrow(
+      /bad\.yaml:\d+:\d+: match\.rules\[0\]\.labels\.a: /,
+    );
   });
 });

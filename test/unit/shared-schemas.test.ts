@@ -34,10 +34,15 @@ function reachableSchemaModules(): string[] {
       if (target) pending.push(target);
     }
   }
-  const schemasDir = path.join(ROOT, 'src/schemas') + path.sep;
+  const schemasDir = path.join(ROOT, 'domain') + path.sep;
   return [...seen]
     .filter((file) => file.startsWith(schemasDir))
-    .map((file) => path.relative(schemasDir, file).replace(/\.ts$/, '').replace(/^actions$/, 'actions/index'))
+    .map((file) =>
+      path
+        .relative(schemasDir, file)
+        .replace(/\.ts$/, '')
+        .replace(/^actions$/, 'actions/index'),
+    )
     .sort();
 }
 

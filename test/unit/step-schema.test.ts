@@ -1,8 +1,8 @@
 // The runbook's step grammar (parallel groups, when, retry, approval, compensate, task) and the `when` evaluator:
 // what the loader accepts, what it refuses and with which words, and how conditions decide. No server.
 import { describe, expect, it } from 'vitest';
-import { type Condition, type StepFacts, evaluateCondition } from '../../src/schemas/condition';
-import { PhaseSpec, compileSteps, planEntries } from '../../src/schemas/runbook';
+import { type Condition, type StepFacts, evaluateCondition } from '../../domain/condition';
+import { PhaseSpec, compileSteps, planEntries } from '../../domain/runbook';
 
 function issues(steps: unknown[]): string[] {
   const parsed = PhaseSpec.safeParse({ steps });
@@ -16,7 +16,12 @@ describe('step grammar', () => {
     const phase = PhaseSpec.parse({
       steps: [
         { id: 'one', ...notify, retry: { maxAttempts: 3, initialInterval: '2s' }, timeout: '30s', critical: true },
-        { parallel: [{ id: 'two', ...notify }, { id: 'three', ...notify, compensate: false }] },
+        {
+          parallel: [
+            { id: 'two', ...notify },
+            { id: 'three', ...notify, compensate: false },
+          ],
+        },
         { id: 'named', parallel: [{ id: 'four', ...notify, when: { severity: { atLeast: 'High' } } }] },
         { id: 'gate', ...notify, approval: { roles: ['incident-commander'], timeout: '30m' } },
       ],
@@ -37,7 +42,12 @@ describe('step grammar', () => {
     expect(plan[2]).toMatchObject({ compensate: false });
     expect(plan[3]?.when).toEqual({ severity: { atLeast: 'P1' } });
     expect(plan[4]?.approval).toEqual({ roles: ['incident-commander'], timeoutMs: 1_800_000, onTimeout: 'escalate' });
-    expect(planEntries(plan).map((e) => e.steps.map((s) => s.id))).toEqual([['one'], ['two', 'three'], ['four'], ['gate']]);
+    expect(planEntries(plan).map((e) => e.steps.map((s) => s.id))).toEqual([
+      ['one'],
+      ['two', 'three'],
+      ['four'],
+      ['gate'],
+    ]);
   });
 
   it('refuses what cannot work, naming the field', () => {
@@ -60,7 +70,9 @@ describe('step grammar', () => {
     expect(issues([{ action: 'notify.send', with: { message: 'no id' } }])).toEqual([
       'steps.0.id: required field is missing: expected a step id, like "notify-oncall"',
     ]);
-    expect(issues([{ parallel: [{ id: 'a' }] }])).toEqual(['steps.0.parallel.0.action: expected an action name, like notify.send']);
+    expect(issues([{ parallel: [{ id: 'a' }] }])).toEqual([
+      'steps.0.parallel.0.action: expected an action name, like notify.send',
+    ]);
     expect(issues([{ parallel: [{ id: 'a', ...notify }], when: { drill: true } }])).toEqual([
       'steps.0.when: a parallel group has only `parallel` (its steps) and an optional `id`; put step fields on its steps',
     ]);

@@ -1,4 +1,4 @@
-// Message templates: defaults per audience family and severity (seed 000's communication plan), override precedence,
+// Message templates: defaults per audience family and severity (the Fiovana procedures' communication plan), override precedence,
 // config validation, and rendering by path lookup only (no eval, no second expansion of substituted values).
 import { describe, expect, it } from 'vitest';
 import { EngineConfigFile, buildConfig } from '../../src/config';
@@ -45,15 +45,24 @@ describe('default templates', () => {
         expect(templateIssues(template.subject, vars), `${family}.${slot}.subject`).toEqual([]);
         expect(templateIssues(template.text, vars), `${family}.${slot}.text`).toEqual([]);
         // Renders without throwing, with and without the optional fields.
-        expect(() => renderMessage(input({ audience: family, severity: slot === 'default' ? undefined : slot }))).not.toThrow();
         expect(() =>
-          renderMessage({ incidentId: 'INC-1', audience: family, message: 'm', subject: 's', sentAt: SENT_AT, ...(slot === 'default' ? {} : { severity: slot }) }),
+          renderMessage(input({ audience: family, severity: slot === 'default' ? undefined : slot })),
+        ).not.toThrow();
+        expect(() =>
+          renderMessage({
+            incidentId: 'INC-1',
+            audience: family,
+            message: 'm',
+            subject: 's',
+            sentAt: SENT_AT,
+            ...(slot === 'default' ? {} : { severity: slot }),
+          }),
         ).not.toThrow();
       }
     }
   });
 
-  it('internal: follow seed 000 (who is told, how fast, who escalates) and carry document 003 fields', () => {
+  it('internal: follow the Fiovana procedures (who is told, how fast, who escalates) and carry the FailSafe-Qore procedures fields', () => {
     const p0 = renderMessage(input());
     expect(p0.subject).toBe('[P0 Critical] INC-2026-001: Login outage');
     expect(p0.text).toContain('every team member is notified now');
@@ -101,7 +110,7 @@ describe('default templates', () => {
     expect(renderMessage({ ...sensitive, severity: 'P3' }).subject).toBe('Minor issue (INC-2026-001)');
   });
 
-  it('executive: critical asks for attention and names legal counsel and PR (document 003, level 3)', () => {
+  it('executive: critical asks for attention and names legal counsel and PR (the FailSafe-Qore procedures, level 3)', () => {
     const p0 = renderMessage(input({ audience: 'executive' }));
     expect(p0.subject).toBe('[Executive briefing] Critical incident INC-2026-001: Login outage');
     expect(p0.text).toContain('needs executive attention now');
@@ -121,7 +130,9 @@ describe('default templates', () => {
   });
 
   it('uses the default slot when the severity is unknown, with the message first line as headline', () => {
-    const rendered = renderMessage(input({ severity: undefined, title: undefined, message: 'Disk almost full on db-1\nmore detail' }));
+    const rendered = renderMessage(
+      input({ severity: undefined, title: undefined, message: 'Disk almost full on db-1\nmore detail' }),
+    );
     expect(rendered.subject).toBe('[INC-2026-001] Disk almost full on db-1');
     expect(rendered.text).toContain('Owner: alice');
   });
@@ -141,12 +152,21 @@ describe('overrides', () => {
       executive: { P0: { subject: 'exec P0', text: 'exec P0 text' }, default: { subject: 'exec default' } },
       external: { default: { text: '${message} — ${vars.support}' } },
     });
-    expect(resolveTemplate('L3', 'P0', config)).toEqual({ subject: 'L3 P0 ${incident.id}', text: 'L3 default: ${message}' });
+    expect(resolveTemplate('L3', 'P0', config)).toEqual({
+      subject: 'L3 P0 ${incident.id}',
+      text: 'L3 default: ${message}',
+    });
     expect(resolveTemplate('L3', 'P1', config)).toEqual({ subject: 'exec default', text: 'L3 default: ${message}' });
     expect(resolveTemplate('executive', 'P0', config)).toEqual({ subject: 'exec P0', text: 'exec P0 text' });
-    expect(resolveTemplate('executive', 'P2', config)).toEqual({ subject: 'exec default', text: DEFAULT_TEMPLATES.executive.P2.text });
+    expect(resolveTemplate('executive', 'P2', config)).toEqual({
+      subject: 'exec default',
+      text: DEFAULT_TEMPLATES.executive.P2.text,
+    });
     // A family default beats the built-in severity template; fields left out fall back to the built-in.
-    expect(resolveTemplate('external', 'P0', config)).toEqual({ subject: DEFAULT_TEMPLATES.external.P0.subject, text: '${message} — ${vars.support}' });
+    expect(resolveTemplate('external', 'P0', config)).toEqual({
+      subject: DEFAULT_TEMPLATES.external.P0.subject,
+      text: '${message} — ${vars.support}',
+    });
     expect(renderMessage(input({ audience: 'external' }), config).text).toBe(
       'Login API returns 500 for all users; rolling back release 42. — support@example.com',
     );
@@ -159,31 +179,46 @@ describe('overrides', () => {
       return parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
     };
     expect(issues({ internal: { P0: { text: 'hi ${incident.secret}' } } })).toEqual([
-      expect.stringMatching(/^internal\.P0\.text: placeholder "\$\{incident\.secret\}" cannot resolve; expected one of incident\.id/),
+      expect.stringMatching(
+        /^internal\.P0\.text: placeholder "\$\{incident\.secret\}" cannot resolve; expected one of incident\.id/,
+      ),
     ]);
     expect(issues({ external: { default: { subject: '${vars.hotline}' } } })).toEqual([
-      expect.stringMatching(/^external\.default\.subject: placeholder "\$\{vars\.hotline\}" names an undefined variable; defined: support/),
+      expect.stringMatching(
+        /^external\.default\.subject: placeholder "\$\{vars\.hotline\}" names an undefined variable; defined: support/,
+      ),
     ]);
     expect(issues({ vars: { hotline: '555' }, external: { default: { subject: '${vars.hotline}' } } })).toEqual([]);
-    expect(issues({ internal: { P5: { text: 'x' } } })).toEqual(['internal: expected severities P0, P1, P2, P3 or default, received P5']);
+    expect(issues({ internal: { P5: { text: 'x' } } })).toEqual([
+      'internal: expected severities P0, P1, P2, P3 or default, received P5',
+    ]);
     expect(issues({ internal: { P0: { text: '${process.exit(1)}' } } })).toEqual([
       expect.stringContaining('expected a dotted path like ${incident.id}'),
     ]);
-    expect(issues({ internal: { P0: { text: '${constructor.constructor}' } } })).toEqual([expect.stringContaining('cannot resolve')]);
+    expect(issues({ internal: { P0: { text: '${constructor.constructor}' } } })).toEqual([
+      expect.stringContaining('cannot resolve'),
+    ]);
     expect(issues({ internal: { P0: { colour: 'red' } } })).toEqual([expect.stringContaining('internal.P0')]);
 
     // Through the engine config file schema, as incident-engine.yaml is read.
     const file = EngineConfigFile.safeParse({ templates: { executive: { P0: { subject: '${incident.nope}' } } } });
     expect(file.success).toBe(false);
     expect(file.error?.issues[0]?.path).toEqual(['templates', 'executive', 'P0', 'subject']);
-    const config = buildConfig(EngineConfigFile.parse({ templates: { vars: { support: 'help@example.com' } } }), '/tmp');
-    expect(renderMessage(input({ audience: 'external' }), config.templates).text).toContain('contact help@example.com.');
+    const config = buildConfig(
+      EngineConfigFile.parse({ templates: { vars: { support: 'help@example.com' } } }),
+      '/tmp',
+    );
+    expect(renderMessage(input({ audience: 'external' }), config.templates).text).toContain(
+      'contact help@example.com.',
+    );
   });
 });
 
 describe('rendering', () => {
   it('substitutes by path lookup once: values that look like placeholders or code stay literal', () => {
-    const rendered = renderMessage(input({ message: 'ping ${incident.owner} ${process.exit(1)} `rm -rf /` $(id)', title: '${vars.support}' }));
+    const rendered = renderMessage(
+      input({ message: 'ping ${incident.owner} ${process.exit(1)} `rm -rf /` $(id)', title: '${vars.support}' }),
+    );
     expect(rendered.text).toContain('ping ${incident.owner} ${process.exit(1)} `rm -rf /` $(id)');
     expect(rendered.subject).toBe('[P0 Critical] INC-2026-001: ${vars.support}');
   });
@@ -198,7 +233,9 @@ describe('rendering', () => {
   });
 
   it('renders details.* from the notification, and an absent detail as empty', () => {
-    const config = parseTemplates({ L2: { default: { text: 'level ${details.toLevel} via ${details.trigger}${details.absent}.' } } });
+    const config = parseTemplates({
+      L2: { default: { text: 'level ${details.toLevel} via ${details.trigger}${details.absent}.' } },
+    });
     const rendered = renderMessage(
       input({ audience: 'L2', severity: undefined, details: { toLevel: 2, trigger: 'unacknowledged' } }),
       config,

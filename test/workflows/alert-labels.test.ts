@@ -5,8 +5,8 @@
 // naming it. Plans are built here from YAML and validated by the runbook schema, as in steps.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readDrillCalls } from '../../activities/drill-recorder';
-import type { StepResult, TimelineEvent } from '../../src/schemas/incident';
-import type { RunbookPlan } from '../../src/schemas/runbook';
+import type { StepResult, TimelineEvent } from '../../domain/incident';
+import type { RunbookPlan } from '../../domain/runbook';
 import type { IncidentOutcome, IncidentStatusView } from '../../workflows/definitions';
 import { incidentInput, planFromPhases, startIncident } from '../helpers/incident-fixtures';
 import { type TimeSkippingEngine, startTimeSkippingEngine, until } from '../helpers/time-skipping-engine';
@@ -22,7 +22,12 @@ afterAll(async () => {
 });
 
 function planOf(phasesYaml: string): RunbookPlan {
-  return planFromPhases('alert-labels-test', ['unauthorized_access'], phasesYaml, 'test/workflows/alert-labels.test.ts');
+  return planFromPhases(
+    'alert-labels-test',
+    ['unauthorized_access'],
+    phasesYaml,
+    'test/workflows/alert-labels.test.ts',
+  );
 }
 
 /** Containment as the shipped runbooks write it: automated steps for named targets, the task for the rest. */

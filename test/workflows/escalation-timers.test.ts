@@ -1,7 +1,7 @@
 // Escalation timers on the time-skipping server: each escalation fires in its due simulated second and not
 // before, an unacknowledged level moves up the chain, and raising severity to P0 re-arms every deadline at once.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TimelineEvent } from '../../src/schemas/incident';
+import type { TimelineEvent } from '../../domain/incident';
 import { incidentInput, plan, startIncident } from '../helpers/incident-fixtures';
 import { type TimeSkippingEngine, startTimeSkippingEngine, until } from '../helpers/time-skipping-engine';
 
@@ -17,7 +17,8 @@ afterAll(async () => {
 });
 
 type Escalated = Extract<TimelineEvent, { type: 'escalated' }>;
-const escalations = (timeline: TimelineEvent[]): Escalated[] => timeline.filter((e): e is Escalated => e.type === 'escalated');
+const escalations = (timeline: TimelineEvent[]): Escalated[] =>
+  timeline.filter((e): e is Escalated => e.type === 'escalated');
 
 /**
  * Fired in its due second: a timer is armed when the workflow task completes, a few ms after the task's clock
@@ -39,7 +40,11 @@ async function sleepUntil(target: number): Promise<void> {
 async function openWaitingIncident(id: string, request: Parameters<typeof incidentInput>[2]) {
   await startIncident(engine.env.client, engine.taskQueue, incidentInput(id, plan('security-incident'), request));
   // Detect and contain finish by themselves; eradicate then waits for an operator, so only timers move it.
-  return until(() => engine.incidents.status(id), (s) => s.phase === 'eradicate' && s.awaitingAdvance, `${id} waiting in eradicate`);
+  return until(
+    () => engine.incidents.status(id),
+    (s) => s.phase === 'eradicate' && s.awaitingAdvance,
+    `${id} waiting in eradicate`,
+  );
 }
 
 describe('escalation timers', () => {
@@ -74,7 +79,9 @@ describe('escalation timers', () => {
     expect(fired[2]!.dueAt).toBe(fired[1]!.at + 30 * MINUTE);
 
     // Every escalation was also delivered as a notification, once.
-    const delivered = engine.sink.requests.filter((r) => r.idempotencyKey?.startsWith(`${id}/escalation/`) && r.applied);
+    const delivered = engine.sink.requests.filter(
+      (r) => r.idempotencyKey?.startsWith(`${id}/escalation/`) && r.applied,
+    );
     expect(delivered).toHaveLength(3);
   });
 
@@ -120,7 +127,9 @@ describe('escalation timers', () => {
     await engine.incidents.acknowledge(id, { by: 'alice' });
     await engine.incidents.recordRootCause(id, { by: 'alice', summary: 'expired certificate' });
     await sleepUntil(openedAt + 3 * HOUR);
-    expect(escalations(await engine.incidents.timeline(id)).map((e) => [e.key, e.dueAt - openedAt])).toEqual([['unacknowledged', HOUR]]);
+    expect(escalations(await engine.incidents.timeline(id)).map((e) => [e.key, e.dueAt - openedAt])).toEqual([
+      ['unacknowledged', HOUR],
+    ]);
   });
 
   it('re-arms every deadline at once when severity is raised to P0', async () => {
@@ -130,7 +139,11 @@ describe('escalation timers', () => {
     expect(nextEscalationAt).toBe(openedAt + 2 * HOUR);
 
     await sleepUntil(openedAt + 10 * MINUTE);
-    const raised = await engine.incidents.setSeverity(id, { by: 'alice', severity: 'Critical', reason: 'customer data seen on a paste site' });
+    const raised = await engine.incidents.setSeverity(id, {
+      by: 'alice',
+      severity: 'Critical',
+      reason: 'customer data seen on a paste site',
+    });
     const raisedAt = (await engine.incidents.timeline(id)).find((e) => e.type === 'severity_changed')!.at;
     expect(raised.severity).toBe('P0');
     // In the same workflow task: P0 itself escalates, and the P0 response time (immediate) is already past.
@@ -152,7 +165,9 @@ describe('escalation timers', () => {
     const id = 'INC-2026-205';
     const { openedAt } = await openWaitingIncident(id, { eventType: 'unauthorized_access' });
     const timersStarted = async () =>
-      (await engine.env.client.workflow.getHandle(id).fetchHistory()).events!.filter((e) => e.timerStartedEventAttributes).length;
+      (await engine.env.client.workflow.getHandle(id).fetchHistory()).events!.filter(
+        (e) => e.timerStartedEventAttributes,
+      ).length;
     const before = await timersStarted();
     // Three owners in turn: each is a state change, none moves the 1h response deadline or the hourly update.
     for (const owner of ['alice', 'bob', 'carol']) await engine.incidents.assignOwner(id, { by: 'tester', owner });

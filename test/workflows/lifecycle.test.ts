@@ -21,14 +21,23 @@ afterAll(async () => {
 describe('incident lifecycle', () => {
   it('runs all five phases, refuses illegal moves with a reason, and yields its metrics', async () => {
     const id = 'INC-2026-101';
-    const handle = await startIncident(engine.env.client, TASK_QUEUE, incidentInput(id, plan('security-incident'), { eventType: 'unauthorized_access', title: 'admin login from unknown address' }));
+    const handle = await startIncident(
+      engine.env.client,
+      TASK_QUEUE,
+      incidentInput(id, plan('security-incident'), {
+        eventType: 'unauthorized_access',
+        title: 'admin login from unknown address',
+      }),
+    );
 
-    // Seed 000's assessment: unauthorized access is High (P1) when the opener gives no severity.
+    // The Fiovana procedures' assessment: unauthorized access is High (P1) when the opener gives no severity.
     const first = await engine.incidents.status(id);
     expect(first.severity).toBe('P1');
 
     await expect(engine.incidents.resolve(id, { by: 'alice' })).rejects.toThrow(/containment has not ended/);
-    await expect(engine.incidents.setSeverity(id, { by: 'alice', severity: 'P9' })).rejects.toThrow(/expected a severity/);
+    await expect(engine.incidents.setSeverity(id, { by: 'alice', severity: 'P9' })).rejects.toThrow(
+      /expected a severity/,
+    );
 
     await engine.incidents.acknowledge(id, { by: 'alice' });
     const twice = engine.incidents.acknowledge(id, { by: 'bob' });
@@ -36,7 +45,10 @@ describe('incident lifecycle', () => {
     await expect(twice).rejects.toThrow(/already acknowledged at level 0 by alice/);
 
     // Detect and contain run by themselves; eradicate waits for an operator.
-    const waiting = await until(() => engine.incidents.status(id), (s) => s.phase === 'eradicate' && s.awaitingAdvance);
+    const waiting = await until(
+      () => engine.incidents.status(id),
+      (s) => s.phase === 'eradicate' && s.awaitingAdvance,
+    );
     expect(waiting.phases.detect?.endedAt).toBeDefined();
     expect(waiting.evidence).toHaveLength(1);
     const evidence = waiting.evidence[0]!;
@@ -47,7 +59,10 @@ describe('incident lifecycle', () => {
     const resolved = await engine.incidents.resolve(id, { by: 'alice', summary: 'password rotated' });
     expect(resolved.status).toBe('resolved');
 
-    await until(() => engine.incidents.status(id), (s) => s.phase === 'post-incident' && s.awaitingAdvance);
+    await until(
+      () => engine.incidents.status(id),
+      (s) => s.phase === 'post-incident' && s.awaitingAdvance,
+    );
     const closing = await engine.incidents.advancePhase(id, { by: 'alice', note: 'review held' });
     expect(closing.status).toBe('closed');
     const outcome = (await handle.result()) as IncidentOutcome;
@@ -67,17 +82,34 @@ describe('incident lifecycle', () => {
     expect(timeline.map((e) => e.at)).toEqual([...timeline.map((e) => e.at)].sort((a, b) => a - b));
 
     // Each notification step reached the real peer exactly once, keyed by incident and step.
-    for (const step of ['notify-responders', 'notify-contained', 'notify-eradication', 'notify-users', 'schedule-review']) {
+    for (const step of [
+      'notify-responders',
+      'notify-contained',
+      'notify-eradication',
+      'notify-users',
+      'schedule-review',
+    ]) {
       expect(engine.sink.deliveriesFor(`${id}/${step}`)).toHaveLength(1);
     }
-    const manifest = JSON.parse(readFileSync(evidence.archive.replace(/\.tar\.gz$/, '.manifest.json'), 'utf8')) as { files: { path: string }[] };
-    expect(manifest.files.map((f) => f.path).sort()).toEqual(expect.arrayContaining([expect.stringContaining('audit.log')]));
+    const manifest = JSON.parse(readFileSync(evidence.archive.replace(/\.tar\.gz$/, '.manifest.json'), 'utf8')) as {
+      files: { path: string }[];
+    };
+    expect(manifest.files.map((f) => f.path).sort()).toEqual(
+      expect.arrayContaining([expect.stringContaining('audit.log')]),
+    );
   });
 
   it('refuses every update once the incident is closed', async () => {
     const id = 'INC-2026-102';
-    const handle = await startIncident(engine.env.client, TASK_QUEUE, incidentInput(id, plan('security-incident'), { severity: 'P3' }));
-    await until(() => engine.incidents.status(id), (s) => s.phase === 'eradicate' && s.awaitingAdvance);
+    const handle = await startIncident(
+      engine.env.client,
+      TASK_QUEUE,
+      incidentInput(id, plan('security-incident'), { severity: 'P3' }),
+    );
+    await until(
+      () => engine.incidents.status(id),
+      (s) => s.phase === 'eradicate' && s.awaitingAdvance,
+    );
     await engine.incidents.declareFalsePositive(id, { by: 'alice', reason: 'scanner test traffic' });
     const outcome = (await handle.result()) as IncidentOutcome;
     expect(outcome.status).toBe('false_positive');

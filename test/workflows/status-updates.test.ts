@@ -1,7 +1,7 @@
-// Periodic internal status updates on the time-skipping server: at the severity's cadence (seed 000: Medium daily,
+// Periodic internal status updates on the time-skipping server: at the severity's cadence (the Fiovana procedures: Medium daily,
 // Low weekly), re-armed at once by a severity change, delivered once each, and stopped by resolution.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TimelineEvent } from '../../src/schemas/incident';
+import type { TimelineEvent } from '../../domain/incident';
 import { incidentInput, plan, startIncident } from '../helpers/incident-fixtures';
 import { type TimeSkippingEngine, startTimeSkippingEngine, until } from '../helpers/time-skipping-engine';
 
@@ -27,8 +27,15 @@ async function sleepUntil(target: number): Promise<void> {
 describe('status updates', () => {
   it('sends a P2 update daily, hourly once raised to P1, each delivered once, and none after resolution', async () => {
     const id = 'INC-2026-601';
-    await startIncident(engine.env.client, engine.taskQueue, incidentInput(id, plan('security-incident'), { severity: 'P2' }));
-    const { openedAt } = await until(() => engine.incidents.status(id), (s) => s.phase === 'eradicate' && s.awaitingAdvance);
+    await startIncident(
+      engine.env.client,
+      engine.taskQueue,
+      incidentInput(id, plan('security-incident'), { severity: 'P2' }),
+    );
+    const { openedAt } = await until(
+      () => engine.incidents.status(id),
+      (s) => s.phase === 'eradicate' && s.awaitingAdvance,
+    );
     await engine.incidents.acknowledge(id, { by: 'alice' });
     await engine.incidents.recordRootCause(id, { by: 'alice', summary: 'expired certificate' });
 
@@ -46,8 +53,10 @@ describe('status updates', () => {
     expect(second).toHaveLength(2);
     expect(second[1]!.at - (first[0]!.at + HOUR)).toBeLessThan(1_000);
 
-    // Delivered once each, with document 003's content.
-    const delivered = engine.sink.requests.filter((r) => r.idempotencyKey?.startsWith(`${id}/status-update/`) && r.applied);
+    // Delivered once each, with the FailSafe-Qore procedures' content.
+    const delivered = engine.sink.requests.filter(
+      (r) => r.idempotencyKey?.startsWith(`${id}/status-update/`) && r.applied,
+    );
     expect(delivered.map((r) => r.idempotencyKey).sort()).toEqual([`${id}/status-update/1`, `${id}/status-update/2`]);
     const body = JSON.stringify(delivered[1]!.body);
     for (const part of ['status update 2', 'High', 'Root cause: expired certificate', 'Expected resolution: by']) {
@@ -56,7 +65,10 @@ describe('status updates', () => {
 
     // Resolved: service is restored, the periodic updates stop.
     await engine.incidents.resolve(id, { by: 'alice', summary: 'certificate renewed' });
-    await until(() => engine.incidents.status(id), (s) => s.phase === 'post-incident' && s.awaitingAdvance);
+    await until(
+      () => engine.incidents.status(id),
+      (s) => s.phase === 'post-incident' && s.awaitingAdvance,
+    );
     await sleepUntil(second[1]!.at + 5 * HOUR);
     expect(updates(await engine.incidents.timeline(id))).toHaveLength(2);
   });

@@ -7,8 +7,8 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UpdateRefusedError } from '../../src/client';
-import type { StepResult, TimelineEvent } from '../../src/schemas/incident';
-import type { RunbookPlan } from '../../src/schemas/runbook';
+import type { StepResult, TimelineEvent } from '../../domain/incident';
+import type { RunbookPlan } from '../../domain/runbook';
 import type { IncidentOutcome, IncidentStatusView } from '../../workflows/definitions';
 import { incidentInput, planFromPhases, startIncident, tempDir } from '../helpers/incident-fixtures';
 import { bundleWorkflows } from '../../src/worker';
@@ -37,11 +37,20 @@ async function open(id: string, plan: RunbookPlan, request: Parameters<typeof in
 }
 
 const status = (id: string): Promise<IncidentStatusView> => engine.incidents.status(id);
-const stepOf = (s: IncidentStatusView, stepId: string): StepResult | undefined => s.steps.find((x) => x.stepId === stepId);
+const stepOf = (s: IncidentStatusView, stepId: string): StepResult | undefined =>
+  s.steps.find((x) => x.stepId === stepId);
 const waitingFor = (id: string, stepId: string) =>
-  until(() => status(id), (s) => s.waitingSteps.some((w) => w.stepId === stepId), `${id}: ${stepId} waiting`);
+  until(
+    () => status(id),
+    (s) => s.waitingSteps.some((w) => w.stepId === stepId),
+    `${id}: ${stepId} waiting`,
+  );
 const stepDone = (id: string, stepId: string) =>
-  until(() => status(id), (s) => stepOf(s, stepId) !== undefined, `${id}: ${stepId} done`);
+  until(
+    () => status(id),
+    (s) => stepOf(s, stepId) !== undefined,
+    `${id}: ${stepId} done`,
+  );
 const eventsOf = <T extends TimelineEvent['type']>(timeline: TimelineEvent[], type: T) =>
   timeline.filter((e): e is TimelineEvent & { type: T } => e.type === type);
 
@@ -131,7 +140,10 @@ contain:
       status: 'skipped',
       reason: 'when: severity is P3, expected P0 or P1',
     });
-    expect(stepOf(early, 'many-systems')).toMatchObject({ status: 'skipped', reason: 'when: affectedSystems is 0, expected at least 2' });
+    expect(stepOf(early, 'many-systems')).toMatchObject({
+      status: 'skipped',
+      reason: 'when: affectedSystems is 0, expected at least 2',
+    });
     expect(engine.sink.deliveriesFor(`${id}/page-executives`)).toHaveLength(0);
 
     // The breach is confirmed while the phase runs: the step after the task sees it.
@@ -191,7 +203,11 @@ contain:
 
     const asked = await waitingFor(id, 'gate-granted');
     expect(asked.waitingSteps).toEqual([
-      expect.objectContaining({ stepId: 'gate-granted', kind: 'approval', roles: ['incident-commander', 'security-lead'] }),
+      expect.objectContaining({
+        stepId: 'gate-granted',
+        kind: 'approval',
+        roles: ['incident-commander', 'security-lead'],
+      }),
     ]);
     expect(engine.sink.deliveriesFor(`${id}/gate-granted`)).toHaveLength(0);
 
@@ -201,25 +217,35 @@ contain:
     await expect(wrongRole).rejects.toThrow(
       /role "intern" may not approve step "gate-granted"; expected one of: incident-commander, security-lead/,
     );
-    await expect(engine.incidents.approveStep(id, { by: 'alice', role: 'incident-commander', stepId: 'gate-fail' })).rejects.toThrow(
-      /step "gate-fail" is not waiting for approval: it has not been reached yet/,
-    );
-    await expect(engine.incidents.approveStep(id, { by: 'alice', role: 'incident-commander', stepId: 'nope' })).rejects.toThrow(
-      /no step "nope" in runbook steps-test/,
-    );
+    await expect(
+      engine.incidents.approveStep(id, { by: 'alice', role: 'incident-commander', stepId: 'gate-fail' }),
+    ).rejects.toThrow(/step "gate-fail" is not waiting for approval: it has not been reached yet/);
+    await expect(
+      engine.incidents.approveStep(id, { by: 'alice', role: 'incident-commander', stepId: 'nope' }),
+    ).rejects.toThrow(/no step "nope" in runbook steps-test/);
     await expect(engine.incidents.completeTask(id, { by: 'alice', stepId: 'gate-granted' })).rejects.toThrow(
       /step "gate-granted" is a notify.send step, not a task/,
     );
 
-    const granted = await engine.incidents.approveStep(id, { by: 'alice', role: 'incident-commander', stepId: 'gate-granted', note: 'go' });
+    const granted = await engine.incidents.approveStep(id, {
+      by: 'alice',
+      role: 'incident-commander',
+      stepId: 'gate-granted',
+      note: 'go',
+    });
     expect(granted.waitingSteps.map((w) => w.stepId)).not.toContain('gate-granted');
-    await expect(engine.incidents.approveStep(id, { by: 'bob', role: 'security-lead', stepId: 'gate-granted' })).rejects.toThrow(
-      /not waiting for approval/,
-    );
+    await expect(
+      engine.incidents.approveStep(id, { by: 'bob', role: 'security-lead', stepId: 'gate-granted' }),
+    ).rejects.toThrow(/not waiting for approval/);
 
     await waitingFor(id, 'gate-rejected');
     expect(stepOf(await status(id), 'gate-granted')?.status).toBe('completed');
-    await engine.incidents.rejectStep(id, { by: 'bob', role: 'security-lead', stepId: 'gate-rejected', reason: 'would page the CEO at 3am' });
+    await engine.incidents.rejectStep(id, {
+      by: 'bob',
+      role: 'security-lead',
+      stepId: 'gate-rejected',
+      reason: 'would page the CEO at 3am',
+    });
     expect(await stepDone(id, 'gate-rejected').then((s) => stepOf(s, 'gate-rejected'))).toMatchObject({
       status: 'skipped',
       reason: 'approval rejected by bob (security-lead): would page the CEO at 3am',
@@ -235,12 +261,17 @@ contain:
     expect(outcome.status).toBe('closed');
 
     const s = await status(id);
-    expect(stepOf(s, 'gate-proceed')).toMatchObject({ status: 'completed', reason: 'approval not given within 5m; ran anyway (onTimeout: proceed)' });
+    expect(stepOf(s, 'gate-proceed')).toMatchObject({
+      status: 'completed',
+      reason: 'approval not given within 5m; ran anyway (onTimeout: proceed)',
+    });
     expect(stepOf(s, 'gate-skip')).toMatchObject({ status: 'skipped', reason: 'approval not given within 5m' });
     expect(stepOf(s, 'gate-fail')).toMatchObject({ status: 'failed', error: 'approval not given within 5m' });
-    expect(['gate-granted', 'gate-rejected', 'gate-proceed', 'gate-skip', 'gate-fail'].map((step) => engine.sink.deliveriesFor(`${id}/${step}`).length)).toEqual([
-      1, 0, 1, 0, 0,
-    ]);
+    expect(
+      ['gate-granted', 'gate-rejected', 'gate-proceed', 'gate-skip', 'gate-fail'].map(
+        (step) => engine.sink.deliveriesFor(`${id}/${step}`).length,
+      ),
+    ).toEqual([1, 0, 1, 0, 0]);
 
     const timeline = await engine.incidents.timeline(id);
     expect(eventsOf(timeline, 'approval_requested').map((e) => e.stepId)).toEqual([
@@ -278,7 +309,11 @@ contain:
     const asked = await waitingFor(id, 'block-everything');
     expect(asked.escalation.level).toBe(0);
     await engine.env.sleep('10m');
-    const escalated = await until(() => status(id), (s) => s.escalation.level === 1, `${id} escalated`);
+    const escalated = await until(
+      () => status(id),
+      (s) => s.escalation.level === 1,
+      `${id} escalated`,
+    );
     expect(escalated.waitingSteps.map((w) => w.stepId)).toEqual(['block-everything']);
     expect(escalated.waitingSteps[0]!.timeoutAt).toBeGreaterThan(asked.waitingSteps[0]!.timeoutAt!);
     const timeline = await engine.incidents.timeline(id);
@@ -308,14 +343,23 @@ contain:
 `);
     const handle = await open(id, plan);
     const asked = await waitingFor(id, 'engage-forensics');
-    expect(asked.waitingSteps[0]).toMatchObject({ kind: 'task', instructions: `Engage external forensics for ${id}`, roles: ['security-lead'] });
+    expect(asked.waitingSteps[0]).toMatchObject({
+      kind: 'task',
+      instructions: `Engage external forensics for ${id}`,
+      roles: ['security-lead'],
+    });
     await expect(engine.incidents.completeTask(id, { by: 'dave', stepId: 'engage-forensics' })).rejects.toThrow(
       /step "engage-forensics" needs a role to complete it; expected one of: security-lead/,
     );
-    await expect(engine.incidents.approveStep(id, { by: 'dave', role: 'security-lead', stepId: 'engage-forensics' })).rejects.toThrow(
-      /step "engage-forensics" has no approval gate/,
-    );
-    await engine.incidents.completeTask(id, { by: 'dave', role: 'security-lead', stepId: 'engage-forensics', note: 'retainer called' });
+    await expect(
+      engine.incidents.approveStep(id, { by: 'dave', role: 'security-lead', stepId: 'engage-forensics' }),
+    ).rejects.toThrow(/step "engage-forensics" has no approval gate/);
+    await engine.incidents.completeTask(id, {
+      by: 'dave',
+      role: 'security-lead',
+      stepId: 'engage-forensics',
+      note: 'retainer called',
+    });
 
     await waitingFor(id, 'brief-legal');
     await engine.env.sleep('30m');
@@ -384,7 +428,10 @@ eradicate:
     ]);
     expect(eventsOf(timeline, 'compensation_failed')).toEqual([]);
     const s = await status(id);
-    expect(stepOf(s, 'wipe-host')).toMatchObject({ status: 'skipped', reason: expect.stringMatching(/phase stopped: declared a false positive by alice/) });
+    expect(stepOf(s, 'wipe-host')).toMatchObject({
+      status: 'skipped',
+      reason: expect.stringMatching(/phase stopped: declared a false positive by alice/),
+    });
     expect(engine.sink.deliveriesFor(`${id}/wipe-host`)).toHaveLength(0);
     expect(s.phases.recover).toBeUndefined();
     // Every timeline entry after the declaration is the undo and the close.
@@ -443,11 +490,23 @@ recover:
     expect(eventsOf(timeline, 'step_compensated').map((e) => e.stepId)).toEqual(['quarantine-e', 'quarantine-d']);
     expect(eventsOf(timeline, 'compensation_started')[0]).toMatchObject({ reason: 'phase_failed' });
     expect(timeline.at(-1)).toMatchObject({ type: 'closed', status: 'failed' });
-    await expect(engine.incidents.declareFalsePositive(id, { by: 'alice', reason: 'too late' })).rejects.toThrow(/failed|closed/);
+    await expect(engine.incidents.declareFalsePositive(id, { by: 'alice', reason: 'too late' })).rejects.toThrow(
+      /failed|closed/,
+    );
   });
 
   it('replays every history recorded above (incidents and phases) against the same code, deterministically', async () => {
-    const ids = ['INC-2026-301', 'INC-2026-302', 'INC-2026-303', 'INC-2026-304', 'INC-2026-305', 'INC-2026-306', 'INC-2026-307', 'INC-2026-308', 'INC-2026-309'];
+    const ids = [
+      'INC-2026-301',
+      'INC-2026-302',
+      'INC-2026-303',
+      'INC-2026-304',
+      'INC-2026-305',
+      'INC-2026-306',
+      'INC-2026-307',
+      'INC-2026-308',
+      'INC-2026-309',
+    ];
     const phases = ['detect', 'contain', 'eradicate', 'recover', 'post-incident'];
     const histories: { workflowId: string; history: Awaited<ReturnType<WorkflowHandle['fetchHistory']>> }[] = [];
     for (const id of ids) {
@@ -461,7 +520,10 @@ recover:
     }
     expect(histories.length).toBeGreaterThan(ids.length * 2);
     const failures: string[] = [];
-    for await (const result of Worker.runReplayHistories({ workflowBundle: await bundleWorkflows(), replayName: 'steps-self-replay' }, histories)) {
+    for await (const result of Worker.runReplayHistories(
+      { workflowBundle: await bundleWorkflows(), replayName: 'steps-self-replay' },
+      histories,
+    )) {
       if (result.error) failures.push(`${result.workflowId}: ${(result.error as Error).message}`);
     }
     expect(failures).toEqual([]);

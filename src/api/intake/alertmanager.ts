@@ -47,7 +47,10 @@ export function alertmanagerEvent(payload: AlertmanagerWebhook, now: number): In
   const alertname = commonLabels.alertname ?? groupLabels.alertname;
   const grouping = describeLabels(groupLabels, ['alertname']);
   const headline = commonAnnotations.summary ?? commonAnnotations.title ?? alertname ?? 'Alertmanager alert group';
-  const title = [alertname && headline !== alertname ? `${alertname}: ${headline}` : headline, grouping ? `(${grouping})` : '']
+  const title = [
+    alertname && headline !== alertname ? `${alertname}: ${headline}` : headline,
+    grouping ? `(${grouping})` : '',
+  ]
     .filter(Boolean)
     .join(' ');
   const firing = payload.alerts.filter((a) => a.status === 'firing');

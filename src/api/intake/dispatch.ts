@@ -6,8 +6,8 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { type IncidentClient, IncidentNotFoundError, UpdateRefusedError } from '../../client';
 import { type RunbookChoice, NoRunbookError, selectRunbook } from '../../runbooks/match';
-import type { AlertSignalInput } from '../../schemas/messages';
-import type { RunbookPlan } from '../../schemas/runbook';
+import type { AlertSignalInput } from '../../../domain/messages';
+import type { RunbookPlan } from '../../../domain/runbook';
 import { REGISTRY_WORKFLOW_ID, type OpenIncidentResult, registryStateQuery } from '../../../workflows/definitions';
 import type { ApiMetrics, IncidentCounters } from '../metrics';
 import type { IntakeEvent } from './event';

@@ -1,10 +1,10 @@
 // What every intake format is turned into: one group of alerts for one dedup key, with what opening an incident needs
 // and what runbook matching looks at. Also the label conventions shared by the formats (severity, event type).
 import type { AlertFacts } from '../../runbooks/match';
-import { type Category, EVENT_TYPES, type EventType } from '../../schemas/incident';
-import type { AlertSignalInput } from '../../schemas/messages';
-import type { IntakeFormat } from '../../schemas/runbook';
-import type { Severity } from '../../schemas/severity';
+import { type Category, EVENT_TYPES, type EventType } from '../../../domain/incident';
+import type { AlertSignalInput } from '../../../domain/messages';
+import type { IntakeFormat } from '../../../domain/runbook';
+import type { Severity } from '../../../domain/severity';
 
 export interface IntakeEvent {
   format: IntakeFormat;

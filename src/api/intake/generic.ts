@@ -4,8 +4,8 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { type IntakeEvent, pastTime } from './event';
-import { Category, EventType } from '../../schemas/incident';
-import { Severity } from '../../schemas/severity';
+import { Category, EventType } from '../../../domain/incident';
+import { Severity } from '../../../domain/severity';
 
 export const GenericAlert = z
   .object({
@@ -18,7 +18,7 @@ export const GenericAlert = z
     labels: z.record(z.string(), z.string()).default({}),
     fingerprint: z.string().min(1).optional(),
     dedupKey: z.string().min(1).max(512).optional().describe('Alerts with one key share one open incident'),
-    runbook: z.string().min(1).optional().describe('Runbook id; otherwise the runbooks\' match rules decide'),
+    runbook: z.string().min(1).optional().describe("Runbook id; otherwise the runbooks' match rules decide"),
     affectedSystems: z.array(z.string().min(1)).optional(),
     startedAt: z.union([z.number().int().nonnegative(), z.iso.datetime({ offset: true })]).optional(),
     drill: z.boolean().default(false),
@@ -39,7 +39,10 @@ export function genericDedupKey(alert: GenericAlert): string {
   if (alert.dedupKey) return alert.dedupKey;
   if (alert.fingerprint) return `${alert.source}:${alert.fingerprint}`;
   const labels = Object.entries(alert.labels).sort(([a], [b]) => a.localeCompare(b));
-  const digest = createHash('sha256').update(JSON.stringify([alert.title, labels])).digest('hex').slice(0, 16);
+  const digest = createHash('sha256')
+    .update(JSON.stringify([alert.title, labels]))
+    .digest('hex')
+    .slice(0, 16);
   return `${alert.source}:${digest}`;
 }
 

@@ -4,18 +4,26 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { type IntakeEvent, eventTypeFromLabel, pastTime } from './event';
-import type { Severity } from '../../schemas/severity';
+import type { Severity } from '../../../domain/severity';
 
-export const PD_SEVERITIES = { critical: 'P0', error: 'P1', warning: 'P2', info: 'P3' } as const satisfies Record<string, Severity>;
+export const PD_SEVERITIES = { critical: 'P0', error: 'P1', warning: 'P2', info: 'P3' } as const satisfies Record<
+  string,
+  Severity
+>;
 
 export const PagerDutyEvent = z
   .object({
     routing_key: z.string().optional().describe('Your API key, when the sender cannot set an Authorization header'),
-    event_action: z.enum(['trigger', 'acknowledge', 'resolve'], { error: 'expected event_action trigger, acknowledge or resolve' }),
+    event_action: z.enum(['trigger', 'acknowledge', 'resolve'], {
+      error: 'expected event_action trigger, acknowledge or resolve',
+    }),
     dedup_key: z.string().min(1).max(255, 'expected a dedup_key of at most 255 characters').optional(),
     payload: z
       .object({
-        summary: z.string().min(1, 'expected payload.summary').max(1024, 'expected a payload.summary of at most 1024 characters'),
+        summary: z
+          .string()
+          .min(1, 'expected payload.summary')
+          .max(1024, 'expected a payload.summary of at most 1024 characters'),
         source: z.string().min(1, 'expected payload.source, the affected system'),
         severity: z.enum(['critical', 'error', 'warning', 'info'], {
           error: 'expected payload.severity critical, error, warning or info',
@@ -34,10 +42,18 @@ export const PagerDutyEvent = z
   })
   .superRefine((event, ctx) => {
     if (event.event_action === 'trigger' && !event.payload) {
-      ctx.addIssue({ code: 'custom', path: ['payload'], message: 'a trigger event needs a payload with summary, source and severity' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['payload'],
+        message: 'a trigger event needs a payload with summary, source and severity',
+      });
     }
     if (event.event_action !== 'trigger' && !event.dedup_key) {
-      ctx.addIssue({ code: 'custom', path: ['dedup_key'], message: `an ${event.event_action} event needs the dedup_key of the alert it acts on` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['dedup_key'],
+        message: `an ${event.event_action} event needs the dedup_key of the alert it acts on`,
+      });
     }
   })
   .meta({ id: 'PagerDutyEvent', description: 'PagerDuty Events API v2 event.' });

@@ -37,7 +37,9 @@ export function healthRoutes(app: FastifyInstance, ctx: ApiContext): void {
     async () => {
       const connection = ctx.incidents.client.connection;
       try {
-        await connection.withDeadline(Date.now() + READY_DEADLINE_MS, () => connection.workflowService.getSystemInfo({}));
+        await connection.withDeadline(Date.now() + READY_DEADLINE_MS, () =>
+          connection.workflowService.getSystemInfo({}),
+        );
       } catch (error) {
         throw new ApiError(
           503,

@@ -8,7 +8,13 @@ import { errorResponses } from '../errors';
 import { KEY_AUTH } from '../schemas';
 import { AlertmanagerWebhook, alertmanagerEvent } from '../intake/alertmanager';
 import { GenericAlert, GenericReply, genericEvent } from '../intake/generic';
-import { PAGERDUTY_DEDUP_PREFIX, PagerDutyEvent, PagerDutyReply, pagerDutyDedupKey, pagerDutyEvent } from '../intake/pagerduty';
+import {
+  PAGERDUTY_DEDUP_PREFIX,
+  PagerDutyEvent,
+  PagerDutyReply,
+  pagerDutyDedupKey,
+  pagerDutyEvent,
+} from '../intake/pagerduty';
 
 const signing =
   'Keys created with --hmac must sign: headers X-Incident-Timestamp (unix seconds), X-Incident-Nonce and ' +
@@ -57,7 +63,7 @@ export function intakeRoutes(app: FastifyInstance, ctx: ApiContext): void {
         tags: ['intake'],
         summary: 'PagerDuty Events API v2 event (trigger, acknowledge, resolve)',
         description:
-          'The body of PagerDuty\'s POST /v2/enqueue. The key goes in the Authorization header or, for senders that ' +
+          "The body of PagerDuty's POST /v2/enqueue. The key goes in the Authorization header or, for senders that " +
           'cannot set one, in routing_key. Severity critical/error/warning/info is P0-P3. Replies 202 ' +
           '{status, message, dedup_key} as PagerDuty does. ' +
           signing,
@@ -73,7 +79,9 @@ export function intakeRoutes(app: FastifyInstance, ctx: ApiContext): void {
       let message: string;
       if (event.event_action === 'acknowledge') {
         const ack = await ctx.intake.acknowledge(`${PAGERDUTY_DEDUP_PREFIX}${dedupKey}`, by);
-        message = ack.acknowledged ? `Event processed: ${ack.incidentId} acknowledged` : `Event processed: ${ack.reason}`;
+        message = ack.acknowledged
+          ? `Event processed: ${ack.incidentId} acknowledged`
+          : `Event processed: ${ack.reason}`;
       } else {
         const result = await ctx.intake.deliver(pagerDutyEvent(event, dedupKey, ctx.now()), by);
         message =

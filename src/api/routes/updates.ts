@@ -6,14 +6,13 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { z } from 'zod';
 import type { IncidentClient } from '../../client';
-import { ACTIONS, isActionName } from '../../schemas/actions/index';
+import { ACTIONS, isActionName } from '../../../domain/actions/index';
 import type { IncidentStatusView } from '../../../workflows/definitions';
 import { requirePermission } from '../auth';
 import type { ApiContext } from '../context';
 import { errorResponses } from '../errors';
 import type { ApiPrincipal } from '../keys';
 import { IncidentIdParams, IncidentView, KEY_AUTH, UpdateBodies, type UpdateName } from '../schemas';
-
 
 type Body<N extends UpdateName> = z.output<(typeof UpdateBodies)[N]>;
 
@@ -107,7 +106,11 @@ export const UPDATE_ROUTES = [
     run: async (c, id, body, p) => {
       const waiting = await waitingApproval(c, id, body.stepId);
       if (waiting && isDestructive(waiting.action)) {
-        requirePermission(p, 'command', `approve step "${body.stepId}" of ${id}, whose action ${waiting.action} is destructive`);
+        requirePermission(
+          p,
+          'command',
+          `approve step "${body.stepId}" of ${id}, whose action ${waiting.action} is destructive`,
+        );
       }
       return c.approveStep(id, { ...body, role: body.role ?? waiting?.roles?.[0] ?? NO_ROLE, by: p.name });
     },

@@ -108,19 +108,26 @@ const LabelListTest = z.array(LabelValue).min(1, 'expected at least one accepted
 const LabelTestSchema = z.union([LabelScalarTest, LabelListTest], {
   // Say what is wrong with the value rather than zod's generic "Invalid input" for unions.
   error: (issue) =>
-    (Array.isArray(issue.input) ? LabelListTest : LabelScalarTest).safeParse(issue.input).error?.issues[0]?.message ?? LABEL_TEST_HINT,
+    (Array.isArray(issue.input) ? LabelListTest : LabelScalarTest).safeParse(issue.input).error?.issues[0]?.message ??
+    LABEL_TEST_HINT,
 });
 
 const LabelsTest = z
   .record(z.string().min(1, 'expected a label name, like source_ip'), LabelTestSchema, {
     error: 'expected labels: label names with present, absent or accepted values, like { source_ip: present }',
   })
-  .refine((labels) => Object.keys(labels).length > 0, { message: 'expected at least one label test, like { source_ip: present }' });
+  .refine((labels) => Object.keys(labels).length > 0, {
+    message: 'expected at least one label test, like { source_ip: present }',
+  });
 
 export const Condition: z.ZodType<Condition> = z
   .object({
     severity: z
-      .union([Severity, z.array(Severity).min(1, 'expected at least one severity'), z.object({ atLeast: Severity }).strict()])
+      .union([
+        Severity,
+        z.array(Severity).min(1, 'expected at least one severity'),
+        z.object({ atLeast: Severity }).strict(),
+      ])
       .optional(),
     eventType: oneOrMany(EventTypeValue, 'event type').optional(),
     category: oneOrMany(CategoryValue, 'category').optional(),
@@ -196,7 +203,8 @@ function labelTest(name: string, labels: Record<string, string>, test: LabelTest
       : { ok: false, reason: `label ${name} is ${shown(value)}, expected absent` };
   }
   const allowed = Array.isArray(test) ? test : [test];
-  if (value === undefined) return { ok: false, reason: `label ${name} is absent, expected ${list(allowed.map(shown))}` };
+  if (value === undefined)
+    return { ok: false, reason: `label ${name} is absent, expected ${list(allowed.map(shown))}` };
   return allowed.includes(value)
     ? { ok: true, reason: `label ${name} is ${shown(value)}` }
     : { ok: false, reason: `label ${name} is ${shown(value)}, expected ${list(allowed.map(shown))}` };
@@ -227,11 +235,14 @@ export function evaluateCondition(condition: Condition, facts: StepFacts): Condi
     const expected = condition[name];
     if (expected !== undefined) tests.push(() => flag(name, facts[name], expected));
   }
-  if (condition.affectedSystems) tests.push(() => countTest('affectedSystems', facts.affectedSystems, condition.affectedSystems!));
-  if (condition.escalationLevel) tests.push(() => countTest('escalationLevel', facts.escalationLevel, condition.escalationLevel!));
+  if (condition.affectedSystems)
+    tests.push(() => countTest('affectedSystems', facts.affectedSystems, condition.affectedSystems!));
+  if (condition.escalationLevel)
+    tests.push(() => countTest('escalationLevel', facts.escalationLevel, condition.escalationLevel!));
   if (condition.labels) {
     // In the order written (YAML key order), so the reason names the same first failing label every time.
-    for (const [name, test] of Object.entries(condition.labels)) tests.push(() => labelTest(name, facts.labels ?? {}, test));
+    for (const [name, test] of Object.entries(condition.labels))
+      tests.push(() => labelTest(name, facts.labels ?? {}, test));
   }
   if (condition.all) {
     tests.push(() => {

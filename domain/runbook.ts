@@ -31,7 +31,10 @@ export const StepApproval = z
   .object({
     roles: z
       .array(Role, { error: 'expected roles: a list of the roles that may approve, like [incident-commander]' })
-      .min(1, 'an approval with no approver role can never be granted; expected at least one role, like [incident-commander]'),
+      .min(
+        1,
+        'an approval with no approver role can never be granted; expected at least one role, like [incident-commander]',
+      ),
     /** How long to wait for a decision; no limit when absent. */
     timeout: Duration.optional(),
     /** Default `escalate`. */
@@ -56,7 +59,9 @@ const stepFields = {
   retry: StepRetry.optional(),
   approval: StepApproval.optional(),
   /** `false`: never undo this step, even when its action has a compensation. */
-  compensate: z.literal(false, { error: 'expected compensate: false (leave it out to undo the step when needed)' }).optional(),
+  compensate: z
+    .literal(false, { error: 'expected compensate: false (leave it out to undo the step when needed)' })
+    .optional(),
   /** A critical step that fails fails its phase: the incident undoes what it did and ends as failed. */
   critical: z.boolean().optional(),
 };
@@ -72,7 +77,8 @@ type StepShape = {
 function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
   let current = value;
   for (const key of path) {
-    if (current === null || typeof current !== 'object' || !Object.prototype.hasOwnProperty.call(current, key)) return undefined;
+    if (current === null || typeof current !== 'object' || !Object.prototype.hasOwnProperty.call(current, key))
+      return undefined;
     current = (current as Record<PropertyKey, unknown>)[key];
   }
   return current;
@@ -100,7 +106,9 @@ function checkAction(step: StepShape, ctx: z.RefinementCtx): void {
       // is checked then, by the activity, which fails the step naming the field. That it is text is checked here.
       const fromAlert = filledFromAlert(valueAt(step.with, issue.path));
       if (fromAlert && issue.code !== 'invalid_type') continue;
-      const message = fromAlert ? `${issue.message} (an alert label is text, so it cannot fill this field)` : issue.message;
+      const message = fromAlert
+        ? `${issue.message} (an alert label is text, so it cannot fill this field)`
+        : issue.message;
       ctx.addIssue({ code: 'custom', path: ['with', ...issue.path.map(String)], message });
     }
   }
@@ -144,18 +152,30 @@ export const StepEntry = z
           ctx.addIssue({
             code: 'custom',
             path: [key],
-            message: 'a parallel group has only `parallel` (its steps) and an optional `id`; put step fields on its steps',
+            message:
+              'a parallel group has only `parallel` (its steps) and an optional `id`; put step fields on its steps',
           });
         }
       }
       return;
     }
-    if (entry.id === undefined) ctx.addIssue({ code: 'custom', path: ['id'], message: 'required field is missing: expected a step id, like "notify-oncall"' });
-    if (entry.action === undefined) ctx.addIssue({ code: 'custom', path: ['action'], message: 'required field is missing: expected an action name, like notify.send' });
+    if (entry.id === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['id'],
+        message: 'required field is missing: expected a step id, like "notify-oncall"',
+      });
+    if (entry.action === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['action'],
+        message: 'required field is missing: expected an action name, like notify.send',
+      });
     checkAction({ ...entry, with: entry.with ?? {} }, ctx);
   })
   .transform((entry): Step | ParallelGroup => {
-    if (entry.parallel !== undefined) return entry.id === undefined ? { parallel: entry.parallel } : { id: entry.id, parallel: entry.parallel };
+    if (entry.parallel !== undefined)
+      return entry.id === undefined ? { parallel: entry.parallel } : { id: entry.id, parallel: entry.parallel };
     const { parallel: _parallel, ...step } = entry;
     return { ...step, id: step.id!, action: step.action!, with: step.with ?? {} };
   });
@@ -243,7 +263,11 @@ export const Runbook = z
       if (id === undefined) return;
       const previous = seen.get(id);
       if (previous) {
-        ctx.addIssue({ code: 'custom', path, message: `duplicate step id "${id}" (already used in phase ${previous})` });
+        ctx.addIssue({
+          code: 'custom',
+          path,
+          message: `duplicate step id "${id}" (already used in phase ${previous})`,
+        });
       }
       seen.set(id, phase);
     };
@@ -251,7 +275,8 @@ export const Runbook = z
       runbook.phases[phase].steps.forEach((entry, index) => {
         const at = ['phases', phase, 'steps', index];
         claim(entry.id, phase, [...at, 'id']);
-        if (isParallelGroup(entry)) entry.parallel.forEach((step, i) => claim(step.id, phase, [...at, 'parallel', i, 'id']));
+        if (isParallelGroup(entry))
+          entry.parallel.forEach((step, i) => claim(step.id, phase, [...at, 'parallel', i, 'id']));
       });
     }
   });

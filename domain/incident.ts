@@ -10,7 +10,7 @@ export const CATEGORIES = ['security', 'operational', 'privacy'] as const;
 export const Category = z.enum(CATEGORIES, { error: `expected a category: ${CATEGORIES.join(', ')}` });
 export type Category = z.infer<typeof Category>;
 
-/** What was detected. The first three drive seed 000's assessment table; the rest name the documents' scenarios. */
+/** What was detected. The first three drive the Fiovana procedures' assessment table; the rest name the documents' scenarios. */
 export const EVENT_TYPES = [
   'data_breach',
   'unauthorized_access',
@@ -32,7 +32,15 @@ export const EVENT_TYPES = [
 export const EventType = z.enum(EVENT_TYPES, { error: `expected an event type: ${EVENT_TYPES.join(', ')}` });
 export type EventType = z.infer<typeof EventType>;
 
-/** Seed 000's `assess_incident`: data breach Critical, unauthorized access High, policy violation Medium, else Low. */
+/** The Fiovana procedures' `assess_incident`: data breach Critical, unauthorized access High, policy violation Medium, else Low. */
+/** The opener's severity when given, else the assessment table's. */
+export function classify(
+  eventType: EventType,
+  given: Severity | undefined,
+): { severity: Severity; basis: 'opener' | 'assessment' } {
+  return given ? { severity: given, basis: 'opener' } : { severity: assessSeverity(eventType), basis: 'assessment' };
+}
+
 export function assessSeverity(eventType: EventType): Severity {
   switch (eventType) {
     case 'data_breach':
@@ -104,7 +112,10 @@ export const MAX_ALERT_LABELS = 100;
  * `labels` merged into `into` (a new object): a name already there keeps its value (the first value wins), and no
  * more than MAX_ALERT_LABELS names are kept. Deterministic: follows the objects' own key order.
  */
-export function mergeAlertLabels(into: Record<string, string>, labels: Record<string, string> | undefined): Record<string, string> {
+export function mergeAlertLabels(
+  into: Record<string, string>,
+  labels: Record<string, string> | undefined,
+): Record<string, string> {
   const merged: [string, string][] = Object.entries(into);
   const known = new Set(merged.map(([name]) => name));
   for (const [name, value] of Object.entries(labels ?? {})) {
@@ -181,7 +192,13 @@ export type TimelineEvent = { at: number; by?: string } & (
   | { type: 'phase_completed'; phase: Phase; awaitingAdvance: boolean }
   | { type: 'phase_advanced'; from: Phase; to: Phase | 'closed'; note?: string }
   | { type: 'phase_failed'; phase: Phase; error: string }
-  | { type: 'step_completed' | 'step_failed' | 'step_skipped'; phase: Phase; stepId: string; action: string; detail?: string }
+  | {
+      type: 'step_completed' | 'step_failed' | 'step_skipped';
+      phase: Phase;
+      stepId: string;
+      action: string;
+      detail?: string;
+    }
   | { type: 'approval_requested'; phase: Phase; stepId: string; action: string; roles: string[]; timeoutAt?: number }
   | { type: 'approval_granted'; phase: Phase; stepId: string; role: string; note?: string }
   | { type: 'approval_rejected'; phase: Phase; stepId: string; role: string; reason: string }
@@ -217,7 +234,7 @@ export type TimelineEvent = { at: number; by?: string } & (
 );
 export type TimelineEventType = TimelineEvent['type'];
 
-/** The procedure's metrics for one incident (document 003, "Key Metrics to Track"). */
+/** The procedure's metrics for one incident (the FailSafe-Qore procedures, "Key Metrics to Track"). */
 export function incidentMetrics(state: Pick<IncidentState, 'startedAt' | 'phases' | 'resolvedAt'>): IncidentMetrics {
   const span = (from?: number, to?: number) => (from !== undefined && to !== undefined ? to - from : undefined);
   const detectedAt = state.phases.detect?.endedAt;

@@ -10,13 +10,14 @@ export const NOTIFY_AUDIENCES = ['internal', 'external', 'executive', 'L1', 'L2'
 
 export const NOTIFY_ACTIONS = defineActions({
   'notify.send': {
-    summary: 'Post a message to the channel that serves an audience (webhook, file, Slack or e-mail), or to a named channel.',
+    summary:
+      'Post a message to the channel that serves an audience (webhook, file, Slack or e-mail), or to a named channel.',
     params: z
       .object({
         channel: z.string().min(1).optional(),
         audience: z.enum(NOTIFY_AUDIENCES).default('internal'),
         message: z.string().min(1),
-        /** Picks the Slack/e-mail template for the severity (seed 000's plan); usually `${incident.severity}`. */
+        /** Picks the Slack/e-mail template for the severity (the Fiovana procedures' plan); usually `${incident.severity}`. */
         severity: SeverityOrPlaceholder.optional(),
         /** The incident title for templates' headline; usually `${incident.title}`. */
         title: z.string().min(1).optional(),

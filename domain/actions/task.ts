@@ -16,7 +16,10 @@ export type OnTimeout = z.infer<typeof OnTimeout>;
 export const Role = z
   .string({ error: 'expected a role name, like "incident-commander"' })
   .trim()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'expected a role name of letters, digits, ".", "_" and "-", like "incident-commander"');
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._-]*$/,
+    'expected a role name of letters, digits, ".", "_" and "-", like "incident-commander"',
+  );
 
 export const TaskParams = z
   .object({
@@ -25,7 +28,10 @@ export const TaskParams = z
       .trim()
       .min(1, 'expected instructions for the person doing the task'),
     /** Who may complete it; anyone when absent. */
-    roles: z.array(Role).min(1, 'expected at least one role, or leave roles out so that anyone may complete the task').optional(),
+    roles: z
+      .array(Role)
+      .min(1, 'expected at least one role, or leave roles out so that anyone may complete the task')
+      .optional(),
     /** How long to wait for completion; no limit when absent. */
     timeout: Duration.optional(),
     /** Default `escalate`: ask the incident to escalate one level and keep waiting. */

@@ -14,7 +14,8 @@ export function templatePaths(text: string): string[] {
   const paths: string[] = [];
   for (const match of text.matchAll(PLACEHOLDER)) {
     const path = (match[1] ?? '').trim();
-    if (!PATH.test(path)) throw new TemplateError(`expected a dotted path like \${incident.id}, found "\${${match[1]}}"`);
+    if (!PATH.test(path))
+      throw new TemplateError(`expected a dotted path like \${incident.id}, found "\${${match[1]}}"`);
     paths.push(path);
   }
   return paths;
@@ -44,7 +45,8 @@ const LABEL_NAME = /^[A-Za-z0-9_-]+$/;
 export function checkAlertPath(path: string): { ok: true } | { ok: false; message: string } | undefined {
   if (path !== 'alert' && !path.startsWith('alert.')) return undefined;
   if (path === ALERT_SOURCE_PATH) return { ok: true };
-  if (path.startsWith(ALERT_LABELS_PREFIX) && LABEL_NAME.test(path.slice(ALERT_LABELS_PREFIX.length))) return { ok: true };
+  if (path.startsWith(ALERT_LABELS_PREFIX) && LABEL_NAME.test(path.slice(ALERT_LABELS_PREFIX.length)))
+    return { ok: true };
   const why = path.startsWith(ALERT_LABELS_PREFIX)
     ? '; a label name is one word of letters, digits, _ and - (no dots)'
     : '';
@@ -77,7 +79,9 @@ function noValue(path: string): TemplateError {
     );
   }
   if (path === ALERT_SOURCE_PATH) {
-    return new TemplateError(`template path "${path}" has no value: the incident was opened without a source and no alert has named one`);
+    return new TemplateError(
+      `template path "${path}" has no value: the incident was opened without a source and no alert has named one`,
+    );
   }
   return new TemplateError(`template path "${path}" has no value`);
 }

@@ -22,17 +22,22 @@ const Target = z
   });
 
 /** One address or a list of them; always a non-empty list once parsed. */
-const Targets = z
-  .union([Target.transform((value) => [value]), z.array(Target).min(1, `${TARGET_HINT}; received an empty list`)], {
+const Targets = z.union(
+  [Target.transform((value) => [value]), z.array(Target).min(1, `${TARGET_HINT}; received an empty list`)],
+  {
     // For a single string, say what is wrong with it rather than zod's generic "Invalid input" for unions.
     error: (issue) =>
       typeof issue.input === 'string'
         ? (Target.safeParse(issue.input).error?.issues[0]?.message ?? TARGET_HINT)
         : TARGET_HINT,
-  });
+  },
+);
 
 const name = (what: string, example: string) =>
-  z.string({ error: `expected ${what}, like "${example}"` }).trim().min(1, `expected ${what}, like "${example}"`);
+  z
+    .string({ error: `expected ${what}, like "${example}"` })
+    .trim()
+    .min(1, `expected ${what}, like "${example}"`);
 
 /** Common to every connector action: an explicit connector (overrides `connectorFor`) and a reason for the record. */
 const common = {
@@ -78,7 +83,7 @@ export const CONNECTOR_ACTIONS = defineActions({
       })
       .strict()
       .refine((p) => (p.user === undefined) !== (p.all === undefined), {
-        error: 'expected exactly one of `user` (one user\'s sessions) or `all: true` (every session)',
+        error: "expected exactly one of `user` (one user's sessions) or `all: true` (every session)",
         path: ['user'],
       }),
     destructive: true,

@@ -39,9 +39,12 @@ export const UpdateImpactFields = z
   })
   .strict();
 
-export const UpdateImpactInput = UpdateImpactFields.refine((v) => v.affectedSystems !== undefined || v.dataBreachConfirmed !== undefined, {
+export const UpdateImpactInput = UpdateImpactFields.refine(
+  (v) => v.affectedSystems !== undefined || v.dataBreachConfirmed !== undefined,
+  {
     message: 'expected affectedSystems or dataBreachConfirmed',
-  });
+  },
+);
 export type UpdateImpactInput = z.infer<typeof UpdateImpactInput>;
 
 export const AdvancePhaseInput = z.object({ by: Actor, note: z.string().optional() }).strict();
@@ -65,7 +68,9 @@ const ActingRole = z
   .min(1, 'expected the role you act in, like "incident-commander"');
 
 /** Grants a step's approval gate; `role` must be one of the step's approver roles. */
-export const ApproveStepInput = z.object({ by: Actor, role: ActingRole, stepId: StepRef, note: z.string().optional() }).strict();
+export const ApproveStepInput = z
+  .object({ by: Actor, role: ActingRole, stepId: StepRef, note: z.string().optional() })
+  .strict();
 export type ApproveStepInput = z.infer<typeof ApproveStepInput>;
 
 /** Refuses a step's approval: the step is skipped with the reason. */
@@ -130,9 +135,12 @@ export const OpenRequest = z
       'Labels of the alert behind the incident (source_ip, user, path, endpoint, breaker, key_id...); runbook steps use them as ${alert.labels.<name>}',
     ),
     /** What detected it ("alertmanager", a PagerDuty payload.source, a generic alert's source): `${alert.source}`. */
-    source: z.string().trim().min(1, 'expected the detector that raised the alert, like "waf"').optional().describe(
-      'What detected it, like "waf"; runbook steps use it as ${alert.source}',
-    ),
+    source: z
+      .string()
+      .trim()
+      .min(1, 'expected the detector that raised the alert, like "waf"')
+      .optional()
+      .describe('What detected it, like "waf"; runbook steps use it as ${alert.source}'),
   })
   .strict();
 export type OpenRequest = z.infer<typeof OpenRequest>;

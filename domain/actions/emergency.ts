@@ -1,10 +1,10 @@
-// The protected application's emergency API (seed 000, Containment and Recovery): safe mode, kill switch,
+// The protected application's emergency API (the Fiovana procedures, Containment and Recovery): safe mode, kill switch,
 // quarantine, restore, integrity check. Sandbox-safe: imports only zod. The compensations read the previous state the
 // application reported (its idempotent answer to the first attempt), so an undo restores what was there before.
 import { z } from 'zod';
 import { defineActions } from './spec';
 
-/** Seed 000's SafeModeLevel, least to most restrictive. */
+/** The Fiovana procedures' SafeModeLevel, least to most restrictive. */
 export const SAFE_MODE_LEVELS = ['Disabled', 'Restricted', 'Paranoid', 'Emergency', 'Lockdown'] as const;
 export type SafeModeLevel = (typeof SAFE_MODE_LEVELS)[number];
 
@@ -34,7 +34,8 @@ function outputField(output: unknown, field: string): unknown {
 
 export const EMERGENCY_ACTIONS = defineActions({
   'app.safeMode': {
-    summary: 'Set the application safe-mode level (POST /api/emergency/safe-mode/:level); undo restores the previous level.',
+    summary:
+      'Set the application safe-mode level (POST /api/emergency/safe-mode/:level); undo restores the previous level.',
     params: z.object({ level: Level }).strict(),
     compensate: (params, output) => {
       const previous = safeModeLevel(outputField(output, 'previous'));
@@ -64,7 +65,8 @@ export const EMERGENCY_ACTIONS = defineActions({
     destructive: true,
   },
   'app.releaseQuarantine': {
-    summary: 'Release a quarantined file (POST /api/security/quarantine/release; our extension of the seed API).',
+    summary:
+      'Release a quarantined file (POST /api/security/quarantine/release; our extension of the emergency API in the Fiovana procedures).',
     params: z.object({ path: QuarantinePath }).strict(),
     compensate: (params, output) => {
       if (outputField(output, 'released') === false) return undefined;

@@ -9,8 +9,15 @@ import { Severity } from './severity';
 
 const Id = z
   .string({ error: 'expected an id of lowercase letters, digits and dashes, like "security-breach-tabletop"' })
-  .regex(/^[a-z0-9][a-z0-9-]*$/, 'expected an id of lowercase letters, digits and dashes, like "security-breach-tabletop"');
-const Text = (what: string) => z.string({ error: `expected ${what}` }).trim().min(1, `expected ${what}`);
+  .regex(
+    /^[a-z0-9][a-z0-9-]*$/,
+    'expected an id of lowercase letters, digits and dashes, like "security-breach-tabletop"',
+  );
+const Text = (what: string) =>
+  z
+    .string({ error: `expected ${what}` })
+    .trim()
+    .min(1, `expected ${what}`);
 const StepRef = Text('a step id from the runbook, like "kill-switch"');
 const RoleName = Text('a role, like "incident-commander"');
 const Actor = Text('who acts, like "alice"');
@@ -49,17 +56,24 @@ export const DRILL_EVENTS = {
   assign: shorthand('owner', z.object({ owner: Text('an owner, like "alice"') }).strict()),
   approve: z.object({ step: StepRef, role: RoleName, note: z.string().optional() }).strict(),
   reject: z.object({ step: StepRef, role: RoleName, reason: Text('why the step must not run') }).strict(),
-  completeTask: shorthand('step', z.object({ step: StepRef, role: RoleName.optional(), note: z.string().optional() }).strict()),
+  completeTask: shorthand(
+    'step',
+    z.object({ step: StepRef, role: RoleName.optional(), note: z.string().optional() }).strict(),
+  ),
   advance: shorthand('note', z.object({ note: z.string().optional() }).strict()),
   resolve: shorthand('summary', z.object({ summary: z.string().optional() }).strict()),
   falsePositive: shorthand('reason', z.object({ reason: Text('why this is a false positive') }).strict()),
   impact: z
     .object({
-      dataBreach: z.literal(true, { error: 'expected dataBreach: true (a confirmed breach cannot be withdrawn)' }).optional(),
+      dataBreach: z
+        .literal(true, { error: 'expected dataBreach: true (a confirmed breach cannot be withdrawn)' })
+        .optional(),
       systems: z.array(Text('a system name')).min(1, 'expected at least one system').optional(),
     })
     .strict()
-    .refine((v) => v.dataBreach !== undefined || v.systems !== undefined, { message: 'expected dataBreach: true or systems: [...]' }),
+    .refine((v) => v.dataBreach !== undefined || v.systems !== undefined, {
+      message: 'expected dataBreach: true or systems: [...]',
+    }),
   escalate: shorthand('reason', z.object({ reason: Text('why you escalate'), level: Level.optional() }).strict()),
 } as const;
 
@@ -106,7 +120,8 @@ const RawScriptEntry = z
     }
     const parsed = DRILL_EVENTS[kind as DrillEventKind].safeParse(entry[kind]);
     if (!parsed.success) {
-      for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', path: [kind, ...issue.path], message: issue.message });
+      for (const issue of parsed.error.issues)
+        ctx.addIssue({ code: 'custom', path: [kind, ...issue.path], message: issue.message });
       return z.NEVER;
     }
     return {
@@ -118,7 +133,7 @@ const RawScriptEntry = z
     } as Omit<ScriptEntry, 'by'> & { by?: string };
   });
 
-/** How the incident opens. Without a severity, the event type sets it (seed 000's assessment table). */
+/** How the incident opens. Without a severity, the event type sets it (the Fiovana procedures' assessment table). */
 export const DrillIncident = z
   .object({
     title: Text('the incident title'),
@@ -127,7 +142,9 @@ export const DrillIncident = z
     category: Category.optional(),
     systems: z.array(Text('a system name')).default([]),
     /** The opening alert's labels (source_ip, user, path...): runbook steps read them as `${alert.labels.<name>}`. */
-    labels: z.record(z.string().min(1, 'expected a label name'), z.string({ error: 'expected a label value as text' })).optional(),
+    labels: z
+      .record(z.string().min(1, 'expected a label name'), z.string({ error: 'expected a label value as text' }))
+      .optional(),
     /** What detected it, like "waf": `${alert.source}`. */
     source: Text('the detector that raised the alert, like "waf"').optional(),
     /** The incident began this long before it was opened (an alert's start): time to detect counts from there. */
@@ -150,7 +167,11 @@ function oneOrMany<T extends z.ZodType>(schema: T, alternative?: { literal: stri
       if (parsed.success) out.push(parsed.data);
       else {
         for (const issue of parsed.error.issues) {
-          ctx.addIssue({ code: 'custom', path: Array.isArray(value) ? [index, ...issue.path] : issue.path, message: issue.message });
+          ctx.addIssue({
+            code: 'custom',
+            path: Array.isArray(value) ? [index, ...issue.path] : issue.path,
+            message: issue.message,
+          });
         }
       }
     });
@@ -170,7 +191,10 @@ export const ExpectedEscalation = z
     within: Duration.optional(),
   })
   .strict()
-  .refine((e) => e.at === undefined || e.within === undefined, { message: 'expected at or within, not both', path: ['within'] });
+  .refine((e) => e.at === undefined || e.within === undefined, {
+    message: 'expected at or within, not both',
+    path: ['within'],
+  });
 export type ExpectedEscalation = z.output<typeof ExpectedEscalation>;
 
 export const ExpectedPhase = z
@@ -182,7 +206,10 @@ export const ExpectedPhase = z
     at: Duration.optional(),
   })
   .strict()
-  .refine((p) => p.at === undefined || p.within === undefined, { message: 'expected at or within, not both', path: ['within'] });
+  .refine((p) => p.at === undefined || p.within === undefined, {
+    message: 'expected at or within, not both',
+    path: ['within'],
+  });
 export type ExpectedPhase = z.output<typeof ExpectedPhase>;
 
 const StepIds = z.array(StepRef).min(1, 'expected at least one step id (leave the field out to check nothing)');
@@ -194,7 +221,9 @@ export const DrillExpectations = z
     /** The escalation level at the end. */
     escalationLevel: AnyLevel.optional(),
     /** `none`: nothing escalated. A list: each must have happened (each matches a different escalation). */
-    escalated: (oneOrMany(ExpectedEscalation, { literal: 'none' }) as unknown as z.ZodType<'none' | ExpectedEscalation[]>).optional(),
+    escalated: (
+      oneOrMany(ExpectedEscalation, { literal: 'none' }) as unknown as z.ZodType<'none' | ExpectedEscalation[]>
+    ).optional(),
     phaseFinished: list(ExpectedPhase).optional(),
     stepsRan: StepIds.optional(),
     stepsSkipped: StepIds.optional(),

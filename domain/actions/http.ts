@@ -13,7 +13,8 @@ const Status = z
 
 export const HTTP_ACTIONS = defineActions({
   'http.request': {
-    summary: 'Send an HTTP request to an allow-listed host (config http.allowHosts); the step fails on an unexpected status.',
+    summary:
+      'Send an HTTP request to an allow-listed host (config http.allowHosts); the step fails on an unexpected status.',
     params: z
       .object({
         method: z
@@ -21,7 +22,10 @@ export const HTTP_ACTIONS = defineActions({
           .transform((value) => value.toUpperCase())
           .pipe(z.enum(HTTP_METHODS, { error: `expected one of ${HTTP_METHODS.join(', ')}` }))
           .default('GET'),
-        url: z.url({ protocol: /^https?$/, error: 'expected an absolute http(s) URL, like https://status.example.com/api/ping' }),
+        url: z.url({
+          protocol: /^https?$/,
+          error: 'expected an absolute http(s) URL, like https://status.example.com/api/ping',
+        }),
         /** Plain values only: secrets belong in a connector's `fromEnv` headers, not in a runbook. */
         headers: z.record(z.string(), z.string({ error: 'expected a header value as a string' })).default({}),
         /** Sent as JSON. */

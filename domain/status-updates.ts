@@ -1,10 +1,10 @@
-// Periodic internal status updates (seed 000's communication plan: daily for Medium, weekly for Low; hourly for P0
-// and P1 by our choice), with the content document 003 asks of internal communication. Pure and deterministic: the
+// Periodic internal status updates (the Fiovana procedures' communication plan: daily for Medium, weekly for Low; hourly for P0
+// and P1 by our choice), with the content the FailSafe-Qore procedures ask of internal communication. Pure and deterministic: the
 // incident workflow decides when to send (durable timers) and an activity delivers.
-import { formatDuration } from '../src/schemas/duration';
-import { DEFAULT_STATUS_UPDATE_EVERY_MS, type EscalationPolicy } from '../src/schemas/escalation-policy';
-import type { IncidentState } from '../src/schemas/incident';
-import { describeSeverity } from '../src/schemas/severity';
+import { formatDuration } from './duration';
+import { DEFAULT_STATUS_UPDATE_EVERY_MS, type EscalationPolicy } from './escalation-policy';
+import type { IncidentState } from './incident';
+import { describeSeverity } from './severity';
 
 /** How long after the last update (or the opening) the next one is due, at the incident's current severity. */
 export function statusUpdateInterval(policy: EscalationPolicy, severity: IncidentState['severity']): number {
@@ -16,7 +16,7 @@ function iso(ms: number): string {
 }
 
 /**
- * Document 003, "Internal Communication": incident ID and severity, summary of the issue, current impact, actions
+ * The FailSafe-Qore procedures, "Internal Communication": incident ID and severity, summary of the issue, current impact, actions
  * being taken, expected resolution time (here: the resolution SLA's deadline).
  */
 export function statusUpdateMessage(
@@ -34,7 +34,9 @@ export function statusUpdateMessage(
   const slaDue = state.openedAt + policy.resolutionSlaMs[state.severity];
   const summary = `${state.phase} phase, escalation level ${state.escalation.level}, ${completed.length} steps done`;
   const impact = [
-    state.affectedSystems.length ? `systems affected: ${state.affectedSystems.join(', ')}` : 'no affected systems reported',
+    state.affectedSystems.length
+      ? `systems affected: ${state.affectedSystems.join(', ')}`
+      : 'no affected systems reported',
     state.dataBreachConfirmed ? 'data breach confirmed' : undefined,
   ].filter(Boolean);
   const text = [
@@ -46,5 +48,9 @@ export function statusUpdateMessage(
     `Actions taken: ${completed.join(', ') || 'none yet'}${failed.length ? `; failed: ${failed.join(', ')}` : ''}.`,
     `Expected resolution: by ${iso(slaDue)} (${state.severity} resolution SLA).`,
   ].join('\n');
-  return { subject: `[${state.incidentId}] status update ${n}: ${describeSeverity(state.severity)}, ${state.phase}`, text, summary };
+  return {
+    subject: `[${state.incidentId}] status update ${n}: ${describeSeverity(state.severity)}, ${state.phase}`,
+    text,
+    summary,
+  };
 }

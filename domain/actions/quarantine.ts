@@ -1,9 +1,11 @@
-// Local file quarantine (seed 000, Containment: "Quarantine suspicious files"; Scenario 1, malicious file upload).
+// Local file quarantine (the Fiovana procedures, Containment: "Quarantine suspicious files"; Scenario 1, malicious file upload).
 // Sandbox-safe: imports only zod.
 import { z } from 'zod';
 import { defineActions } from './spec';
 
-const StepRef = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'expected the id of the step that quarantined the file');
+const StepRef = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'expected the id of the step that quarantined the file');
 
 export const QUARANTINE_ACTIONS = defineActions({
   'file.quarantine': {
@@ -18,7 +20,10 @@ export const QUARANTINE_ACTIONS = defineActions({
       .strict(),
     compensate: (params, output) => {
       const stepId = (output as { stepId?: unknown } | undefined)?.stepId;
-      return { action: 'file.restore', with: { path: params.path, ...(typeof stepId === 'string' ? { step: stepId } : {}) } };
+      return {
+        action: 'file.restore',
+        with: { path: params.path, ...(typeof stepId === 'string' ? { step: stepId } : {}) },
+      };
     },
     destructive: true,
   },

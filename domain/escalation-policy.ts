@@ -24,18 +24,18 @@ export interface PhaseWindow {
 }
 
 export interface EscalationPolicy {
-  /** Time to first acknowledgement, by severity (seed 000's "Response Time"). */
+  /** Time to first acknowledgement, by severity (the Fiovana procedures' "Response Time"). */
   responseTimeMs: Record<Severity, number>;
   /** Time to resolution, by severity. */
   resolutionSlaMs: Record<Severity, number>;
-  /** "Root cause not identified within 2 hours" (document 003). */
+  /** "Root cause not identified within 2 hours" (the FailSafe-Qore procedures). */
   rootCauseWithinMs: number;
   levels: Record<Exclude<EscalationLevel, 0>, EscalationLevelPolicy>;
   phaseWindows: Record<Phase, PhaseWindow>;
   /** "Multiple systems affected": how many affected systems count as multiple. */
   multipleSystemsThreshold: number;
   /**
-   * How often an active incident sends an internal status update, by severity (seed 000's communication plan:
+   * How often an active incident sends an internal status update, by severity (the Fiovana procedures' communication plan:
    * "Medium: daily status updates", "Low: weekly summary reports"). Optional: plans pinned before it existed lack it.
    */
   statusUpdateEveryMs?: Record<Severity, number>;
@@ -73,7 +73,7 @@ export const DEFAULT_ESCALATION_POLICY: EscalationPolicy = {
     'post-incident': { fromMs: DAY, toMs: 7 * DAY },
   },
   multipleSystemsThreshold: 2,
-  // P2 daily and P3 weekly are seed 000's; P0 and P1 hourly are ours (the seed asks for immediate and within-1-hour
+  // P2 daily and P3 weekly are the Fiovana procedures'; P0 and P1 hourly are ours (the Fiovana procedures ask for immediate and within-1-hour
   // first notifications, which the detect step and the escalation timers already give).
   statusUpdateEveryMs: DEFAULT_STATUS_UPDATE_EVERY_MS,
   triggerLevels: {
@@ -91,7 +91,10 @@ export const DEFAULT_ESCALATION_POLICY: EscalationPolicy = {
 const Level = z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(3)]);
 const BySeverity = z.object({ P0: Duration, P1: Duration, P2: Duration, P3: Duration }).partial().strict();
 const Window = z.object({ from: Duration, to: Duration }).strict();
-const LevelOverride = z.object({ name: z.string().min(1), respondWithin: Duration, audience: z.string().min(1) }).partial().strict();
+const LevelOverride = z
+  .object({ name: z.string().min(1), respondWithin: Duration, audience: z.string().min(1) })
+  .partial()
+  .strict();
 
 /** The escalation block of a runbook: every field optional, each overriding one default. */
 export const EscalationPolicyOverride = z
@@ -150,7 +153,10 @@ export function resolveEscalationPolicy(
     levels,
     phaseWindows,
     multipleSystemsThreshold: override.multipleSystemsThreshold ?? base.multipleSystemsThreshold,
-    statusUpdateEveryMs: { ...(base.statusUpdateEveryMs ?? DEFAULT_STATUS_UPDATE_EVERY_MS), ...override.statusUpdateEvery },
+    statusUpdateEveryMs: {
+      ...(base.statusUpdateEveryMs ?? DEFAULT_STATUS_UPDATE_EVERY_MS),
+      ...override.statusUpdateEvery,
+    },
     triggerLevels: { ...base.triggerLevels, ...override.triggerLevels },
   };
 }

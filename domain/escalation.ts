@@ -1,8 +1,8 @@
 // The escalation policy as a pure function: which triggers are due at `now`, what each does to the escalation level,
 // and when the next one falls due. Runs inside Temporal's workflow sandbox, so it must stay deterministic: it imports
 // only from ../src/schemas, never reads a clock (`now` is a parameter), never mutates its input.
-import { formatDuration } from '../src/schemas/duration';
-import { type EscalationPolicy } from '../src/schemas/escalation-policy';
+import { formatDuration } from './duration';
+import { type EscalationPolicy } from './escalation-policy';
 import {
   ESCALATION_TRIGGERS,
   type EscalationLevel,
@@ -10,8 +10,8 @@ import {
   type EscalationTrigger,
   type IncidentState,
   type IncidentStatus,
-} from '../src/schemas/incident';
-import { describeSeverity } from '../src/schemas/severity';
+} from './incident';
+import { describeSeverity } from './severity';
 
 export type EscalationFacts = Pick<
   IncidentState,
@@ -103,7 +103,7 @@ function candidates(facts: EscalationFacts, policy: EscalationPolicy, now: numbe
     result.push({ ...candidate, toLevel: candidate.toLevel ?? maxLevel(level, target ?? level) });
   };
 
-  // unacknowledged: nobody acknowledged within the severity's response time (seed 000's "Response Time"), counted
+  // unacknowledged: nobody acknowledged within the severity's response time (the Fiovana procedures' "Response Time"), counted
   // from openedAt with the *current* severity, so raising P2 to P0 makes it due at once.
   if (facts.acknowledgedAt === undefined) {
     const responseMs = policy.responseTimeMs[severity];
@@ -115,7 +115,7 @@ function candidates(facts: EscalationFacts, policy: EscalationPolicy, now: numbe
     });
   }
 
-  // level_unacknowledged: the current level (1 or 2) did not acknowledge within its response time (document 003's
+  // level_unacknowledged: the current level (1 or 2) did not acknowledge within its response time (the FailSafe-Qore procedures'
   // "Escalation Contacts"), counted from when the level was reached; moves to the next level. Level 3 has nowhere to go.
   if ((level === 1 || level === 2) && !escalation.levelAcknowledged) {
     const levelPolicy = policy.levels[level];
@@ -128,7 +128,7 @@ function candidates(facts: EscalationFacts, policy: EscalationPolicy, now: numbe
     });
   }
 
-  // no_root_cause: "Root cause not identified within 2 hours" (document 003), counted from openedAt.
+  // no_root_cause: "Root cause not identified within 2 hours" (the FailSafe-Qore procedures), counted from openedAt.
   if (facts.rootCause === undefined) {
     add({
       trigger: 'no_root_cause',
@@ -138,7 +138,7 @@ function candidates(facts: EscalationFacts, policy: EscalationPolicy, now: numbe
     });
   }
 
-  // sla_breached: "Incident not resolved within SLA" (document 003); the SLA per severity is the product's choice.
+  // sla_breached: "Incident not resolved within SLA" (the FailSafe-Qore procedures); the SLA per severity is the product's choice.
   // Only an active incident can breach it (status gating), so resolving stops it.
   const slaMs = policy.resolutionSlaMs[severity];
   add({
@@ -148,7 +148,7 @@ function candidates(facts: EscalationFacts, policy: EscalationPolicy, now: numbe
     reason: `not resolved ${within(slaMs)} (${severity} resolution SLA)`,
   });
 
-  // phase_overdue: the current phase is still running past the end of its window (document 003's phase headings,
+  // phase_overdue: the current phase is still running past the end of its window (the FailSafe-Qore procedures' phase headings,
   // e.g. "Phase 2: Containment (15-60 minutes)"), counted from openedAt. Only the current phase is considered.
   const window = policy.phaseWindows[facts.phase];
   add({
@@ -158,7 +158,7 @@ function candidates(facts: EscalationFacts, policy: EscalationPolicy, now: numbe
     reason: `${facts.phase} phase not finished ${within(window.toMs)} of opening (phase window ${span(window.fromMs)} to ${span(window.toMs)})`,
   });
 
-  // Event triggers (document 003's "Escalation Triggers"): due at `now`, the moment their condition holds.
+  // Event triggers (the FailSafe-Qore procedures' "Escalation Triggers"): due at `now`, the moment their condition holds.
   if (severity === 'P0') {
     add({ trigger: 'severity_p0', key: 'severity_p0', dueAt: now, reason: `severity is ${describeSeverity('P0')}` });
   }

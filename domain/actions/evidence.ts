@@ -1,4 +1,4 @@
-// Evidence actions (seed 000, Evidence Preservation). Sandbox-safe: imports only zod.
+// Evidence actions (the Fiovana procedures, Evidence Preservation). Sandbox-safe: imports only zod.
 import { z } from 'zod';
 import { defineActions } from './spec';
 
