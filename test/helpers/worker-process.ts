@@ -2,6 +2,7 @@
 // (tsx 4 on Node 20: `--import tsx` registers its ESM and CJS loaders). Reads WorkerProcessConfig as JSON from the
 // INCIDENT_WORKER_PROCESS env var, runs createWorker(...).run() until SIGTERM/SIGINT (the SDK runtime's shutdown
 // signals), and prints `worker ready` on stdout once the worker is polling. Test-only; spawn it with spawnWorker().
+import '../setup';
 import { NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
 import { createWorker } from '../../src/worker';
 import { READY_LINE, WORKER_CONFIG_ENV, type WorkerProcessConfig } from './worker-launcher';
