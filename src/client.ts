@@ -12,26 +12,16 @@ import pLimit from 'p-limit';
 import type { IncidentState, TimelineEvent } from '../domain/incident';
 import { type AlertSignalInput, OpenRequest } from '../domain/messages';
 import type { RunbookPlan } from '../domain/runbook';
+import { UPDATE_NAMES, type UpdateName, type UpdateRequest } from '../domain/updates';
 import {
   type IncidentStatusView,
   type OpenIncidentResult,
   REGISTRY_WORKFLOW_ID,
-  acknowledgeUpdate,
-  advancePhaseUpdate,
   alertSignal,
-  approveStepUpdate,
-  assignOwnerUpdate,
-  completeTaskUpdate,
-  declareFalsePositiveUpdate,
-  escalateUpdate,
+  incidentUpdates,
   openIncidentUpdate,
-  recordRootCauseUpdate,
-  rejectStepUpdate,
-  resolveUpdate,
-  setSeverityUpdate,
   statusQuery,
   timelineQuery,
-  updateImpactUpdate,
 } from '../workflows/definitions';
 import type { incidentRegistryWorkflow } from '../workflows/registry';
 
@@ -107,6 +97,16 @@ export function listQuery(filter: ListFilter): string {
  */
 export const OPENS_IN_FLIGHT = 8;
 
+/** One method per operator update, named like it: `client.approveStep(id, { by, role, stepId })`. */
+export type IncidentUpdateMethods = {
+  [N in UpdateName]: (incidentId: string, input: UpdateRequest<N>) => Promise<IncidentStatusView>;
+};
+
+// The update methods are added to the prototype below, from the update table.
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging, @typescript-eslint/no-empty-object-type
+export interface IncidentClient extends IncidentUpdateMethods {}
+
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class IncidentClient {
   private readonly openSlots = pLimit(OPENS_IN_FLIGHT);
 
@@ -157,46 +157,10 @@ export class IncidentClient {
     await this.call(incidentId, 'alert', () => this.handle(incidentId).signal(alertSignal, alert));
   }
 
-  acknowledge(id: string, input: { by: string; note?: string }) {
-    return this.update(id, 'acknowledge', (h) => h.executeUpdate(acknowledgeUpdate, { args: [input] }));
-  }
-  setSeverity(id: string, input: { by: string; severity: string; reason?: string }) {
-    return this.update(id, 'setSeverity', (h) => h.executeUpdate(setSeverityUpdate, { args: [input as never] }));
-  }
-  recordRootCause(id: string, input: { by: string; summary: string }) {
-    return this.update(id, 'recordRootCause', (h) => h.executeUpdate(recordRootCauseUpdate, { args: [input] }));
-  }
-  assignOwner(id: string, input: { by: string; owner: string }) {
-    return this.update(id, 'assignOwner', (h) => h.executeUpdate(assignOwnerUpdate, { args: [input] }));
-  }
-  escalate(id: string, input: { by: string; reason: string; level?: 1 | 2 | 3 }) {
-    return this.update(id, 'escalate', (h) => h.executeUpdate(escalateUpdate, { args: [input] }));
-  }
-  updateImpact(id: string, input: { by: string; affectedSystems?: string[]; dataBreachConfirmed?: boolean }) {
-    return this.update(id, 'updateImpact', (h) => h.executeUpdate(updateImpactUpdate, { args: [input] }));
-  }
-  advancePhase(id: string, input: { by: string; note?: string }) {
-    return this.update(id, 'advancePhase', (h) => h.executeUpdate(advancePhaseUpdate, { args: [input] }));
-  }
-  resolve(id: string, input: { by: string; summary?: string }) {
-    return this.update(id, 'resolve', (h) => h.executeUpdate(resolveUpdate, { args: [input] }));
-  }
-  declareFalsePositive(id: string, input: { by: string; reason: string }) {
-    return this.update(id, 'declareFalsePositive', (h) =>
-      h.executeUpdate(declareFalsePositiveUpdate, { args: [input] }),
-    );
-  }
-  /** Grants a waiting step's approval; answers once the phase has applied it. */
-  approveStep(id: string, input: { by: string; role: string; stepId: string; note?: string }) {
-    return this.update(id, 'approveStep', (h) => h.executeUpdate(approveStepUpdate, { args: [input] }));
-  }
-  /** Refuses a waiting step's approval: the step is skipped with the reason. */
-  rejectStep(id: string, input: { by: string; role: string; stepId: string; reason: string }) {
-    return this.update(id, 'rejectStep', (h) => h.executeUpdate(rejectStepUpdate, { args: [input] }));
-  }
-  /** Marks a waiting `task` step done. */
-  completeTask(id: string, input: { by: string; stepId: string; role?: string; note?: string }) {
-    return this.update(id, 'completeTask', (h) => h.executeUpdate(completeTaskUpdate, { args: [input] }));
+  /** Sends an operator update (see domain/updates.ts); answers the incident's status once it is applied. */
+  async send<N extends UpdateName>(incidentId: string, name: N, input: UpdateRequest<N>): Promise<IncidentStatusView> {
+    const update = incidentUpdates[name];
+    return this.call(incidentId, name, () => this.handle(incidentId).executeUpdate(update, { args: [input] }));
   }
 
   async list(filter: ListFilter = {}): Promise<IncidentSummary[]> {
@@ -219,14 +183,6 @@ export class IncidentClient {
       if (out.length >= limit) break;
     }
     return out;
-  }
-
-  private async update(
-    incidentId: string,
-    name: string,
-    run: (handle: WorkflowHandle) => Promise<IncidentStatusView>,
-  ): Promise<IncidentStatusView> {
-    return this.call(incidentId, name, () => run(this.handle(incidentId)));
   }
 
   /** The final status of a finished incident, or undefined when there is no such incident. */
@@ -262,6 +218,14 @@ export class IncidentClient {
       throw error;
     }
   }
+}
+
+for (const name of UPDATE_NAMES) {
+  Object.defineProperty(IncidentClient.prototype, name, {
+    value: function (this: IncidentClient, incidentId: string, input: UpdateRequest<typeof name>) {
+      return this.send(incidentId, name, input);
+    },
+  });
 }
 
 export type { IncidentState };

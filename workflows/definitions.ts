@@ -1,5 +1,6 @@
 // Signals, queries and updates of the incident and registry workflows: shared by workflows and clients.
 // Wire names are the bare verbs; constants end in their kind.
+import type { UpdateDefinition } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { StepFacts } from '../domain/condition';
 import type {
@@ -10,23 +11,9 @@ import type {
   StepResult,
   TimelineEvent,
 } from '../domain/incident';
-import type {
-  AcknowledgeInput,
-  AdvancePhaseInput,
-  AlertSignalInput,
-  ApproveStepInput,
-  AssignOwnerInput,
-  CompleteTaskInput,
-  DeclareFalsePositiveInput,
-  EscalateInput,
-  OpenRequest,
-  RecordRootCauseInput,
-  RejectStepInput,
-  ResolveInput,
-  SetSeverityInput,
-  UpdateImpactInput,
-} from '../domain/messages';
+import type { AlertSignalInput, OpenRequest } from '../domain/messages';
 import type { RunbookPlan } from '../domain/runbook';
+import { UPDATE_NAMES, type UpdateName, type UpdateRequest } from '../domain/updates';
 
 /** A step that waits for a person: an approval (approveStep / rejectStep) or a task (completeTask). */
 export interface WaitingStep {
@@ -54,21 +41,13 @@ export interface IncidentStatusView extends IncidentState {
 
 export const alertSignal = defineSignal<[AlertSignalInput]>('alert');
 
-export const acknowledgeUpdate = defineUpdate<IncidentStatusView, [AcknowledgeInput]>('acknowledge');
-export const setSeverityUpdate = defineUpdate<IncidentStatusView, [SetSeverityInput]>('setSeverity');
-export const recordRootCauseUpdate = defineUpdate<IncidentStatusView, [RecordRootCauseInput]>('recordRootCause');
-export const assignOwnerUpdate = defineUpdate<IncidentStatusView, [AssignOwnerInput]>('assignOwner');
-export const escalateUpdate = defineUpdate<IncidentStatusView, [EscalateInput]>('escalate');
-export const updateImpactUpdate = defineUpdate<IncidentStatusView, [UpdateImpactInput]>('updateImpact');
-export const advancePhaseUpdate = defineUpdate<IncidentStatusView, [AdvancePhaseInput]>('advancePhase');
-export const resolveUpdate = defineUpdate<IncidentStatusView, [ResolveInput]>('resolve');
-export const declareFalsePositiveUpdate = defineUpdate<IncidentStatusView, [DeclareFalsePositiveInput]>(
-  'declareFalsePositive',
-);
-
-export const approveStepUpdate = defineUpdate<IncidentStatusView, [ApproveStepInput]>('approveStep');
-export const rejectStepUpdate = defineUpdate<IncidentStatusView, [RejectStepInput]>('rejectStep');
-export const completeTaskUpdate = defineUpdate<IncidentStatusView, [CompleteTaskInput]>('completeTask');
+/** The operator updates, one per entry of the update table (domain/updates.ts), by wire name. */
+export type IncidentUpdates = {
+  [N in UpdateName]: UpdateDefinition<IncidentStatusView, [UpdateRequest<N>], N>;
+};
+export const incidentUpdates = Object.fromEntries(
+  UPDATE_NAMES.map((name) => [name, defineUpdate(name)]),
+) as unknown as IncidentUpdates;
 
 export const statusQuery = defineQuery<IncidentStatusView>('status');
 export const timelineQuery = defineQuery<TimelineEvent[]>('timeline');

@@ -1,5 +1,5 @@
 // Every workflow the worker registers: the bundle's entry point (workflowsPath).
-export { incidentWorkflow } from './incident';
+export { incidentWorkflow } from './incident/workflow';
 export { incidentRegistryWorkflow } from './registry';
 export { detectPhase } from './phases/detect';
 export { containPhase } from './phases/contain';

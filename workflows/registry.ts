@@ -14,7 +14,7 @@ import {
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { OpenRequest } from '../domain/messages';
 import { type RegistryState, incidentClosedSignal, openIncidentUpdate, registryStateQuery } from './definitions';
-import { incidentWorkflow } from './incident';
+import { incidentWorkflow } from './incident/workflow';
 
 /** Past this many events the registry continues as new, carrying its counters and index. */
 const HISTORY_BOUND = 5_000;

@@ -30,6 +30,7 @@ import * as runbook from '../domain/runbook';
 import * as severity from '../domain/severity';
 import * as statusUpdates from '../domain/status-updates';
 import * as template from '../domain/template';
+import * as updates from '../domain/updates';
 
 export const SHARED_SCHEMA_MODULES = {
   'actions/index': actions,
@@ -51,6 +52,7 @@ export const SHARED_SCHEMA_MODULES = {
   severity,
   'status-updates': statusUpdates,
   template,
+  updates,
   // zod's own patterns (z.ipv4(), z.cidrv4() ...): its checks reset their lastIndex on every parse.
   'zod/v4/core/regexes': regexes,
 };

@@ -9,7 +9,6 @@ import {
   condition,
   getExternalWorkflowHandle,
   log,
-  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -30,6 +29,7 @@ import {
   stepEventSignal,
   stopPhaseSignal,
 } from './definitions';
+import { isPatched } from './patches';
 
 type Activities = ReturnType<typeof createActivities>;
 type ActionActivity = (input: ActionInput) => Promise<unknown>;
@@ -58,9 +58,6 @@ export interface PhaseResult {
 export const DEFAULT_STEP_TIMEOUT_MS = 2 * 60_000;
 /** How many times an `escalate` timeout escalates before the step waits without a limit (levels 1, 2, 3). */
 export const MAX_TIMEOUT_ESCALATIONS = 3;
-
-/** Patch: phase children report each step to the incident as it happens (histories before it report none). */
-export const STEP_EVENTS_PATCH = 'step-events';
 
 export function retryOptions(retry: PlanRetry | undefined) {
   const policy = retry ?? DEFAULT_STEP_RETRY;
@@ -131,7 +128,7 @@ export async function runSteps(input: PhaseInput): Promise<PhaseResult> {
   const { incidentId, phase } = input;
   const parentId = workflowInfo().parent?.workflowId;
   // Children recorded before this patch never signalled their incident; new ones report every step live.
-  const live = parentId !== undefined && patched(STEP_EVENTS_PATCH);
+  const live = parentId !== undefined && isPatched('step-events');
   let facts = input.facts;
   let stopped: string | undefined;
   const decisions = new Map<string, StepDecision>();

@@ -7,9 +7,9 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, w
 import path from 'node:path';
 import { z } from 'zod';
 
-export const API_ROLES = ['viewer', 'detector', 'operator', 'commander'] as const;
-export const ApiRole = z.enum(API_ROLES, { error: `expected a role: ${API_ROLES.join(', ')}` });
-export type ApiRole = z.infer<typeof ApiRole>;
+import { API_ROLES, ApiRole } from '../../domain/roles';
+
+export { API_ROLES, ApiRole };
 
 /** What each role may do. `command`: approve destructive steps and resolve P0 incidents. */
 export const PERMISSIONS = ['read', 'open', 'steer', 'command', 'alert'] as const;

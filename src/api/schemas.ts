@@ -1,25 +1,12 @@
-// Request and response schemas of the HTTP API, built from the message schemas in src/schemas (the single source of
+// Request and response schemas of the HTTP API, built from the message schemas in domain/ (the single source of
 // truth): an update's body is its workflow input without `by`, which the server takes from the caller's API key.
 // Only zod here; the OpenAPI document is generated from these.
 import { z } from 'zod';
 import { ON_TIMEOUT } from '../../domain/actions/task';
 import { CATEGORIES, Category, EVENT_TYPES, PHASES, Phase, STATUSES } from '../../domain/incident';
-import {
-  AcknowledgeInput,
-  AdvancePhaseInput,
-  ApproveStepInput,
-  AssignOwnerInput,
-  CompleteTaskInput,
-  DeclareFalsePositiveInput,
-  EscalateInput,
-  OpenRequest,
-  RecordRootCauseInput,
-  RejectStepInput,
-  ResolveInput,
-  SetSeverityInput,
-  UpdateImpactFields,
-} from '../../domain/messages';
+import { OpenRequest } from '../../domain/messages';
 import { SEVERITIES, Severity } from '../../domain/severity';
+import { UPDATE_NAMES, type UpdateName, updateBody } from '../../domain/updates';
 
 export const IncidentIdParams = z
   .object({
@@ -30,29 +17,11 @@ export const IncidentIdParams = z
   })
   .strict();
 
-const by = { by: true } as const;
-
-/** Bodies of the operator updates, by wire name. */
-export const UpdateBodies = {
-  acknowledge: AcknowledgeInput.omit(by).meta({ id: 'AcknowledgeBody' }),
-  setSeverity: SetSeverityInput.omit(by).meta({ id: 'SetSeverityBody' }),
-  recordRootCause: RecordRootCauseInput.omit(by).meta({ id: 'RecordRootCauseBody' }),
-  assignOwner: AssignOwnerInput.omit(by).meta({ id: 'AssignOwnerBody' }),
-  escalate: EscalateInput.omit(by).meta({ id: 'EscalateBody' }),
-  updateImpact: UpdateImpactFields.omit(by)
-    .refine((v) => v.affectedSystems !== undefined || v.dataBreachConfirmed !== undefined, {
-      message: 'expected affectedSystems or dataBreachConfirmed',
-    })
-    .meta({ id: 'UpdateImpactBody' }),
-  advancePhase: AdvancePhaseInput.omit(by).meta({ id: 'AdvancePhaseBody' }),
-  resolve: ResolveInput.omit(by).meta({ id: 'ResolveBody' }),
-  declareFalsePositive: DeclareFalsePositiveInput.omit(by).meta({ id: 'DeclareFalsePositiveBody' }),
-  // The runbook role is optional here: without it the server acts in the step's first approver role.
-  approveStep: ApproveStepInput.omit(by).partial({ role: true }).meta({ id: 'ApproveStepBody' }),
-  rejectStep: RejectStepInput.omit(by).partial({ role: true }).meta({ id: 'RejectStepBody' }),
-  completeTask: CompleteTaskInput.omit(by).meta({ id: 'CompleteTaskBody' }),
-} as const;
-export type UpdateName = keyof typeof UpdateBodies;
+/** Bodies of the operator updates, by wire name: each update's input without `by` (domain/updates.ts). */
+export const UpdateBodies = Object.fromEntries(
+  UPDATE_NAMES.map((name) => [name, updateBody(name).meta({ id: `${name[0]!.toUpperCase()}${name.slice(1)}Body` })]),
+) as Record<UpdateName, z.ZodType>;
+export type { UpdateName };
 
 /** POST /incidents: an OpenRequest without `trigger` (the server records `api:<key name>`), plus the runbook. */
 export const OpenBody = OpenRequest.omit({ trigger: true })

@@ -1,4 +1,4 @@
-// The operator CLI: thin over IncidentClient. Prints tables by default and JSON with --json; every failure is one
+// The operator CLI: thin over IncidentClient; the commands that send operator updates come from the update table. Prints tables by default and JSON with --json; every failure is one
 // line on stderr naming what went wrong, with exit status 1 (2 for usage errors).
 import { Client } from '@temporalio/client';
 import { Command, CommanderError, Option } from 'commander';
@@ -9,6 +9,7 @@ import { IncidentClient } from '../client';
 import { loadConfig } from '../config';
 import { findRunbook } from '../runbooks/load';
 import { EVENT_TYPES } from '../../domain/incident';
+import { UPDATES, UPDATE_NAMES, type UpdateRequest, type UpdateSpec } from '../../domain/updates';
 import { connectClient, resolveTemporalTarget } from '../temporal/connection';
 import type { IncidentStatusView } from '../../workflows/definitions';
 import { formatList, formatStatus, formatTimeline } from './format';
@@ -58,6 +59,12 @@ async function incidents(): Promise<IncidentClient> {
   const connection = await connectClient(target);
   cached = new IncidentClient(new Client({ connection, namespace: target.namespace }), loadConfig().taskQueue);
   return cached;
+}
+
+/** The key commander stores an option's value under: "--data-breach" -> "dataBreach". */
+function optionKey(flags: string): string {
+  const long = /--([\w-]+)/.exec(flags)?.[1] ?? '';
+  return long.replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
 }
 
 function print(value: unknown, text: () => string): void {
@@ -160,136 +167,30 @@ program
     }
   });
 
-program
-  .command('ack <incident>')
-  .description('acknowledge the incident (at its current escalation level)')
-  .option('-m, --note <text>')
-  .action(async (id: string, opts: { note?: string }) => {
-    printStatus(await (await incidents()).acknowledge(id, { by: actor(), ...(opts.note ? { note: opts.note } : {}) }));
+// One command per operator update, from the update table: positional arguments and options fill the update's input;
+// the incident refuses what it may not do, with its reason.
+for (const name of UPDATE_NAMES) {
+  const { cli } = UPDATES[name] as UpdateSpec;
+  const command = program.command(cli.usage).description(cli.description);
+  for (const o of cli.options ?? []) {
+    const option = new Option(o.flags, o.description);
+    if (o.choices) option.choices([...o.choices]);
+    if (o.required) option.makeOptionMandatory();
+    command.addOption(option);
+  }
+  command.action(async (id: string, ...rest: unknown[]) => {
+    const opts = rest[cli.args?.length ?? 0] as Record<string, unknown>;
+    const input: Record<string, unknown> = { by: actor() };
+    cli.args?.forEach((field, i) => (input[field] = rest[i]));
+    for (const o of cli.options ?? []) {
+      const value = opts[optionKey(o.flags)];
+      // An empty text is left out, as if the option were not given.
+      if (value !== undefined && value !== '') input[o.field] = o.number ? Number(value) : value;
+    }
+    const client = await incidents();
+    printStatus(await client.send(id, name, input as UpdateRequest<typeof name>));
   });
-
-program
-  .command('severity <incident> <severity>')
-  .description('set severity (P0-P3 or Critical/High/Medium/Low)')
-  .option('-m, --reason <text>')
-  .action(async (id: string, severity: string, opts: { reason?: string }) => {
-    printStatus(
-      await (
-        await incidents()
-      ).setSeverity(id, { by: actor(), severity, ...(opts.reason ? { reason: opts.reason } : {}) }),
-    );
-  });
-
-program
-  .command('root-cause <incident> <summary>')
-  .description('record the root cause')
-  .action(async (id: string, summary: string) => {
-    printStatus(await (await incidents()).recordRootCause(id, { by: actor(), summary }));
-  });
-
-program
-  .command('assign <incident> <owner>')
-  .description('assign the incident owner')
-  .action(async (id: string, owner: string) => {
-    printStatus(await (await incidents()).assignOwner(id, { by: actor(), owner }));
-  });
-
-program
-  .command('escalate <incident>')
-  .description('escalate by hand; level 3 requests executive attention')
-  .requiredOption('-m, --reason <text>')
-  .addOption(new Option('-l, --level <n>', 'target level').choices(['1', '2', '3']))
-  .action(async (id: string, opts: { reason: string; level?: string }) => {
-    const level = opts.level ? (Number(opts.level) as 1 | 2 | 3) : undefined;
-    printStatus(
-      await (await incidents()).escalate(id, { by: actor(), reason: opts.reason, ...(level ? { level } : {}) }),
-    );
-  });
-
-program
-  .command('impact <incident>')
-  .description('record affected systems or a confirmed data breach')
-  .option('--system <name...>', 'affected systems to add')
-  .option('--data-breach', 'a data breach is confirmed')
-  .action(async (id: string, opts: { system?: string[]; dataBreach?: boolean }) => {
-    printStatus(
-      await (
-        await incidents()
-      ).updateImpact(id, {
-        by: actor(),
-        ...(opts.system ? { affectedSystems: opts.system } : {}),
-        ...(opts.dataBreach ? { dataBreachConfirmed: true } : {}),
-      }),
-    );
-  });
-
-program
-  .command('advance <incident>')
-  .description('move on from a phase that waits for an operator')
-  .option('-m, --note <text>')
-  .action(async (id: string, opts: { note?: string }) => {
-    printStatus(await (await incidents()).advancePhase(id, { by: actor(), ...(opts.note ? { note: opts.note } : {}) }));
-  });
-
-program
-  .command('resolve <incident>')
-  .description('declare service restored (after containment)')
-  .option('-m, --summary <text>')
-  .action(async (id: string, opts: { summary?: string }) => {
-    printStatus(
-      await (await incidents()).resolve(id, { by: actor(), ...(opts.summary ? { summary: opts.summary } : {}) }),
-    );
-  });
-
-program
-  .command('approve <incident> <step>')
-  .description('approve a step waiting at its approval gate')
-  .requiredOption('--role <role>', 'the role you approve as (the runbook names the allowed roles)')
-  .option('-m, --note <text>')
-  .action(async (id: string, stepId: string, opts: { role: string; note?: string }) => {
-    printStatus(
-      await (
-        await incidents()
-      ).approveStep(id, { by: actor(), role: opts.role, stepId, ...(opts.note ? { note: opts.note } : {}) }),
-    );
-  });
-
-program
-  .command('reject <incident> <step>')
-  .description('refuse a step waiting at its approval gate; it is skipped with the reason')
-  .requiredOption('--role <role>', 'the role you refuse as')
-  .requiredOption('-m, --reason <text>')
-  .action(async (id: string, stepId: string, opts: { role: string; reason: string }) => {
-    printStatus(
-      await (await incidents()).rejectStep(id, { by: actor(), role: opts.role, stepId, reason: opts.reason }),
-    );
-  });
-
-program
-  .command('done <incident> <step>')
-  .description("mark a person's task step done (for example: external forensics engaged)")
-  .option('--role <role>', 'the role you act as, when the task names roles')
-  .option('-m, --note <text>')
-  .action(async (id: string, stepId: string, opts: { role?: string; note?: string }) => {
-    printStatus(
-      await (
-        await incidents()
-      ).completeTask(id, {
-        by: actor(),
-        stepId,
-        ...(opts.role ? { role: opts.role } : {}),
-        ...(opts.note ? { note: opts.note } : {}),
-      }),
-    );
-  });
-
-program
-  .command('false-positive <incident>')
-  .description('declare the incident a false positive and close it')
-  .requiredOption('-m, --reason <text>')
-  .action(async (id: string, opts: { reason: string }) => {
-    printStatus(await (await incidents()).declareFalsePositive(id, { by: actor(), reason: opts.reason }));
-  });
+}
 
 registerRunbookCommands(program, { json: () => globals().json === true, print });
 registerDrillCommands(program, { json: () => globals().json === true, print, incidents });

@@ -1,0 +1,912 @@
+// The Incident: the state of one incident and every rule about it, without Temporal. It owns the lifecycle (the
+// Stage type and its transition table), what each operator update may do in each state (its refusal rule) and what
+// it changes (its apply function), the timeline, the escalation facts, the steps the phase children report and the
+// order compensation undoes them in. The workflow (workflow.ts) wires it to handlers, timers and children; the hooks
+// are its only way out (search attributes, notifications, signals), called in the order the workflow has always
+// issued those commands, so recorded histories replay. Unit-tested without a server (test/unit/incident-*.test.ts).
+import { ApplicationFailure } from '@temporalio/common';
+import type { z } from 'zod';
+import type { StepFacts } from '../../domain/condition';
+import { type FiredEscalation, runEscalations } from '../../domain/escalation';
+import {
+  type IncidentState,
+  type IncidentStatus,
+  type Phase,
+  PHASES,
+  type StepResult,
+  type TimelineEvent,
+  classify,
+  incidentMetrics,
+  mergeAlertLabels,
+} from '../../domain/incident';
+import type { AlertSignalInput } from '../../domain/messages';
+import type { PlanStep } from '../../domain/runbook';
+import { describeSeverity } from '../../domain/severity';
+import { statusUpdateMessage } from '../../domain/status-updates';
+import { usesAlertTemplates } from '../../domain/template';
+import { UPDATES, type UpdateInput, type UpdateName } from '../../domain/updates';
+import type { IncidentInput, IncidentStatusView, StepDecision, StepEvent, WaitingStep } from '../definitions';
+import type { PhaseInput, PhaseResult } from '../steps';
+
+/**
+ * Where the incident is in its life. Together with `status` (active, resolved, false_positive, failed, closed) this
+ * is the whole state machine; docs/ARCHITECTURE.md draws it.
+ */
+export type Stage =
+  | 'opened' // created, no phase started yet
+  | 'phase_starting' // a phase child is being started (it cannot take signals yet)
+  | 'phase_running' // the phase child runs its steps
+  | 'phase_done' // the phase child ended
+  | 'awaiting_advance' // a manual phase is done and waits for advancePhase (or a resolve, or a false positive)
+  | 'compensating' // undoing completed steps, newest first (false positive or failed phase)
+  | 'closed'; // ended; takes no more updates
+
+/** Which stage may follow which. Anything else is a bug in the workflow, not an operator's mistake. */
+export const STAGE_TRANSITIONS: Readonly<Record<Stage, readonly Stage[]>> = {
+  opened: ['phase_starting'],
+  phase_starting: ['phase_running', 'phase_done'],
+  phase_running: ['phase_done'],
+  phase_done: ['awaiting_advance', 'phase_starting', 'compensating', 'closed'],
+  awaiting_advance: ['phase_starting', 'compensating', 'closed'],
+  compensating: ['closed'],
+  closed: [],
+};
+
+/**
+ * Which status may follow which; failed and closed are final. A false positive becomes failed only when a critical
+ * step failed before the stop reached the running phase.
+ */
+export const STATUS_TRANSITIONS: Readonly<Record<IncidentStatus, readonly IncidentStatus[]>> = {
+  active: ['resolved', 'false_positive', 'failed', 'closed'],
+  resolved: ['failed', 'closed'],
+  false_positive: ['failed'],
+  failed: [],
+  closed: [],
+};
+
+export const TERMINAL: readonly IncidentStatus[] = ['closed', 'false_positive', 'failed'];
+
+/** What the Incident asks of the workflow: each is one command (or none) in the history. */
+export interface IncidentHooks {
+  /** Upsert the search attributes from the state. */
+  publish(): void;
+  /** Notify an escalation's audience (an activity). */
+  notify(fired: FiredEscalation): void;
+  /** Send the running phase fresh facts (phaseFacts signal). */
+  sendFacts(phase: Phase, facts: StepFacts): void;
+  /** Cancel the running phase child (false positives before the false-positive-compensates patch). */
+  cancelPhase(): void;
+}
+
+/** The patched() decisions the Incident's rules depend on (workflows/patches.ts); each asked at most once. */
+export interface IncidentPatches {
+  alertLabels(): boolean;
+  falsePositiveCompensates(): boolean;
+  phaseFailureCompensates(): boolean;
+}
+
+/** What the workflow still has to do for an accepted update before it answers. */
+export type UpdateEffect =
+  | { kind: 'answer' }
+  /** Answer once the handler's turn is over (a false positive that cancelled the running phase). */
+  | { kind: 'cancelled' }
+  /** Answer once this holds (advancePhase: the phase has moved). */
+  | { kind: 'wait'; until: () => boolean }
+  /** Stop the running phase (if `phase`), then answer once closed (false positive with compensation). */
+  | { kind: 'stop'; phase?: Phase; reason: string }
+  /** Forward a decision to the phase waiting on the step; answer once it applied it. */
+  | { kind: 'decide'; decision: StepDecision };
+
+/** An internal status update's notification (the notifyIncident activity's input). */
+export interface StatusUpdateNotice {
+  incidentId: string;
+  audience: 'internal';
+  severity: IncidentState['severity'];
+  subject: string;
+  text: string;
+  kind: 'status_update';
+  drill: boolean;
+  idempotencyKey: string;
+}
+
+/** The message of the innermost failure: the activity's or child's own words, not the wrapper's. */
+export function failureMessage(error: unknown): string {
+  let current: unknown = error;
+  while (current instanceof Error && current.cause instanceof Error) current = current.cause;
+  return current instanceof Error ? current.message : String(current);
+}
+
+/** Refuses an update: the reason reaches the caller, the incident is unchanged. */
+export function refuse(message: string): never {
+  throw ApplicationFailure.create({ type: 'UpdateRefused', message, nonRetryable: true });
+}
+
+/** Parses an update's input with its schema; bad input is refused naming each field and what was expected. */
+export function parseUpdate<N extends UpdateName>(name: N, raw: unknown): UpdateInput<N> {
+  const parsed = (UPDATES[name].input as unknown as z.ZodType<UpdateInput<N>>).safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.map((i) => (i.path.length ? `${i.path.map(String).join('.')}: ` : '') + i.message);
+  refuse(`invalid input: ${issues.join('; ')}`);
+}
+
+type Rules = { [N in UpdateName]: (input: UpdateInput<N>) => void };
+type Appliers = { [N in UpdateName]: (input: UpdateInput<N>) => UpdateEffect };
+
+const ANSWER: UpdateEffect = { kind: 'answer' };
+
+export class Incident {
+  readonly incidentId: string;
+  readonly state: IncidentState;
+  readonly timeline: TimelineEvent[] = [];
+  /** Bumped on every change: wakes the workflow's loops so every deadline is re-armed at once. */
+  version = 0;
+  nextEscalationAt: number | undefined;
+  private stageNow: Stage = 'opened';
+  private advanceRequested = false;
+  /** Steps that wait for a person, in request order; `deciding` while a decision is being applied. */
+  private readonly waiting = new Map<string, WaitingStep & { deciding?: boolean }>();
+  /** How a forwarded decision ended, for the update that waits on it. */
+  private readonly settled = new Map<string, 'decided' | 'timed_out'>();
+  private readonly acceptedSteps = new Set<string>();
+  private lastFactsSent: string | undefined;
+  private readonly basis: 'opener' | 'assessment';
+
+  constructor(
+    readonly input: IncidentInput,
+    private readonly now: () => number,
+    private readonly hooks: IncidentHooks,
+    private readonly patches: IncidentPatches,
+  ) {
+    const { plan } = input;
+    const openedAt = now();
+    const classification = classify(input.eventType, input.severity);
+    this.basis = classification.basis;
+    this.incidentId = input.incidentId;
+    this.state = {
+      incidentId: input.incidentId,
+      title: input.title,
+      runbookId: plan.id,
+      runbookVersion: plan.version,
+      runbookHash: plan.contentHash,
+      category: input.category ?? plan.category,
+      eventType: input.eventType,
+      severity: classification.severity,
+      status: 'active',
+      phase: 'detect',
+      awaitingAdvance: false,
+      drill: input.drill ?? false,
+      startedAt: Math.min(input.startedAt ?? openedAt, openedAt),
+      openedAt,
+      dataBreachConfirmed: input.eventType === 'data_breach',
+      executiveAttentionRequested: false,
+      affectedSystems: [...new Set(input.affectedSystems ?? [])],
+      alertLabels: mergeAlertLabels({}, input.labels),
+      ...(input.source !== undefined ? { alertSource: input.source } : {}),
+      escalation: { level: 0, levelSince: openedAt, levelAcknowledged: false, fired: [] },
+      phases: {},
+      steps: [],
+      evidence: [],
+    };
+  }
+
+  // ---- lifecycle -------------------------------------------------------------------------------------------
+
+  get stage(): Stage {
+    return this.stageNow;
+  }
+
+  get terminal(): boolean {
+    return TERMINAL.includes(this.state.status);
+  }
+
+  get isFalsePositive(): boolean {
+    return this.state.status === 'false_positive';
+  }
+
+  get closed(): boolean {
+    return this.stageNow === 'closed';
+  }
+
+  /** A phase is running its steps (its child is starting or started). */
+  get phaseRunning(): boolean {
+    return this.stageNow === 'phase_starting' || this.stageNow === 'phase_running';
+  }
+
+  /** The running phase's child exists and can take signals. */
+  get childStarted(): boolean {
+    return this.stageNow === 'phase_running';
+  }
+
+  private moveTo(stage: Stage): void {
+    if (!STAGE_TRANSITIONS[this.stageNow].includes(stage)) {
+      throw new Error(`incident ${this.incidentId}: no transition from ${this.stageNow} to ${stage}`);
+    }
+    this.stageNow = stage;
+  }
+
+  private setStatus(status: IncidentStatus): void {
+    if (!STATUS_TRANSITIONS[this.state.status].includes(status)) {
+      throw new Error(`incident ${this.incidentId}: no status change from ${this.state.status} to ${status}`);
+    }
+    this.state.status = status;
+  }
+
+  /** Records the opening, publishes the search attributes and fires what is due at once. */
+  open(): void {
+    const { state } = this;
+    const at = state.openedAt;
+    this.record({
+      at,
+      type: 'opened',
+      severity: state.severity,
+      eventType: state.eventType,
+      trigger: this.input.trigger,
+      title: state.title,
+    });
+    this.record({ at, type: 'classified', severity: state.severity, basis: this.basis });
+    this.hooks.publish();
+    this.evaluateEscalations();
+  }
+
+  startPhase(phase: Phase): void {
+    this.moveTo('phase_starting');
+    this.state.phase = phase;
+    this.state.phases[phase] = { startedAt: this.now() };
+    this.record({ at: this.now(), type: 'phase_started', phase });
+    this.hooks.publish();
+    this.changed();
+    this.lastFactsSent = JSON.stringify(this.facts());
+  }
+
+  /** The input of the phase child. */
+  phaseInput(phase: Phase): PhaseInput {
+    return {
+      incidentId: this.incidentId,
+      phase,
+      steps: this.input.plan.phases[phase].steps,
+      drill: this.state.drill,
+      context: this.context(),
+      facts: this.facts(),
+    };
+  }
+
+  phaseChildStarted(): void {
+    this.moveTo('phase_running');
+    this.sendFacts();
+  }
+
+  /** The child's result: records steps it did not report live; returns the failure, if a critical step failed. */
+  phaseResult(phase: Phase, result: PhaseResult): string | undefined {
+    for (const step of result.steps) this.acceptStep(phase, step, step.endedAt);
+    return result.failed ? `critical step "${result.failed.stepId}" failed: ${result.failed.error}` : undefined;
+  }
+
+  /** The child ended (or never started): its waits end with it. */
+  phaseEnded(phase: Phase): void {
+    this.moveTo('phase_done');
+    for (const [stepId, entry] of this.waiting) if (entry.phase === phase) this.waiting.delete(stepId);
+  }
+
+  /**
+   * After a phase: `stop` ends the phase loop (failed with compensation, or a compensating false positive), `wait`
+   * holds until `advanceReady` (a manual phase), `next` goes on.
+   */
+  afterPhase(phase: Phase, failure: string | undefined): 'stop' | 'wait' | 'next' {
+    if (failure !== undefined) {
+      this.record({ at: this.now(), type: 'phase_failed', phase, error: failure });
+      if (this.patches.phaseFailureCompensates()) {
+        // The runbook could not be carried out: undo what it did and leave the rest to people.
+        this.setStatus('failed');
+        this.hooks.publish();
+        this.changed();
+        return 'stop';
+      }
+    }
+    if (this.isFalsePositive && this.patches.falsePositiveCompensates()) return 'stop';
+    // After a resolve, eradication and recovery finish their steps without waiting for an operator.
+    const waitsForOperator =
+      this.input.plan.phases[phase].advance === 'manual' &&
+      !(this.state.status === 'resolved' && phase !== 'post-incident');
+    if (waitsForOperator && !this.advanceRequested) {
+      this.moveTo('awaiting_advance');
+      this.state.awaitingAdvance = true;
+      this.record({ at: this.now(), type: 'phase_completed', phase, awaitingAdvance: true });
+      this.changed();
+      return 'wait';
+    }
+    this.record({ at: this.now(), type: 'phase_completed', phase, awaitingAdvance: false });
+    return 'next';
+  }
+
+  /** An awaited manual phase may move on: advancePhase or a resolve asked for it, or it was a false positive. */
+  get advanceReady(): boolean {
+    return this.advanceRequested || this.isFalsePositive;
+  }
+
+  /** Ends a phase that went on (or was advanced); false when a false positive ends the phase loop. */
+  finishPhase(phase: Phase): boolean {
+    this.state.awaitingAdvance = false;
+    this.advanceRequested = false;
+    if (this.isFalsePositive) return false;
+    this.state.phases[phase] = { ...this.state.phases[phase], endedAt: this.now() };
+    if (phase === 'recover' && this.state.status === 'active') {
+      this.setStatus('resolved');
+      this.state.resolvedAt = this.now();
+      this.record({ at: this.now(), type: 'resolved', summary: 'recovery completed' });
+    }
+    this.changed();
+    return true;
+  }
+
+  /** Whether the incident undoes its completed steps before closing, and why. */
+  compensationReason(): 'false_positive' | 'phase_failed' | undefined {
+    if (this.state.status === 'failed') return 'phase_failed';
+    if (this.isFalsePositive && this.patches.falsePositiveCompensates()) return 'false_positive';
+    return undefined;
+  }
+
+  /** The completed steps that have an undo, newest first, across every phase that ran; records the start. */
+  compensation(reason: 'false_positive' | 'phase_failed'): { step: StepResult; planned?: PlanStep }[] {
+    const undoable = this.state.steps.filter((step) => step.status === 'completed' && step.undo);
+    if (undoable.length === 0) return [];
+    this.moveTo('compensating');
+    const order = [...undoable].reverse();
+    this.record({ at: this.now(), type: 'compensation_started', reason, steps: order.map((step) => step.stepId) });
+    return order.map((step) => ({ step, planned: this.findStep(step.stepId)?.step }));
+  }
+
+  /** How one undo went: `error` when it failed (the rest still run). */
+  compensated(step: StepResult, error?: string): void {
+    const undo = step.undo!.action;
+    const { phase, stepId, action } = step;
+    if (error === undefined) this.record({ at: this.now(), type: 'step_compensated', phase, stepId, action, undo });
+    else this.record({ at: this.now(), type: 'compensation_failed', phase, stepId, action, undo, error });
+  }
+
+  close(): void {
+    this.moveTo('closed');
+    if (this.state.status !== 'false_positive' && this.state.status !== 'failed') this.setStatus('closed');
+    this.state.closedAt = this.now();
+    this.record({ at: this.now(), type: 'closed', status: this.state.status });
+    this.hooks.publish();
+    this.version++;
+  }
+
+  // ---- what clients read -----------------------------------------------------------------------------------
+
+  view(): IncidentStatusView {
+    return {
+      ...this.state,
+      metrics: incidentMetrics(this.state),
+      ...(this.nextEscalationAt !== undefined ? { nextEscalationAt: this.nextEscalationAt } : {}),
+      waitingSteps: [...this.waiting.values()].map(({ deciding: _deciding, ...step }) => step),
+    };
+  }
+
+  record(event: TimelineEvent): void {
+    this.timeline.push(event);
+  }
+
+  // ---- operator updates: the refusal rule and the apply function of each, keyed like domain/updates.ts -----------
+
+  /** Throws the refusal when `name` may not be applied now (the validator); the incident is unchanged. */
+  check<N extends UpdateName>(name: N, input: UpdateInput<N>): void {
+    (this.rules[name] as (input: UpdateInput<N>) => void)(input);
+  }
+
+  /** Applies an accepted update; says what the workflow still has to do before answering. */
+  apply<N extends UpdateName>(name: N, input: UpdateInput<N>): UpdateEffect {
+    return (this.appliers[name] as (input: UpdateInput<N>) => UpdateEffect)(input);
+  }
+
+  private refuseIfClosed(): void {
+    if (this.terminal) refuse(`incident ${this.incidentId} is ${this.state.status.replace('_', ' ')}`);
+  }
+
+  private readonly rules: Rules = {
+    acknowledge: () => {
+      this.refuseIfClosed();
+      if (this.state.status === 'resolved') refuse(`incident ${this.incidentId} is already resolved`);
+      if (this.state.escalation.levelAcknowledged) {
+        const level = this.state.escalation.level;
+        refuse(
+          `incident ${this.incidentId} is already acknowledged at level ${level}` +
+            (this.state.acknowledgedBy && level === 0 ? ` by ${this.state.acknowledgedBy}` : ''),
+        );
+      }
+    },
+    setSeverity: ({ severity }) => {
+      this.refuseIfClosed();
+      if (severity === this.state.severity) refuse(`severity is already ${describeSeverity(severity)}`);
+    },
+    recordRootCause: () => this.refuseIfClosed(),
+    assignOwner: ({ owner }) => {
+      this.refuseIfClosed();
+      if (this.state.owner === owner) refuse(`${owner} already owns incident ${this.incidentId}`);
+    },
+    escalate: ({ level }) => {
+      this.refuseIfClosed();
+      const target = level ?? Math.min(3, this.state.escalation.level + 1);
+      if (target === 3 && this.state.executiveAttentionRequested) refuse('executive attention was already requested');
+      if (target !== 3 && target <= this.state.escalation.level) {
+        refuse(`incident ${this.incidentId} is already at escalation level ${this.state.escalation.level}`);
+      }
+    },
+    updateImpact: ({ dataBreachConfirmed }) => {
+      this.refuseIfClosed();
+      if (dataBreachConfirmed === false && this.state.dataBreachConfirmed) {
+        refuse('a confirmed data breach cannot be withdrawn');
+      }
+    },
+    advancePhase: () => {
+      this.refuseIfClosed();
+      if (this.state.awaitingAdvance) return;
+      const waits = [...this.waiting.values()].map((w) => `${w.kind === 'task' ? 'task' : 'approval of'} ${w.stepId}`);
+      refuse(
+        this.phaseRunning
+          ? `phase ${this.state.phase} is still running its steps` +
+              (waits.length > 0 ? ` (waiting for ${waits.join(', ')})` : '')
+          : `phase ${this.state.phase} advances by itself when its steps are done`,
+      );
+    },
+    resolve: () => {
+      this.refuseIfClosed();
+      if (this.state.status === 'resolved') refuse(`incident ${this.incidentId} is already resolved`);
+      if (this.state.phase === 'detect' || this.state.phase === 'contain') {
+        refuse(`cannot resolve incident ${this.incidentId}: containment has not ended (phase is ${this.state.phase})`);
+      }
+    },
+    declareFalsePositive: () => {
+      this.refuseIfClosed();
+      if (this.state.status === 'resolved') {
+        refuse(`incident ${this.incidentId} is resolved; a resolved incident is not a false positive`);
+      }
+    },
+    approveStep: ({ stepId, role }) => this.checkDecision('approval', stepId, role),
+    rejectStep: ({ stepId, role }) => this.checkDecision('approval', stepId, role),
+    completeTask: ({ stepId, role }) => this.checkDecision('task', stepId, role),
+  };
+
+  private readonly appliers: Appliers = {
+    acknowledge: ({ by, note }) => {
+      const { state } = this;
+      state.acknowledgedAt ??= this.now();
+      state.acknowledgedBy ??= by;
+      state.escalation = { ...state.escalation, levelAcknowledged: true };
+      this.record({
+        at: this.now(),
+        by,
+        type: 'acknowledged',
+        level: state.escalation.level,
+        ...(note ? { note } : {}),
+      });
+      this.changed();
+      return ANSWER;
+    },
+    setSeverity: ({ by, severity, reason }) => {
+      const from = this.state.severity;
+      this.state.severity = severity;
+      this.record({ at: this.now(), by, type: 'severity_changed', from, to: severity, ...(reason ? { reason } : {}) });
+      this.hooks.publish();
+      this.changed();
+      return ANSWER;
+    },
+    recordRootCause: ({ by, summary }) => {
+      this.state.rootCause = { summary, by, at: this.now() };
+      this.record({ at: this.now(), by, type: 'root_cause_recorded', summary });
+      this.changed();
+      return ANSWER;
+    },
+    assignOwner: ({ by, owner }) => {
+      this.state.owner = owner;
+      this.record({ at: this.now(), by, type: 'owner_assigned', owner });
+      this.changed();
+      return ANSWER;
+    },
+    escalate: ({ by, reason, level }) => {
+      this.escalateTo(by, reason, level);
+      return ANSWER;
+    },
+    updateImpact: ({ by, affectedSystems, dataBreachConfirmed }) => {
+      const { state } = this;
+      if (affectedSystems) state.affectedSystems = [...new Set([...state.affectedSystems, ...affectedSystems])];
+      if (dataBreachConfirmed) state.dataBreachConfirmed = true;
+      this.record({
+        at: this.now(),
+        by,
+        type: 'impact_updated',
+        affectedSystems: state.affectedSystems,
+        dataBreachConfirmed: state.dataBreachConfirmed,
+      });
+      this.changed();
+      return ANSWER;
+    },
+    advancePhase: ({ by, note }) => {
+      const from = this.state.phase;
+      const to = PHASES[PHASES.indexOf(from) + 1] ?? 'closed';
+      this.record({ at: this.now(), by, type: 'phase_advanced', from, to, ...(note ? { note } : {}) });
+      this.advanceRequested = true;
+      this.version++;
+      // Answer once the move has happened, so the caller sees the phase it asked for.
+      return { kind: 'wait', until: () => this.state.phase !== from || this.terminal };
+    },
+    resolve: ({ by, summary }) => {
+      this.setStatus('resolved');
+      this.state.resolvedAt = this.now();
+      this.record({ at: this.now(), by, type: 'resolved', ...(summary ? { summary } : {}) });
+      if (this.state.awaitingAdvance) this.advanceRequested = true;
+      this.hooks.publish();
+      this.changed();
+      return ANSWER;
+    },
+    declareFalsePositive: ({ by, reason }) => {
+      this.setStatus('false_positive');
+      this.record({ at: this.now(), by, type: 'false_positive', reason });
+      if (this.patches.falsePositiveCompensates()) {
+        // Stop the running phase rather than cancel it: it ends its waits, lets an activity in flight finish (so its
+        // effect is known), and returns what ran; the phase loop then undoes completed steps and closes.
+        const stopping = this.phaseRunning ? this.state.phase : undefined;
+        this.hooks.publish();
+        this.changed();
+        return { kind: 'stop', ...(stopping ? { phase: stopping } : {}), reason: `declared a false positive by ${by}` };
+      }
+      this.hooks.cancelPhase();
+      this.hooks.publish();
+      this.changed();
+      return { kind: 'cancelled' };
+    },
+    approveStep: ({ by, role, stepId, note }) => ({
+      kind: 'decide',
+      decision: { stepId, kind: 'approve', by, role, ...(note ? { note } : {}) },
+    }),
+    rejectStep: ({ by, role, stepId, reason }) => ({
+      kind: 'decide',
+      decision: { stepId, kind: 'reject', by, role, reason },
+    }),
+    completeTask: ({ by, role, stepId, note }) => ({
+      kind: 'decide',
+      decision: { stepId, kind: 'complete', by, ...(role ? { role } : {}), ...(note ? { note } : {}) },
+    }),
+  };
+
+  // ---- steps that wait for a person -----------------------------------------------------------------------------
+
+  /** Where a step stands, for a refusal: "completed", "skipped (...)", "not reached yet". */
+  private stepState(stepId: string, phase: Phase): string {
+    const done = this.state.steps.find((s) => s.stepId === stepId);
+    if (done) {
+      return `it ${done.status === 'completed' ? 'completed' : done.status === 'failed' ? 'failed' : 'was skipped'}`;
+    }
+    const order = PHASES.indexOf(phase) - PHASES.indexOf(this.state.phase);
+    if (order > 0 || (order === 0 && this.phaseRunning))
+      return `it has not been reached yet (phase ${this.state.phase})`;
+    return 'it did not run';
+  }
+
+  /** The rule of approveStep, rejectStep and completeTask. */
+  private checkDecision(kind: 'approval' | 'task', stepId: string, role: string | undefined): void {
+    this.refuseIfClosed();
+    const found = this.findStep(stepId);
+    if (!found) {
+      const steps = this.planSteps().map((s) => s.step.id);
+      refuse(`no step "${stepId}" in runbook ${this.input.plan.id}; its steps are: ${steps.join(', ')}`);
+    }
+    const entry = this.waiting.get(stepId);
+    if (!entry || entry.kind !== kind) {
+      if (kind === 'approval' && !found.step.approval) refuse(`step "${stepId}" has no approval gate`);
+      if (kind === 'task' && found.step.action !== 'task') {
+        refuse(`step "${stepId}" is a ${found.step.action} step, not a task`);
+      }
+      const now = entry
+        ? `it waits for ${entry.kind === 'task' ? 'completeTask' : 'approveStep or rejectStep'}`
+        : this.stepState(stepId, found.phase);
+      refuse(`step "${stepId}" is not waiting for ${kind === 'approval' ? 'approval' : 'completion'}: ${now}`);
+    }
+    if (entry.deciding) refuse(`a decision on step "${stepId}" is already being applied`);
+    if (entry.roles && entry.roles.length > 0) {
+      const may = kind === 'approval' ? 'approve' : 'complete';
+      if (role === undefined) {
+        refuse(`step "${stepId}" needs a role to ${may} it; expected one of: ${entry.roles.join(', ')}`);
+      }
+      if (!entry.roles.includes(role)) {
+        refuse(`role "${role}" may not ${may} step "${stepId}"; expected one of: ${entry.roles.join(', ')}`);
+      }
+    }
+  }
+
+  /** Marks a decision as being applied; returns the phase to forward it to. */
+  beginDecision(decision: StepDecision): Phase {
+    const entry = this.waiting.get(decision.stepId);
+    if (!entry) refuse(`step "${decision.stepId}" is no longer waiting`);
+    entry.deciding = true;
+    this.settled.delete(decision.stepId);
+    return entry.phase;
+  }
+
+  /** The phase applied the decision, or the step stopped waiting. */
+  decisionSettled(stepId: string): boolean {
+    return this.settled.has(stepId) || !this.waiting.has(stepId);
+  }
+
+  /** Answers the decision's update: refuses when the step timed out or stopped waiting before it got there. */
+  finishDecision(stepId: string): void {
+    const outcome = this.settled.get(stepId);
+    if (outcome === 'decided') return;
+    const current = this.waiting.get(stepId);
+    if (current) current.deciding = false;
+    refuse(
+      outcome === 'timed_out'
+        ? `step "${stepId}" timed out before the decision reached it`
+        : `step "${stepId}" stopped waiting before the decision reached it`,
+    );
+  }
+
+  /** What a phase child reports while it runs (stepEvent). */
+  onStepEvent(event: StepEvent): void {
+    const now = this.now();
+    switch (event.type) {
+      case 'result':
+        this.acceptStep(event.result.phase, event.result, now);
+        return;
+      case 'waiting': {
+        const { type: _type, ...entry } = event;
+        this.waiting.set(event.stepId, { ...entry, since: now });
+        this.settled.delete(event.stepId);
+        const { phase, stepId } = event;
+        const timeoutAt = event.timeoutAt !== undefined ? { timeoutAt: event.timeoutAt } : {};
+        if (event.kind === 'approval') {
+          const roles = event.roles ?? [];
+          this.record({
+            at: now,
+            type: 'approval_requested',
+            phase,
+            stepId,
+            action: event.action,
+            roles,
+            ...timeoutAt,
+          });
+        } else {
+          const instructions = event.instructions ?? '';
+          const roles = event.roles ? { roles: event.roles } : {};
+          this.record({ at: now, type: 'task_requested', phase, stepId, instructions, ...roles, ...timeoutAt });
+        }
+        this.version++;
+        return;
+      }
+      case 'timed_out':
+        this.stepTimedOut(event);
+        this.version++;
+        return;
+      case 'decided': {
+        const { decision, phase } = event;
+        const { stepId, by, role } = decision;
+        this.waiting.delete(stepId);
+        this.settled.set(stepId, 'decided');
+        const note = decision.note ? { note: decision.note } : {};
+        if (decision.kind === 'approve') {
+          this.record({ at: now, by, type: 'approval_granted', phase, stepId, role: role ?? '', ...note });
+        } else if (decision.kind === 'reject') {
+          const reason = decision.reason ?? '';
+          this.record({ at: now, by, type: 'approval_rejected', phase, stepId, role: role ?? '', reason });
+        } else {
+          this.record({ at: now, by, type: 'task_completed', phase, stepId, ...(role ? { role } : {}), ...note });
+        }
+        this.version++;
+        return;
+      }
+    }
+  }
+
+  private stepTimedOut(event: Extract<StepEvent, { type: 'timed_out' }>): void {
+    const type = event.kind === 'approval' ? 'approval_timed_out' : 'task_timed_out';
+    const { phase, stepId, onTimeout } = event;
+    this.record({ at: this.now(), type, phase, stepId, onTimeout });
+    const entry = this.waiting.get(stepId);
+    if (event.stillWaiting && entry) {
+      const { timeoutAt: _old, ...rest } = entry;
+      this.waiting.set(stepId, { ...rest, ...(event.timeoutAt !== undefined ? { timeoutAt: event.timeoutAt } : {}) });
+    } else {
+      this.waiting.delete(stepId);
+      this.settled.set(stepId, 'timed_out');
+    }
+    if (onTimeout === 'escalate' && !this.terminal) {
+      // At the top already: nothing more to ask for; the step keeps waiting for its decision.
+      const target = Math.min(3, this.state.escalation.level + 1);
+      if (!(target === 3 && this.state.executiveAttentionRequested)) {
+        const what = event.kind === 'approval' ? 'approval of' : 'task';
+        const waitsFor = event.kind === 'approval' ? 'a decision' : 'completion';
+        this.escalateTo('runbook', `${what} step "${stepId}" timed out waiting for ${waitsFor}`);
+      }
+    }
+  }
+
+  /** Records a step result once, whether it came live from the child or in the phase's result. */
+  private acceptStep(phase: Phase, step: StepResult, at: number): void {
+    if (this.acceptedSteps.has(step.stepId)) return;
+    this.acceptedSteps.add(step.stepId);
+    this.state.steps.push(step);
+    const type =
+      step.status === 'completed' ? 'step_completed' : step.status === 'failed' ? 'step_failed' : 'step_skipped';
+    const detail = step.error ?? step.reason;
+    this.record({ at, type, phase, stepId: step.stepId, action: step.action, ...(detail ? { detail } : {}) });
+    const output = step.output as { archive?: string; sha256?: string } | undefined;
+    if (step.status === 'completed' && output?.archive && output.sha256) {
+      this.state.evidence.push({ stepId: step.stepId, archive: output.archive, sha256: output.sha256 });
+    }
+  }
+
+  // ---- alerts ---------------------------------------------------------------------------------------------------
+
+  /** A later alert for the incident (the alert signal, already parsed). */
+  onAlert(alert: AlertSignalInput): void {
+    const { state } = this;
+    const labels = Object.keys(alert.labels).length > 0;
+    this.record({
+      at: this.now(),
+      type: 'alert',
+      status: alert.status,
+      source: alert.source,
+      summary: alert.summary,
+      ...(alert.fingerprint ? { fingerprint: alert.fingerprint } : {}),
+      ...(labels ? { labels: alert.labels } : {}),
+    });
+    // Only a firing alert names targets; a resolve says something stopped, not what to act on. The first value of a
+    // label wins: a step that already read a label (or its `when` that tested it) never sees it change.
+    if (alert.status === 'firing' && (labels || state.alertSource === undefined) && this.patches.alertLabels()) {
+      const before = Object.keys(state.alertLabels).length;
+      state.alertLabels = mergeAlertLabels(state.alertLabels, alert.labels);
+      const sourceNew = state.alertSource === undefined;
+      state.alertSource ??= alert.source;
+      if (Object.keys(state.alertLabels).length !== before || sourceNew) this.sendFacts();
+    }
+    this.version++;
+  }
+
+  // ---- escalation ------------------------------------------------------------------------------------------------
+
+  /** Fires what is due now and re-arms the next deadline. Called after every change and when a timer expires. */
+  evaluateEscalations(): void {
+    const result = runEscalations(this.state, this.input.plan.escalation, this.now());
+    this.state.escalation = result.escalation;
+    this.nextEscalationAt = result.nextDeadline;
+    for (const fired of result.fired) this.announce(fired);
+  }
+
+  private announce(fired: FiredEscalation): void {
+    this.record({ at: this.now(), type: 'escalated', ...fired, trigger: fired.trigger });
+    this.hooks.notify(fired);
+  }
+
+  /** A manual escalation: to `level`, or one level up; level 3 is "executive attention requested". */
+  private escalateTo(by: string, reason: string, level?: 1 | 2 | 3): void {
+    const { state } = this;
+    const target = level ?? Math.min(3, state.escalation.level + 1);
+    if (target === 3) {
+      // "Executive attention required" is a trigger of its own; the policy fires it.
+      state.executiveAttentionRequested = true;
+    } else {
+      const now = this.now();
+      const fromLevel = state.escalation.level;
+      const toLevel = target as 1 | 2;
+      const key = `manual:${toLevel}:${now}`;
+      state.escalation = {
+        level: toLevel,
+        levelSince: now,
+        levelAcknowledged: false,
+        fired: [...state.escalation.fired, key],
+      };
+      this.announce({
+        trigger: 'manual' as FiredEscalation['trigger'],
+        key,
+        dueAt: now,
+        fromLevel,
+        toLevel,
+        reason: `escalated by ${by}: ${reason}`,
+        audience: this.input.plan.escalation.levels[toLevel].audience,
+      });
+    }
+    this.changed();
+  }
+
+  /** Records internal status update number `n`, sent at `at`; returns its notification. */
+  statusUpdate(n: number, at: number, stable: boolean): StatusUpdateNotice {
+    const order = stable ? this.planSteps().map((s) => s.step.id) : undefined;
+    const message = statusUpdateMessage(this.state, this.input.plan.escalation, n, at, order);
+    this.record({ at, type: 'status_update', n, audience: 'internal', summary: message.summary });
+    return {
+      incidentId: this.incidentId,
+      audience: 'internal',
+      severity: this.state.severity,
+      subject: message.subject,
+      text: message.text,
+      kind: 'status_update',
+      drill: this.state.drill,
+      idempotencyKey: `${this.incidentId}/status-update/${n}`,
+    };
+  }
+
+  /** The notification of a fired escalation, to its audience. */
+  escalationNotice(fired: FiredEscalation) {
+    return {
+      incidentId: this.incidentId,
+      title: this.state.title,
+      severity: this.state.severity,
+      trigger: fired.trigger,
+      fromLevel: fired.fromLevel,
+      toLevel: fired.toLevel,
+      levelName: fired.toLevel === 0 ? 'First responders' : this.input.plan.escalation.levels[fired.toLevel].name,
+      audience: fired.audience,
+      reason: fired.reason,
+      drill: this.state.drill,
+      idempotencyKey: `${this.incidentId}/escalation/${fired.key}`,
+    };
+  }
+
+  // ---- facts for the running phase ------------------------------------------------------------------------------
+
+  private changed(): void {
+    this.version++;
+    this.evaluateEscalations();
+    this.sendFacts();
+  }
+
+  /** What `when` conditions look at. */
+  facts(): StepFacts {
+    const { state } = this;
+    return {
+      severity: state.severity,
+      eventType: state.eventType,
+      category: state.category,
+      dataBreachConfirmed: state.dataBreachConfirmed,
+      executiveAttentionRequested: state.executiveAttentionRequested,
+      affectedSystems: state.affectedSystems.length,
+      escalationLevel: state.escalation.level,
+      drill: state.drill,
+      labels: state.alertLabels,
+      ...(state.alertSource !== undefined ? { alertSource: state.alertSource } : {}),
+    };
+  }
+
+  /**
+   * Keeps the running phase's facts current, for a phase whose steps look at them: a `when`, or a template that reads
+   * the alert. Plans without either (every recorded history among them) issue no new commands.
+   */
+  private sendFacts(): void {
+    const phase = this.state.phase;
+    const steps = this.input.plan.phases[phase].steps;
+    if (!this.childStarted || !steps.some((step) => step.when !== undefined || usesAlertTemplates(step.with))) return;
+    const current = this.facts();
+    const key = JSON.stringify(current);
+    if (key === this.lastFactsSent) return;
+    this.lastFactsSent = key;
+    this.hooks.sendFacts(phase, current);
+  }
+
+  /** What templates read at the phase's start (`${incident.id}`, `${alert.labels.<name>}`...). */
+  private context(): Record<string, unknown> {
+    const { state } = this;
+    return {
+      // The runner overlays fresh facts on the alert's labels and source.
+      alert: { labels: state.alertLabels, ...(state.alertSource !== undefined ? { source: state.alertSource } : {}) },
+      incident: {
+        id: this.incidentId,
+        title: state.title,
+        severity: state.severity,
+        category: state.category,
+        eventType: state.eventType,
+        phase: state.phase,
+        owner: state.owner ?? '',
+        drill: state.drill,
+      },
+      runbook: { id: this.input.plan.id, version: this.input.plan.version },
+    };
+  }
+
+  private planSteps(): { phase: Phase; step: PlanStep }[] {
+    return PHASES.flatMap((phase) => this.input.plan.phases[phase].steps.map((step) => ({ phase, step })));
+  }
+
+  findStep(stepId: string): { phase: Phase; step: PlanStep } | undefined {
+    return this.planSteps().find((s) => s.step.id === stepId);
+  }
+}

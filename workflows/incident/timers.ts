@@ -1,0 +1,69 @@
+// The incident's two durable timers: the escalation deadline (the policy's next trigger) and the internal status
+// update at the severity's cadence. Both wake on every change of the Incident (its `version`) and re-arm at once.
+// With the stable-timers patch a timer is kept while its deadline stays the same (DeadlineTimer); before it, each
+// change cancelled and restarted it, and histories recorded then replay that way.
+import { condition } from '@temporalio/workflow';
+import { statusUpdateInterval } from '../../domain/status-updates';
+import { DeadlineTimer } from '../deadline-timer';
+import { isPatched, patchOnce } from '../patches';
+import type { Incident, StatusUpdateNotice } from './incident';
+
+/** Fires escalations when their deadline passes, until the incident ends. */
+export async function runEscalationTimer(incident: Incident, stableTimers: boolean): Promise<void> {
+  if (stableTimers) {
+    const timer = new DeadlineTimer();
+    while (!incident.terminal) {
+      const seen = incident.version;
+      timer.set(incident.nextEscalationAt);
+      await condition(() => incident.version !== seen || timer.fired);
+      if (timer.take()) incident.evaluateEscalations();
+    }
+    return timer.set(undefined);
+  }
+  while (!incident.terminal) {
+    const seen = incident.version;
+    const deadline = incident.nextEscalationAt;
+    if (deadline === undefined) await condition(() => incident.version !== seen);
+    else if (!(await condition(() => incident.version !== seen, Math.max(1, deadline - Date.now())))) {
+      incident.evaluateEscalations();
+    }
+  }
+}
+
+/**
+ * While the incident is active, one status update every interval of its current severity, counted from the last one
+ * (or the opening); `send` notifies it. Incidents started before the status-updates patch never send them.
+ */
+export async function runStatusUpdates(
+  incident: Incident,
+  stableTimers: boolean,
+  send: (notice: StatusUpdateNotice) => void,
+): Promise<void> {
+  if (!isPatched('status-updates')) return;
+  const stable = patchOnce('status-update-stable');
+  const timer = stableTimers ? new DeadlineTimer() : undefined;
+  const { escalation } = incident.input.plan;
+  let sent = 0;
+  let lastAt = incident.state.openedAt;
+  while (!incident.terminal) {
+    const seen = incident.version;
+    const active = incident.state.status === 'active';
+    const dueAt = lastAt + statusUpdateInterval(escalation, incident.state.severity);
+    if (!active || dueAt > Date.now()) {
+      const at = active ? dueAt : undefined;
+      if (timer) {
+        timer.set(at);
+        await condition(() => incident.version !== seen || timer.fired);
+        timer.take(); // fired: the next turn finds the update due and sends it
+      } else if (at === undefined) await condition(() => incident.version !== seen);
+      else await condition(() => incident.version !== seen, at - Date.now());
+      continue;
+    }
+    const n = ++sent;
+    lastAt = Date.now();
+    // Escalations due at this instant first, so the update reports the same level whatever order timers fire in.
+    if (stable()) incident.evaluateEscalations();
+    send(incident.statusUpdate(n, lastAt, stable()));
+  }
+  timer?.set(undefined);
+}

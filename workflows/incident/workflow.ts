@@ -1,0 +1,249 @@
+// One incident, from opening to close, wired to Temporal: the Incident (incident.ts) holds the state and every rule;
+// this file registers its handlers (one per entry of the update table, domain/updates.ts), runs the five phases as
+// child workflows, keeps the escalation and status-update timers, and undoes completed steps on a false positive or
+// a failed phase. Deterministic: time comes from the workflow clock, effects from activities and signals.
+import {
+  CancellationScope,
+  allHandlersFinished,
+  condition,
+  currentUpdateInfo,
+  getExternalWorkflowHandle,
+  isCancellation,
+  log,
+  proxyActivities,
+  type SignalDefinition,
+  setHandler,
+  startChild,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { UpdateDefinition } from '@temporalio/common';
+import type { createActivities } from '../../activities';
+import { type Phase, PHASES } from '../../domain/incident';
+import { AlertSignalInput } from '../../domain/messages';
+import { UPDATE_NAMES, type UpdateInput, type UpdateName } from '../../domain/updates';
+import {
+  type IncidentInput,
+  type IncidentOutcome,
+  type IncidentStatusView,
+  REGISTRY_WORKFLOW_ID,
+  alertSignal,
+  incidentClosedSignal,
+  incidentUpdates,
+  phaseFactsSignal,
+  statusQuery,
+  stepDecisionSignal,
+  stepEventSignal,
+  stopPhaseSignal,
+  timelineQuery,
+} from '../definitions';
+import { isPatched, patchOnce } from '../patches';
+import { containPhase } from '../phases/contain';
+import { detectPhase } from '../phases/detect';
+import { eradicatePhase } from '../phases/eradicate';
+import { postIncidentPhase } from '../phases/post-incident';
+import { recoverPhase } from '../phases/recover';
+import { incidentSearchAttributes } from '../search-attributes';
+import { actionActivity, describeFailure, type PhaseInput, type PhaseResult } from '../steps';
+import { Incident, type UpdateEffect, failureMessage, parseUpdate } from './incident';
+import { runEscalationTimer, runStatusUpdates } from './timers';
+
+const { notifyEscalation, notifyIncident } = proxyActivities<ReturnType<typeof createActivities>>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 8 },
+});
+
+const PHASE_WORKFLOWS: Record<Phase, (input: PhaseInput) => Promise<PhaseResult>> = {
+  detect: detectPhase,
+  contain: containPhase,
+  eradicate: eradicatePhase,
+  recover: recoverPhase,
+  'post-incident': postIncidentPhase,
+};
+
+export async function incidentWorkflow(input: IncidentInput): Promise<IncidentOutcome> {
+  const { incidentId } = input;
+  const now = (): number => Date.now();
+  const notifications: Promise<void>[] = [];
+  let phaseScope: CancellationScope | undefined;
+
+  /** Sends a signal to the running phase child; a child that has just finished is not an error. */
+  async function signalPhase<T extends unknown[]>(phase: Phase, signal: SignalDefinition<T>, ...args: T) {
+    try {
+      await getExternalWorkflowHandle(`${incidentId}.${phase}`).signal(signal, ...args);
+    } catch (error) {
+      log.warn('could not signal the phase', { incidentId, phase, error: failureMessage(error) });
+    }
+  }
+
+  const notifyFailed = (audience: string) => (error: unknown) => {
+    incident.record({ at: now(), type: 'notification_failed', audience, error: failureMessage(error) });
+  };
+  const incident: Incident = new Incident(
+    input,
+    now,
+    {
+      publish: () => upsertSearchAttributes(incidentSearchAttributes(incident.state)),
+      notify: (fired) =>
+        void notifications.push(
+          notifyEscalation(incident.escalationNotice(fired)).then(() => undefined, notifyFailed(fired.audience)),
+        ),
+      sendFacts: (phase, facts) => void signalPhase(phase, phaseFactsSignal, facts),
+      cancelPhase: () => phaseScope?.cancel(),
+    },
+    {
+      alertLabels: patchOnce('alert-labels'),
+      falsePositiveCompensates: patchOnce('false-positive-compensates'),
+      phaseFailureCompensates: patchOnce('phase-failure-compensates'),
+    },
+  );
+
+  // ---- messages -------------------------------------------------------------------------------------------
+
+  setHandler(statusQuery, () => incident.view());
+  setHandler(timelineQuery, () => incident.timeline);
+  setHandler(stepEventSignal, (event) => incident.onStepEvent(event));
+  setHandler(alertSignal, (raw) => {
+    const parsed = AlertSignalInput.safeParse(raw);
+    if (parsed.success) incident.onAlert(parsed.data);
+    else log.warn('alert signal ignored: invalid payload', { incidentId, error: parsed.error.message });
+  });
+
+  /** Inputs the validator parsed, by update id, for its handler (a replay runs no validator: the handler parses). */
+  const parsedInputs = new Map<string, unknown>();
+
+  /**
+   * What an accepted update still waits for before it answers (incident.ts, UpdateEffect). Each path keeps the
+   * awaits the handlers always had: the moment an update completes is a command, and recorded histories replay it.
+   */
+  async function follow(effect: Exclude<UpdateEffect, { kind: 'answer' }>): Promise<IncidentStatusView> {
+    switch (effect.kind) {
+      case 'cancelled':
+        break;
+      case 'wait':
+        await condition(effect.until);
+        break;
+      case 'stop':
+        if (effect.phase) {
+          await condition(() => incident.childStarted || !incident.phaseRunning);
+          if (incident.phaseRunning && incident.state.phase === effect.phase) {
+            await signalPhase(effect.phase, stopPhaseSignal, { reason: effect.reason });
+          }
+        }
+        await condition(() => incident.closed);
+        break;
+      case 'decide': {
+        const { decision } = effect;
+        await signalPhase(incident.beginDecision(decision), stepDecisionSignal, decision);
+        await condition(() => incident.decisionSettled(decision.stepId));
+        incident.finishDecision(decision.stepId);
+        break;
+      }
+    }
+    return incident.view();
+  }
+
+  /** One handler per entry of the update table: the validator parses and checks, the handler applies. */
+  function register<N extends UpdateName>(name: N): void {
+    setHandler(
+      incidentUpdates[name] as UpdateDefinition<IncidentStatusView, [unknown]>,
+      (raw) => {
+        const id = currentUpdateInfo()?.id ?? '';
+        // On replay no validator runs: the handler parses (a recorded update was valid when accepted).
+        const value = parsedInputs.has(id) ? (parsedInputs.get(id) as UpdateInput<N>) : parseUpdate(name, raw);
+        parsedInputs.delete(id);
+        const effect = incident.apply(name, value);
+        return effect.kind === 'answer' ? incident.view() : follow(effect);
+      },
+      {
+        validator: (raw) => {
+          const value = parseUpdate(name, raw);
+          incident.check(name, value);
+          parsedInputs.set(currentUpdateInfo()?.id ?? '', value);
+        },
+      },
+    );
+  }
+  for (const name of UPDATE_NAMES) register(name);
+
+  // ---- timers ---------------------------------------------------------------------------------------------
+
+  incident.open();
+  const stableTimers = isPatched('stable-timers');
+
+  const escalationLoop = runEscalationTimer(incident, stableTimers);
+  const statusUpdates = runStatusUpdates(incident, stableTimers, (notice) =>
+    notifications.push(notifyIncident(notice).then(() => undefined, notifyFailed('internal'))),
+  );
+
+  // ---- phases ---------------------------------------------------------------------------------------------
+
+  for (const phase of PHASES) {
+    if (incident.isFalsePositive) break;
+    incident.startPhase(phase);
+    let failure: string | undefined;
+    let cancelled = false;
+    try {
+      const scope = new CancellationScope();
+      phaseScope = scope;
+      // startChild then result: the same commands as executeChild, but the incident knows when the child exists.
+      const child = await scope.run(() =>
+        startChild(PHASE_WORKFLOWS[phase], {
+          workflowId: `${incidentId}.${phase}`,
+          args: [incident.phaseInput(phase)],
+        }),
+      );
+      incident.phaseChildStarted();
+      failure = incident.phaseResult(phase, await scope.run(() => child.result()));
+    } catch (error) {
+      cancelled = isCancellation(error) && incident.isFalsePositive;
+      if (!cancelled) failure = failureMessage(error);
+    } finally {
+      phaseScope = undefined;
+      incident.phaseEnded(phase);
+    }
+    if (cancelled) break;
+    const next = incident.afterPhase(phase, failure);
+    if (next === 'stop') break;
+    if (next === 'wait') await condition(() => incident.advanceReady);
+    if (!incident.finishPhase(phase)) break;
+  }
+
+  const reason = incident.compensationReason();
+  for (const { step, planned } of reason ? incident.compensation(reason) : []) {
+    const undo = step.undo!;
+    try {
+      await actionActivity(undo.action, {
+        ...(planned?.timeoutMs !== undefined ? { timeoutMs: planned.timeoutMs } : {}),
+        ...(planned?.retry ? { retry: planned.retry } : {}),
+      })({
+        incidentId,
+        phase: step.phase,
+        stepId: step.stepId,
+        action: undo.action,
+        params: undo.with,
+        drill: incident.state.drill,
+        idempotencyKey: `${incidentId}/${step.stepId}/undo`,
+      });
+      incident.compensated(step);
+    } catch (error) {
+      incident.compensated(step, describeFailure(error));
+    }
+  }
+
+  incident.close();
+  await escalationLoop;
+  await statusUpdates;
+  await Promise.all(notifications);
+
+  if (input.dedupKey && workflowInfo().parent?.workflowId === REGISTRY_WORKFLOW_ID) {
+    try {
+      const closed = { incidentId, dedupKey: input.dedupKey };
+      await getExternalWorkflowHandle(REGISTRY_WORKFLOW_ID).signal(incidentClosedSignal, closed);
+    } catch (error) {
+      log.warn('could not tell the registry the incident closed', { incidentId, error: String(error) });
+    }
+  }
+  await condition(allHandlersFinished);
+  return { incidentId, status: incident.state.status, metrics: incident.view().metrics };
+}

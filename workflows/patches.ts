@@ -1,0 +1,85 @@
+// Every patched() id the workflows use, with what it changed and since when. A running incident keeps the code path
+// it started on: patched(id) is true for an execution that first ran this code (it records a marker), false on replay
+// of a history that ran past that point without the marker.
+//
+// Retiring a patch, in two releases:
+// 1. deprecatePatch(id) (and delete the old path) once no execution that started before the patch can still be
+//    running or be replayed: every incident opened before `since` is closed, and no history in test/replay/histories
+//    lacks the marker where the code asks (the table below says which recorded histories carry it). Incidents have no
+//    maximum age (a manual phase waits for an operator indefinitely), so check with
+//    `temporal workflow list --query "WorkflowType='incidentWorkflow' AND ExecutionStatus='Running' AND StartTime < '<since>'"`.
+//    Histories recorded before the patch must be kept (they are what proves old incidents still replay), so a patch
+//    whose old path a recorded history takes stays until that history is deliberately retired.
+// 2. Delete the deprecatePatch call once no running execution has the old marker's decision pending (every incident
+//    that started before step 1 shipped is closed).
+//
+// Status (checked against test/replay/histories): none can be retired yet. happy-path, escalation-chain and p0-raise
+// predate every patch and take the old paths (p0-raise is a false positive without compensation, and its phase
+// children report no step events); alert-labels predates stable-timers and status-update-stable.
+import { patched } from '@temporalio/workflow';
+
+export interface PatchInfo {
+  /** What running incidents started after it do differently. */
+  changed: string;
+  /** The release (date) it shipped in; executions started before it take the old path. */
+  since: string;
+  /** Recorded histories (test/replay/histories) that carry its marker; every other one replays the old path. */
+  recordedWith: readonly string[];
+}
+
+export const PATCHES = {
+  'step-events': {
+    changed: 'phase children report each step to the incident as it happens (stepEvent); before, only in their result',
+    since: '2026-11-23',
+    recordedWith: ['alert-labels', 'stable-timers'],
+  },
+  'false-positive-compensates': {
+    changed: 'a false positive stops the running phase (stopPhase) and undoes completed steps; before, it cancelled it',
+    since: '2026-11-23',
+    recordedWith: [],
+  },
+  'phase-failure-compensates': {
+    changed: 'a failed phase undoes completed steps and ends the incident as failed; before, the next phase started',
+    since: '2026-11-23',
+    recordedWith: [],
+  },
+  'status-updates': {
+    changed: "an active incident sends internal status updates at its severity's cadence",
+    since: '2026-11-23',
+    recordedWith: ['alert-labels', 'stable-timers'],
+  },
+  'status-update-stable': {
+    changed:
+      'a status update first fires the escalations due at its instant and lists actions in runbook order, so it is ' +
+      'the same whatever order simultaneous timers and parallel steps finish in',
+    since: '2026-11-23',
+    recordedWith: ['stable-timers'],
+  },
+  'alert-labels': {
+    changed:
+      "a firing alert's labels (and source) are merged into alertLabels and the running phase gets fresh facts; " +
+      'before, later alerts were only recorded',
+    since: '2026-11-23',
+    recordedWith: ['alert-labels'],
+  },
+  'stable-timers': {
+    changed:
+      'escalation and status-update timers are kept while their deadline stays the same; before, re-armed on ' +
+      'every change (a cancelled and a new timer)',
+    since: '2026-11-23',
+    recordedWith: ['stable-timers'],
+  },
+} as const satisfies Record<string, PatchInfo>;
+
+export type PatchId = keyof typeof PATCHES;
+
+/** patched() for a registered id only. */
+export function isPatched(id: PatchId): boolean {
+  return patched(id);
+}
+
+/** A patch decided once per run, the first time it matters (later calls return the same answer, no new marker). */
+export function patchOnce(id: PatchId): () => boolean {
+  let decided: boolean | undefined;
+  return () => (decided ??= patched(id));
+}
