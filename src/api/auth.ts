@@ -2,10 +2,12 @@
 // `X-API-Key: <key>` (PagerDuty senders may put it in the body's `routing_key`); each route declares the permission it
 // needs, and anything not declared public needs a key (deny by default). Keys whose record has a signing secret must
 // also sign their intake requests (HMAC, see signatures.ts). Checked before the body is read, except where the key
-// is in the body. Never echoes a presented key.
+// is in the body. The console signs in once with a key and then sends a session cookie instead (session.ts); such
+// requests must carry the session's CSRF token on every state change. Never echoes a presented key.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ApiError } from './errors';
 import { type ApiKeyStore, type ApiPrincipal, type Permission, roleMay, rolesWith } from './keys';
+import { CSRF_HEADER, SESSION_COOKIE, type SessionStore, csrfMatches, readCookie } from './session';
 import { type NonceCache, verifySignedRequest } from './signatures';
 
 declare module 'fastify' {
@@ -16,6 +18,10 @@ declare module 'fastify' {
     presentedInvalidKey?: boolean;
     /** The body exactly as received (JSON routes), for signatures. */
     rawBody?: string;
+    /** Set when the caller came with a console session cookie instead of a key. */
+    consoleSession?: { id: string; csrf: string };
+    /** Set when a session cookie was sent whose session is gone (expired, signed out, API restarted). */
+    staleSession?: boolean;
   }
   interface FastifyContextConfig {
     /** What the route needs; `public` needs no key. Routes without it need a key of any role. */
@@ -57,19 +63,42 @@ function presentedKey(request: FastifyRequest): string | undefined {
 
 const MISSING = 'expected an API key: send "Authorization: Bearer <key>" or "X-API-Key: <key>"';
 const INVALID = 'the API key is not valid (unknown, revoked or mistyped)';
+const STALE =
+  'the console session has ended (expired, signed out, its key revoked, or the API restarted); sign in again';
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export interface AuthOptions {
   keys: ApiKeyStore;
   nonces: NonceCache;
   toleranceSeconds: number;
   now: () => number;
+  sessions: SessionStore;
+}
+
+/** The page's own origin as the browser names it, to refuse state changes sent from another site. */
+export function sameOrigin(request: FastifyRequest): boolean {
+  const origin = request.headers.origin;
+  return origin === undefined || origin === `${request.protocol}://${request.host}`;
 }
 
 /** Resolves the caller on every request; call before registering the rate limiter, which keys on the caller. */
 export function registerAuthentication(app: FastifyInstance, options: AuthOptions): void {
   app.addHook('onRequest', async (request) => {
     const key = presentedKey(request);
-    if (key === undefined) return;
+    if (key === undefined) {
+      const sessionId = readCookie(request.headers.cookie, SESSION_COOKIE);
+      if (sessionId === undefined) return;
+      const session = options.sessions.get(sessionId);
+      const principal = session && options.keys.authenticate(session.key);
+      if (session && principal) {
+        request.principal = principal;
+        request.consoleSession = { id: sessionId, csrf: session.csrf };
+      } else {
+        if (session) options.sessions.delete(sessionId);
+        request.staleSession = true;
+      }
+      return;
+    }
     const principal = options.keys.authenticate(key);
     if (principal) request.principal = principal;
     else request.presentedInvalidKey = true;
@@ -80,8 +109,19 @@ export function registerAuthentication(app: FastifyInstance, options: AuthOption
 export function registerAuthorization(app: FastifyInstance, options: AuthOptions): void {
   app.addHook('preParsing', async (request) => {
     const { permission, routingKeyAuth } = request.routeOptions.config;
+    // A cookie rides along on requests other sites make: every state change needs the session's token too.
+    if (request.consoleSession && !SAFE_METHODS.has(request.method)) {
+      if (!sameOrigin(request) || !csrfMatches(request.headers[CSRF_HEADER], request.consoleSession.csrf)) {
+        throw new ApiError(
+          403,
+          'csrf',
+          `a console request that changes something must come from the console's own page with its ${CSRF_HEADER} header`,
+        );
+      }
+    }
     if (permission === 'public' || request.is404) return;
     if (request.presentedInvalidKey) throw new ApiError(401, 'unauthorized', INVALID);
+    if (request.staleSession) throw new ApiError(401, 'unauthorized', STALE);
     if (!request.principal) {
       if (routingKeyAuth) return; // the body's routing_key, checked in preValidation
       throw new ApiError(401, 'unauthorized', MISSING);

@@ -26,6 +26,9 @@ import { healthRoutes } from './routes/health';
 import { incidentRoutes } from './routes/incidents';
 import { intakeRoutes } from './routes/intake';
 import { updateRoutes } from './routes/updates';
+import { consoleRoutes } from './routes/console';
+import { consoleDrillRoutes } from './routes/console-drills';
+import { SessionStore } from './session';
 import { NonceCache } from './signatures';
 
 export interface ApiServerOptions {
@@ -38,6 +41,8 @@ export interface ApiServerOptions {
   temporalAddress: string;
   logger?: FastifyServerOptions['logger'];
   now?: () => number;
+  /** Console sign-in sessions (one store per process by default). */
+  sessions?: SessionStore;
   version?: string;
 }
 
@@ -100,11 +105,15 @@ export async function buildApiServer(options: ApiServerOptions): Promise<ApiServ
       route.config = { ...route.config, permission: 'public' };
       return;
     }
+    // The console's page and assets (public, like the docs); its session and data routes are API routes.
+    if (route.url === '/' || route.url.startsWith('/console/assets/')) return;
     for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push({ method, url: route.url });
   });
 
+  const sessions = options.sessions ?? new SessionStore({ now });
   const authOptions = {
     keys: options.keys,
+    sessions,
     nonces: new NonceCache(),
     toleranceSeconds: config.signatureToleranceSeconds,
     now,
@@ -149,6 +158,8 @@ export async function buildApiServer(options: ApiServerOptions): Promise<ApiServ
         { name: 'updates', description: 'Operator actions on an incident' },
         { name: 'intake', description: 'Alerts from detectors' },
         { name: 'health', description: 'Liveness, readiness and metrics' },
+        { name: 'console', description: 'The operator console at /: sign-in sessions and what its pages read' },
+        { name: 'drills', description: 'Drill scenarios run as tabletops on their own test server, and their reports' },
       ],
     },
     transform: jsonSchemaTransform,
@@ -175,6 +186,8 @@ export async function buildApiServer(options: ApiServerOptions): Promise<ApiServ
   incidentRoutes(app, ctx);
   updateRoutes(app, ctx);
   intakeRoutes(app, ctx);
+  consoleRoutes(app, ctx, { sessions, keys: options.keys });
+  consoleDrillRoutes(app);
   await app.ready();
   return { app, metrics, routes };
 }
