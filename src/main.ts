@@ -65,6 +65,7 @@ async function startApi(): Promise<(string | undefined)[]> {
   };
   return [
     `  HTTP API:         ${url}   (docs ${url}/docs, OpenAPI ${url}/openapi.json, metrics ${url}/metrics)`,
+    `  console:          ${url}/   (sign in with an API key)`,
     admin.created
       ? `  first admin key:  written to ${admin.file} (mode 0600, a commander key; shown nowhere else)`
       : `  API keys:         ${config.api.keysFile}; create more with: npx incident-engine apikey create --role operator --name alice`,
