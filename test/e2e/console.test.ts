@@ -162,7 +162,6 @@ describe.skipIf(!present)(
       expect(await page.evaluate(() => (globalThis as unknown as { __sameDocument?: boolean }).__sameDocument)).toBe(
         true,
       );
-      await page.screenshot({ path: path.join(SHOTS, 'incidents.png') });
     });
 
     it('approves a waiting step and sees an escalation arrive live on the incident page', async () => {
@@ -217,6 +216,11 @@ describe.skipIf(!present)(
       expect(await page.locator('img').count()).toBe(0);
       expect(await page.locator('main script, main b').count()).toBe(0);
       expect(await page.evaluate(() => (globalThis as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+      // The list with every incident so far, the hostile title among them, as text.
+      await page.getByRole('link', { name: 'Incidents', exact: true }).first().click();
+      await expect.poll(() => page.getByRole('row').filter({ hasText: 'disk wiper' }).count()).toBe(1);
+      await expect.poll(() => page.locator('table.incidents .sev').filter({ hasText: '-' }).count()).toBe(0);
+      await page.screenshot({ path: path.join(SHOTS, 'incidents.png') });
     });
 
     it('refuses a state change sent with the cookie but without the CSRF token', async () => {
