@@ -148,7 +148,7 @@ describe.skipIf(!present)(
       await page.getByRole('link', { name: id }).waitFor({ timeout: 30_000 });
       const row = page.getByRole('row').filter({ has: page.getByRole('link', { name: id }) });
       await expect.poll(() => row.textContent()).toContain('Admin login from unknown address');
-      expect(await row.locator('.sev-p1').count()).toBe(1);
+      await expect.poll(() => row.locator('.sev-p1').count(), { timeout: 15_000 }).toBe(1); // severity comes from visibility, a moment later
 
       const form = page.getByRole('form', { name: 'Open an incident' });
       await form.getByLabel('Title').fill('Card skimmer on checkout page');
