@@ -1,5 +1,6 @@
 // Incident vocabulary: phases, categories, event types, statuses, state and timeline. Sandbox-safe: imports only zod.
 import { z } from 'zod';
+import { classifyAlert } from './classification';
 import { type Severity } from './severity';
 
 export const PHASES = ['detect', 'contain', 'eradicate', 'recover', 'post-incident'] as const;
@@ -32,12 +33,22 @@ export const EVENT_TYPES = [
 export const EventType = z.enum(EVENT_TYPES, { error: `expected an event type: ${EVENT_TYPES.join(', ')}` });
 export type EventType = z.infer<typeof EventType>;
 
-/** The Fiovana procedures' `assess_incident`: data breach Critical, unauthorized access High, policy violation Medium, else Low. */
-/** The opener's severity when given, else the assessment table's. */
+/**
+ * The incident's severity at opening. Without `labels`: the opener's severity when given, else the Fiovana procedures'
+ * `assess_incident` table (data breach Critical, unauthorized access High, policy violation Medium, else Low); what
+ * every recorded incident computed, so it must not change. With `labels` (an alert's): the more severe of both
+ * documents' criteria and the opener's (domain/classification.ts). A running incident that starts passing labels
+ * computes a different severity on replay, so that change goes behind patched().
+ */
 export function classify(
   eventType: EventType,
   given: Severity | undefined,
+  labels?: Record<string, string>,
 ): { severity: Severity; basis: 'opener' | 'assessment' } {
+  if (labels !== undefined) {
+    const combined = classifyAlert({ eventType, labels, ...(given ? { given } : {}) });
+    return { severity: combined.severity, basis: combined.basis === 'sender' ? 'opener' : 'assessment' };
+  }
   return given ? { severity: given, basis: 'opener' } : { severity: assessSeverity(eventType), basis: 'assessment' };
 }
 

@@ -6,6 +6,7 @@ import { Condition } from './condition';
 import { Duration } from './duration';
 import { type EscalationPolicy, EscalationPolicyOverride } from './escalation-policy';
 import { Category, EventType, type Phase, PHASES } from './incident';
+import type { Severity } from './severity';
 
 const StepId = z
   .string({ error: 'expected a step id of lowercase letters, digits and dashes, like "notify-oncall"' })
@@ -47,6 +48,23 @@ export const StepApproval = z
   });
 export type StepApproval = z.infer<typeof StepApproval>;
 
+/**
+ * What a step waits for besides the runbook's order. People's tasks hold no automated step by themselves (they run
+ * beside it); a step that needs a person's work done first says so here, with the reason.
+ */
+export const StepAfter = z
+  .object({
+    steps: z
+      .array(StepId, { error: 'expected steps: the ids of the steps this one waits for, like [confirm-incident]' })
+      .min(1, 'expected at least one step id, like [confirm-incident]'),
+    reason: z
+      .string({ error: 'expected reason: why this step must wait for them (a runbook states every such dependency)' })
+      .trim()
+      .min(1, 'expected reason: why this step must wait for them (a runbook states every such dependency)'),
+  })
+  .strict();
+export type StepAfter = z.infer<typeof StepAfter>;
+
 const stepFields = {
   id: StepId,
   action: z.string({ error: 'expected an action name, like notify.send' }),
@@ -64,6 +82,8 @@ const stepFields = {
     .optional(),
   /** A critical step that fails fails its phase: the incident undoes what it did and ends as failed. */
   critical: z.boolean().optional(),
+  /** Steps (earlier in this phase, or a detect-phase task) this one waits for, and why. */
+  after: StepAfter.optional(),
 };
 
 type StepShape = {
@@ -234,7 +254,7 @@ export const RunbookMatch = z
   .strict();
 export type RunbookMatch = z.infer<typeof RunbookMatch>;
 
-export const Runbook = z
+const RunbookShape = z
   .object({
     $schema: z.string().optional(),
     id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'expected a runbook id of lowercase letters, digits and dashes'),
@@ -256,30 +276,74 @@ export const Runbook = z
       })
       .strict(),
   })
-  .strict()
-  .superRefine((runbook, ctx) => {
-    const seen = new Map<string, Phase>();
-    const claim = (id: string | undefined, phase: Phase, path: PropertyKey[]): void => {
-      if (id === undefined) return;
-      const previous = seen.get(id);
-      if (previous) {
-        ctx.addIssue({
-          code: 'custom',
-          path,
-          message: `duplicate step id "${id}" (already used in phase ${previous})`,
-        });
-      }
-      seen.set(id, phase);
-    };
-    for (const phase of PHASES) {
-      runbook.phases[phase].steps.forEach((entry, index) => {
-        const at = ['phases', phase, 'steps', index];
-        claim(entry.id, phase, [...at, 'id']);
-        if (isParallelGroup(entry))
-          entry.parallel.forEach((step, i) => claim(step.id, phase, [...at, 'parallel', i, 'id']));
+  .strict();
+
+export const Runbook = RunbookShape.superRefine((runbook, ctx) => {
+  const seen = new Map<string, Phase>();
+  const claim = (id: string | undefined, phase: Phase, path: PropertyKey[]): void => {
+    if (id === undefined) return;
+    const previous = seen.get(id);
+    if (previous) {
+      ctx.addIssue({
+        code: 'custom',
+        path,
+        message: `duplicate step id "${id}" (already used in phase ${previous})`,
       });
     }
-  });
+    seen.set(id, phase);
+  };
+  for (const phase of PHASES) {
+    runbook.phases[phase].steps.forEach((entry, index) => {
+      const at = ['phases', phase, 'steps', index];
+      claim(entry.id, phase, [...at, 'id']);
+      if (isParallelGroup(entry))
+        entry.parallel.forEach((step, i) => claim(step.id, phase, [...at, 'parallel', i, 'id']));
+    });
+  }
+  for (const issue of afterIssues(runbook)) ctx.addIssue({ code: 'custom', ...issue });
+});
+
+/**
+ * What is wrong with the runbook's `after:` lists: a step may wait for a step before it in its own phase (an earlier
+ * entry, not its own parallel group) or, from containment, for a detect-phase task (which then holds containment at
+ * every severity). Anything else could never be done first, or would wait forever.
+ */
+function afterIssues(runbook: z.infer<typeof RunbookShape>): { path: PropertyKey[]; message: string }[] {
+  const where = new Map<string, { phase: Phase; entry: number; action: string }>();
+  for (const phase of PHASES) {
+    stepsWithPaths(runbook.phases[phase].steps).forEach(({ step, path }) => {
+      if (!where.has(step.id)) where.set(step.id, { phase, entry: path[0] as number, action: step.action });
+    });
+  }
+  const issues: { path: PropertyKey[]; message: string }[] = [];
+  for (const phase of PHASES) {
+    for (const { step, path } of stepsWithPaths(runbook.phases[phase].steps)) {
+      (step.after?.steps ?? []).forEach((id, k) => {
+        const at = ['phases', phase, 'steps', ...path, 'after', 'steps', k];
+        const target = where.get(id);
+        const fail = (message: string) => issues.push({ path: at, message });
+        if (!target) return fail(`no step "${id}" in this runbook; expected one of: ${[...where.keys()].join(', ')}`);
+        if (id === step.id) return fail(`step "${id}" cannot wait for itself`);
+        if (target.phase === phase) {
+          if (target.entry >= (path[0] as number))
+            fail(
+              `step "${id}" comes ${target.entry === path[0] ? 'in the same parallel group' : 'later'} in phase ${phase}; a step can only wait for steps before it`,
+            );
+          return;
+        }
+        if (phase === 'contain' && target.phase === 'detect') {
+          if (target.action !== 'task')
+            fail(`step "${id}" is an automated detect step; it is always done before containment starts`);
+          return;
+        }
+        fail(
+          `step "${id}" is in phase ${target.phase}; only a contain step may wait for a detect-phase task (steps of earlier phases are otherwise always done first)`,
+        );
+      });
+    }
+  }
+  return issues;
+}
 export type Runbook = z.infer<typeof Runbook>;
 
 /** A compiled retry policy, in Temporal's terms. */
@@ -314,6 +378,8 @@ export interface PlanStep {
   approval?: PlanApproval;
   compensate?: false;
   critical?: true;
+  /** Step ids this one waits for besides the runbook's order (`after.steps`); the reason stays in the runbook. */
+  after?: string[];
   /**
    * The parallel group the step belongs to (the group's `id`, or `parallel-<n>` for the n-th entry of the phase when
    * it has none). Consecutive steps with the same group run together; a step without one runs on its own.
@@ -379,6 +445,7 @@ function compileStep(step: Step): PlanStep {
       : {}),
     ...(step.compensate === false ? { compensate: false as const } : {}),
     ...(step.critical ? { critical: true as const } : {}),
+    ...(step.after ? { after: step.after.steps } : {}),
   };
 }
 
@@ -415,4 +482,34 @@ export interface RunbookPlan {
   phases: Record<Phase, PhasePlan>;
   /** The runbook's alert matching rules, when it has any. */
   match?: RunbookMatch;
+}
+
+/** Severities whose containment no person's detect-phase check holds (the FailSafe-Qore procedures' P0 and P1). */
+export const CONTAIN_AT_ONCE: readonly Severity[] = ['P0', 'P1'];
+
+/** The group the detect-phase checks form at the head of containment when they run beside it. */
+export const DETECT_CHECKS_GROUP = 'detect-checks';
+
+/**
+ * The plan an incident of `severity` pins. For a P0 or P1, the detect phase's tasks (people's checks: confirm,
+ * classify, record) move to the head of containment, where they run beside its automated steps instead of before
+ * them; a task a contain step names in `after:` stays in detect and holds containment as the runbook says. Step ids
+ * are unchanged, so a check is completed the same way wherever it runs. Other severities get the plan as it is.
+ */
+export function planForSeverity(plan: RunbookPlan, severity: Severity): RunbookPlan {
+  if (!CONTAIN_AT_ONCE.includes(severity)) return plan;
+  const held = new Set(plan.phases.contain.steps.flatMap((step) => step.after ?? []));
+  const moves = (step: PlanStep): boolean => step.action === 'task' && !held.has(step.id);
+  const moved = plan.phases.detect.steps.filter(moves);
+  if (moved.length === 0) return plan;
+  // A group whose other steps stay keeps its id; a step of it that moves joins the checks' group.
+  const checks = moved.map(({ group: _group, after: _after, ...step }) => ({ ...step, group: DETECT_CHECKS_GROUP }));
+  return {
+    ...plan,
+    phases: {
+      ...plan.phases,
+      detect: { ...plan.phases.detect, steps: plan.phases.detect.steps.filter((step) => !moves(step)) },
+      contain: { ...plan.phases.contain, steps: [...checks, ...plan.phases.contain.steps] },
+    },
+  };
 }

@@ -69,6 +69,13 @@ export const PATCHES = {
     since: '2026-11-23',
     recordedWith: ['stable-timers'],
   },
+  'tasks-beside-steps': {
+    changed:
+      "a phase's step waits only for the steps before it that need no person and the steps its after: names, so " +
+      "people's tasks and approval gates run beside later automated steps; before, every entry waited for the last",
+    since: '2026-12-03',
+    recordedWith: [],
+  },
 } as const satisfies Record<string, PatchInfo>;
 
 export type PatchId = keyof typeof PATCHES;

@@ -20,6 +20,7 @@ import * as notify from '../domain/actions/notify';
 import * as quarantine from '../domain/actions/quarantine';
 import * as spec from '../domain/actions/spec';
 import * as task from '../domain/actions/task';
+import * as classification from '../domain/classification';
 import * as condition from '../domain/condition';
 import * as duration from '../domain/duration';
 import * as escalation from '../domain/escalation';
@@ -42,6 +43,7 @@ export const SHARED_SCHEMA_MODULES = {
   'actions/quarantine': quarantine,
   'actions/spec': spec,
   'actions/task': task,
+  classification,
   condition,
   duration,
   escalation,

@@ -1,4 +1,6 @@
 // Step runner used by every phase workflow: runs a phase's steps in order (parallel groups together) as activities,
+// except that people's tasks and approval gates run beside the automated steps after them rather than before (a step
+// that needs a person's work done first names it in `after:`),
 // skips a step whose `when` does not hold, holds a step at its approval gate or `task` until a person decides (with a
 // durable timeout), stops at a failed critical step, and tells the incident about every step as it happens so the
 // timeline, the approval validators and compensation see it live. Deterministic: no I/O except through activities,
@@ -58,6 +60,30 @@ export interface PhaseResult {
 export const DEFAULT_STEP_TIMEOUT_MS = 2 * 60_000;
 /** How many times an `escalate` timeout escalates before the step waits without a limit (levels 1, 2, 3). */
 export const MAX_TIMEOUT_ESCALATIONS = 3;
+
+/** A step that waits for a person: a task, or an action behind an approval gate. */
+export function waitsForPerson(step: PlanStep): boolean {
+  return isWorkflowAction(step.action) || step.approval !== undefined;
+}
+
+/**
+ * The steps each step of a phase waits for: a task, every step of the entries before it (people work in the
+ * runbook's order); any other step, the steps of the entries before it that need no person; either, the steps of
+ * this phase before it that its `after` names. Pure, so tests and the runbook review can read it.
+ */
+export function stepDependencies(steps: PlanStep[]): Map<string, string[]> {
+  const deps = new Map<string, string[]>();
+  const before: PlanStep[] = [];
+  for (const entry of planEntries(steps)) {
+    for (const step of entry.steps) {
+      const implicit = isWorkflowAction(step.action) ? before : before.filter((s) => !waitsForPerson(s));
+      const named = (step.after ?? []).filter((id) => before.some((s) => s.id === id));
+      deps.set(step.id, [...new Set([...implicit.map((s) => s.id), ...named])]);
+    }
+    before.push(...entry.steps);
+  }
+  return deps;
+}
 
 export function retryOptions(retry: PlanRetry | undefined) {
   const policy = retry ?? DEFAULT_STEP_RETRY;
@@ -131,6 +157,8 @@ export async function runSteps(input: PhaseInput): Promise<PhaseResult> {
   const live = parentId !== undefined && isPatched('step-events');
   let facts = input.facts;
   let stopped: string | undefined;
+  /** A critical step failed while tasks beside it waited: they stop waiting (the phase ends). */
+  let halted: string | undefined;
   const decisions = new Map<string, StepDecision>();
   setHandler(phaseFactsSignal, (next) => {
     facts = next;
@@ -186,7 +214,7 @@ export async function runSteps(input: PhaseInput): Promise<PhaseResult> {
       ...(limit !== undefined ? { timeoutAt: Date.now() + limit, onTimeout: spec.onTimeout } : {}),
     });
     for (;;) {
-      const ready = (): boolean => accepts(decisions.get(step.id)) || stopped !== undefined;
+      const ready = (): boolean => accepts(decisions.get(step.id)) || stopped !== undefined || halted !== undefined;
       if (limit === undefined) await condition(ready);
       else await condition(ready, limit);
       const decision = decisions.get(step.id);
@@ -197,6 +225,7 @@ export async function runSteps(input: PhaseInput): Promise<PhaseResult> {
         return { kind: 'decided', decision };
       }
       if (stopped !== undefined) return { kind: 'stopped', reason: stopped };
+      if (halted !== undefined) return { kind: 'stopped', reason: halted };
       const waited = limit ?? 0;
       if (spec.onTimeout !== 'escalate') {
         await report({
@@ -324,13 +353,35 @@ export async function runSteps(input: PhaseInput): Promise<PhaseResult> {
     }
   }
 
-  for (const entry of planEntries(input.steps)) {
-    if (stopped !== undefined || failed) break;
-    const ran = await Promise.all(entry.steps.map((step) => runOne(step, entry.group)));
-    const critical = ran.find(
-      (result) => result?.status === 'failed' && input.steps.find((s) => s.id === result.stepId)?.critical,
-    );
-    if (critical) failed = { stepId: critical.stepId, error: critical.error ?? 'failed' };
+  if (isPatched('tasks-beside-steps')) {
+    // Every step starts as soon as the steps it depends on are done; a failed critical step stops the phase: steps
+    // not started never start, tasks waiting beside it stop waiting.
+    const deps = stepDependencies(input.steps);
+    const settledSteps = new Map<string, Promise<void>>();
+    for (const entry of planEntries(input.steps)) {
+      for (const step of entry.steps) {
+        const waitFor = (deps.get(step.id) ?? []).map((id) => settledSteps.get(id));
+        const run = Promise.all(waitFor).then(async () => {
+          if (stopped !== undefined || failed) return;
+          const result = await runOne(step, entry.group);
+          if (result?.status === 'failed' && step.critical && !failed) {
+            failed = { stepId: step.id, error: result.error ?? 'failed' };
+            halted = `critical step "${step.id}" failed`;
+          }
+        });
+        settledSteps.set(step.id, run);
+      }
+    }
+    await Promise.all(settledSteps.values());
+  } else {
+    for (const entry of planEntries(input.steps)) {
+      if (stopped !== undefined || failed) break;
+      const ran = await Promise.all(entry.steps.map((step) => runOne(step, entry.group)));
+      const critical = ran.find(
+        (result) => result?.status === 'failed' && input.steps.find((s) => s.id === result.stepId)?.critical,
+      );
+      if (critical) failed = { stepId: critical.stepId, error: critical.error ?? 'failed' };
+    }
   }
   return {
     phase,

@@ -90,7 +90,9 @@ export function toErrorReply(error: unknown, request: FastifyRequest): { status:
   if (error instanceof UpdateRefusedError) return { status: 409, body: { error: 'refused', message: error.message } };
   if (error instanceof InvalidRequestError)
     return { status: 400, body: { error: 'invalid_request', message: error.message } };
-  if (error instanceof NoRunbookError) return { status: 422, body: { error: 'no_runbook', message: error.message } };
+  // Only a misconfigured server leaves an alert without a runbook (the triage runbook removed, a default that does not
+  // exist): 503, so the sender keeps the alert and retries once it is fixed.
+  if (error instanceof NoRunbookError) return { status: 503, body: { error: 'no_runbook', message: error.message } };
   const fastifyError = error as Partial<FastifyError> & { error?: unknown };
   switch (fastifyError.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':

@@ -49,6 +49,8 @@ const StoredKey = z
     createdAt: z.string(),
     /** HMAC-SHA256 secret for signed webhooks; when present, this key's intake requests must be signed. */
     signingSecret: z.string().min(32).optional(),
+    /** This detector may acknowledge (PagerDuty `acknowledge`) the incidents its own alerts opened. */
+    acknowledges: z.literal(true).optional(),
   })
   .strict();
 export type StoredKey = z.infer<typeof StoredKey>;
@@ -61,6 +63,8 @@ export interface ApiPrincipal {
   name: string;
   role: ApiRole;
   signingSecret?: string;
+  /** May send intake acknowledgements (PagerDuty `acknowledge`) for its own incidents. */
+  acknowledges?: true;
 }
 
 export interface CreatedKey {
@@ -70,6 +74,7 @@ export interface CreatedKey {
   name: string;
   role: ApiRole;
   signingSecret?: string;
+  acknowledges?: true;
 }
 
 const KEY_PATTERN = /^iek_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$/;
@@ -129,7 +134,7 @@ export class ApiKeyStore {
     return this.read().some((k) => k.role === role);
   }
 
-  create(options: { name: string; role: ApiRole; signing?: boolean }): CreatedKey {
+  create(options: { name: string; role: ApiRole; signing?: boolean; acknowledges?: boolean }): CreatedKey {
     const parsedName = KeyName.safeParse(options.name);
     if (!parsedName.success)
       throw new ApiKeyError(`--name ${JSON.stringify(options.name)}: ${parsedName.error.issues[0]!.message}`);
@@ -156,9 +161,17 @@ export class ApiKeyStore {
       hash: hashSecret(salt, secret).toString('hex'),
       createdAt: new Date().toISOString(),
       ...(signingSecret ? { signingSecret } : {}),
+      ...(options.acknowledges ? { acknowledges: true as const } : {}),
     });
     this.write(keys);
-    return { key: `iek_${id}_${secret}`, id, name, role, ...(signingSecret ? { signingSecret } : {}) };
+    return {
+      key: `iek_${id}_${secret}`,
+      id,
+      name,
+      role,
+      ...(signingSecret ? { signingSecret } : {}),
+      ...(options.acknowledges ? { acknowledges: true as const } : {}),
+    };
   }
 
   /** Removes a key by id or name; returns what was removed. */
@@ -203,6 +216,7 @@ export class ApiKeyStore {
       name: stored.name,
       role: stored.role,
       ...(stored.signingSecret ? { signingSecret: stored.signingSecret } : {}),
+      ...(stored.acknowledges ? { acknowledges: true as const } : {}),
     };
   }
 }

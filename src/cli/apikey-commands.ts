@@ -24,9 +24,18 @@ export function registerApiKeyCommands(program: Command, io: ApiKeyCommandIo): v
     .addOption(new Option('--role <role>', 'what the key may do').choices([...API_ROLES]).makeOptionMandatory())
     .requiredOption('--name <name>', 'who or what uses it; recorded as `by` on what the key does')
     .option('--hmac', 'also create a signing secret: intake requests with this key must then be HMAC-signed')
-    .action((opts: { role: ApiRole; name: string; hmac?: boolean }) => {
+    .option(
+      '--acknowledges',
+      "a detector key that may acknowledge its own alerts' incidents (PagerDuty acknowledge events)",
+    )
+    .action((opts: { role: ApiRole; name: string; hmac?: boolean; acknowledges?: boolean }) => {
       const keys = store();
-      const created = keys.create({ name: opts.name, role: opts.role, signing: opts.hmac === true });
+      const created = keys.create({
+        name: opts.name,
+        role: opts.role,
+        signing: opts.hmac === true,
+        acknowledges: opts.acknowledges === true,
+      });
       io.print({ ...created, file: keys.file }, () =>
         [
           `created ${created.role} key "${created.name}" (id ${created.id}) in ${keys.file}`,

@@ -1,6 +1,7 @@
 // Picks the runbook for a detector alert from the runbooks' optional `match:` blocks: the most specific matching rule
 // over all runbooks wins, ties go to the runbook id that sorts first, and alerts no rule matches go to the configured
-// default (api.defaultRunbook) or the runbook marked `match.default: true`. Pure: no I/O, never guesses silently.
+// default (api.defaultRunbook), else the runbook marked `match.default: true`, else the shipped `triage` runbook, so no
+// alert is refused for want of a runbook. Pure: no I/O, never guesses silently.
 import type { IntakeFormat, MatchRule, RunbookPlan } from '../../domain/runbook';
 
 /** What matching looks at: the intake that received the alert, its source and its labels. */
@@ -12,7 +13,7 @@ export interface AlertFacts {
 
 export interface RunbookChoice {
   plan: RunbookPlan;
-  /** Why this runbook: `rule <n> of <id>`, `default runbook`, or `named by the alert`. */
+  /** Why this runbook: `rule <n> of runbook <id>`, `default runbook`, `triage runbook`, or `named by the alert`. */
   reason: string;
 }
 
@@ -47,6 +48,9 @@ export function ruleSpecificity(rule: MatchRule): number {
     Object.keys(rule.labels ?? {}).length
   );
 }
+
+/** The runbook that takes alerts nothing else selects when no default is configured or marked (runbooks/triage.yaml). */
+export const TRIAGE_RUNBOOK_ID = 'triage';
 
 /** The default runbook: `api.defaultRunbook` when set, else the one runbook marked `match.default: true`. */
 export function defaultRunbook(plans: Map<string, RunbookPlan>, configured?: string): RunbookPlan | undefined {
@@ -84,11 +88,13 @@ export function selectRunbook(
   if (best) return { plan: best.plan, reason: `rule ${best.index + 1} of runbook ${best.plan.id}` };
   const fallback = defaultRunbook(plans, configuredDefault);
   if (fallback) return { plan: fallback, reason: 'default runbook' };
+  const triage = plans.get(TRIAGE_RUNBOOK_ID);
+  if (triage) return { plan: triage, reason: 'triage runbook: no match rule selected the alert' };
   const labels = Object.entries(alert.labels)
     .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
     .join(', ');
   throw new NoRunbookError(
     `no runbook matches this ${alert.format} alert (source ${JSON.stringify(alert.source)}${labels ? `, labels ${labels}` : ''}) ` +
-      'and no default is set: add a `match:` rule to a runbook, mark one `match: { default: true }`, or set api.defaultRunbook',
+      `and no default is set: add a \`match:\` rule to a runbook, mark one \`match: { default: true }\`, set api.defaultRunbook, or restore the shipped ${TRIAGE_RUNBOOK_ID} runbook`,
   );
 }

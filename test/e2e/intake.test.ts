@@ -3,10 +3,12 @@
 // (trigger/acknowledge/resolve by dedup_key, severity mapping, PagerDuty's reply shape, routing_key as the key), the
 // generic JSON alert, runbook choice by the runbooks' match rules, a storm of 500 concurrent identical alerts across
 // two API processes that opens exactly one incident with every alert on its timeline, HMAC signatures (missing, wrong,
-// stale, replayed), and a real Alertmanager (Debian's prometheus-alertmanager) delivering to the intake.
+// stale, replayed), and a real Alertmanager (Debian's prometheus-alertmanager) delivering to the intake. Alerts no rule
+// matches open a triage incident; dedup keys are scoped to the sending key, so one detector never reaches another's
+// incidents.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +20,7 @@ import { type ApiEnv, alertsOf, http, isCleanError, plainRunbook, startApiEnv, w
 
 const STORM = 500;
 const ALERTMANAGER = '/usr/bin/prometheus-alertmanager';
+const TRIAGE = readFileSync(path.resolve(import.meta.dirname, '../../runbooks/triage.yaml'), 'utf8');
 
 type Incident = {
   incidentId: string;
@@ -37,7 +40,7 @@ function alertmanagerPayload(
   status: 'firing' | 'resolved',
   alerts: { instance: string; status?: 'firing' | 'resolved'; severity?: string; fingerprint: string }[],
   alertname = 'HighErrorRate',
-) {
+): { commonLabels: Record<string, string>; [field: string]: unknown } {
   const startsAt = new Date(Date.now() - 60_000).toISOString();
   return {
     receiver: 'incident-engine',
@@ -65,6 +68,8 @@ describe('alert intake on a real dev server', () => {
   let env: ApiEnv;
   let url: string;
   let key: ApiEnv['keys'];
+  /** Created after the server started: detector B, and a detector that may acknowledge. */
+  let others: { b: ApiEnv['keys']['detector']; pager: ApiEnv['keys']['detector'] };
 
   beforeAll(async () => {
     env = await startApiEnv({
@@ -80,11 +85,16 @@ describe('alert intake on a real dev server', () => {
           eventTypes: ['data_corruption', 'other'],
           match: 'rules:\n  - format: pagerduty\n    source: db-01\n  - labels: { team: dba }',
         }),
-        'security-default': plainRunbook('security-default', { match: 'default: true' }),
+        'security-default': plainRunbook('security-default'),
+        triage: TRIAGE,
       },
     });
     url = env.url;
     key = env.keys;
+    others = {
+      b: env.keyStore.create({ name: 'detector-b', role: 'detector', acknowledges: true }),
+      pager: env.keyStore.create({ name: 'pager-1', role: 'detector', acknowledges: true }),
+    };
   });
 
   afterAll(async () => {
@@ -323,7 +333,7 @@ describe('alert intake on a real dev server', () => {
       client_url: 'https://monitoring.example/db-01',
     };
     const first = await http<{ status: string; message: string; dedup_key: string }>(`${url}/intake/pagerduty`, {
-      key: key.detector.key,
+      key: others.pager.key,
       body: trigger,
     });
     expect(first.status, first.text).toBe(202);
@@ -340,20 +350,32 @@ describe('alert intake on a real dev server', () => {
 
     // Same dedup_key: same incident. The key may also come as routing_key (no header).
     const again = await http<{ message: string }>(`${url}/intake/pagerduty`, {
-      body: { ...trigger, routing_key: key.detector.key, payload: { ...trigger.payload, severity: 'critical' } },
+      body: { ...trigger, routing_key: others.pager.key, payload: { ...trigger.payload, severity: 'critical' } },
     });
     expect(again.status, again.text).toBe(202);
     expect(again.body.message).toBe(`Event processed: ${id}`);
 
+    // Acknowledging needs a key configured for it, and reaches only that key's own incidents.
+    const acknowledge = { routing_key: 'x', event_action: 'acknowledge', dedup_key: dedup };
+    const notAllowed = await http(`${url}/intake/pagerduty`, { key: key.detector.key, body: acknowledge });
+    expect(notAllowed.status).toBe(403);
+    expect(String(notAllowed.body.message)).toMatch(/may not acknowledge incidents; .*--acknowledges/);
+    const otherSender = await http<{ message: string }>(`${url}/intake/pagerduty`, {
+      key: others.b.key,
+      body: acknowledge,
+    });
+    expect(otherSender.status).toBe(202);
+    expect(otherSender.body.message).toBe('Event processed: no open incident has this dedup_key');
+    expect((await get(id!)).acknowledgedBy).toBeUndefined();
     const ack = await http<{ message: string }>(`${url}/intake/pagerduty`, {
-      key: key.detector.key,
-      body: { routing_key: 'x', event_action: 'acknowledge', dedup_key: dedup },
+      key: others.pager.key,
+      body: acknowledge,
     });
     expect(ack.status).toBe(202);
     expect(ack.body.message).toBe(`Event processed: ${id} acknowledged`);
-    expect((await get(id!)).acknowledgedBy).toBe('detector-1');
+    expect((await get(id!)).acknowledgedBy).toBe('pager-1');
     const resolve = await http(`${url}/intake/pagerduty`, {
-      key: key.detector.key,
+      key: others.pager.key,
       body: { event_action: 'resolve', dedup_key: dedup },
     });
     expect(resolve.status).toBe(202);
@@ -418,7 +440,7 @@ describe('alert intake on a real dev server', () => {
     expect(byLabel.body.dedupKey).toMatch(/^cron-check:[0-9a-f]{16}$/);
     expect(await get(byLabel.body.incidentId)).toMatchObject({ runbookId: 'db-incident', severity: 'P2' });
 
-    const fallback = await http<{ incidentId: string }>(`${url}/intake/alerts`, {
+    const fallback = await http<{ incidentId: string; runbook: unknown }>(`${url}/intake/alerts`, {
       key: key.commander.key,
       body: {
         source: 'siem',
@@ -428,11 +450,12 @@ describe('alert intake on a real dev server', () => {
       },
     });
     expect(fallback.status).toBe(202);
-    expect(await get(fallback.body.incidentId)).toMatchObject({ runbookId: 'security-default', severity: 'P1' });
+    expect(fallback.body).toMatchObject({ runbook: { id: 'triage', reason: expect.stringMatching(/no match rule/) } });
+    expect(await get(fallback.body.incidentId)).toMatchObject({ runbookId: 'triage', severity: 'P1' });
     expect(
       (
         await http(`${url}/intake/alerts`, {
-          key: key.detector.key,
+          key: key.commander.key,
           body: { source: 'siem', title: 'again', fingerprint: 'u-42' },
         })
       ).body,
@@ -442,6 +465,24 @@ describe('alert intake on a real dev server', () => {
       dedupKey: 'siem:u-42',
     });
 
+    // The default is configurable: a server with api.defaultRunbook gives unmatched alerts that runbook instead.
+    const configured = await env.startAnotherApi({ defaultRunbook: 'security-default' });
+    const byDefault = await http<{ incidentId: string; runbook: unknown }>(`${configured.url}/intake/alerts`, {
+      key: key.detector.key,
+      body: { source: 'siem', title: 'odd login pattern', fingerprint: `d-${Date.now()}` },
+    });
+    expect(byDefault.status, byDefault.text).toBe(202);
+    expect(byDefault.body.runbook).toEqual({ id: 'security-default', reason: 'default runbook' });
+
+    // An alert naming a runbook that does not exist is not lost: the match rules (here: triage) take it, saying why.
+    const misnamed = await http<{ incidentId: string; runbook: { id: string; reason: string } }>(
+      `${url}/intake/alerts`,
+      { key: key.detector.key, body: { source: 'waf', title: 'x', runbook: 'nope', dedupKey: `nope-${Date.now()}` } },
+    );
+    expect(misnamed.status, misnamed.text).toBe(202);
+    expect(misnamed.body.runbook.id).toBe('triage');
+    expect(misnamed.body.runbook.reason).toMatch(/names runbook "nope", which does not exist; triage runbook/);
+
     const named = await http<{ incidentId: string }>(`${url}/intake/alerts`, {
       key: key.detector.key,
       body: { source: 'waf', title: 'outage by hand', runbook: 'web-outage', dedupKey: `named-${Date.now()}` },
@@ -450,12 +491,6 @@ describe('alert intake on a real dev server', () => {
 
     const before = opened(await registry());
     const cases: [unknown, number, string, RegExp][] = [
-      [
-        { source: 'waf', title: 'x', runbook: 'nope' },
-        422,
-        'no_runbook',
-        /names runbook "nope", which does not exist; known runbooks: db-incident, security-default, web-outage/,
-      ],
       [{ source: 'waf' }, 400, 'invalid_request', /body\.title/],
       [
         { source: 'waf', title: 'x', severity: 'urgent' },
@@ -511,7 +546,7 @@ describe('alert intake on a real dev server', () => {
 
     const after = await registry();
     expect(opened(after)).toBe(opened(before) + 1);
-    expect(after.openByDedupKey['storm-1']).toBe(id);
+    expect(after.openByDedupKey['generic:detector-1:storm-1']).toBe(id);
     const count = await waitFor(async () => {
       const n = await alertCount(id);
       return n >= STORM ? n : undefined;
@@ -528,6 +563,88 @@ describe('alert intake on a real dev server', () => {
     expect(sum('incident_api_alerts_deduplicated_total')).toBeGreaterThanOrEqual(STORM - 1);
     await second.close();
   }, 180_000);
+
+  it('opens a triage incident for an Alertmanager group no runbook matches, answered 200 with the runbook named', async () => {
+    const groupKey = `{}:{alertname="ApiUnreachable-${Date.now()}"}`;
+    const payload = alertmanagerPayload(
+      groupKey,
+      'firing',
+      [{ instance: 'edge-1', fingerprint: 'dddd000000000001', severity: 'warning' }],
+      'ApiUnreachable',
+    );
+    // A DoS the alert says made the system unavailable: P0 by the FailSafe-Qore procedures, though its severity label
+    // says warning and the Fiovana table alone would say Low.
+    payload.commonLabels = { ...payload.commonLabels, event_type: 'dos', impact: 'unavailable' };
+    const res = await http<{ incidentId: string; created: boolean; runbook: { id: string; reason: string } }>(
+      `${url}/intake/alertmanager`,
+      { key: key.detector.key, body: payload },
+    );
+    expect(res.status, res.text).toBe(200);
+    expect(res.body).toMatchObject({ created: true, runbook: { id: 'triage' } });
+    expect(res.body.runbook.reason).toMatch(/no match rule selected the alert/);
+    expect(await get(res.body.incidentId)).toMatchObject({ runbookId: 'triage', severity: 'P0', status: 'active' });
+
+    const degraded = alertmanagerPayload(
+      `{}:{alertname="ApiSlow-${Date.now()}"}`,
+      'firing',
+      [{ instance: 'edge-2', fingerprint: 'dddd000000000002', severity: 'info' }],
+      'ApiSlow',
+    );
+    degraded.commonLabels = { ...degraded.commonLabels, event_type: 'dos', impact: 'significant degradation' };
+    const slow = await http<{ incidentId: string }>(`${url}/intake/alertmanager`, {
+      key: key.detector.key,
+      body: degraded,
+    });
+    expect(slow.status, slow.text).toBe(200);
+    expect(await get(slow.body.incidentId)).toMatchObject({ severity: 'P1' });
+  });
+
+  it("keeps detectors apart: naming another sender's dedup key opens a new incident and leaves the other untouched", async () => {
+    // Detector A's Alertmanager incident and generic incident.
+    const groupKey = `{}:{alertname="HighErrorRate",scope="${Date.now()}"}`;
+    const am = await http<{ incidentId: string }>(`${url}/intake/alertmanager`, {
+      key: key.detector.key,
+      body: alertmanagerPayload(groupKey, 'firing', [{ instance: 'api-9', fingerprint: 'eeee000000000001' }]),
+    });
+    expect(am.status, am.text).toBe(200);
+    const sharedKey = `shared-${Date.now()}`;
+    const generic = await http<{ incidentId: string }>(`${url}/intake/alerts`, {
+      key: key.detector.key,
+      body: { source: 'waf', title: 'probe', dedupKey: sharedKey, labels: { rule: 'probe' } },
+    });
+    expect(generic.status, generic.text).toBe(202);
+    const targets = [am.body.incidentId, generic.body.incidentId];
+    const snapshot = async () =>
+      Promise.all(
+        targets.map(async (id) => {
+          const i = await get(id);
+          return { labels: i.alertLabels, alerts: await alertCount(id), acknowledgedBy: i.acknowledgedBy };
+        }),
+      );
+    const before = await snapshot();
+
+    // Detector B names A's keys every way it could: scoped, the old unscoped form, raw; and sends A's very group.
+    const attempts: [string, unknown][] = [
+      ...[
+        `alertmanager:detector-1:${groupKey}`,
+        `alertmanager:${groupKey}`,
+        groupKey,
+        `generic:detector-1:${sharedKey}`,
+        sharedKey,
+      ].map((dedupKey): [string, unknown] => [
+        '/intake/alerts',
+        { source: 'waf', title: 'hijack', dedupKey, labels: { user: 'admin', source_ip: '0.0.0.0/0' } },
+      ]),
+      ['/intake/alertmanager', alertmanagerPayload(groupKey, 'firing', [{ instance: 'x', fingerprint: 'ffff0001' }])],
+    ];
+    for (const [route, body] of attempts) {
+      const res = await http<{ incidentId: string; created: boolean }>(`${url}${route}`, { key: others.b.key, body });
+      expect(res.status, res.text).toBeLessThan(300);
+      expect(res.body.created, JSON.stringify(body)).toBe(true);
+      expect(targets).not.toContain(res.body.incidentId);
+    }
+    expect(await snapshot()).toEqual(before);
+  });
 
   it('checks HMAC signatures: refuses missing, wrong, stale and replayed ones, and changes nothing', async () => {
     const secret = key.signer.signingSecret!;
@@ -605,10 +722,12 @@ describe('alert intake on a real dev server', () => {
     expect(await alertCount(id)).toBe(1);
     expect(opened(await registry())).toBe(before + 1);
 
-    // A key without a signing secret needs no signature.
+    // A key without a signing secret needs no signature; its alerts are its own (same dedupKey, its own incident).
     const plain = await http(`${url}/intake/alerts`, { key: key.detector.key, body: JSON.parse(body) });
     expect(plain.status).toBe(202);
-    expect(await alertCount(id)).toBe(2);
+    expect(plain.body).toMatchObject({ created: true });
+    expect(plain.body.incidentId).not.toBe(id);
+    expect(await alertCount(id)).toBe(1);
   });
 
   describe('with a real Alertmanager', () => {
@@ -688,7 +807,7 @@ describe('alert intake on a real dev server', () => {
         const before = opened(await registry());
         expect((await fire()).status).toBe(200);
 
-        const groupKey = `alertmanager:{}:{alertname="${alertname}"}`;
+        const groupKey = `alertmanager:detector-1:{}:{alertname="${alertname}"}`;
         const id = await waitFor(
           async () => (await registry()).openByDedupKey[groupKey],
           `an incident for ${groupKey} (Alertmanager output: ${amOutput})`,
@@ -724,6 +843,29 @@ describe('alert intake on a real dev server', () => {
           ['firing', 'resolved'],
         ]);
         expect(opened(await registry())).toBe(before + 1);
+
+        // A group no runbook matches: Alertmanager's delivery is taken (2xx, nothing to retry) by the triage runbook.
+        const unmatched = 'NoRunbookMatchesThis';
+        const sent = await fetch(`${amUrl}/api/v2/alerts`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify([
+            {
+              labels: { alertname: unmatched, instance: 'edge-7', job: 'edge', severity: 'warning' },
+              annotations: { summary: 'something nobody wrote a runbook for' },
+              startsAt: new Date(Date.now() - 30_000).toISOString(),
+            },
+          ]),
+        });
+        expect(sent.status).toBe(200);
+        const triageId = await waitFor(
+          async () => (await registry()).openByDedupKey[`alertmanager:detector-1:{}:{alertname="${unmatched}"}`],
+          `a triage incident for ${unmatched} (Alertmanager output: ${amOutput})`,
+          { timeoutMs: 30_000 },
+        );
+        expect(await get(triageId)).toMatchObject({ runbookId: 'triage', status: 'active' });
+        // A 4xx would have made Alertmanager drop the group as unrecoverable.
+        expect(amOutput).not.toMatch(/unrecoverable/i);
       },
       90_000,
     );

@@ -39,6 +39,17 @@ export function makeEngineConfig(sinkUrl: string | undefined, taskQueue: string)
   );
 }
 
+/** An alert label for every target a shipped runbook step can take from the alert, and a critical severity label. */
+export const ALERT_TARGET_LABELS = {
+  source_ip: '203.0.113.7',
+  user: 'user-4711',
+  endpoint: 'POST /api/upload',
+  key_id: 'ci-deploy-key',
+  path: '/srv/app/uploads/user-7/invoice.pdf.exe',
+  breaker: 'file-uploads',
+  severity: 'critical',
+} as const;
+
 export function plan(id: string): RunbookPlan {
   return loadRunbookFile(path.join(RUNBOOK_DIR, `${id}.yaml`));
 }

@@ -10,7 +10,7 @@ import { PagerDutyEvent, pagerDutyEvent } from '../../src/api/intake/pagerduty';
 import type { IncidentClient } from '../../src/client';
 import { compileRunbook } from '../../src/runbooks/load';
 import { type Condition, type StepFacts, evaluateCondition } from '../../domain/condition';
-import { MAX_ALERT_LABELS, mergeAlertLabels } from '../../domain/incident';
+import { MAX_ALERT_LABELS, PHASES, mergeAlertLabels } from '../../domain/incident';
 import { type AlertSignalInput, OpenRequest } from '../../domain/messages';
 import { PhaseSpec, type RunbookPlan, compileSteps } from '../../domain/runbook';
 import { TemplateError, renderTemplate, usesAlertTemplates } from '../../domain/template';
@@ -305,7 +305,8 @@ describe('what the intake formats open an incident with', () => {
     const opened: OpenRequest[] = [];
     const signalled: AlertSignalInput[] = [];
     const counter = { inc: () => undefined };
-    const plan = { id: 'any', match: { rules: [], default: true } } as unknown as RunbookPlan;
+    const phases = Object.fromEntries(PHASES.map((phase) => [phase, { advance: 'auto', steps: [] }]));
+    const plan = { id: 'any', match: { rules: [], default: true }, phases } as unknown as RunbookPlan;
     const incidents = {
       open: (request: OpenRequest) => {
         opened.push(OpenRequest.parse(request));

@@ -184,6 +184,7 @@ contain:
     - id: block-source-address
       action: network.blockSource
       when: { labels: { source_ip: present } }
+      after: { steps: [triage], reason: the alerts that arrive meanwhile add labels }
       with:
         targets: '\${alert.labels.source_ip}'
         reason: 'named by \${alert.source}'
@@ -195,6 +196,7 @@ recover:
     # No when in this phase: the template alone makes the incident send it fresh labels.
     - id: tell-late-label
       action: notify.send
+      after: { steps: [check-again], reason: a late alert adds a label meanwhile }
       with: { message: 'late label: \${alert.labels.late}' }
 `);
     const handle = await open(id, plan, { labels: { job: 'waf' } });

@@ -27,7 +27,7 @@ import { renderTemplate } from '../../domain/template';
 import type { IncidentOutcome, IncidentStatusView } from '../../workflows/definitions';
 import { type ControlPlaneServer, startControlPlaneServer } from '../helpers/control-plane-server';
 import { type EmergencyApiServer, startEmergencyApiServer } from '../helpers/emergency-api-server';
-import { incidentInput, startIncident, tempDir } from '../helpers/incident-fixtures';
+import { ALERT_TARGET_LABELS, incidentInput, startIncident, tempDir } from '../helpers/incident-fixtures';
 import { type TimeSkippingEngine, startTimeSkippingEngine } from '../helpers/time-skipping-engine';
 
 const TASK_QUEUE = 'shipped-runbooks-test';
@@ -50,15 +50,7 @@ const VARIANTS = [
   {
     name: 'with alert labels',
     firstId: 851,
-    labels: {
-      source_ip: '203.0.113.7',
-      user: 'user-4711',
-      endpoint: 'POST /api/upload',
-      key_id: 'ci-deploy-key',
-      path: '/srv/app/uploads/user-7/invoice.pdf.exe',
-      breaker: 'file-uploads',
-      severity: 'critical',
-    },
+    labels: ALERT_TARGET_LABELS,
     source: 'drill-detector',
   },
 ] as const;

@@ -130,6 +130,7 @@ contain:
       with: { instructions: 'confirm whether personal data left the building' }
     - id: breach-notice
       action: notify.send
+      after: { steps: [hold], reason: the facts change while the task holds it }
       when: { dataBreachConfirmed: true, not: { eventType: policy_violation } }
       with: { message: 'breach confirmed' }
 `);
@@ -190,14 +191,15 @@ contain:
 
   it('holds a step at its approval gate: granted, rejected, refused for the wrong role, and each onTimeout', async () => {
     const id = 'INC-2026-305';
-    const gate = (stepId: string, extra = '') => `
+    // Gates hold no later step by themselves; here each waits for the one before, so they are asked one at a time.
+    const gate = (stepId: string, extra = '', previous?: string) => `
     - id: ${stepId}
       action: notify.send
-      approval: { roles: [incident-commander, security-lead]${extra} }
+      approval: { roles: [incident-commander, security-lead]${extra} }${previous ? `\n      after: { steps: [${previous}], reason: one gate at a time }` : ''}
       with: { message: '${stepId} ran' }`;
     const plan = planOf(`
 contain:
-  steps:${gate('gate-granted', ', timeout: 1h, onTimeout: skip')}${gate('gate-rejected')}${gate('gate-proceed', ', timeout: 5m, onTimeout: proceed')}${gate('gate-skip', ', timeout: 5m, onTimeout: skip')}${gate('gate-fail', ', timeout: 5m, onTimeout: fail')}
+  steps:${gate('gate-granted', ', timeout: 1h, onTimeout: skip')}${gate('gate-rejected', '', 'gate-granted')}${gate('gate-proceed', ', timeout: 5m, onTimeout: proceed', 'gate-rejected')}${gate('gate-skip', ', timeout: 5m, onTimeout: skip', 'gate-proceed')}${gate('gate-fail', ', timeout: 5m, onTimeout: fail', 'gate-skip')}
 `);
     const handle = await open(id, plan);
 

@@ -1,4 +1,5 @@
-// Prometheus Alertmanager's webhook payload (version 4), taken verbatim: one incident per `groupKey` (the dedup key),
+// Prometheus Alertmanager's webhook payload (version 4), taken verbatim: one incident per `groupKey` (the dedup key,
+// scoped to the sending API key),
 // every alert of the group on its timeline by `fingerprint`, a resolved notification signalled as resolved alerts.
 // Alertmanager re-sends the whole group on every change and repeat: alerts whose fingerprint already has the same
 // status on the timeline are skipped, so repeats change nothing. Unknown fields are ignored (newer Alertmanagers).
@@ -33,8 +34,6 @@ export const AlertmanagerWebhook = z
   .meta({ id: 'AlertmanagerWebhook', description: 'Prometheus Alertmanager webhook_config payload, version 4.' });
 export type AlertmanagerWebhook = z.infer<typeof AlertmanagerWebhook>;
 
-export const ALERTMANAGER_DEDUP_PREFIX = 'alertmanager:';
-
 function describeLabels(labels: Record<string, string>, skip: string[]): string {
   return Object.entries(labels)
     .filter(([k]) => !skip.includes(k))
@@ -59,7 +58,7 @@ export function alertmanagerEvent(payload: AlertmanagerWebhook, now: number): In
   const eventType = eventTypeFromLabel(commonLabels.event_type);
   return {
     format: 'alertmanager',
-    dedupKey: `${ALERTMANAGER_DEDUP_PREFIX}${payload.groupKey}`,
+    dedupKey: payload.groupKey,
     title,
     ...(severity ? { severity } : {}),
     ...(eventType ? { eventType } : {}),

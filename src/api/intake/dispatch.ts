@@ -3,11 +3,18 @@
 // inside one process, concurrent opens for one key share a single registry call (a storm of identical alerts sends
 // one open, not hundreds of updates to one workflow). A cached incident that has since closed is forgotten and the
 // alert opens a new one. Resolves never open an incident.
+//
+// Dedup keys are scoped to the intake format and the sending API key (`<format>:<key name>:<sender's key>`), so a
+// detector can only ever join, label or acknowledge incidents its own alerts opened. Alerts no runbook's match rules
+// select go to the default or triage runbook; an alert naming a runbook that does not exist too, with the reason.
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { type IncidentClient, IncidentNotFoundError, UpdateRefusedError } from '../../client';
-import { type RunbookChoice, NoRunbookError, selectRunbook } from '../../runbooks/match';
+import { type RunbookChoice, selectRunbook } from '../../runbooks/match';
+import { classifyAlert } from '../../../domain/classification';
+import { classify } from '../../../domain/incident';
+import { type Severity, severityRank } from '../../../domain/severity';
 import type { AlertSignalInput } from '../../../domain/messages';
-import type { RunbookPlan } from '../../../domain/runbook';
+import { type RunbookPlan, planForSeverity } from '../../../domain/runbook';
 import { REGISTRY_WORKFLOW_ID, type OpenIncidentResult, registryStateQuery } from '../../../workflows/definitions';
 import type { ApiMetrics, IncidentCounters } from '../metrics';
 import type { IntakeEvent } from './event';
@@ -16,7 +23,8 @@ export interface DeliveryResult {
   /** Undefined when only resolved alerts came and no incident was open for the key. */
   incidentId?: string;
   created: boolean;
-  runbookId?: string;
+  /** The runbook that took the alert, and why (a match rule, the default, triage), when this delivery opened one. */
+  runbook?: { id: string; reason: string };
   /** Alerts put on the timeline. */
   recorded: number;
   /** Alerts skipped: repeats of a recorded state, or resolves with nothing open. */
@@ -48,8 +56,30 @@ class KeyedQueue {
   }
 }
 
+/** The registry's dedup key of an event from the key named `by`: one namespace per intake format and sending key. */
+export function scopedDedupKey(event: Pick<IntakeEvent, 'format' | 'dedupKey'>, by: string): string {
+  return `${event.format}:${by}:${event.dedupKey}`;
+}
+
+/**
+ * The event's severity from both procedure documents: the most severe of what its labels (the group's, then each
+ * firing alert's) and event type meet, and the sender's own.
+ */
+export function eventSeverity(event: IntakeEvent): ReturnType<typeof classifyAlert> {
+  const eventType = event.eventType ?? 'other';
+  const labelSets = [
+    event.facts.labels,
+    ...event.alerts.filter((a) => a.status === 'firing').map((a) => a.labels ?? {}),
+  ];
+  return labelSets
+    .map((labels) => classifyAlert({ eventType, labels, ...(event.severity ? { given: event.severity } : {}) }))
+    .reduce((best, next) => (severityRank(next.severity) < severityRank(best.severity) ? next : best));
+}
+
+type Opened = OpenIncidentResult & { runbook: { id: string; reason: string } };
+
 export class AlertIntake {
-  private readonly openByKey = new Map<string, Promise<OpenIncidentResult>>();
+  private readonly openByKey = new Map<string, Promise<Opened>>();
   /** Fingerprint -> last status recorded, per incident (Alertmanager repeats). */
   private readonly fingerprints = new Map<string, Map<string, AlertSignalInput['status']>>();
   private readonly queue = new KeyedQueue();
@@ -64,28 +94,43 @@ export class AlertIntake {
     const plans = this.options.runbooks();
     if (event.runbook !== undefined) {
       const plan = plans.get(event.runbook);
-      if (!plan) {
-        throw new NoRunbookError(
-          `the alert names runbook "${event.runbook}", which does not exist; known runbooks: ${[...plans.keys()].sort().join(', ')}`,
-        );
-      }
-      return { plan, reason: 'named by the alert' };
+      if (plan) return { plan, reason: 'named by the alert' };
+      // A runbook renamed or removed must not lose the alert: the match rules (or the default, or triage) take it.
+      const choice = selectRunbook(plans, event.facts, this.options.defaultRunbook);
+      return {
+        ...choice,
+        reason: `the alert names runbook "${event.runbook}", which does not exist; ${choice.reason}`,
+      };
     }
     return selectRunbook(plans, event.facts, this.options.defaultRunbook);
   }
 
+  /**
+   * The severity to open with: the sender's, or both documents' criteria when they say more than the incident's own
+   * assessment of the event type would (then the timeline's `classified` keeps basis `assessment` when they agree).
+   */
+  private severityFor(event: IntakeEvent): { severity?: Severity } {
+    const combined = eventSeverity(event).severity;
+    if (event.severity === undefined && combined === classify(event.eventType ?? 'other', undefined).severity)
+      return {};
+    return { severity: combined };
+  }
+
   /** The open incident for a dedup key, opening one when there is none. Concurrent callers share one open. */
-  private openFor(event: IntakeEvent, by: string): { result: Promise<OpenIncidentResult>; shared: boolean } {
-    const cached = this.openByKey.get(event.dedupKey);
+  private openFor(event: IntakeEvent, by: string): { result: Promise<Opened>; shared: boolean } {
+    const dedupKey = scopedDedupKey(event, by);
+    const cached = this.openByKey.get(dedupKey);
     if (cached) return { result: cached.then((r) => ({ ...r, created: false })), shared: true };
     const choice = this.chooseRunbook(event);
+    const opening = this.severityFor(event);
+    const severity = opening.severity ?? classify(event.eventType ?? 'other', undefined).severity;
     const result = this.options.incidents
       .open(
         {
           title: event.title,
           trigger: `${event.format}:${by}`,
-          dedupKey: event.dedupKey,
-          ...(event.severity ? { severity: event.severity } : {}),
+          dedupKey,
+          ...opening,
           ...(event.eventType ? { eventType: event.eventType } : {}),
           ...(event.category ? { category: event.category } : {}),
           ...(event.startedAt !== undefined ? { startedAt: event.startedAt } : {}),
@@ -95,18 +140,19 @@ export class AlertIntake {
           source: event.facts.source,
           drill: event.drill ?? false,
         },
-        choice.plan,
+        // A P0 or P1 gets its containment without waiting for people's detect-phase checks.
+        planForSeverity(choice.plan, severity),
       )
-      .then((r) => {
+      .then((r): Opened => {
         if (r.created) this.metricsFor(event).incidentsOpened.inc({ via: event.format });
-        return r;
+        return { ...r, runbook: { id: choice.plan.id, reason: choice.reason } };
       });
-    this.remember(event.dedupKey, result);
-    result.catch(() => this.forget(event.dedupKey, result));
+    this.remember(dedupKey, result);
+    result.catch(() => this.forget(dedupKey, result));
     return { result, shared: false };
   }
 
-  private remember(key: string, result: Promise<OpenIncidentResult>): void {
+  private remember(key: string, result: Promise<Opened>): void {
     this.openByKey.delete(key);
     this.openByKey.set(key, result);
     if (this.openByKey.size > this.cacheSize) {
@@ -115,7 +161,7 @@ export class AlertIntake {
     }
   }
 
-  private forget(key: string, result?: Promise<OpenIncidentResult>): void {
+  private forget(key: string, result?: Promise<Opened>): void {
     if (result === undefined || this.openByKey.get(key) === result) this.openByKey.delete(key);
   }
 
@@ -147,7 +193,7 @@ export class AlertIntake {
     const metrics = this.metricsFor(event);
     metrics.alertsReceived.inc({ format: event.format }, event.alerts.length);
     const firing = event.alerts.some((a) => a.status === 'firing');
-    if (!firing) return this.deliverResolved(event);
+    if (!firing) return this.deliverResolved(event, scopedDedupKey(event, by));
 
     for (let attempt = 1; ; attempt++) {
       const { result } = this.openFor(event, by);
@@ -159,11 +205,17 @@ export class AlertIntake {
         );
       try {
         const { recorded, ignored } = await this.record(opened.incidentId, event);
-        return { incidentId: opened.incidentId, created: opened.created, recorded, ignored };
+        return {
+          incidentId: opened.incidentId,
+          created: opened.created,
+          ...(opened.created ? { runbook: opened.runbook } : {}),
+          recorded,
+          ignored,
+        };
       } catch (error) {
         // The incident closed since it was cached (or since the registry answered): open a new one, once.
         if (attempt < 2 && (error instanceof UpdateRefusedError || error instanceof IncidentNotFoundError)) {
-          this.forget(event.dedupKey);
+          this.forget(scopedDedupKey(event, by));
           continue;
         }
         throw error;
@@ -171,8 +223,8 @@ export class AlertIntake {
     }
   }
 
-  private async deliverResolved(event: IntakeEvent): Promise<DeliveryResult> {
-    const incidentId = await this.findOpen(event.dedupKey);
+  private async deliverResolved(event: IntakeEvent, dedupKey: string): Promise<DeliveryResult> {
+    const incidentId = await this.findOpen(dedupKey);
     if (incidentId === undefined) {
       this.metricsFor(event).alertsIgnored.inc(
         { format: event.format, reason: 'no_open_incident' },
@@ -185,7 +237,7 @@ export class AlertIntake {
       return { incidentId, created: false, recorded, ignored };
     } catch (error) {
       if (error instanceof UpdateRefusedError || error instanceof IncidentNotFoundError) {
-        this.forget(event.dedupKey);
+        this.forget(dedupKey);
         this.metricsFor(event).alertsIgnored.inc(
           { format: event.format, reason: 'no_open_incident' },
           event.alerts.length,
@@ -233,12 +285,16 @@ export class AlertIntake {
     });
   }
 
-  /** PagerDuty `acknowledge`: acknowledges the open incident of the key; false when none is open or it was already. */
+  /**
+   * PagerDuty `acknowledge`: acknowledges the open incident of the sender's key (`dedupKey` as the sender spells it,
+   * scoped here to the format and `by`); false when none is open or it was already.
+   */
   async acknowledge(
+    format: IntakeEvent['format'],
     dedupKey: string,
     by: string,
   ): Promise<{ incidentId?: string; acknowledged: boolean; reason?: string }> {
-    const incidentId = await this.findOpen(dedupKey);
+    const incidentId = await this.findOpen(scopedDedupKey({ format, dedupKey }, by));
     if (incidentId === undefined) return { acknowledged: false, reason: 'no open incident has this dedup_key' };
     try {
       await this.options.incidents.acknowledge(incidentId, { by, note: 'acknowledge event from the detector' });

@@ -8,7 +8,7 @@ import type { Severity } from '../../../domain/severity';
 
 export interface IntakeEvent {
   format: IntakeFormat;
-  /** The registry's dedup key: one open incident per key. */
+  /** The sender's dedup key: one open incident per key, format and sending API key (see scopedDedupKey). */
   dedupKey: string;
   /** For opening, when no incident is open for the key. */
   title: string;

@@ -31,7 +31,11 @@ export const GenericReply = z
   .object({
     incidentId: z.string().optional().describe('Absent when a resolve found no open incident'),
     created: z.boolean(),
-    dedupKey: z.string(),
+    dedupKey: z.string().describe("The alert's dedup key, as this key's alerts name it"),
+    runbook: z
+      .object({ id: z.string(), reason: z.string() })
+      .optional()
+      .describe('The runbook that took the alert (a match rule, the default, or triage), when it opened the incident'),
   })
   .meta({ id: 'GenericAlertReply' });
 

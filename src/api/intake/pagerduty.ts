@@ -63,8 +63,6 @@ export const PagerDutyReply = z
   .object({ status: z.string(), message: z.string(), dedup_key: z.string() })
   .meta({ id: 'PagerDutyReply' });
 
-export const PAGERDUTY_DEDUP_PREFIX = 'pagerduty:';
-
 /** The dedup key the sender gave, or a new one (PagerDuty makes one up for a trigger without). */
 export function pagerDutyDedupKey(event: PagerDutyEvent): string {
   return event.dedup_key ?? randomUUID();
@@ -79,7 +77,7 @@ function customLabels(details: unknown): Record<string, string> {
   );
 }
 
-/** A trigger or resolve as an intake event; `dedupKey` is the sender's (without our prefix). */
+/** A trigger or resolve as an intake event; `dedupKey` is the sender's (the intake scopes it to the sending key). */
 export function pagerDutyEvent(event: PagerDutyEvent, dedupKey: string, now: number): IntakeEvent {
   const payload = event.payload;
   // The payload's own fields win over custom_details of the same name: they are what PagerDuty itself defines.
@@ -96,7 +94,7 @@ export function pagerDutyEvent(event: PagerDutyEvent, dedupKey: string, now: num
   const source = payload?.source ?? 'pagerduty';
   return {
     format: 'pagerduty',
-    dedupKey: `${PAGERDUTY_DEDUP_PREFIX}${dedupKey}`,
+    dedupKey,
     title: payload?.summary ?? `PagerDuty event ${dedupKey}`,
     ...(payload ? { severity: PD_SEVERITIES[payload.severity] } : {}),
     ...(eventType ? { eventType } : {}),
