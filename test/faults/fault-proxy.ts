@@ -12,6 +12,8 @@ export interface FaultProxy {
   url: string;
   /** Faults for the next requests, in order. */
   inject(...faults: Fault[]): void;
+  /** Drops the faults not used yet. */
+  clear(): void;
   /** Requests seen, with the fault each suffered ('pass' when none). */
   seen: Array<{ idempotencyKey: string | undefined; fault: string }>;
   close(): Promise<void>;
@@ -84,6 +86,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   return {
     url: `http://127.0.0.1:${port}`,
     inject: (...faults) => void queue.push(...faults),
+    clear: () => void queue.splice(0),
     seen,
     close: async () => {
       for (const res of held) res.socket?.destroy();

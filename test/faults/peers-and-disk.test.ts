@@ -9,14 +9,14 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { type Worker } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { IncidentClient } from '../../src/client';
 import type { EngineConfig } from '../../src/config';
 import type { TimelineEvent } from '../../domain/incident';
 import type { DevServer } from '../../src/temporal/dev-server';
 import { bundleWorkflows, createWorker } from '../../src/worker';
 import type { IncidentOutcome } from '../../workflows/definitions';
-import { makeEngineConfig, planFromPhases, tempDir } from '../helpers/incident-fixtures';
+import { incidentInput, makeEngineConfig, planFromPhases, startIncident, tempDir } from '../helpers/incident-fixtures';
 import { startDevServerForTest } from '../helpers/temporal-env';
 import { startWebhookSink, type WebhookSink } from '../helpers/webhook-sink';
 import { type Fault, type FaultProxy, startFaultProxy } from './fault-proxy';
@@ -45,11 +45,21 @@ describe('peers and disks that misbehave', () => {
     const worker = await createWorker({ connection: native, namespace: 'default', config, workflowBundle: bundle });
     const running = worker.run().finally(() => native.close());
     workers.push({ worker, running, config });
-    return { config, incidents: new IncidentClient(client, taskQueue) };
+    return { config, incidents: new IncidentClient(client, taskQueue), taskQueue };
   }
 
-  async function runToEnd(incidents: IncidentClient, plan: ReturnType<typeof planFromPhases>, title: string) {
-    const { incidentId } = await incidents.open({ title, trigger: 'faults:peers', severity: 'P4' }, plan);
+  let opened = 0;
+  /**
+   * Started straight on the test's own task queue (its worker, its config): through the registry, an incident would
+   * run on the registry's task queue, the first test's.
+   */
+  async function runToEnd(
+    { incidents, taskQueue }: { incidents: IncidentClient; taskQueue: string },
+    plan: ReturnType<typeof planFromPhases>,
+    title: string,
+  ) {
+    const incidentId = `INC-1999-${String(++opened).padStart(3, '0')}`;
+    await startIncident(client, taskQueue, incidentInput(incidentId, plan, { title, severity: 'P3' }));
     const outcome = await client.workflow.getHandle<() => Promise<IncidentOutcome>>(incidentId).result();
     return { incidentId, outcome, timeline: await incidents.timeline(incidentId) };
   }
@@ -72,6 +82,8 @@ describe('peers and disks that misbehave', () => {
     connection = await Connection.connect({ address: server.address });
     client = new Client({ connection, namespace: 'default' });
   });
+
+  beforeEach(() => proxy.clear());
 
   afterAll(async () => {
     for (const { worker } of workers) worker.shutdown();
@@ -100,10 +112,10 @@ describe('peers and disks that misbehave', () => {
   ])(
     'a peer that %s: retried within the policy, the effect applied once',
     async (name, faults) => {
-      const { incidents } = await engine(`faults-peer-${faults.join('-').replace(/\W/g, '')}`);
+      const target = await engine(`faults-peer-${faults.join('-').replace(/\W/g, '')}`);
       const plan = planFromPhases('fault-peer', ['other'], `\n  detect:\n    steps:${httpStep('call-peer')}\n`, 'test');
       proxy.inject(...faults);
-      const { incidentId, outcome, timeline } = await runToEnd(incidents, plan, `peer that ${name}`);
+      const { incidentId, outcome, timeline } = await runToEnd(target, plan, `peer that ${name}`);
       const key = `${incidentId}/call-peer`;
       const attempts = proxy.seen.filter((r) => r.idempotencyKey === key).length;
       const applied = sink.deliveriesFor(key).filter((r) => r.applied).length;
@@ -121,11 +133,11 @@ describe('peers and disks that misbehave', () => {
   );
 
   it('a critical step whose peer keeps failing fails its phase and the incident rolls back what ran', async () => {
-    const { incidents, config } = await engine('faults-critical', (c) => ({
+    const target = await engine('faults-critical', (c) => ({
       ...c,
       quarantine: { roots: [path.join(c.evidenceBase, 'uploads')] },
     }));
-    const upload = path.join(config.evidenceBase, 'uploads', 'invoice.pdf.php');
+    const upload = path.join(target.config.evidenceBase, 'uploads', 'invoice.pdf.php');
     mkdirSync(path.dirname(upload), { recursive: true });
     writeFileSync(upload, '<?php system($_GET["c"]); ?>\n');
     const plan = planFromPhases(
@@ -141,13 +153,15 @@ describe('peers and disks that misbehave', () => {
       'test',
     );
     proxy.inject(...Array.from({ length: MAX_ATTEMPTS }, () => '503' as const));
-    const { incidentId, outcome, timeline } = await runToEnd(incidents, plan, 'critical step keeps failing');
+    const { incidentId, outcome, timeline } = await runToEnd(target, plan, 'critical step keeps failing');
     const attempts = proxy.seen.filter((r) => r.idempotencyKey === `${incidentId}/open-breaker`).length;
     const types = timeline.map((e) => e.type);
     figures.critical_failures_rolled_back = (figures.critical_failures_rolled_back ?? 0) + 1;
     expect(attempts).toBe(MAX_ATTEMPTS);
     expect(outcome.status).toBe('failed');
-    expect(types).toEqual(expect.arrayContaining(['step_failed', 'phase_failed', 'compensation_started']));
+    expect(types, JSON.stringify(timeline)).toEqual(
+      expect.arrayContaining(['step_failed', 'phase_failed', 'compensation_started']),
+    );
     const failed = timeline.find(
       (e): e is Extract<TimelineEvent, { type: 'phase_failed' }> => e.type === 'phase_failed',
     );
@@ -177,7 +191,7 @@ describe('peers and disks that misbehave', () => {
       (e): e is Extract<TimelineEvent, { type: 'step_failed' }> =>
         e.type === 'step_failed' && (e as { stepId: string }).stepId === 'preserve-evidence',
     );
-    expect(failed, 'the evidence step fails').toBeDefined();
+    expect(failed, `the evidence step fails: ${JSON.stringify(timeline)}`).toBeDefined();
     expect(JSON.stringify(failed)).toContain(where);
     expect(
       timeline.some((e) => e.type === 'step_completed' && (e as { stepId: string }).stepId === 'after-evidence'),
@@ -185,13 +199,14 @@ describe('peers and disks that misbehave', () => {
   }
 
   it('an evidence directory that cannot be written fails the step naming the path; the incident goes on', async () => {
-    const { incidents, config } = await engine('faults-evidence-unwritable', (c) => {
+    const target = await engine('faults-evidence-unwritable', (c) => {
+      mkdirSync(path.dirname(c.evidenceDir), { recursive: true });
       writeFileSync(c.evidenceDir, 'a file where the evidence directory should be\n');
       return c;
     });
-    const { outcome, timeline } = await runToEnd(incidents, evidencePlan(), 'evidence directory unwritable');
+    const { outcome, timeline } = await runToEnd(target, evidencePlan(), 'evidence directory unwritable');
     expect(outcome.status).toBe('closed');
-    expectEvidenceFailure(timeline, config.evidenceDir);
+    expectEvidenceFailure(timeline, target.config.evidenceDir);
     figures.evidence_failures_named = (figures.evidence_failures_named ?? 0) + 1;
   }, 120_000);
 
@@ -204,7 +219,7 @@ describe('peers and disks that misbehave', () => {
     } catch {
       context.skip('cannot mount a small tmpfs here (needs root or CAP_SYS_ADMIN); the full-disk case did not run');
     }
-    const { incidents } = await engine('faults-evidence-full', (c) => {
+    const target = await engine('faults-evidence-full', (c) => {
       // A megabyte of evidence to archive, into 64 KiB of space.
       writeFileSync(
         path.join(c.evidenceBase, 'big'),
@@ -213,7 +228,7 @@ describe('peers and disks that misbehave', () => {
       return { ...c, evidenceDir: dir };
     });
     expect(existsSync(dir)).toBe(true);
-    const { outcome, timeline } = await runToEnd(incidents, evidencePlan(), 'evidence disk full');
+    const { outcome, timeline } = await runToEnd(target, evidencePlan(), 'evidence disk full');
     expect(outcome.status).toBe('closed');
     expectEvidenceFailure(timeline, dir);
     figures.evidence_failures_named = (figures.evidence_failures_named ?? 0) + 1;
