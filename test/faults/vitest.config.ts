@@ -8,6 +8,7 @@ export default defineConfig({
   test: {
     pool: 'forks',
     include: ['test/faults/**/*.test.ts'],
+    setupFiles: ['test/setup.ts'],
     testTimeout: 900_000,
     hookTimeout: 300_000,
     maxWorkers: 1,
