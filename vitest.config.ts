@@ -6,6 +6,8 @@ export default defineConfig({
     pool: 'forks',
     include: ['test/**/*.test.ts'],
     setupFiles: ['test/setup.ts'],
+    // The fault suite has its own config (test/faults/vitest.config.ts, npm run test:faults).
+    exclude: ['test/faults/**', 'node_modules/**'],
     testTimeout: 120_000,
     hookTimeout: 180_000,
     // Servers and workers are heavy on two cores: run at most two files at once.

@@ -187,6 +187,13 @@ export async function snapshotEvidence(input: SnapshotEvidenceInput): Promise<Sn
       skipped,
       reused: false,
     };
+  } catch (error) {
+    // A full or read-only disk: Node's message names the operation, not always the directory; say where.
+    const code = errorCode(error);
+    if (code === undefined || (error as Error).message.includes(dir)) throw error;
+    throw new Error(`evidence ${incidentId}/${stepId}: cannot write to ${dir}: ${(error as Error).message}`, {
+      cause: error,
+    });
   } finally {
     await rm(staging, { recursive: true, force: true });
     await rm(tmpArchive, { force: true });

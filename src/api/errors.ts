@@ -51,6 +51,8 @@ function validationMessage(context: string | undefined, issues: ValidationIssue[
 }
 
 const GRPC_RESOURCE_EXHAUSTED = 8;
+/** What a 503 (Temporal unavailable or busy) asks the caller to wait before trying again. */
+export const RETRY_AFTER_SECONDS = 2;
 
 function grpcError(error: unknown): { code: number; details?: string } | undefined {
   if (isGrpcServiceError(error)) return error;
@@ -167,6 +169,8 @@ export function toErrorReply(error: unknown, request: FastifyRequest): { status:
 export function errorHandler(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
   const { status, body } = toErrorReply(error, request);
   if (status >= 500) request.log.error({ err: error, reqId: request.id }, 'request failed');
+  // Temporal down or busy is passing: tell a detector when to send again rather than drop the alert.
+  if (status === 503) void reply.header('Retry-After', String(RETRY_AFTER_SECONDS));
   void reply.code(status).type('application/json; charset=utf-8').send(body);
 }
 

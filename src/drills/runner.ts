@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { History } from '@temporalio/common/lib/proto-utils';
+import type Long from 'long';
 import { tsToMs } from '@temporalio/common/lib/time';
 import proto from '@temporalio/proto';
 import { Worker, type WorkflowBundle } from '@temporalio/worker';
@@ -100,23 +101,6 @@ function delay(ms: number): Promise<void> {
 }
 
 const { EventType } = proto.temporal.api.enums.v1;
-/** The last event of a workflow that has nothing in flight: its last task completed, or it is closed. */
-const QUIET_LAST_EVENTS = new Set<number>([
-  EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
-  EventType.EVENT_TYPE_TIMER_STARTED,
-  EventType.EVENT_TYPE_TIMER_CANCELED,
-  EventType.EVENT_TYPE_MARKER_RECORDED,
-  EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES,
-  EventType.EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED,
-  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED,
-  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED,
-  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
-  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,
-  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED,
-  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED,
-  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT,
-  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW,
-]);
 
 /** How long (simulated, and so wall-clock while an event is applied) before a timer the runner lets it fire first. */
 const GUARD_MS = 5_000;
@@ -137,11 +121,22 @@ interface IncidentState {
   timeline: TimelineEvent[];
 }
 
-/** One stop of the clock: the instant the runner stood at, from when until when (server time). */
+/**
+ * One stop of the clock: the simulated instant the runner stood at (`target`), and from when until when it stood there
+ * by the server's clock. That clock runs on in real time while the engine works at a stop, so the server is a little
+ * ahead of the simulated instant by the time a timer is armed there; a stop at that timer has its `from` (when the
+ * server fires it) a little after its `target` (when the runbook meant it to fire).
+ */
 interface Anchor {
   target: number;
   from: number;
   to?: number;
+}
+
+/** A timer the runner will stop at: when the runbook means it to fire, and when the server will fire it. */
+interface TimerStop {
+  logical: number;
+  server: number;
 }
 
 export async function runDrill(scenario: DrillScenario, options: DrillRunOptions = {}): Promise<DrillReport> {
@@ -210,42 +205,116 @@ export async function runDrill(scenario: DrillScenario, options: DrillRunOptions
 interface PendingTimer {
   workflowId: string;
   timerId: string;
+  /** Server time at which the workflow armed it (epoch ms). */
+  startedAt: number;
   /** Server time at which it fires (epoch ms). */
   firesAt: number;
 }
 
-/** What the runner learns from one workflow's history: whether it is quiet, and its pending timers. */
+/** What the runner learns from one workflow's history: the work it has in flight, and its pending timers. */
 interface HistoryFacts {
   length: number;
-  quiet: boolean;
-  lastEvent: string;
+  /** Work started and not finished: empty when the workflow is quiescent (or closed). */
+  inFlight: string[];
   timers: PendingTimer[];
 }
 
-function historyFacts(workflowId: string, history: History): HistoryFacts {
+const CLOSED_EVENTS = new Set<number>([
+  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
+  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,
+  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED,
+  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED,
+  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT,
+  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW,
+]);
+
+/**
+ * Reads the whole history, not only its last event: one workflow task's completion writes several events (an update
+ * completed after a signal to another workflow, a timer after a child start), so the last event alone can look quiet
+ * while something the task started is still in flight. Every start is matched with its end by event id.
+ */
+export function historyFacts(workflowId: string, history: History): HistoryFacts {
   const events = history.events ?? [];
-  const started = new Map<string, PendingTimer>();
+  const timers = new Map<string, PendingTimer>();
+  const open = new Map<string, string>();
+  let workflowTask: string | undefined;
+  let closed = false;
+  const id = (value: Long | number | null | undefined): string => String(value ?? '');
   for (const event of events) {
+    const type = event.eventType as number;
+    const eventId = id(event.eventId);
     const start = event.timerStartedEventAttributes;
     if (start?.timerId) {
-      const at = tsToMs(event.eventTime);
-      started.set(start.timerId, {
+      const startedAt = tsToMs(event.eventTime);
+      timers.set(start.timerId, {
         workflowId,
         timerId: start.timerId,
-        firesAt: at + tsToMs(start.startToFireTimeout),
+        startedAt,
+        firesAt: startedAt + tsToMs(start.startToFireTimeout),
       });
     }
-    const done = event.timerFiredEventAttributes?.timerId ?? event.timerCanceledEventAttributes?.timerId;
-    if (done) started.delete(done);
+    const timerDone = event.timerFiredEventAttributes?.timerId ?? event.timerCanceledEventAttributes?.timerId;
+    if (timerDone) timers.delete(timerDone);
+    switch (type) {
+      case EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED:
+      case EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED:
+        workflowTask = `workflow task (event ${eventId})`;
+        break;
+      case EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+      case EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED:
+      case EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT:
+        // A failed or timed-out task is scheduled again by the server; that new task shows as its own event.
+        workflowTask = undefined;
+        break;
+      case EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+        open.set(eventId, `activity ${event.activityTaskScheduledEventAttributes?.activityType?.name ?? ''}`);
+        break;
+      case EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED:
+        open.set(eventId, `child start ${event.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId ?? ''}`);
+        break;
+      case EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED:
+        open.set(
+          eventId,
+          `signal to ${event.signalExternalWorkflowExecutionInitiatedEventAttributes?.workflowExecution?.workflowId ?? ''}`,
+        );
+        break;
+      case EventType.EVENT_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED:
+        open.set(eventId, 'cancel request to another workflow');
+        break;
+      default:
+        if (CLOSED_EVENTS.has(type)) closed = true;
+    }
+    const a = event;
+    const ended =
+      a.activityTaskCompletedEventAttributes?.scheduledEventId ??
+      a.activityTaskFailedEventAttributes?.scheduledEventId ??
+      a.activityTaskTimedOutEventAttributes?.scheduledEventId ??
+      a.activityTaskCanceledEventAttributes?.scheduledEventId ??
+      a.childWorkflowExecutionStartedEventAttributes?.initiatedEventId ??
+      a.startChildWorkflowExecutionFailedEventAttributes?.initiatedEventId ??
+      a.externalWorkflowExecutionSignaledEventAttributes?.initiatedEventId ??
+      a.signalExternalWorkflowExecutionFailedEventAttributes?.initiatedEventId ??
+      a.externalWorkflowExecutionCancelRequestedEventAttributes?.initiatedEventId ??
+      a.requestCancelExternalWorkflowExecutionFailedEventAttributes?.initiatedEventId;
+    if (ended !== undefined && ended !== null) open.delete(id(ended));
   }
-  const last = events.at(-1);
-  const type = last?.eventType as number | undefined;
-  return {
-    length: events.length,
-    quiet: type !== undefined && QUIET_LAST_EVENTS.has(type),
-    lastEvent: type === undefined ? 'none' : (EventType[type] ?? String(type)),
-    timers: [...started.values()],
-  };
+  const inFlight = closed ? [] : [...(workflowTask ? [workflowTask] : []), ...open.values()];
+  return { length: events.length, inFlight, timers: [...timers.values()] };
+}
+
+/**
+ * The final timeline with each event seen live in its live form: the timeline only grows, so the first events of the
+ * final read are those read live, in the same order, differing at most in their times.
+ */
+export function withLiveTimes(live: TimelineEvent[], final: TimelineEvent[]): TimelineEvent[] {
+  const same = (a: TimelineEvent, b: TimelineEvent): boolean =>
+    JSON.stringify({ ...a, at: 0 }) === JSON.stringify({ ...b, at: 0 });
+  if (live.length > final.length || live.some((event, i) => !same(event, final[i]!))) {
+    throw new Error(
+      `the incident's final timeline does not extend the one read while it ran (${live.length} live events, ${final.length} final)`,
+    );
+  }
+  return [...live, ...final.slice(live.length)];
 }
 
 /** One scenario played against one server. */
@@ -261,6 +330,8 @@ class DrillSession {
   /** The incident workflow has closed (seen by settle). */
   private incidentClosed = false;
   private finalState: IncidentState | undefined;
+  /** The timeline as last read while the incident ran (answered live, not replayed). */
+  private liveTimeline: TimelineEvent[] = [];
   /** Per workflow watched (the incident and its running phase): what its history said at its last length. */
   private readonly facts = new Map<string, HistoryFacts>();
   /** The workflows the last snapshot watched. */
@@ -279,15 +350,27 @@ class DrillSession {
   }
 
   /** Whole seconds after the opening; work done while the runner stood at an instant counts at that instant. */
-  readonly offsetOf = (ms: number): number => {
-    for (let i = this.anchors.length - 1; i >= 0; i--) {
-      const anchor = this.anchors[i]!;
-      if (ms < anchor.from) continue;
-      if (anchor.to === undefined || ms <= anchor.to) return Math.floor((anchor.target - this.openedAt) / 1000);
-      break;
+  readonly offsetOf = (ms: number): number => Math.round((this.logicalOf(ms) - this.openedAt) / 1000);
+
+  /** The simulated instant of a server time: the stop it happened at, else as far from the last stop as the server says. */
+  private logicalOf(ms: number): number {
+    const anchors = this.anchors;
+    for (let i = anchors.length - 1; i >= 0; i--) {
+      const a = anchors[i]!;
+      if (ms >= a.from && (a.to === undefined || ms <= a.to)) return a.target;
     }
-    return Math.floor((ms - this.openedAt) / 1000);
-  };
+    // Between a late timer's intended instant and its firing: computed at the stop that armed it (a deadline shown
+    // on the timeline as `now + timeout`), so it is that timer's instant.
+    for (let i = anchors.length - 1; i >= 0; i--) {
+      const a = anchors[i]!;
+      if (a.target < a.from && ms >= a.target && ms < a.from) return a.target;
+    }
+    for (let i = anchors.length - 1; i >= 0; i--) {
+      const a = anchors[i]!;
+      if (ms >= a.from) return a.target + (ms - (a.to ?? a.from));
+    }
+    return ms;
+  }
 
   async play(): Promise<{
     openedAt: number;
@@ -427,28 +510,51 @@ class DrillSession {
     }
   }
 
-  /** Every timer armed in the watched workflows and not fired yet, by when it fires. */
-  private pendingTimers(): number[] {
-    return this.watched.flatMap((id) => this.facts.get(id)?.timers.map((t) => t.firesAt) ?? []).sort((a, b) => a - b);
+  /**
+   * Every timer armed in the watched workflows that the server has not fired by `now`, by when the runbook means it to
+   * fire. A timer of a whole number of seconds (a timeout, a cadence) means that long after the instant that armed it;
+   * the server fires it later by however long the engine took at that instant, which depends on the machine's load.
+   * Any other timer runs to a deadline the workflow computed (an escalation's due time), rounded to its second.
+   */
+  private timerStops(now: number): TimerStop[] {
+    return this.watched
+      .flatMap((id) => this.facts.get(id)?.timers ?? [])
+      .filter((t) => t.firesAt > now)
+      .map((t) => {
+        const duration = t.firesAt - t.startedAt;
+        const logical =
+          duration % 1000 === 0
+            ? this.logicalOf(t.startedAt) + duration
+            : this.openedAt + Math.round((t.firesAt - this.openedAt) / 1000) * 1000;
+        return { logical, server: t.firesAt };
+      })
+      .sort((a, b) => a.logical - b.logical || a.server - b.server);
   }
 
   /**
-   * Moves the clock to `target`, stopping at every timer armed on the way (escalations, approval and task timeouts,
+   * Moves the clock to `target`, stopping at every timer due on the way (escalations, approval and task timeouts,
    * status updates), so each one's consequences are settled before time moves on. Then, before the caller acts at
    * `target`, it also lets fire any timer due within GUARD_MS after it: the clock runs on in real time while an event
    * is applied, and a timer firing in the middle of an update is what the time-skipping server handles worst.
+   * Each stop is recorded at its simulated instant whatever the server's clock says, so load never shows in a report.
    */
   private async advanceTo(target: number): Promise<void> {
     for (;;) {
+      const here = this.anchors.at(-1)!.target;
       const now = await this.server.now();
-      const upcoming = this.pendingTimers().filter((t) => t > now);
-      let next: number;
-      if (now < target) next = Math.min(target, upcoming[0] ?? Number.POSITIVE_INFINITY);
-      else if (upcoming[0] !== undefined && upcoming[0] <= now + GUARD_MS) next = upcoming[0];
-      else return;
+      const [first] = this.timerStops(now);
+      let stop: TimerStop;
+      if (here < target) {
+        stop =
+          first && first.logical <= target
+            ? { logical: Math.max(here, first.logical), server: first.server }
+            : { logical: target, server: target };
+      } else if (first && first.logical <= here + GUARD_MS) {
+        stop = { logical: Math.max(here, first.logical), server: first.server };
+      } else return;
       this.anchors.at(-1)!.to = now;
-      await this.server.sleep(Math.max(1, next - now));
-      this.anchors.push({ target: next, from: next });
+      if (stop.server > now) await this.server.sleep(stop.server - now);
+      this.anchors.push({ target: stop.logical, from: Math.max(now, stop.server) });
       this.report(await this.settle());
     }
   }
@@ -475,6 +581,10 @@ class DrillSession {
    * Status and timeline. A query to a closed workflow replays its history on a worker, and on the time-skipping
    * server such a query sometimes hangs until the connection is reset; so reads carry a deadline and are retried,
    * and once the incident has closed its final state is read once and kept.
+   * That replay is also why the timeline read live is kept: an event's time is the workflow's clock when it was
+   * recorded, and a replay may deliver signals that arrived together with a later task (seen: a step reported at
+   * +20m replayed at the next stop, +22m, whenever the worker had taken two step signals in one task). So the events
+   * seen while the incident ran keep their live times; only those recorded at the close come from the replay.
    */
   private async readState(): Promise<IncidentState> {
     if (this.finalState) return this.finalState;
@@ -488,8 +598,12 @@ class DrillSession {
           ]);
           return { status, timeline };
         });
-        if (closed) this.finalState = state;
-        return state;
+        if (!closed) {
+          this.liveTimeline = state.timeline;
+          return state;
+        }
+        this.finalState = { status: state.status, timeline: withLiveTimes(this.liveTimeline, state.timeline) };
+        return this.finalState;
       } catch (error) {
         if (attempt >= QUERY_ATTEMPTS) {
           throw new Error(
@@ -514,7 +628,9 @@ class DrillSession {
       const snapshot = await this.snapshot();
       if (snapshot !== undefined && snapshot === previous) {
         const now = await this.server.now();
-        const overdue = this.pendingTimers().filter((t) => t <= now);
+        const overdue = this.watched
+          .flatMap((id) => this.facts.get(id)?.timers.map((t) => t.firesAt) ?? [])
+          .filter((t) => t <= now);
         if (overdue.length === 0) return this.readState();
         this.busy = `timer(s) due at ${overdue.map((t) => offsetLabel(Math.floor((t - this.openedAt) / 1000))).join(', ')} not fired yet`;
         previous = undefined;
@@ -563,9 +679,9 @@ class DrillSession {
         facts = historyFacts(id, await handle.fetchHistory());
         this.facts.set(id, facts);
       }
-      if (!facts.quiet) {
+      if (facts.inFlight.length > 0) {
         busy = true;
-        this.busy = `${id}'s last event is ${facts.lastEvent}`;
+        this.busy = `${id} has in flight: ${facts.inFlight.join('; ')}`;
       }
     }
     this.watched = ids;

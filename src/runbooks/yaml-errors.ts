@@ -1,5 +1,5 @@
 // YAML parsing that keeps source positions, so every validation error names file, line, column and field.
-import { LineCounter, parseDocument, isNode } from 'yaml';
+import { LineCounter, parseDocument, isNode, visit } from 'yaml';
 
 export interface YamlPosition {
   line: number;
@@ -41,7 +41,24 @@ export function parseYamlWithPositions(
     }
     return undefined;
   };
-  return { value: doc.toJS(), locate };
+  let value: unknown;
+  try {
+    value = doc.toJS();
+  } catch (error) {
+    // An alias whose anchor is missing or comes after it (`*a` before `&a`): valid syntax that cannot be resolved.
+    if (!/alias/i.test((error as Error).message)) throw error;
+    let message = `${file}:1:1: YAML: ${(error as Error).message}`;
+    visit(doc, {
+      Alias(_, node) {
+        if (node.resolve(doc) !== undefined || !node.range) return undefined;
+        const pos = lineCounter.linePos(node.range[0]);
+        message = `${file}:${pos.line}:${pos.col}: YAML: alias *${node.source} refers to no anchor &${node.source} defined before it`;
+        return visit.BREAK;
+      },
+    });
+    throw new YamlValidationError(message);
+  }
+  return { value, locate };
 }
 
 export function formatPath(path: PropertyKey[]): string {
