@@ -1,6 +1,7 @@
 // Incident vocabulary: phases, categories, event types, statuses, state and timeline. Sandbox-safe: imports only zod.
 import { z } from 'zod';
 import { classifyAlert } from './classification';
+import type { AlertCounts } from './alert-book';
 import { type Severity } from './severity';
 
 export const PHASES = ['detect', 'contain', 'eradicate', 'recover', 'post-incident'] as const;
@@ -178,6 +179,8 @@ export interface IncidentState {
   /** What detected it: the opener's `source`, else the first firing alert's (`${alert.source}`). */
   alertSource?: string;
   escalation: EscalationState;
+  /** Exact counts of the alerts delivered through the incident's alert stream (absent when none came that way). */
+  alertCounts?: AlertCounts;
   phases: Partial<Record<Phase, PhaseTimes>>;
   steps: StepResult[];
   evidence: { stepId: string; archive: string; sha256: string }[];
@@ -239,6 +242,8 @@ export type TimelineEvent = { at: number; by?: string } & (
       /** The alert's own labels, as it sent them (left out when it had none). */
       labels?: Record<string, string>;
     }
+  | { type: 'alert_recurrence'; source: string; summary: string }
+  | { type: 'alerts_resolved'; fingerprints: number; alerts: number }
   | { type: 'resolved'; summary?: string }
   | { type: 'false_positive'; reason: string }
   | { type: 'closed'; status: IncidentStatus }

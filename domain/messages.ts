@@ -108,9 +108,14 @@ export const AlertSignalInput = z
     summary: z.string().default(''),
     fingerprint: z.string().optional(),
     labels: AlertLabels.default({}),
+    /** The detector's own severity for this alert: a higher one than the incident's raises it. */
+    severity: Severity.optional(),
   })
   .strict();
 export type AlertSignalInput = z.infer<typeof AlertSignalInput>;
+
+/** The alert stream's forwards to its incident: the alerts that change something, in arrival order. */
+export const AlertBatch = z.array(AlertSignalInput).max(100, 'expected at most 100 alerts in one batch');
 
 /** What an operator or detector supplies to open an incident (the runbook is compiled by the client). */
 export const OpenRequest = z

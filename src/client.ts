@@ -4,11 +4,13 @@
 import {
   type Client,
   WithStartWorkflowOperation,
+  WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   type WorkflowHandle,
 } from '@temporalio/client';
 import pLimit from 'p-limit';
+import type { AlertBook } from '../domain/alert-book';
 import type { IncidentState, TimelineEvent } from '../domain/incident';
 import { type AlertSignalInput, OpenRequest } from '../domain/messages';
 import type { RunbookPlan } from '../domain/runbook';
@@ -17,12 +19,15 @@ import {
   type IncidentStatusView,
   type OpenIncidentResult,
   REGISTRY_WORKFLOW_ID,
+  alertBookQuery,
   alertSignal,
+  alertStreamId,
   incidentUpdates,
   openIncidentUpdate,
   statusQuery,
   timelineQuery,
 } from '../workflows/definitions';
+import type { alertStreamWorkflow } from '../workflows/alert-stream';
 import type { incidentRegistryWorkflow } from '../workflows/registry';
 
 export class IncidentNotFoundError extends Error {
@@ -153,8 +158,47 @@ export class IncidentClient {
     return this.call(incidentId, 'timeline', () => this.handle(incidentId).query(timelineQuery));
   }
 
+  /** Signals an alert straight to the incident (drills, tests, a person steering by hand). */
   async signalAlert(incidentId: string, alert: AlertSignalInput): Promise<void> {
     await this.call(incidentId, 'alert', () => this.handle(incidentId).signal(alertSignal, alert));
+  }
+
+  /**
+   * Delivers a detector's alert through the incident's alert stream (workflows/alert-stream.ts), which coalesces a
+   * storm so the incident never outgrows Temporal's limits. A stream that has ended means the incident closed.
+   */
+  async deliverAlert(incidentId: string, alert: AlertSignalInput): Promise<void> {
+    this.handle(incidentId);
+    try {
+      await this.client.workflow.signalWithStart<typeof alertStreamWorkflow, [AlertSignalInput]>(
+        'alertStreamWorkflow',
+        {
+          workflowId: alertStreamId(incidentId),
+          taskQueue: this.taskQueue,
+          args: [{ incidentId }],
+          signal: alertSignal,
+          signalArgs: [alert],
+          workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        },
+      );
+    } catch (error) {
+      if (error instanceof WorkflowExecutionAlreadyStartedError) {
+        throw new UpdateRefusedError(incidentId, 'alert', 'the incident is closed');
+      }
+      throw error;
+    }
+  }
+
+  /** The exact alert counts and tracked fingerprints of an incident's alert stream; undefined when it has none. */
+  async alertBook(incidentId: string): Promise<AlertBook | undefined> {
+    try {
+      return await this.client.workflow
+        .getHandle(alertStreamId(this.handle(incidentId).workflowId))
+        .query(alertBookQuery);
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return undefined;
+      throw error;
+    }
   }
 
   /** Sends an operator update (see domain/updates.ts); answers the incident's status once it is applied. */

@@ -2,6 +2,7 @@
 // Wire names are the bare verbs; constants end in their kind.
 import type { UpdateDefinition } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { AlertBook, AlertCounts } from '../domain/alert-book';
 import type { StepFacts } from '../domain/condition';
 import type {
   IncidentMetrics,
@@ -40,6 +41,27 @@ export interface IncidentStatusView extends IncidentState {
 }
 
 export const alertSignal = defineSignal<[AlertSignalInput]>('alert');
+/** Most alerts in one alertBatch signal. */
+export const ALERT_BATCH_MAX = 100;
+/** Alert stream -> incident: the alerts that change something, in arrival order, at most ALERT_BATCH_MAX. */
+export const alertBatchSignal = defineSignal<[AlertSignalInput[]]>('alertBatch');
+/** Alert stream -> incident: the exact alert counts, sent when they change (throttled). */
+export const alertCountsSignal = defineSignal<[AlertCounts]>('alertCounts');
+/** Incident -> its alert stream: the incident closed; forward what is queued and end. */
+export const alertStreamStopSignal = defineSignal<[]>('alertStreamStop');
+/** The alert stream's book: counts and every tracked fingerprint. */
+export const alertBookQuery = defineQuery<AlertBook>('alertBook');
+
+/** The workflow id of an incident's alert stream. */
+export function alertStreamId(incidentId: string): string {
+  return `${incidentId}.alerts`;
+}
+
+export interface AlertStreamInput {
+  incidentId: string;
+  /** The book carried over from the previous run (continue-as-new). */
+  book?: AlertBook;
+}
 
 /** The operator updates, one per entry of the update table (domain/updates.ts), by wire name. */
 export type IncidentUpdates = {

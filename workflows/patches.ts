@@ -76,6 +76,13 @@ export const PATCHES = {
     since: '2026-12-03',
     recordedWith: [],
   },
+  'alert-lifecycle': {
+    changed:
+      'a firing alert with a higher severity raises the incident, one after resolution is a recurrence (timeline, ' +
+      'notification, L1), and the owner is told when every alert has resolved',
+    since: '2026-12-03',
+    recordedWith: [],
+  },
 } as const satisfies Record<string, PatchInfo>;
 
 export type PatchId = keyof typeof PATCHES;

@@ -12,6 +12,7 @@
 // every schema module workflow code reaches is listed here.
 import { regexes } from 'zod/v4/core';
 import * as actions from '../domain/actions';
+import * as alertBook from '../domain/alert-book';
 import * as connectors from '../domain/actions/connectors';
 import * as emergency from '../domain/actions/emergency';
 import * as evidence from '../domain/actions/evidence';
@@ -35,6 +36,7 @@ import * as updates from '../domain/updates';
 
 export const SHARED_SCHEMA_MODULES = {
   'actions/index': actions,
+  'alert-book': alertBook,
   'actions/connectors': connectors,
   'actions/emergency': emergency,
   'actions/evidence': evidence,

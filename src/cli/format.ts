@@ -118,6 +118,10 @@ export function describeEvent(e: TimelineEvent): string {
       return `notification to ${e.audience} failed: ${e.error}`;
     case 'alert':
       return `alert ${e.status} from ${e.source}: ${e.summary}`;
+    case 'alert_recurrence':
+      return `recurrence after resolution: alert from ${e.source}: ${e.summary}`;
+    case 'alerts_resolved':
+      return `all ${e.fingerprints} alerts resolved (${e.alerts} received)`;
     case 'resolved':
       return `resolved${e.summary ? `: ${e.summary}` : ''}`;
     case 'false_positive':

@@ -19,9 +19,11 @@ import {
   incidentMetrics,
   mergeAlertLabels,
 } from '../../domain/incident';
+import type { IncidentNotice } from '../../domain/actions';
+import { type AlertCounts, allAlertsResolved } from '../../domain/alert-book';
 import type { AlertSignalInput } from '../../domain/messages';
 import type { PlanStep } from '../../domain/runbook';
-import { describeSeverity } from '../../domain/severity';
+import { describeSeverity, severityRank } from '../../domain/severity';
 import { statusUpdateMessage } from '../../domain/status-updates';
 import { usesAlertTemplates } from '../../domain/template';
 import { UPDATES, type UpdateInput, type UpdateName } from '../../domain/updates';
@@ -76,11 +78,15 @@ export interface IncidentHooks {
   sendFacts(phase: Phase, facts: StepFacts): void;
   /** Cancel the running phase child (false positives before the false-positive-compensates patch). */
   cancelPhase(): void;
+  /** Send a notification about the incident to its internal audience (the notifyIncident activity). */
+  tell?(notice: IncidentNotice): void;
 }
 
 /** The patched() decisions the Incident's rules depend on (workflows/patches.ts); each asked at most once. */
 export interface IncidentPatches {
   alertLabels(): boolean;
+  /** Alerts can raise the severity, tell when all resolved, and recur after resolution (alert-lifecycle). */
+  alertLifecycle?(): boolean;
   falsePositiveCompensates(): boolean;
   phaseFailureCompensates(): boolean;
 }
@@ -759,7 +765,59 @@ export class Incident {
       state.alertSource ??= alert.source;
       if (Object.keys(state.alertLabels).length !== before || sourceNew) this.sendFacts();
     }
+    if (alert.status === 'firing' && !this.terminal && this.patches.alertLifecycle?.()) this.alertLifecycle(alert);
     this.version++;
+  }
+
+  /** A firing alert with a higher severity raises the incident; one after resolution is a recurrence. */
+  private alertLifecycle(alert: AlertSignalInput): void {
+    const { state } = this;
+    const by = `alert:${alert.source}`;
+    const named = alert.fingerprint ? `alert ${alert.fingerprint}` : `alert "${alert.summary || alert.source}"`;
+    if (alert.severity && severityRank(alert.severity) < severityRank(state.severity)) {
+      const from = state.severity;
+      state.severity = alert.severity;
+      const reason = `${named} from ${alert.source} is ${describeSeverity(alert.severity)}`;
+      this.record({ at: this.now(), by, type: 'severity_changed', from, to: alert.severity, reason });
+      this.hooks.publish();
+      this.changed();
+    }
+    if (state.status === 'resolved') {
+      const n = this.timeline.filter((event) => event.type === 'alert_recurrence').length + 1;
+      this.record({ at: this.now(), by, type: 'alert_recurrence', source: alert.source, summary: alert.summary });
+      this.tell('recurrence', `Recurrence on ${this.incidentId}`, `${named} fired again after resolution.`, n);
+      if (state.escalation.level < 1) this.escalateTo(by, `${named} recurred after resolution`, 1);
+    }
+  }
+
+  /** The alert stream's exact counts; says so on the timeline and to the owner when every alert has resolved. */
+  onAlertCounts(counts: AlertCounts): void {
+    const wasResolved = this.state.alertCounts ? allAlertsResolved(this.state.alertCounts) : false;
+    this.state.alertCounts = counts;
+    if (!wasResolved && allAlertsResolved(counts) && !this.terminal && this.patches.alertLifecycle?.()) {
+      const n = this.timeline.filter((event) => event.type === 'alerts_resolved').length + 1;
+      this.record({ at: this.now(), type: 'alerts_resolved', fingerprints: counts.fingerprints, alerts: counts.total });
+      const owner = this.state.owner ? ` (owner: ${this.state.owner})` : '';
+      this.tell(
+        'alerts_resolved',
+        `All alerts resolved on ${this.incidentId}${owner}`,
+        `All ${counts.fingerprints} alerts behind the incident have resolved.`,
+        n,
+      );
+    }
+  }
+
+  private tell(kind: string, subject: string, text: string, n: number): void {
+    this.hooks.tell?.({
+      incidentId: this.incidentId,
+      audience: 'internal',
+      severity: this.state.severity,
+      subject,
+      text,
+      kind,
+      drill: this.state.drill,
+      idempotencyKey: `${this.incidentId}/${kind}/${n}`,
+    });
   }
 
   // ---- escalation ------------------------------------------------------------------------------------------------

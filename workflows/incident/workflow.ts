@@ -15,20 +15,15 @@ import {
   setHandler,
   startChild,
   upsertSearchAttributes,
-  workflowInfo,
 } from '@temporalio/workflow';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { createActivities } from '../../activities';
 import { type Phase, PHASES } from '../../domain/incident';
-import { AlertSignalInput } from '../../domain/messages';
 import { UPDATE_NAMES, type UpdateInput, type UpdateName } from '../../domain/updates';
 import {
   type IncidentInput,
   type IncidentOutcome,
   type IncidentStatusView,
-  REGISTRY_WORKFLOW_ID,
-  alertSignal,
-  incidentClosedSignal,
   incidentUpdates,
   phaseFactsSignal,
   statusQuery,
@@ -46,6 +41,8 @@ import { recoverPhase } from '../phases/recover';
 import { incidentSearchAttributes } from '../search-attributes';
 import { actionActivity, describeFailure, type PhaseInput, type PhaseResult } from '../steps';
 import { Incident, type UpdateEffect, failureMessage, parseUpdate } from './incident';
+import { handleAlerts } from './alerts';
+import { announceClosed } from './closing';
 import { runEscalationTimer, runStatusUpdates } from './timers';
 
 const { notifyEscalation, notifyIncident } = proxyActivities<ReturnType<typeof createActivities>>({
@@ -90,9 +87,11 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentOu
         ),
       sendFacts: (phase, facts) => void signalPhase(phase, phaseFactsSignal, facts),
       cancelPhase: () => phaseScope?.cancel(),
+      tell: (notice) => void notifications.push(notifyIncident(notice).then(() => undefined, notifyFailed('internal'))),
     },
     {
       alertLabels: patchOnce('alert-labels'),
+      alertLifecycle: patchOnce('alert-lifecycle'),
       falsePositiveCompensates: patchOnce('false-positive-compensates'),
       phaseFailureCompensates: patchOnce('phase-failure-compensates'),
     },
@@ -103,11 +102,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentOu
   setHandler(statusQuery, () => incident.view());
   setHandler(timelineQuery, () => incident.timeline);
   setHandler(stepEventSignal, (event) => incident.onStepEvent(event));
-  setHandler(alertSignal, (raw) => {
-    const parsed = AlertSignalInput.safeParse(raw);
-    if (parsed.success) incident.onAlert(parsed.data);
-    else log.warn('alert signal ignored: invalid payload', { incidentId, error: parsed.error.message });
-  });
+  handleAlerts(incident);
 
   /** Inputs the validator parsed, by update id, for its handler (a replay runs no validator: the handler parses). */
   const parsedInputs = new Map<string, unknown>();
@@ -236,14 +231,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentOu
   await statusUpdates;
   await Promise.all(notifications);
 
-  if (input.dedupKey && workflowInfo().parent?.workflowId === REGISTRY_WORKFLOW_ID) {
-    try {
-      const closed = { incidentId, dedupKey: input.dedupKey };
-      await getExternalWorkflowHandle(REGISTRY_WORKFLOW_ID).signal(incidentClosedSignal, closed);
-    } catch (error) {
-      log.warn('could not tell the registry the incident closed', { incidentId, error: String(error) });
-    }
-  }
+  await announceClosed(input, incident.state);
   await condition(allHandlersFinished);
   return { incidentId, status: incident.state.status, metrics: incident.view().metrics };
 }

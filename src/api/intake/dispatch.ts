@@ -253,7 +253,7 @@ export class AlertIntake {
     const { incidents } = this.options;
     const metrics = this.metricsFor(event);
     if (!event.skipRepeats) {
-      for (const alert of event.alerts) await incidents.signalAlert(incidentId, alert);
+      for (const alert of event.alerts) await incidents.deliverAlert(incidentId, alert);
       return { recorded: event.alerts.length, ignored: 0 };
     }
     return this.queue.run(incidentId, async () => {
@@ -276,7 +276,7 @@ export class AlertIntake {
           ignored++;
           continue;
         }
-        await incidents.signalAlert(incidentId, alert);
+        await incidents.deliverAlert(incidentId, alert);
         if (alert.fingerprint !== undefined) known.set(alert.fingerprint, alert.status);
         recorded++;
       }
