@@ -6,3 +6,4 @@ export { containPhase } from './phases/contain';
 export { eradicatePhase } from './phases/eradicate';
 export { recoverPhase } from './phases/recover';
 export { postIncidentPhase } from './phases/post-incident';
+export { periodicReportWorkflow, scheduledDrillWorkflow } from './reports';

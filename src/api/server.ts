@@ -25,6 +25,7 @@ import { ApiMetrics } from './metrics';
 import { healthRoutes } from './routes/health';
 import { incidentRoutes } from './routes/incidents';
 import { intakeRoutes } from './routes/intake';
+import { reportRoutes } from './routes/reports';
 import { updateRoutes } from './routes/updates';
 import { NonceCache } from './signatures';
 
@@ -39,6 +40,8 @@ export interface ApiServerOptions {
   logger?: FastifyServerOptions['logger'];
   now?: () => number;
   version?: string;
+  /** The engine's data directory, where reviews and the closed-incident summaries are (reports need it). */
+  dataDir?: string;
 }
 
 export interface ApiServer {
@@ -148,6 +151,7 @@ export async function buildApiServer(options: ApiServerOptions): Promise<ApiServ
         { name: 'incidents', description: 'Open, list and read incidents' },
         { name: 'updates', description: 'Operator actions on an incident' },
         { name: 'intake', description: 'Alerts from detectors' },
+        { name: 'reports', description: 'Post-incident reviews and periodic reports' },
         { name: 'health', description: 'Liveness, readiness and metrics' },
       ],
     },
@@ -170,11 +174,13 @@ export async function buildApiServer(options: ApiServerOptions): Promise<ApiServ
     config,
     temporalAddress: options.temporalAddress,
     now,
+    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
   };
   healthRoutes(app, ctx);
   incidentRoutes(app, ctx);
   updateRoutes(app, ctx);
   intakeRoutes(app, ctx);
+  reportRoutes(app, ctx);
   await app.ready();
   return { app, metrics, routes };
 }
