@@ -26,6 +26,7 @@ import { healthRoutes } from './routes/health';
 import { incidentRoutes } from './routes/incidents';
 import { intakeRoutes } from './routes/intake';
 import { reportRoutes } from './routes/reports';
+import { registerIncidentMetrics } from '../reports/prometheus';
 import { updateRoutes } from './routes/updates';
 import { NonceCache } from './signatures';
 
@@ -95,6 +96,10 @@ export async function buildApiServer(options: ApiServerOptions): Promise<ApiServ
 
   const metrics = new ApiMetrics();
   metrics.instrument(app);
+  registerIncidentMetrics(metrics.registry, {
+    incidents: options.incidents,
+    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+  });
 
   const routes: { method: string; url: string }[] = [];
   app.addHook('onRoute', (route) => {

@@ -109,4 +109,30 @@ describe('reviews and reports over HTTP and the CLI', () => {
     expect(badKind.code).toBe(1);
     expect(badKind.stderr).toMatch(/expected a report kind: weekly, monthly, quarterly/);
   });
+
+  it('serves incident metrics for Grafana: open incidents, escalations, time to acknowledge and resolve', async () => {
+    const op = env.keys.operator.key;
+    const second = await http<{ incidentId: string }>(`${env.url}/incidents`, {
+      key: op,
+      body: { runbook: 'web-attack', title: 'still open', severity: 'P1' },
+    });
+    const drill = await http<{ incidentId: string }>(`${env.url}/incidents`, {
+      key: op,
+      body: { runbook: 'web-attack', title: 'a drill', severity: 'P3', drill: true },
+    });
+    const metrics = await waitFor(async () => {
+      const m = await http(`${env.url}/metrics`, { key: env.keys.viewer.key });
+      return /incident_open\{severity="P1",status="active",phase="[a-z-]+"\} 1/.test(m.text) &&
+        /incident_drills_open\{phase="[a-z-]+"\} 1/.test(m.text)
+        ? m.text
+        : undefined;
+    }, 'the open incident and the drill in /metrics');
+    // The incident closed above (P2) is in the histograms; the open ones and the drill are not.
+    expect(metrics).toMatch(/incident_time_to_resolve_seconds_count\{severity="P2"\} 1/);
+    expect(metrics).toMatch(/incident_time_to_acknowledge_seconds_count\{severity="P2"\} 1/);
+    expect(metrics).toContain('# TYPE incident_escalations_total counter');
+    expect(metrics).not.toMatch(/incident_open\{severity="P3"/);
+    await env.incidents.declareFalsePositive(second.body.incidentId, { by: 'test', reason: 'cleanup' });
+    await env.incidents.declareFalsePositive(drill.body.incidentId, { by: 'test', reason: 'cleanup' });
+  });
 });
