@@ -5,6 +5,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { formatYamlIssues, parseYamlWithPositions } from './runbooks/yaml-errors';
 import { TemplateConfig } from './notify/templates';
+import { type ReportsConfig, ReportsConfigFile } from './reports/config';
 import { CONNECTOR_ACTION_NAMES } from '../domain/actions/connectors';
 import { type TemplateError, templatePaths } from '../domain/template';
 
@@ -281,6 +282,8 @@ export const EngineConfigFile = z
       .optional(),
     /** The HTTP API (host, port, limits); every field has a default. */
     api: ApiConfigFile.optional(),
+    /** Periodic reports and the drill programme (src/reports/config.ts); every field has a default. */
+    reports: ReportsConfigFile.optional(),
   })
   .strict();
 
@@ -300,6 +303,8 @@ export interface EngineConfig {
   quarantine?: { roots: string[] };
   /** The HTTP API's settings, defaults filled in; `keysFile` is absolute. */
   api: ApiConfig;
+  /** Report cadences, their audience and the drill programme; defaults filled in. */
+  reports: ReportsConfig;
 }
 
 export const DEFAULT_TASK_QUEUE = 'incidents';
@@ -361,6 +366,7 @@ export function buildConfig(file: EngineConfigInput, baseDir: string): EngineCon
       ? { quarantine: { roots: file.quarantine.roots.map((root) => path.resolve(baseDir, root)) } }
       : {}),
     api: { ...api, keysFile: path.resolve(baseDir, keysFile ?? path.join(dataDir, 'api-keys.json')) },
+    reports: ReportsConfigFile.parse(file.reports ?? {}),
   };
 }
 

@@ -13,6 +13,7 @@ import { loadConfig } from './config';
 import { runbookCache } from './runbooks/cache';
 import { connectClient, connectWorker, resolveTemporalTarget } from './temporal/connection';
 import { type DevServer, startDevServer } from './temporal/dev-server';
+import { ensureReportSchedules } from './reports/schedules';
 import { registerSearchAttributes } from './temporal/search-attributes';
 import { createWorker } from './worker';
 
@@ -56,6 +57,7 @@ async function startApi(): Promise<(string | undefined)[]> {
     runbooks,
     keys,
     temporalAddress: target.address,
+    dataDir: config.dataDir,
   });
   const url = api.url;
   const closeApi = api.close;
@@ -73,6 +75,19 @@ async function startApi(): Promise<(string | undefined)[]> {
       ? `  try:              curl -H "Authorization: Bearer $(cat ${shortPath(adminFile)})" ${url}/incidents`
       : undefined,
   ];
+}
+
+/** The report and drill-programme schedules (src/reports/schedules.ts), brought in line with the configuration. */
+async function startSchedules(): Promise<string[]> {
+  const connection = await connectClient(target);
+  try {
+    const ids = await ensureReportSchedules(new Client({ connection, namespace: target.namespace }), config);
+    return [`  schedules:        ${ids.join(', ') || 'none'} (reports to audience "${config.reports.audience}")`];
+  } catch (error) {
+    return [`  schedules:        not set up: ${(error as Error).message}`];
+  } finally {
+    await connection.close();
+  }
 }
 
 async function main(): Promise<void> {
@@ -94,6 +109,7 @@ async function main(): Promise<void> {
   const connection = await connectWorker(target);
   const worker = await createWorker({ connection, namespace: target.namespace, config });
   const apiLines = await startApi();
+  const scheduleLines = await startSchedules();
   const lines = [
     '',
     `incident engine running: worker on task queue "${config.taskQueue}", Temporal at ${target.address} (namespace ${target.namespace})`,
@@ -101,6 +117,7 @@ async function main(): Promise<void> {
     `  data directory:   ${config.dataDir}`,
     `  notifications:    ${config.channels.default?.type === 'file' ? config.channels.default.path : 'configured channels'}`,
     ...apiLines,
+    ...scheduleLines,
     '',
     'open an incident (in another terminal):',
     `  npx incident-engine open --runbook security-incident --title "Admin login from unknown address" --event-type unauthorized_access`,

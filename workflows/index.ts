@@ -7,3 +7,4 @@ export { eradicatePhase } from './phases/eradicate';
 export { recoverPhase } from './phases/recover';
 export { postIncidentPhase } from './phases/post-incident';
 export { alertStreamWorkflow } from './alert-stream';
+export { periodicReportWorkflow, scheduledDrillWorkflow } from './reports';

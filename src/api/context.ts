@@ -15,4 +15,6 @@ export interface ApiContext {
   /** host:port of Temporal, for readiness messages. */
   temporalAddress: string;
   now: () => number;
+  /** The engine's data directory (reviews written at close, the closed-incident summary store). */
+  dataDir?: string;
 }

@@ -25,6 +25,8 @@ import { ApiMetrics } from './metrics';
 import { healthRoutes } from './routes/health';
 import { incidentRoutes } from './routes/incidents';
 import { intakeRoutes } from './routes/intake';
+import { reportRoutes } from './routes/reports';
+import { registerIncidentMetrics } from '../reports/prometheus';
 import { updateRoutes } from './routes/updates';
 import { consoleRoutes } from './routes/console';
 import { consoleDrillRoutes } from './routes/console-drills';
@@ -44,6 +46,8 @@ export interface ApiServerOptions {
   /** Console sign-in sessions (one store per process by default). */
   sessions?: SessionStore;
   version?: string;
+  /** The engine's data directory, where reviews and the closed-incident summaries are (reports need it). */
+  dataDir?: string;
 }
 
 export interface ApiServer {
@@ -97,6 +101,10 @@ export async function buildApiServer(options: ApiServerOptions): Promise<ApiServ
 
   const metrics = new ApiMetrics();
   metrics.instrument(app);
+  registerIncidentMetrics(metrics.registry, {
+    incidents: options.incidents,
+    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+  });
 
   const routes: { method: string; url: string }[] = [];
   app.addHook('onRoute', (route) => {
@@ -157,6 +165,7 @@ export async function buildApiServer(options: ApiServerOptions): Promise<ApiServ
         { name: 'incidents', description: 'Open, list and read incidents' },
         { name: 'updates', description: 'Operator actions on an incident' },
         { name: 'intake', description: 'Alerts from detectors' },
+        { name: 'reports', description: 'Post-incident reviews and periodic reports' },
         { name: 'health', description: 'Liveness, readiness and metrics' },
         { name: 'console', description: 'The operator console at /: sign-in sessions and what its pages read' },
         { name: 'drills', description: 'Drill scenarios run as tabletops on their own test server, and their reports' },
@@ -181,6 +190,7 @@ export async function buildApiServer(options: ApiServerOptions): Promise<ApiServ
     config,
     temporalAddress: options.temporalAddress,
     now,
+    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
   };
   healthRoutes(app, ctx);
   incidentRoutes(app, ctx);
@@ -188,6 +198,7 @@ export async function buildApiServer(options: ApiServerOptions): Promise<ApiServ
   intakeRoutes(app, ctx);
   consoleRoutes(app, ctx, { sessions, keys: options.keys });
   consoleDrillRoutes(app);
+  reportRoutes(app, ctx);
   await app.ready();
   return { app, metrics, routes };
 }

@@ -103,6 +103,7 @@ export function registerDrillCommands(program: Command, io: DrillCommandIo): voi
     .option('--tabletop', 'a technical scenario: record its actions instead (what CI does)')
     .option('--staging-config <file>', 'an incident-engine.yaml whose every target is staging (technical drills)')
     .option('-q, --quiet', 'no progress on the terminal')
+    .option('--record', 'record it as a drill held (the quarterly report lists it) in the data directory')
     .action(
       async (
         name: string,
@@ -113,6 +114,7 @@ export function registerDrillCommands(program: Command, io: DrillCommandIo): voi
           tabletop?: boolean;
           stagingConfig?: string;
           quiet?: boolean;
+          record?: boolean;
         },
       ) => {
         const scenario = findDrill(name);
@@ -156,6 +158,10 @@ export function registerDrillCommands(program: Command, io: DrillCommandIo): voi
           );
         }
         emit(io.json() ? reportJson(report) : opts.markdown ? reportMarkdown(report) : reportText(report), opts.out);
+        if (opts.record) {
+          const { recordDrillHeld } = await import('../reports/drills-held');
+          await recordDrillHeld(loadConfig().dataDir, report, Date.now(), 'cli');
+        }
         if (!report.passed) process.exitCode = 1;
       },
     );

@@ -16,6 +16,7 @@ import { formatList, formatStatus, formatTimeline } from './format';
 import { registerApiKeyCommands } from './apikey-commands';
 import { registerDrillCommands } from './drill-commands';
 import { registerRunbookCommands } from './runbook-commands';
+import { registerReportCommands } from '../reports/cli';
 
 interface GlobalOptions {
   json?: boolean;
@@ -195,6 +196,7 @@ for (const name of UPDATE_NAMES) {
 registerRunbookCommands(program, { json: () => globals().json === true, print });
 registerDrillCommands(program, { json: () => globals().json === true, print, incidents });
 registerApiKeyCommands(program, { print });
+registerReportCommands(program, { json: () => globals().json === true, incidents });
 
 const ledger = program
   .command('ledger')

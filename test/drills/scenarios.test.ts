@@ -16,7 +16,7 @@ beforeAll(async () => {
 });
 
 describe('shipped drill scenarios', () => {
-  it('are there: a security-breach tabletop, a technical recovery, a communication drill and the five scenarios of the Fiovana procedures', () => {
+  it('are there: a security-breach tabletop, a technical recovery, a communication drill and the five scenarios of the Fiovana procedures, command injection and XSS', () => {
     const ids = FILES.map((file) => loadDrillFile(file).id);
     expect(ids).toEqual(
       expect.arrayContaining([
@@ -28,6 +28,8 @@ describe('shipped drill scenarios', () => {
         'system-compromise',
         'dos',
         'replay-attack',
+        'command-injection',
+        'xss',
       ]),
     );
     const runbooks = Object.fromEntries(FILES.map((file) => loadDrillFile(file)).map((s) => [s.id, s.runbook]));
@@ -37,6 +39,8 @@ describe('shipped drill scenarios', () => {
       'system-compromise': 'system-compromise',
       dos: 'dos',
       'replay-attack': 'replay-attack',
+      'command-injection': 'command-injection',
+      xss: 'xss',
     });
     expect(loadDrillFile(FILES.find((f) => f.endsWith('technical-recovery.yaml'))!).mode).toBe('technical');
   });

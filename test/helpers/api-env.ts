@@ -105,6 +105,7 @@ export async function startApiEnv(options: ApiEnvOptions): Promise<ApiEnv> {
       keys: keyStore,
       temporalAddress: o.temporalAddress ?? server.address,
       logger: { level: 'error' },
+      dataDir: config.dataDir,
     });
     others.push(started);
     return started;
@@ -116,6 +117,7 @@ export async function startApiEnv(options: ApiEnvOptions): Promise<ApiEnv> {
     keys: keyStore,
     temporalAddress: server.address,
     logger: { level: 'error' },
+    dataDir: config.dataDir,
   });
 
   return {
