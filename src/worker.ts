@@ -10,6 +10,7 @@ import {
 } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { EngineConfig } from './config';
+import { createPlanActivities } from './runbooks/plan-store';
 
 export const WORKFLOWS_PATH = path.resolve(import.meta.dirname, '../workflows/index.ts');
 /** Loaded once per worker and shared by all its workflows instead of once per workflow (see the file). */
@@ -48,7 +49,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     namespace: options.namespace,
     taskQueue: options.config.taskQueue,
     workflowBundle: options.workflowBundle ?? (await bundleWorkflows()),
-    activities: createActivities({ config: options.config }),
+    activities: { ...createActivities({ config: options.config }), ...createPlanActivities() },
     ...(options.identity ? { identity: options.identity } : {}),
   });
 }
