@@ -19,6 +19,7 @@ import { freePorts } from '../src/temporal/ports';
 import { bundleWorkflows } from '../src/worker';
 import { REGISTRY_WORKFLOW_ID, type OpenIncidentResult } from '../workflows/definitions';
 import { closedLoop } from './lib/context';
+import { analyzeRegistry } from './lib/registry';
 import { loadAverage } from './lib/proc';
 import { round, summarize } from './lib/stats';
 import { WorkerHost } from './lib/worker-host';
@@ -30,6 +31,8 @@ const ROUNDS = Number(process.env.BENCH_SETTINGS_ROUNDS ?? 2);
 const ACTIVITY_CONCURRENCY = Number(process.env.BENCH_SETTINGS_ACTIVITY_CONCURRENCY ?? 10);
 const ID_CONCURRENCY = Number(process.env.BENCH_ID_CONCURRENCY ?? 50);
 const BASE_TREE = process.env.BENCH_BASE_TREE;
+/** Variant names to run (comma list; `last` is the last variant), e.g. `+singlePartition,last`; default all. */
+const ONLY = process.env.BENCH_SETTINGS_ONLY?.split(',');
 
 const started = Date.now();
 const log = (message: string): void => {
@@ -52,7 +55,7 @@ const VARIANTS: Variant[] = [
     tuning: DEV_SERVER_TUNING_NAMES.slice(0, i + 1),
   })),
   ...(BASE_TREE ? [{ name: 'all, registry before', tuning: DEV_SERVER_TUNING_NAMES, baseRegistry: true }] : []),
-];
+].filter((v, i, all) => !ONLY || ONLY.includes(v.name) || (i === all.length - 1 && ONLY.includes('last')));
 
 interface Sample {
   activity_wps: number;
@@ -62,6 +65,10 @@ interface Sample {
   open_p99_ms: number;
   id_errors: number;
   ids_gapless: boolean;
+  /** The registry's workflow tasks in the window, and how many opens each task that accepted any accepted. */
+  registry_tasks_per_s: number;
+  opens_per_registry_task_p50: number;
+  opens_per_registry_task_max: number;
   loadavg: number;
 }
 
@@ -132,7 +139,12 @@ async function measure(
       ? (i: number) => slots(() => baseOpen(i))
       : (i: number) => incidents.open(request(i), plan);
     await open(-1); // the registry exists before the window
+    const idsFrom = Date.now();
     const ids = await closedLoop(ID_CONCURRENCY, WARMUP_S, SECONDS, async (i) => (await open(i)).incidentId);
+    const registry = await analyzeRegistry(client, {
+      from: idsFrom + WARMUP_S * 1000,
+      to: idsFrom + (WARMUP_S + SECONDS) * 1000,
+    });
     const numbers = ids.all
       .filter((r) => r.value)
       .map((r) => Number(/-(\d+)$/.exec(r.value!)?.[1]))
@@ -146,6 +158,9 @@ async function measure(
       open_p99_ms: openMs.p99,
       id_errors: ids.errors,
       ids_gapless: numbers.every((n, i) => i === 0 || n === numbers[i - 1]! + 1),
+      registry_tasks_per_s: registry.workflowTasksPerS ?? 0,
+      opens_per_registry_task_p50: registry.updatesPerAcceptingTask.p50 ?? 0,
+      opens_per_registry_task_max: registry.updatesPerAcceptingTask.max ?? 0,
       loadavg: round(loadAverage()[0] ?? 0, 2),
     };
   } finally {
@@ -187,7 +202,15 @@ async function main(): Promise<void> {
     }
 
     const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
-    const keys = ['activity_wps', 'activity_p99_ms', 'ids_per_s', 'open_p50_ms', 'open_p99_ms'] as const;
+    const keys = [
+      'activity_wps',
+      'activity_p99_ms',
+      'ids_per_s',
+      'open_p50_ms',
+      'open_p99_ms',
+      'registry_tasks_per_s',
+      'opens_per_registry_task_p50',
+    ] as const;
     const summary = VARIANTS.map((variant) => {
       const s = samples.get(variant.name)!;
       const means = Object.fromEntries(keys.map((k) => [k, round(mean(s.map((x) => x[k])), 2)])) as Record<
@@ -207,7 +230,9 @@ async function main(): Promise<void> {
     const baseline = summary[0]!;
     const withRatios = summary.map((row) => ({
       ...row,
-      ratio_to_cli_defaults: Object.fromEntries(keys.map((k) => [k, round(row[k] / Math.max(1e-9, baseline[k]), 2)])),
+      ratio_to_cli_defaults: Object.fromEntries(
+        keys.map((k) => [k, baseline[k] ? round(row[k] / baseline[k], 2) : null]),
+      ),
     }));
     const out = {
       command: `${Object.entries(process.env)
