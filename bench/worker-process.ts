@@ -185,6 +185,10 @@ async function main(): Promise<void> {
           config: { ...config.engine!, taskQueue: config.taskQueue },
           workflowBundle,
           identity: config.identity,
+          // BENCH_MAX_CACHED_WORKFLOWS compares cache sizes (the product's is WORKER_LIMITS in src/worker.ts).
+          ...(process.env.BENCH_MAX_CACHED_WORKFLOWS
+            ? { limits: { maxCachedWorkflows: Number(process.env.BENCH_MAX_CACHED_WORKFLOWS) } }
+            : {}),
         })
       : await Worker.create({
           connection,

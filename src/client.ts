@@ -15,6 +15,8 @@ import type { IncidentState, TimelineEvent } from '../domain/incident';
 import { type AlertSignalInput, OpenRequest } from '../domain/messages';
 import type { RunbookPlan } from '../domain/runbook';
 import { UPDATE_NAMES, type UpdateName, type UpdateRequest } from '../domain/updates';
+import { storePlan } from './runbooks/plan-store';
+import { untilStarted } from './temporal/until-started';
 import {
   type IncidentStatusView,
   type OpenIncidentResult,
@@ -129,18 +131,23 @@ export class IncidentClient {
           parsed.error.issues.map((i) => `${i.path.join('.') || 'request'}: ${i.message}`).join('; '),
       );
     }
+    // The registry gets the plan by reference (stored once per plan and process): a few hundred bytes per open.
+    const runbook = await storePlan(this.client, this.taskQueue, plan);
     const startRegistry = new WithStartWorkflowOperation<typeof incidentRegistryWorkflow>('incidentRegistryWorkflow', {
       workflowId: REGISTRY_WORKFLOW_ID,
       taskQueue: this.taskQueue,
       workflowIdConflictPolicy: 'USE_EXISTING',
       args: [undefined],
     });
-    return this.openSlots(() =>
+    const result = await this.openSlots(() =>
       this.client.workflow.executeUpdateWithStart(openIncidentUpdate, {
-        args: [{ ...parsed.data, plan }],
+        args: [{ ...parsed.data, runbook }],
         startWorkflowOperation: startRegistry,
       }),
     );
+    // The registry answers before the incident's start lands; callers use the id at once (status, alert signals).
+    await untilStarted(this.client, result.incidentId, this.client.options.namespace);
+    return result;
   }
 
   handle(incidentId: string): WorkflowHandle {

@@ -11,6 +11,7 @@ import {
 import { createActivities } from '../activities';
 import type { EngineConfig } from './config';
 import { createReportActivities } from './reports/activities';
+import { createPlanActivities } from './runbooks/plan-store';
 
 export const WORKFLOWS_PATH = path.resolve(import.meta.dirname, '../workflows/index.ts');
 /** Loaded once per worker and shared by all its workflows instead of once per workflow (see the file). */
@@ -34,6 +35,21 @@ const quietBundlerLogger = {
   error: (message: string, meta?: Record<string, unknown>) => console.error(message, meta ?? ''),
 };
 
+/**
+ * Sized for incidents that sleep for hours between events, not by the SDK's rule (a share of the heap: 2,311 here).
+ * A cached workflow costs the worker about 0.2 MB over its 246 MB floor (the 1,000-incident timers run in
+ * docs/BENCHMARKS.md: 673 MB with 2,000 cached) and saves a replay of its history (tens of milliseconds) when it
+ * wakes. 1,000 cached bound a worker near 450 MB whatever the number of open incidents; the others are replayed when a
+ * timer, signal or update wakes them, which for a sleeping incident is rare. Workflow tasks are CPU work on one workflow thread, so 20 at once is enough to
+ * keep it busy while others wait for the server; activities are mostly waiting on HTTP, so they keep 100.
+ */
+export const WORKER_LIMITS = {
+  maxCachedWorkflows: 1_000,
+  maxConcurrentWorkflowTaskExecutions: 20,
+  maxConcurrentActivityTaskExecutions: 100,
+  maxConcurrentLocalActivityExecutions: 20,
+} as const;
+
 export interface CreateWorkerOptions {
   connection: NativeConnection;
   namespace: string;
@@ -41,6 +57,8 @@ export interface CreateWorkerOptions {
   /** A prebuilt bundle; bundled on the spot otherwise. */
   workflowBundle?: WorkflowBundleOption;
   identity?: string;
+  /** Overrides WORKER_LIMITS (benchmarks compare sizes). */
+  limits?: Partial<Record<keyof typeof WORKER_LIMITS, number>>;
 }
 
 export async function createWorker(options: CreateWorkerOptions): Promise<Worker> {
@@ -52,7 +70,10 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     activities: {
       ...createActivities({ config: options.config }),
       ...createReportActivities({ config: options.config }),
+      ...createPlanActivities(),
     },
+    ...WORKER_LIMITS,
+    ...options.limits,
     ...(options.identity ? { identity: options.identity } : {}),
   });
 }

@@ -15,6 +15,7 @@ import type {
 import type { AlertSignalInput, OpenRequest } from '../domain/messages';
 import type { RunbookPlan } from '../domain/runbook';
 import { UPDATE_NAMES, type UpdateName, type UpdateRequest } from '../domain/updates';
+import type { RunbookRef } from '../domain/runbook-ref';
 
 /** A step that waits for a person: an approval (approveStep / rejectStep) or a task (completeTask). */
 export interface WaitingStep {
@@ -74,11 +75,17 @@ export const incidentUpdates = Object.fromEntries(
 export const statusQuery = defineQuery<IncidentStatusView>('status');
 export const timelineQuery = defineQuery<TimelineEvent[]>('timeline');
 
-/** Input of the incident workflow: the opener's request, the pinned plan, and the allocated id. */
+/** An incident's request, allocated id and pinned plan. */
 export interface IncidentInput extends OpenRequest {
   incidentId: string;
   plan: RunbookPlan;
 }
+
+/**
+ * What the incident workflow is started with: the plan itself (started directly, drills, every recorded history) or,
+ * through the registry, a reference the incident loads and pins first (workflows/runbook-plan.ts).
+ */
+export type IncidentStartInput = Omit<IncidentInput, 'plan'> & { plan?: RunbookPlan; runbook?: RunbookRef };
 
 export interface IncidentOutcome {
   incidentId: string;
@@ -143,9 +150,10 @@ export interface OpenIncidentResult {
   created: boolean;
 }
 
-export const openIncidentUpdate = defineUpdate<OpenIncidentResult, [OpenRequest & { plan: RunbookPlan }]>(
-  'openIncident',
-);
+/** An open: the request and its runbook by reference (`plan` only from openers older than references). */
+export type OpenIncidentInput = OpenRequest & { runbook?: RunbookRef; plan?: RunbookPlan };
+
+export const openIncidentUpdate = defineUpdate<OpenIncidentResult, [OpenIncidentInput]>('openIncident');
 export const incidentClosedSignal = defineSignal<[{ incidentId: string; dedupKey?: string }]>('incidentClosed');
 export const registryStateQuery = defineQuery<RegistryState>('registryState');
 
@@ -154,4 +162,16 @@ export interface RegistryState {
   counters: Record<string, number>;
   /** Open incidents by dedup key. */
   openByDedupKey: Record<string, string>;
+  /** Opens answered whose incident the main loop has not started yet (carried across continue-as-new). */
+  pending?: PendingStart[];
+  /** Ids answered whose number turned out taken outside the registry: answered id -> the incident's id. */
+  moved?: Record<string, string>;
+}
+
+/** An open the registry has answered and must start. */
+export interface PendingStart {
+  incidentId: string;
+  request: OpenRequest;
+  runbook?: RunbookRef;
+  plan?: RunbookPlan;
 }

@@ -1,6 +1,7 @@
 // Every workflow the worker registers: the bundle's entry point (workflowsPath).
 export { incidentWorkflow } from './incident/workflow';
 export { incidentRegistryWorkflow } from './registry';
+export { runbookPlanWorkflow } from './runbook-plan';
 export { detectPhase } from './phases/detect';
 export { containPhase } from './phases/contain';
 export { eradicatePhase } from './phases/eradicate';

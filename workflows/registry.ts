@@ -1,77 +1,174 @@
-// The incident registry: one long-lived entity workflow that hands out INC-YYYY-NNN and starts the incident as an
-// abandoned child in the same update, so a number is spent exactly when an incident exists (no gap, no duplicate),
-// and that keeps the dedup index of open incidents. Deterministic; never blocks on anything but child starts.
+// The incident registry: one long-lived entity workflow that hands out INC-YYYY-NNN, starts each incident as an
+// abandoned child, and keeps the dedup index of open incidents. An open is answered as soon as its number is taken:
+// the number and the incident to start are recorded in the registry's state in the same workflow task that answers
+// the update, and the main loop starts the child from that state (in the same task's commands), so a crash between
+// the answer and the start still starts the incident on replay. Many opens share one workflow task. Numbers are
+// gapless and never reused; the registry carries a runbook reference, never the plan. Deterministic.
 import {
   ParentClosePolicy,
   WorkflowIdReusePolicy,
   allHandlersFinished,
   condition,
   continueAsNew,
+  log,
+  patched,
   setHandler,
   startChild,
   workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { OpenRequest } from '../domain/messages';
-import { type RegistryState, incidentClosedSignal, openIncidentUpdate, registryStateQuery } from './definitions';
+import { RunbookRef } from '../domain/runbook-ref';
+import {
+  type IncidentStartInput,
+  type OpenIncidentInput,
+  type PendingStart,
+  type RegistryState,
+  incidentClosedSignal,
+  openIncidentUpdate,
+  registryStateQuery,
+} from './definitions';
 import { incidentWorkflow } from './incident/workflow';
 
-/** Past this many events the registry continues as new, carrying its counters and index. */
+/** Past this many events the registry continues as new, carrying its counters, index and pending starts. */
 const HISTORY_BOUND = 5_000;
+/**
+ * Past this many incidents started in one run it continues as new too: the server keeps every child a run started
+ * until the child closes (at most 2,000 by default, `limit.numPendingChildExecutions.error`), and incidents stay open
+ * for days.
+ */
+const STARTS_PER_RUN = 1_000;
+
+/**
+ * Patch: an open is answered once its number is recorded, and the main loop starts the incident. Runs begun before
+ * this keep starting the incident inside the update handler (their histories hold that order) until they continue as
+ * new.
+ */
+export const REGISTRY_ANSWERS_BEFORE_START_PATCH = 'registry-answers-before-start';
 
 export function formatIncidentId(year: number, n: number): string {
   return `INC-${year}-${String(n).padStart(3, '0')}`;
+}
+
+function validateOpen({ plan, runbook, ...request }: OpenIncidentInput): void {
+  OpenRequest.parse(request);
+  if (runbook !== undefined) RunbookRef.parse(runbook);
+  else if (!plan || typeof plan.id !== 'string') throw new Error('expected a runbook reference ({ id, hash })');
 }
 
 export async function incidentRegistryWorkflow(initial?: RegistryState): Promise<void> {
   const state: RegistryState = {
     counters: { ...initial?.counters },
     openByDedupKey: { ...initial?.openByDedupKey },
+    pending: [...(initial?.pending ?? [])],
   };
+  const answersBeforeStart = patched(REGISTRY_ANSWERS_BEFORE_START_PATCH);
+  let startedThisRun = 0;
+  let starting = 0;
   setHandler(registryStateQuery, () => state);
+
+  /** Takes the next number of the year, synchronously, so concurrent opens never share one. */
+  const allocate = (dedupKey: string | undefined): string => {
+    const year = new Date(Date.now()).getUTCFullYear();
+    const n = (state.counters[year] ?? 0) + 1;
+    state.counters[year] = n;
+    const incidentId = formatIncidentId(year, n);
+    if (dedupKey) state.openByDedupKey[dedupKey] = incidentId;
+    return incidentId;
+  };
+
+  /** The incident's input: the request with its runbook reference (or, from an older opener, the plan itself). */
+  const incidentInput = (open: PendingStart): IncidentStartInput => ({
+    ...open.request,
+    incidentId: open.incidentId,
+    ...(open.runbook ? { runbook: open.runbook } : {}),
+    ...(open.plan ? { plan: open.plan } : {}),
+  });
+
+  const startIncident = (input: IncidentStartInput) =>
+    startChild(incidentWorkflow, {
+      workflowId: input.incidentId,
+      args: [input],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+    });
+
+  /**
+   * Starts one recorded open. An id already taken outside the registry (a workflow started by hand with an INC- id)
+   * keeps its number; the incident moves to the next free number, the dedup index follows, and the move is logged
+   * and kept in `moved` for whoever holds the first id.
+   */
+  const startPending = async (open: PendingStart): Promise<void> => {
+    for (;;) {
+      try {
+        await startIncident(incidentInput(open));
+        return;
+      } catch (error) {
+        if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+        const dedupKey = open.request.dedupKey;
+        const next = allocate(dedupKey);
+        log.warn('incident id already taken outside the registry; starting the incident under the next id', {
+          taken: open.incidentId,
+          incidentId: next,
+        });
+        state.moved = { ...state.moved, [open.incidentId]: next };
+        open = { ...open, incidentId: next };
+      }
+    }
+  };
 
   setHandler(
     openIncidentUpdate,
-    async ({ plan, ...raw }) => {
+    async ({ plan, runbook, ...raw }) => {
       const request = OpenRequest.parse(raw);
       const dedupKey = request.dedupKey;
       const existing = dedupKey ? state.openByDedupKey[dedupKey] : undefined;
       if (existing) return { incidentId: existing, created: false };
-      const year = new Date(Date.now()).getUTCFullYear();
-      // Numbers are taken synchronously, so concurrent opens never share one.
+      // From an opener that still sends the plan: keep it only when there is no reference.
+      const open: PendingStart = {
+        incidentId: allocate(dedupKey),
+        request,
+        ...(runbook ? { runbook } : plan ? { plan } : {}),
+      };
+      if (answersBeforeStart) {
+        state.pending!.push(open);
+        return { incidentId: open.incidentId, created: true };
+      }
+      // Runs begun before the patch: start inside the handler, skipping an id taken outside the registry.
       for (;;) {
-        const n = (state.counters[year] ?? 0) + 1;
-        state.counters[year] = n;
-        const incidentId = formatIncidentId(year, n);
-        if (dedupKey) state.openByDedupKey[dedupKey] = incidentId;
         try {
-          await startChild(incidentWorkflow, {
-            workflowId: incidentId,
-            args: [{ ...request, plan, incidentId }],
-            parentClosePolicy: ParentClosePolicy.ABANDON,
-            workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-          });
-          return { incidentId, created: true };
+          await startIncident(incidentInput(open));
+          return { incidentId: open.incidentId, created: true };
         } catch (error) {
           if (dedupKey) delete state.openByDedupKey[dedupKey];
-          // An id taken outside the registry (started by hand) is skipped, never reused.
           if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+          open.incidentId = allocate(dedupKey);
         }
       }
     },
-    {
-      validator: ({ plan, ...request }) => {
-        OpenRequest.parse(request);
-        if (!plan || typeof plan.id !== 'string') throw new Error('expected a compiled runbook plan');
-      },
-    },
+    { validator: validateOpen },
   );
 
   setHandler(incidentClosedSignal, ({ incidentId, dedupKey }) => {
     if (dedupKey && state.openByDedupKey[dedupKey] === incidentId) delete state.openByDedupKey[dedupKey];
   });
 
-  await condition(() => workflowInfo().historyLength > HISTORY_BOUND || workflowInfo().continueAsNewSuggested);
-  await condition(allHandlersFinished);
+  const mustContinue = (): boolean =>
+    workflowInfo().historyLength > HISTORY_BOUND ||
+    workflowInfo().continueAsNewSuggested ||
+    startedThisRun >= STARTS_PER_RUN;
+
+  // Start every recorded open as soon as it is recorded, all of them in parallel.
+  for (;;) {
+    await condition(() => state.pending!.length > 0 || mustContinue());
+    if (mustContinue()) break;
+    for (const open of state.pending!.splice(0)) {
+      startedThisRun++;
+      starting++;
+      void startPending(open).finally(() => starting--);
+    }
+  }
+  // Opens recorded but not started yet are carried to the next run, which starts them first.
+  await condition(() => starting === 0 && allHandlersFinished());
   await continueAsNew<typeof incidentRegistryWorkflow>(state);
 }

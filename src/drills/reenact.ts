@@ -96,12 +96,32 @@ const UPDATE_EVENTS: Record<string, (arg: Json) => DrillEvent | undefined> = {
   }),
 };
 
+/**
+ * The plan an incident opened by reference loaded and pinned: the result in its first local activity marker (the
+ * marker's details hold the activity's data and its result; the result is the payload shaped like a plan).
+ */
+function loadedPlan(events: Json[]): RunbookPlan | undefined {
+  for (const event of events) {
+    const marker = attributes(event, 'markerRecorded');
+    if (!marker) continue;
+    for (const detail of Object.values((marker.details as Record<string, unknown> | undefined) ?? {})) {
+      for (const value of payloads(detail)) {
+        const v = value as Partial<RunbookPlan> | undefined;
+        if (v && typeof v === 'object' && typeof v.id === 'string' && v.phases && v.escalation) return v as RunbookPlan;
+      }
+    }
+  }
+  return undefined;
+}
+
 /** Reads an incident workflow's history (proto JSON); undefined when it is not an incident. */
 export function parseIncidentHistory(history: ReplayInput['history']): ParsedIncident | undefined {
   const events = history.events as Json[];
   const started = events[0] && attributes(events[0], 'workflowExecutionStarted');
   if ((started?.workflowType as { name?: string } | undefined)?.name !== 'incidentWorkflow') return undefined;
-  const input = payloads(started!.input)[0] as IncidentInput;
+  const given = payloads(started!.input)[0] as IncidentInput;
+  const plan = given.plan ?? loadedPlan(events);
+  const input: IncidentInput = plan ? { ...given, plan } : given;
   const openedAt = timeOf(events[0]!);
   // Whole seconds: the original's milliseconds are its own processing, not the operators' timing.
   const offset = (event: Json) => Math.floor(Math.max(0, timeOf(event) - openedAt) / 1000) * 1000;

@@ -207,6 +207,11 @@ export interface ReplayOptions {
   workflowBundle?: WorkflowBundle;
   /** Skip locating the diverging event (faster; the message is still reported). */
   locate?: boolean;
+  /**
+   * Replay workers run side by side, each on its share of the inputs; default 2. A replay worker replays one history
+   * at a time and waits on its core between workflow activations, so a second one fills those waits.
+   */
+  workers?: number;
 }
 
 /** Replays every input with one bundle; the outcomes are in input order. */
@@ -222,12 +227,20 @@ export async function replayHistories(inputs: ReplayInput[], options: ReplayOpti
   // Replay ids must be unique within one batch; the input index keeps them apart.
   const ids = inputs.map((input, index) => `${input.workflowId}#${index}`);
   const errors = new Map<string, Error | undefined>();
-  for await (const result of Worker.runReplayHistories(
-    { workflowBundle: bundle, replayName: 'incident-engine-replay' },
-    inputs.map((input, index) => ({ workflowId: ids[index]!, history: input.history })),
-  )) {
-    errors.set(result.workflowId, result.error as Error | undefined);
-  }
+  const workers = Math.max(1, Math.min(options.workers ?? 2, inputs.length));
+  await Promise.all(
+    Array.from({ length: workers }, async (_, worker) => {
+      const share = inputs.flatMap((input, index) =>
+        index % workers === worker ? [{ workflowId: ids[index]!, history: input.history }] : [],
+      );
+      for await (const result of Worker.runReplayHistories(
+        { workflowBundle: bundle, replayName: `incident-engine-replay-${worker}` },
+        share,
+      )) {
+        errors.set(result.workflowId, result.error as Error | undefined);
+      }
+    }),
+  );
   const outcomes: ReplayOutcome[] = [];
   for (const [index, input] of inputs.entries()) {
     const error = errors.get(ids[index]!);

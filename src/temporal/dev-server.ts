@@ -27,7 +27,36 @@ export interface DevServerOptions {
   readyTimeoutMs?: number;
   /** The CLI binary; default `toolchainPaths().temporalCli`. */
   temporalCli?: string;
+  /** Which of DEV_SERVER_TUNING to apply (by name); default all of them. `[]` runs the CLI's own defaults. */
+  tuning?: readonly DevServerTuningName[];
 }
+
+/**
+ * Settings for the embedded server only (a cluster given by TEMPORAL_ADDRESS or a profile is never touched). Each one
+ * trades something for speed on one SQLite file; docs/DEPLOY.md says what, and bench/server-settings.ts measures each
+ * against the CLI's defaults side by side.
+ */
+export const DEV_SERVER_TUNING = {
+  /** Write-ahead log instead of a rollback journal: a commit appends to the log, readers do not block the writer. */
+  wal: ['--sqlite-pragma', 'journal_mode=wal'],
+  /**
+   * With WAL, fsync at checkpoints rather than at every commit. A power loss or kernel crash can lose the last
+   * commits (never corrupt the file); a crash of the server process alone loses nothing.
+   */
+  synchronousNormal: ['--sqlite-pragma', 'synchronous=normal'],
+  /** The server hands an activity to the worker in its workflow task's answer instead of through a task queue poll. */
+  eagerActivities: ['--dynamic-config-value', 'system.enableActivityEagerExecution=true'],
+  /** One partition per task queue: one worker fleet on one server gains nothing from four, and polls meet tasks sooner. */
+  singlePartition: [
+    '--dynamic-config-value',
+    'matching.numTaskqueueReadPartitions=1',
+    '--dynamic-config-value',
+    'matching.numTaskqueueWritePartitions=1',
+  ],
+} as const satisfies Record<string, readonly string[]>;
+
+export type DevServerTuningName = keyof typeof DEV_SERVER_TUNING;
+export const DEV_SERVER_TUNING_NAMES = Object.keys(DEV_SERVER_TUNING) as DevServerTuningName[];
 
 export interface DevServer {
   /** host:port of the frontend. */
@@ -94,6 +123,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     ...(namespace !== 'default' ? ['--namespace', namespace] : []),
     ...(uiPort === false ? ['--headless'] : ['--ui-port', String(uiPort)]),
     ...searchAttributeArgs(),
+    ...(options.tuning ?? DEV_SERVER_TUNING_NAMES).flatMap((name) => DEV_SERVER_TUNING[name]),
     '--log-level',
     options.logLevel ?? 'warn',
     '--color',

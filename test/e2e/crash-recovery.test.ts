@@ -350,6 +350,18 @@ describe('crash recovery on a real dev server with worker processes', () => {
     expect(ids.slice().sort()[0]).toBe(`INC-${years[0]}-001`);
     const registry = await client.workflow.getHandle(REGISTRY_WORKFLOW_ID).query(registryStateQuery);
     expect(registry.counters[years[0]!]).toBe(CONCURRENT_OPENS);
+    expect(registry.pending ?? []).toEqual([]);
+    // The registry carries a runbook reference, never the plan: no step, phase or escalation policy in its history.
+    const { events } = await client.workflow.getHandle(REGISTRY_WORKFLOW_ID).fetchHistory();
+    const payloadText: string[] = [];
+    const collect = (value: unknown): void => {
+      if (value instanceof Uint8Array) payloadText.push(Buffer.from(value).toString('utf8'));
+      else if (value && typeof value === 'object') Object.values(value).forEach(collect);
+    };
+    collect(events);
+    expect(payloadText.join('\n')).toContain('concurrent incident 1');
+    expect(payloadText.join('\n')).not.toContain('"escalation"');
+    expect(events!.length).toBeLessThan(CONCURRENT_OPENS * 10);
 
     // Each id names a running incident that carries the request it was opened with.
     const statuses = await Promise.all(ids.map((incidentId) => incidents.status(incidentId)));

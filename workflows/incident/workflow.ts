@@ -22,6 +22,7 @@ import { type Phase, PHASES } from '../../domain/incident';
 import { UPDATE_NAMES, type UpdateInput, type UpdateName } from '../../domain/updates';
 import {
   type IncidentInput,
+  type IncidentStartInput,
   type IncidentOutcome,
   type IncidentStatusView,
   incidentUpdates,
@@ -33,6 +34,7 @@ import {
   timelineQuery,
 } from '../definitions';
 import { isPatched, patchOnce } from '../patches';
+import { loadPinnedPlan } from '../runbook-plan';
 import { containPhase } from '../phases/contain';
 import { detectPhase } from '../phases/detect';
 import { eradicatePhase } from '../phases/eradicate';
@@ -58,7 +60,11 @@ const PHASE_WORKFLOWS: Record<Phase, (input: PhaseInput) => Promise<PhaseResult>
   'post-incident': postIncidentPhase,
 };
 
-export async function incidentWorkflow(input: IncidentInput): Promise<IncidentOutcome> {
+export async function incidentWorkflow(started: IncidentStartInput): Promise<IncidentOutcome> {
+  // Opened through the registry: the plan comes by reference and is pinned here (a local activity's marker).
+  const input: IncidentInput = started.plan
+    ? { ...started, plan: started.plan }
+    : { ...started, plan: await loadPinnedPlan(started.runbook) };
   const { incidentId } = input;
   const now = (): number => Date.now();
   const notifications: Promise<void>[] = [];
