@@ -24,14 +24,24 @@ export function registerApiKeyCommands(program: Command, io: ApiKeyCommandIo): v
     .addOption(new Option('--role <role>', 'what the key may do').choices([...API_ROLES]).makeOptionMandatory())
     .requiredOption('--name <name>', 'who or what uses it; recorded as `by` on what the key does')
     .option('--hmac', 'also create a signing secret: intake requests with this key must then be HMAC-signed')
-    .action((opts: { role: ApiRole; name: string; hmac?: boolean }) => {
+    .option(
+      '--runbook-role <role...>',
+      'bind the key to these runbook roles (incident-commander, legal-counsel...): approvals and tasks only in them',
+    )
+    .action((opts: { role: ApiRole; name: string; hmac?: boolean; runbookRole?: string[] }) => {
       const keys = store();
-      const created = keys.create({ name: opts.name, role: opts.role, signing: opts.hmac === true });
+      const created = keys.create({
+        name: opts.name,
+        role: opts.role,
+        signing: opts.hmac === true,
+        ...(opts.runbookRole ? { runbookRoles: opts.runbookRole } : {}),
+      });
       io.print({ ...created, file: keys.file }, () =>
         [
           `created ${created.role} key "${created.name}" (id ${created.id}) in ${keys.file}`,
           `key:            ${created.key}`,
           created.signingSecret ? `signing secret: ${created.signingSecret}` : undefined,
+          created.runbookRoles ? `runbook roles:  ${created.runbookRoles.join(', ')}` : undefined,
           'This is the only time the key is shown; store it now. Send it as "Authorization: Bearer <key>".',
         ]
           .filter((line) => line !== undefined)

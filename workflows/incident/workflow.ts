@@ -95,6 +95,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentOu
       alertLabels: patchOnce('alert-labels'),
       falsePositiveCompensates: patchOnce('false-positive-compensates'),
       phaseFailureCompensates: patchOnce('phase-failure-compensates'),
+      senderRecorded: patchOnce('sender-recorded'),
     },
   );
 
