@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { classifyAlert } from './classification';
 import type { AlertCounts } from './alert-book';
+import type { ApiRole } from './roles';
 import { type Severity } from './severity';
 
 export const PHASES = ['detect', 'contain', 'eradicate', 'recover', 'post-incident'] as const;
@@ -194,7 +195,14 @@ export interface IncidentMetrics {
   timeToResolveMs?: number;
 }
 
-export type TimelineEvent = { at: number; by?: string } & (
+export type TimelineEvent = {
+  at: number;
+  by?: string;
+  /** The sender's API role, when the update came through the HTTP API. */
+  apiRole?: ApiRole;
+  /** The update came straight to Temporal, without an API role: the break-glass path. */
+  breakGlass?: true;
+} & (
   | { type: 'opened'; severity: Severity; eventType: EventType; trigger: string; title: string }
   | { type: 'classified'; severity: Severity; basis: 'opener' | 'assessment' }
   | { type: 'acknowledged'; level: EscalationLevel; note?: string }

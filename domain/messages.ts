@@ -2,28 +2,53 @@
 // handler runs, so bad input is refused at the boundary. Sandbox-safe: imports only zod.
 import { z } from 'zod';
 import { Category, EventType } from './incident';
+import { ApiRole } from './roles';
 import { Severity } from './severity';
 
 const Actor = z.string().trim().min(1, 'expected who is acting, e.g. "alice"');
 
-export const AcknowledgeInput = z.object({ by: Actor, note: z.string().optional() }).strict();
+/** Most runbook roles one sender may act in. */
+export const MAX_RUNBOOK_ROLES = 32;
+
+/**
+ * Who sent an update, as the HTTP API vouches for it: the caller's API role and, when its key is bound to runbook
+ * roles, the roles it may act in. The incident's validators enforce the commander-only rules and the bindings from
+ * these. Absent: the update came straight to Temporal (`temporal workflow update`, the CLI without the API), the
+ * break-glass path, which the timeline records as such.
+ */
+export const SENDER_FIELDS = {
+  apiRole: ApiRole.optional(),
+  runbookRoles: z
+    .array(z.string().trim().min(1, 'expected a runbook role'))
+    .max(MAX_RUNBOOK_ROLES, `expected at most ${MAX_RUNBOOK_ROLES} runbook roles`)
+    .optional(),
+};
+/** The sender fields' names, left out of the HTTP bodies (the server fills them from the caller's key). */
+export const SENDER_KEYS = { by: true, apiRole: true, runbookRoles: true } as const;
+
+export const AcknowledgeInput = z.object({ by: Actor, ...SENDER_FIELDS, note: z.string().optional() }).strict();
 export type AcknowledgeInput = z.infer<typeof AcknowledgeInput>;
 
-export const SetSeverityInput = z.object({ by: Actor, severity: Severity, reason: z.string().optional() }).strict();
+export const SetSeverityInput = z
+  .object({ by: Actor, ...SENDER_FIELDS, severity: Severity, reason: z.string().optional() })
+  .strict();
 export type SetSeverityInput = z.infer<typeof SetSeverityInput>;
 
 export const RecordRootCauseInput = z
-  .object({ by: Actor, summary: z.string().trim().min(1, 'expected a root-cause summary') })
+  .object({ by: Actor, ...SENDER_FIELDS, summary: z.string().trim().min(1, 'expected a root-cause summary') })
   .strict();
 export type RecordRootCauseInput = z.infer<typeof RecordRootCauseInput>;
 
-export const AssignOwnerInput = z.object({ by: Actor, owner: z.string().trim().min(1, 'expected an owner') }).strict();
+export const AssignOwnerInput = z
+  .object({ by: Actor, ...SENDER_FIELDS, owner: z.string().trim().min(1, 'expected an owner') })
+  .strict();
 export type AssignOwnerInput = z.infer<typeof AssignOwnerInput>;
 
 /** Manual escalation; level 3 is "executive attention requested". Without a level: the next level up. */
 export const EscalateInput = z
   .object({
     by: Actor,
+    ...SENDER_FIELDS,
     reason: z.string().trim().min(1, 'expected a reason for escalating'),
     level: z.union([z.literal(1), z.literal(2), z.literal(3)]).optional(),
   })
@@ -34,6 +59,7 @@ export type EscalateInput = z.infer<typeof EscalateInput>;
 export const UpdateImpactFields = z
   .object({
     by: Actor,
+    ...SENDER_FIELDS,
     affectedSystems: z.array(z.string().trim().min(1)).optional(),
     dataBreachConfirmed: z.boolean().optional(),
   })
@@ -47,14 +73,14 @@ export const UpdateImpactInput = UpdateImpactFields.refine(
 );
 export type UpdateImpactInput = z.infer<typeof UpdateImpactInput>;
 
-export const AdvancePhaseInput = z.object({ by: Actor, note: z.string().optional() }).strict();
+export const AdvancePhaseInput = z.object({ by: Actor, ...SENDER_FIELDS, note: z.string().optional() }).strict();
 export type AdvancePhaseInput = z.infer<typeof AdvancePhaseInput>;
 
-export const ResolveInput = z.object({ by: Actor, summary: z.string().optional() }).strict();
+export const ResolveInput = z.object({ by: Actor, ...SENDER_FIELDS, summary: z.string().optional() }).strict();
 export type ResolveInput = z.infer<typeof ResolveInput>;
 
 export const DeclareFalsePositiveInput = z
-  .object({ by: Actor, reason: z.string().trim().min(1, 'expected why this is a false positive') })
+  .object({ by: Actor, ...SENDER_FIELDS, reason: z.string().trim().min(1, 'expected why this is a false positive') })
   .strict();
 export type DeclareFalsePositiveInput = z.infer<typeof DeclareFalsePositiveInput>;
 
@@ -69,7 +95,7 @@ const ActingRole = z
 
 /** Grants a step's approval gate; `role` must be one of the step's approver roles. */
 export const ApproveStepInput = z
-  .object({ by: Actor, role: ActingRole, stepId: StepRef, note: z.string().optional() })
+  .object({ by: Actor, ...SENDER_FIELDS, role: ActingRole, stepId: StepRef, note: z.string().optional() })
   .strict();
 export type ApproveStepInput = z.infer<typeof ApproveStepInput>;
 
@@ -77,6 +103,7 @@ export type ApproveStepInput = z.infer<typeof ApproveStepInput>;
 export const RejectStepInput = z
   .object({
     by: Actor,
+    ...SENDER_FIELDS,
     role: ActingRole,
     stepId: StepRef,
     reason: z.string().trim().min(1, 'expected why the step must not run'),
@@ -86,7 +113,7 @@ export type RejectStepInput = z.infer<typeof RejectStepInput>;
 
 /** Marks a `task` step done; `role` is needed when the task names the roles that may complete it. */
 export const CompleteTaskInput = z
-  .object({ by: Actor, stepId: StepRef, role: ActingRole.optional(), note: z.string().optional() })
+  .object({ by: Actor, ...SENDER_FIELDS, stepId: StepRef, role: ActingRole.optional(), note: z.string().optional() })
   .strict();
 export type CompleteTaskInput = z.infer<typeof CompleteTaskInput>;
 

@@ -19,6 +19,7 @@ import {
   RecordRootCauseInput,
   RejectStepInput,
   ResolveInput,
+  SENDER_KEYS,
   SetSeverityInput,
   UpdateImpactFields,
   UpdateImpactInput,
@@ -50,7 +51,7 @@ export interface CliCommand {
 export interface UpdateSpec<I extends z.ZodType = z.ZodType> {
   /** The workflow's input: what the validator parses (the sender's name is `by`). */
   input: I;
-  /** The HTTP body: the input without `by` (the server takes it from the caller's key). Default: input.omit(by). */
+  /** The HTTP body: the input without `by` (the server takes it from the caller's key). Default: input.omit(SENDER_KEYS). */
   body?: z.ZodObject;
   /** The API roles that may send it at all; the Incident's rule may still ask more (a commander on a P0). */
   roles: readonly ApiRole[];
@@ -65,7 +66,6 @@ export interface UpdateSpec<I extends z.ZodType = z.ZodType> {
 const STEER: readonly ApiRole[] = ['operator', 'commander'];
 
 const note: CliOption = { flags: '-m, --note <text>', field: 'note' };
-const by = { by: true } as const;
 
 /** Typed entry: keeps each entry's own input schema type. */
 function update<I extends z.ZodType>(spec: UpdateSpec<I>): UpdateSpec<I> {
@@ -132,7 +132,7 @@ export const UPDATES = {
   }),
   updateImpact: update({
     input: UpdateImpactInput,
-    body: UpdateImpactFields.omit(by).refine(
+    body: UpdateImpactFields.omit(SENDER_KEYS).refine(
       (v) => v.affectedSystems !== undefined || v.dataBreachConfirmed !== undefined,
       { message: 'expected affectedSystems or dataBreachConfirmed' },
     ),
@@ -184,7 +184,7 @@ export const UPDATES = {
   approveStep: update({
     input: ApproveStepInput,
     // The runbook role is optional over HTTP: without it the server acts in the step's first approver role.
-    body: ApproveStepInput.omit(by).partial({ role: true }),
+    body: ApproveStepInput.omit(SENDER_KEYS).partial({ role: true }),
     roles: STEER,
     events: ['approval_granted'],
     summary: 'Approve a step waiting at its approval gate (a destructive action needs a commander key)',
@@ -205,7 +205,7 @@ export const UPDATES = {
   }),
   rejectStep: update({
     input: RejectStepInput,
-    body: RejectStepInput.omit(by).partial({ role: true }),
+    body: RejectStepInput.omit(SENDER_KEYS).partial({ role: true }),
     roles: STEER,
     events: ['approval_rejected'],
     summary: 'Reject a step waiting at its approval gate: it is skipped with the reason',
@@ -245,11 +245,11 @@ export type UpdateRequest<N extends UpdateName> = z.input<Updates[N]['input']>;
 /** What the validator hands the Incident (parsed). */
 export type UpdateInput<N extends UpdateName> = z.output<Updates[N]['input']>;
 
-/** The HTTP body schema of an update: its input without `by`. */
+/** The HTTP body schema of an update: its input without the sender's fields (`by`, API role, runbook roles). */
 export function updateBody(name: UpdateName): z.ZodType {
   const spec: UpdateSpec = UPDATES[name];
   if (spec.body) return spec.body;
-  return (spec.input as unknown as z.ZodObject).omit(by);
+  return (spec.input as unknown as z.ZodObject).omit(SENDER_KEYS);
 }
 
 /** The HTTP path segment of an update: its name in kebab case (setSeverity -> set-severity). */

@@ -2,6 +2,7 @@
 // are gapless), sends updates and signals, runs queries and lists by search attributes. Errors name the incident
 // and carry the workflow's reason for a refusal.
 import {
+  ApplicationFailure,
   type Client,
   WithStartWorkflowOperation,
   WorkflowExecutionAlreadyStartedError,
@@ -47,6 +48,14 @@ export class UpdateRefusedError extends Error {
   ) {
     super(`${update} refused for ${incidentId}: ${reason}`);
     this.name = 'UpdateRefusedError';
+  }
+}
+
+/** Refused because of who sent it: the sender's API role or runbook roles may not do this. */
+export class UpdateForbiddenError extends UpdateRefusedError {
+  constructor(incidentId: string, update: string, reason: string) {
+    super(incidentId, update, reason);
+    this.name = 'UpdateForbiddenError';
   }
 }
 
@@ -260,7 +269,11 @@ export class IncidentClient {
         throw new IncidentNotFoundError(incidentId);
       }
       if (error instanceof WorkflowUpdateFailedError) {
-        throw new UpdateRefusedError(incidentId, name, error.cause?.message ?? error.message);
+        const reason = error.cause?.message ?? error.message;
+        if (error.cause instanceof ApplicationFailure && error.cause.type === 'UpdateForbidden') {
+          throw new UpdateForbiddenError(incidentId, name, reason);
+        }
+        throw new UpdateRefusedError(incidentId, name, reason);
       }
       // A closed incident cannot take updates; say so rather than echo the RPC error.
       if (error instanceof Error && /workflow execution already completed/i.test(error.message)) {

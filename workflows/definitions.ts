@@ -13,6 +13,7 @@ import type {
   TimelineEvent,
 } from '../domain/incident';
 import type { AlertSignalInput, OpenRequest } from '../domain/messages';
+import type { ApiRole } from '../domain/roles';
 import type { RunbookPlan } from '../domain/runbook';
 import { UPDATE_NAMES, type UpdateName, type UpdateRequest } from '../domain/updates';
 import type { RunbookRef } from '../domain/runbook-ref';
@@ -104,6 +105,9 @@ export interface StepDecision {
   role?: string;
   note?: string;
   reason?: string;
+  /** The sender's API role (HTTP API), or break-glass when it came straight to Temporal. */
+  apiRole?: ApiRole;
+  breakGlass?: true;
 }
 
 /** What a phase child tells the incident while it runs, so the timeline and the validators see steps live. */

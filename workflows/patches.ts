@@ -83,6 +83,14 @@ export const PATCHES = {
     since: '2026-12-03',
     recordedWith: [],
   },
+  'sender-recorded': {
+    changed:
+      'an update sent without an API role (straight to Temporal) is marked breakGlass on the timeline; before, ' +
+      'updates were recorded with `by` only. (The commander-only rules and runbook-role bindings are validator ' +
+      'checks: they issue no commands, so they apply to running incidents without a patch.)',
+    since: '2026-12-03',
+    recordedWith: [],
+  },
 } as const satisfies Record<string, PatchInfo>;
 
 export type PatchId = keyof typeof PATCHES;

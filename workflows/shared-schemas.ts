@@ -28,6 +28,7 @@ import * as escalation from '../domain/escalation';
 import * as escalationPolicy from '../domain/escalation-policy';
 import * as incident from '../domain/incident';
 import * as messages from '../domain/messages';
+import * as roles from '../domain/roles';
 import * as runbook from '../domain/runbook';
 import * as severity from '../domain/severity';
 import * as statusUpdates from '../domain/status-updates';
@@ -52,6 +53,7 @@ export const SHARED_SCHEMA_MODULES = {
   'escalation-policy': escalationPolicy,
   incident,
   messages,
+  roles,
   runbook,
   severity,
   'status-updates': statusUpdates,

@@ -5,7 +5,7 @@ import { isGrpcServiceError } from '@temporalio/client';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { IncidentNotFoundError, InvalidRequestError, UpdateRefusedError } from '../client';
+import { IncidentNotFoundError, InvalidRequestError, UpdateForbiddenError, UpdateRefusedError } from '../client';
 import { NoRunbookError } from '../runbooks/match';
 
 export const ErrorBody = z
@@ -89,6 +89,8 @@ export function toErrorReply(error: unknown, request: FastifyRequest): { status:
   }
   if (error instanceof IncidentNotFoundError)
     return { status: 404, body: { error: 'not_found', message: error.message } };
+  if (error instanceof UpdateForbiddenError)
+    return { status: 403, body: { error: 'forbidden', message: error.message } };
   if (error instanceof UpdateRefusedError) return { status: 409, body: { error: 'refused', message: error.message } };
   if (error instanceof InvalidRequestError)
     return { status: 400, body: { error: 'invalid_request', message: error.message } };

@@ -7,6 +7,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, w
 import path from 'node:path';
 import { z } from 'zod';
 
+import { MAX_RUNBOOK_ROLES } from '../../domain/messages';
 import { API_ROLES, ApiRole } from '../../domain/roles';
 
 export { API_ROLES, ApiRole };
@@ -38,6 +39,11 @@ export const KeyName = z
     'expected a key name of up to 64 letters, digits, ".", "_", "@" and "-", like "alertmanager" or "alice"',
   );
 
+/** A runbook role, as runbooks name them in approval and task roles. */
+export const RunbookRole = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,63}$/, 'expected a runbook role like "incident-commander" (lower case, digits, "-")');
+
 const StoredKey = z
   .object({
     id: z.string().regex(/^[0-9a-f]{12}$/),
@@ -51,6 +57,8 @@ const StoredKey = z
     signingSecret: z.string().min(32).optional(),
     /** This detector may acknowledge (PagerDuty `acknowledge`) the incidents its own alerts opened. */
     acknowledges: z.literal(true).optional(),
+    /** The runbook roles (incident-commander, legal-counsel...) this key may act in; absent: not bound. */
+    runbookRoles: z.array(RunbookRole).max(MAX_RUNBOOK_ROLES).optional(),
   })
   .strict();
 export type StoredKey = z.infer<typeof StoredKey>;
@@ -65,9 +73,12 @@ export interface ApiPrincipal {
   signingSecret?: string;
   /** May send intake acknowledgements (PagerDuty `acknowledge`) for its own incidents. */
   acknowledges?: true;
+  /** The runbook roles the key may act in, when it is bound to some. */
+  runbookRoles?: string[];
 }
 
 export interface CreatedKey {
+  runbookRoles?: string[];
   /** The full key, `iek_<id>_<secret>`: shown once, never stored. */
   key: string;
   id: string;
@@ -127,14 +138,25 @@ export class ApiKeyStore {
   }
 
   list(): Omit<StoredKey, 'salt' | 'hash' | 'signingSecret'>[] {
-    return this.read().map(({ id, name, role, createdAt }) => ({ id, name, role, createdAt }));
+    return this.read().map(({ id, name, role, createdAt, runbookRoles }) => ({
+      id,
+      name,
+      role,
+      createdAt,
+      ...(runbookRoles ? { runbookRoles } : {}),
+    }));
   }
 
   hasRole(role: ApiRole): boolean {
     return this.read().some((k) => k.role === role);
   }
 
-  create(options: { name: string; role: ApiRole; signing?: boolean; acknowledges?: boolean }): CreatedKey {
+  create(options: { name: string; role: ApiRole; signing?: boolean; runbookRoles?: string[]; acknowledges?: boolean }): CreatedKey {
+    const parsedRoles = z.array(RunbookRole).max(MAX_RUNBOOK_ROLES).optional().safeParse(options.runbookRoles);
+    if (!parsedRoles.success) {
+      throw new ApiKeyError(`--runbook-role: ${parsedRoles.error.issues.map((i) => i.message).join('; ')}`);
+    }
+    const runbookRoles = parsedRoles.data ? [...new Set(parsedRoles.data)] : undefined;
     const parsedName = KeyName.safeParse(options.name);
     if (!parsedName.success)
       throw new ApiKeyError(`--name ${JSON.stringify(options.name)}: ${parsedName.error.issues[0]!.message}`);
@@ -162,6 +184,7 @@ export class ApiKeyStore {
       createdAt: new Date().toISOString(),
       ...(signingSecret ? { signingSecret } : {}),
       ...(options.acknowledges ? { acknowledges: true as const } : {}),
+      ...(runbookRoles ? { runbookRoles } : {}),
     });
     this.write(keys);
     return {
@@ -171,6 +194,7 @@ export class ApiKeyStore {
       role,
       ...(signingSecret ? { signingSecret } : {}),
       ...(options.acknowledges ? { acknowledges: true as const } : {}),
+      ...(runbookRoles ? { runbookRoles } : {}),
     };
   }
 
@@ -217,6 +241,7 @@ export class ApiKeyStore {
       role: stored.role,
       ...(stored.signingSecret ? { signingSecret: stored.signingSecret } : {}),
       ...(stored.acknowledges ? { acknowledges: true as const } : {}),
+      ...(stored.runbookRoles ? { runbookRoles: stored.runbookRoles } : {}),
     };
   }
 }

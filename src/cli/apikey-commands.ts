@@ -28,19 +28,25 @@ export function registerApiKeyCommands(program: Command, io: ApiKeyCommandIo): v
       '--acknowledges',
       "a detector key that may acknowledge its own alerts' incidents (PagerDuty acknowledge events)",
     )
-    .action((opts: { role: ApiRole; name: string; hmac?: boolean; acknowledges?: boolean }) => {
+    .option(
+      '--runbook-role <role...>',
+      'bind the key to these runbook roles (incident-commander, legal-counsel...): approvals and tasks only in them',
+    )
+    .action((opts: { role: ApiRole; name: string; hmac?: boolean; acknowledges?: boolean; runbookRole?: string[] }) => {
       const keys = store();
       const created = keys.create({
         name: opts.name,
         role: opts.role,
         signing: opts.hmac === true,
         acknowledges: opts.acknowledges === true,
+        ...(opts.runbookRole ? { runbookRoles: opts.runbookRole } : {}),
       });
       io.print({ ...created, file: keys.file }, () =>
         [
           `created ${created.role} key "${created.name}" (id ${created.id}) in ${keys.file}`,
           `key:            ${created.key}`,
           created.signingSecret ? `signing secret: ${created.signingSecret}` : undefined,
+          created.runbookRoles ? `runbook roles:  ${created.runbookRoles.join(', ')}` : undefined,
           'This is the only time the key is shown; store it now. Send it as "Authorization: Bearer <key>".',
         ]
           .filter((line) => line !== undefined)

@@ -64,6 +64,7 @@ export function harness(
       alertLabels: () => true,
       falsePositiveCompensates: () => true,
       phaseFailureCompensates: () => true,
+      senderRecorded: () => true,
       ...patches,
     },
   );

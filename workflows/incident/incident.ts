@@ -21,7 +21,9 @@ import {
 } from '../../domain/incident';
 import type { IncidentNotice } from '../../domain/actions';
 import { type AlertCounts, allAlertsResolved } from '../../domain/alert-book';
+import { ACTIONS, isActionName } from '../../domain/actions';
 import type { AlertSignalInput } from '../../domain/messages';
+import type { ApiRole } from '../../domain/roles';
 import type { PlanStep } from '../../domain/runbook';
 import { describeSeverity, severityRank } from '../../domain/severity';
 import { statusUpdateMessage } from '../../domain/status-updates';
@@ -87,6 +89,8 @@ export interface IncidentPatches {
   alertLabels(): boolean;
   /** Alerts can raise the severity, tell when all resolved, and recur after resolution (alert-lifecycle). */
   alertLifecycle?(): boolean;
+  /** Updates without an API role are marked break-glass on the timeline. */
+  senderRecorded(): boolean;
   falsePositiveCompensates(): boolean;
   phaseFailureCompensates(): boolean;
 }
@@ -133,6 +137,18 @@ export function parseUpdate<N extends UpdateName>(name: N, raw: unknown): Update
   if (parsed.success) return parsed.data;
   const issues = parsed.error.issues.map((i) => (i.path.length ? `${i.path.map(String).join('.')}: ` : '') + i.message);
   refuse(`invalid input: ${issues.join('; ')}`);
+}
+
+/** Refuses an update the sender's API role or runbook roles may not send: the API answers 403. */
+export function forbid(message: string): never {
+  throw ApplicationFailure.create({ type: 'UpdateForbidden', message, nonRetryable: true });
+}
+
+/** The sender fields every update input carries (domain/messages.ts, SENDER_FIELDS). */
+interface Sender {
+  by: string;
+  apiRole?: ApiRole;
+  runbookRoles?: string[];
 }
 
 type Rules = { [N in UpdateName]: (input: UpdateInput<N>) => void };
@@ -397,12 +413,36 @@ export class Incident {
 
   /** Throws the refusal when `name` may not be applied now (the validator); the incident is unchanged. */
   check<N extends UpdateName>(name: N, input: UpdateInput<N>): void {
+    const { by, apiRole } = input as Sender;
+    const roles = UPDATES[name].roles;
+    if (apiRole !== undefined && !roles.includes(apiRole)) {
+      forbid(`${name} needs an API role of ${roles.join(' or ')}; ${by} has ${apiRole}`);
+    }
     (this.rules[name] as (input: UpdateInput<N>) => void)(input);
   }
 
   /** Applies an accepted update; says what the workflow still has to do before answering. */
   apply<N extends UpdateName>(name: N, input: UpdateInput<N>): UpdateEffect {
-    return (this.appliers[name] as (input: UpdateInput<N>) => UpdateEffect)(input);
+    const from = this.timeline.length;
+    const stamp = this.senderStamp(input as Sender);
+    const effect = (this.appliers[name] as (input: UpdateInput<N>) => UpdateEffect)(input);
+    // The events the sender caused now; a decision's are recorded when the phase applies it (StepDecision carries it).
+    for (const event of this.timeline.slice(from)) if (event.by === (input as Sender).by) Object.assign(event, stamp);
+    return effect.kind === 'decide' ? { ...effect, decision: { ...effect.decision, ...stamp } } : effect;
+  }
+
+  /** What the timeline records about the sender: its API role, or break-glass when it came straight to Temporal. */
+  private senderStamp({ apiRole }: Sender): { apiRole?: ApiRole; breakGlass?: true } {
+    if (apiRole !== undefined) return { apiRole };
+    // Incidents from before the sender was recorded keep their timelines as they were.
+    return this.patches.senderRecorded() ? { breakGlass: true } : {};
+  }
+
+  /** Commander only, when the sender's API role is known; break-glass updates are recorded instead. */
+  private requireCommander({ by, apiRole }: Sender, what: string): void {
+    if (apiRole !== undefined && apiRole !== 'commander') {
+      forbid(`${by} has API role ${apiRole}, which may not ${what}; that needs a commander key`);
+    }
   }
 
   private refuseIfClosed(): void {
@@ -421,9 +461,10 @@ export class Incident {
         );
       }
     },
-    setSeverity: ({ severity }) => {
+    setSeverity: (input) => {
       this.refuseIfClosed();
-      if (severity === this.state.severity) refuse(`severity is already ${describeSeverity(severity)}`);
+      if (input.severity === this.state.severity) refuse(`severity is already ${describeSeverity(input.severity)}`);
+      if (this.state.severity === 'P0') this.requireCommander(input, `lower ${this.incidentId} from P0`);
     },
     recordRootCause: () => this.refuseIfClosed(),
     assignOwner: ({ owner }) => {
@@ -455,22 +496,36 @@ export class Incident {
           : `phase ${this.state.phase} advances by itself when its steps are done`,
       );
     },
-    resolve: () => {
+    resolve: (input) => {
       this.refuseIfClosed();
+      if (this.state.severity === 'P0') this.requireCommander(input, `resolve ${this.incidentId}, a P0 incident`);
       if (this.state.status === 'resolved') refuse(`incident ${this.incidentId} is already resolved`);
       if (this.state.phase === 'detect' || this.state.phase === 'contain') {
         refuse(`cannot resolve incident ${this.incidentId}: containment has not ended (phase is ${this.state.phase})`);
       }
     },
-    declareFalsePositive: () => {
+    declareFalsePositive: (input) => {
       this.refuseIfClosed();
+      if (this.state.severity === 'P0') {
+        this.requireCommander(input, `declare ${this.incidentId}, a P0 incident, a false positive`);
+      }
       if (this.state.status === 'resolved') {
         refuse(`incident ${this.incidentId} is resolved; a resolved incident is not a false positive`);
       }
     },
-    approveStep: ({ stepId, role }) => this.checkDecision('approval', stepId, role),
-    rejectStep: ({ stepId, role }) => this.checkDecision('approval', stepId, role),
-    completeTask: ({ stepId, role }) => this.checkDecision('task', stepId, role),
+    approveStep: (input) => {
+      this.checkDecision('approval', input);
+      // Decided from the pinned plan, so what the step does cannot change between the check and the approval.
+      const { action } = this.findStep(input.stepId)!.step;
+      if (isActionName(action) && ACTIONS[action].destructive === true) {
+        this.requireCommander(
+          input,
+          `approve step "${input.stepId}" of ${this.incidentId}, whose action ${action} is destructive`,
+        );
+      }
+    },
+    rejectStep: (input) => this.checkDecision('approval', input),
+    completeTask: (input) => this.checkDecision('task', input),
   };
 
   private readonly appliers: Appliers = {
@@ -590,7 +645,8 @@ export class Incident {
   }
 
   /** The rule of approveStep, rejectStep and completeTask. */
-  private checkDecision(kind: 'approval' | 'task', stepId: string, role: string | undefined): void {
+  private checkDecision(kind: 'approval' | 'task', input: Sender & { stepId: string; role?: string }): void {
+    const { stepId, role } = input;
     this.refuseIfClosed();
     const found = this.findStep(stepId);
     if (!found) {
@@ -609,6 +665,11 @@ export class Incident {
       refuse(`step "${stepId}" is not waiting for ${kind === 'approval' ? 'approval' : 'completion'}: ${now}`);
     }
     if (entry.deciding) refuse(`a decision on step "${stepId}" is already being applied`);
+    // A key bound to runbook roles acts only in those.
+    if (input.runbookRoles !== undefined && role !== undefined && !input.runbookRoles.includes(role)) {
+      const has = input.runbookRoles.length > 0 ? input.runbookRoles.join(', ') : 'none';
+      forbid(`${input.by} may not act as "${role}"; the runbook roles of its key are: ${has}`);
+    }
     if (entry.roles && entry.roles.length > 0) {
       const may = kind === 'approval' ? 'approve' : 'complete';
       if (role === undefined) {
@@ -688,7 +749,11 @@ export class Incident {
         const { stepId, by, role } = decision;
         this.waiting.delete(stepId);
         this.settled.set(stepId, 'decided');
-        const note = decision.note ? { note: decision.note } : {};
+        const note = {
+          ...(decision.note ? { note: decision.note } : {}),
+          ...(decision.apiRole ? { apiRole: decision.apiRole } : {}),
+          ...(decision.breakGlass ? { breakGlass: decision.breakGlass } : {}),
+        };
         if (decision.kind === 'approve') {
           this.record({ at: now, by, type: 'approval_granted', phase, stepId, role: role ?? '', ...note });
         } else if (decision.kind === 'reject') {

@@ -100,6 +100,7 @@ export async function incidentWorkflow(started: IncidentStartInput): Promise<Inc
       alertLifecycle: patchOnce('alert-lifecycle'),
       falsePositiveCompensates: patchOnce('false-positive-compensates'),
       phaseFailureCompensates: patchOnce('phase-failure-compensates'),
+      senderRecorded: patchOnce('sender-recorded'),
     },
   );
 

@@ -1,78 +1,50 @@
 // Operator updates, one route each, derived from the update table (domain/updates.ts): its path is the update's name in
-// kebab case, its body the update's input without `by` (the caller's key name is `by`), and the table's roles may
-// send it. Only commanders approve a step whose action is destructive (ACTIONS[...].destructive) or resolve a P0
-// incident. The workflow's validators still decide whether an update is accepted (409 with its
-// reason when refused); nothing here changes an incident before they have.
+// kebab case, its body the update's input without the sender's fields, and the table's roles may send it. The sender
+// (`by`, the API role and the runbook roles of the caller's key) goes with the update, and the incident's validators
+// enforce who may do what (commander only on a P0 or for a destructive step; runbook roles bound to keys): a 403
+// when they refuse the sender, a 409 with the reason when the incident refuses the update.
+// Nothing here changes an incident before the validators have accepted.
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { IncidentClient } from '../../client';
-import { ACTIONS, isActionName } from '../../../domain/actions/index';
 import type { IncidentStatusView } from '../../../workflows/definitions';
-import { requirePermission } from '../auth';
 import type { ApiContext } from '../context';
 import { ApiError, errorResponses } from '../errors';
 import type { ApiPrincipal } from '../keys';
 import { UPDATES, UPDATE_NAMES, type UpdateName, type UpdateRequest, updatePath } from '../../../domain/updates';
 import { IncidentIdParams, IncidentView, KEY_AUTH, UpdateBodies } from '../schemas';
 
-/** An update's HTTP body: its input without `by` (approveStep and rejectStep may leave out the runbook role). */
-type Body<N extends UpdateName> = Omit<UpdateRequest<N>, 'by'>;
+/** An update's HTTP body: its input without the sender's fields (approve and reject may leave out the runbook role). */
+type Body<N extends UpdateName> = Omit<UpdateRequest<N>, 'by' | 'apiRole' | 'runbookRoles'>;
 
-/** What the server adds to a body before sending it: `by` from the key, and what the API decides for the caller. */
-type Prepare<N extends UpdateName> = (
-  incidents: IncidentClient,
-  id: string,
-  body: Body<N>,
-  principal: ApiPrincipal,
-) => Promise<UpdateRequest<N>>;
-
-/** The waiting approval of a step, to tell whether its action is destructive and which role to act in. */
+/** The waiting approval of a step: which runbook role to act in when the body names none. */
 async function waitingApproval(incidents: IncidentClient, id: string, stepId: string) {
   const status = await incidents.status(id);
   return status.waitingSteps.find((w) => w.stepId === stepId && w.kind === 'approval');
 }
 
-function isDestructive(action: string): boolean {
-  return isActionName(action) && ACTIONS[action].destructive === true;
+/**
+ * The runbook role to act in when the body names none: the step's first approver role the caller's key may act in;
+ * `(none)` lets the workflow refuse with the roles expected.
+ */
+async function defaultRole(c: IncidentClient, id: string, stepId: string, p: ApiPrincipal): Promise<string> {
+  const roles = (await waitingApproval(c, id, stepId))?.roles ?? [];
+  return roles.find((role) => p.runbookRoles === undefined || p.runbookRoles.includes(role)) ?? '(none)';
 }
 
-/** When the body names no runbook role, act in the step's first approver role; `(none)` lets the workflow refuse. */
-const NO_ROLE = '(none)';
-
-/** The updates whose route does more than add `by`; every other update's route is derived from the table alone. */
-const PREPARE: { [N in UpdateName]?: Prepare<N> } = {
-  resolve: async (c, id, body, p) => {
-    const status = await c.status(id);
-    if (status.severity === 'P0') requirePermission(p, 'command', `resolve ${id}, a P0 incident`);
-    return { ...body, by: p.name };
-  },
-  approveStep: async (c, id, body, p) => {
-    const waiting = await waitingApproval(c, id, body.stepId);
-    if (waiting && isDestructive(waiting.action)) {
-      const what = `approve step "${body.stepId}" of ${id}, whose action ${waiting.action} is destructive`;
-      requirePermission(p, 'command', what);
-    }
-    return { ...body, role: body.role ?? waiting?.roles?.[0] ?? NO_ROLE, by: p.name };
-  },
-  rejectStep: async (c, id, body, p) => {
-    const role = body.role ?? (await waitingApproval(c, id, body.stepId))?.roles?.[0] ?? NO_ROLE;
-    return { ...body, role, by: p.name };
-  },
-};
-
-/** Sends update `name` for the caller. */
+/** Sends update `name` for the caller: `by`, its API role and its runbook roles come from its key. */
 async function send<N extends UpdateName>(
   incidents: IncidentClient,
   name: N,
   id: string,
   body: Body<N>,
-  principal: ApiPrincipal,
+  p: ApiPrincipal,
 ): Promise<IncidentStatusView> {
-  const prepare = PREPARE[name] as Prepare<N> | undefined;
-  const input = prepare
-    ? await prepare(incidents, id, body, principal)
-    : ({ ...body, by: principal.name } as UpdateRequest<N>);
-  return incidents.send(id, name, input);
+  const sender = { by: p.name, apiRole: p.role, ...(p.runbookRoles ? { runbookRoles: p.runbookRoles } : {}) };
+  const decision = body as { stepId?: string; role?: string };
+  const needsRole = (name === 'approveStep' || name === 'rejectStep') && decision.role === undefined;
+  const role = needsRole ? { role: await defaultRole(incidents, id, decision.stepId ?? '', p) } : {};
+  return incidents.send(id, name, { ...body, ...role, ...sender } as UpdateRequest<N>);
 }
 
 /** 403 unless the update table lets the caller's API role send this update. */
