@@ -8,6 +8,7 @@ import {
   type WorkflowBundle,
   type WorkflowBundleOption,
 } from '@temporalio/worker';
+import type { DataConverter } from '@temporalio/common';
 import { createActivities } from '../activities';
 import type { EngineConfig } from './config';
 
@@ -40,6 +41,8 @@ export interface CreateWorkerOptions {
   /** A prebuilt bundle; bundled on the spot otherwise. */
   workflowBundle?: WorkflowBundleOption;
   identity?: string;
+  /** The engine's data converter (src/codec/engine.ts); clients of this worker must use the same. */
+  dataConverter?: DataConverter;
 }
 
 export async function createWorker(options: CreateWorkerOptions): Promise<Worker> {
@@ -50,5 +53,6 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     workflowBundle: options.workflowBundle ?? (await bundleWorkflows()),
     activities: createActivities({ config: options.config }),
     ...(options.identity ? { identity: options.identity } : {}),
+    ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
   });
 }

@@ -21,7 +21,9 @@ import type { ApiContext } from './context';
 import { ApiError, errorHandler, notFoundHandler } from './errors';
 import { AlertIntake } from './intake/dispatch';
 import type { ApiKeyStore } from './keys';
+import { registerInputLimits } from './limits';
 import { ApiMetrics } from './metrics';
+import { type CodecRouteOptions, codecRoutes } from './routes/codec';
 import { healthRoutes } from './routes/health';
 import { incidentRoutes } from './routes/incidents';
 import { intakeRoutes } from './routes/intake';
@@ -29,7 +31,7 @@ import { updateRoutes } from './routes/updates';
 import { consoleRoutes } from './routes/console';
 import { consoleDrillRoutes } from './routes/console-drills';
 import { SessionStore } from './session';
-import { NonceCache } from './signatures';
+import { FileNonceStore, NonceCache } from './signatures';
 
 export interface ApiServerOptions {
   config: ApiConfig;
@@ -44,6 +46,10 @@ export interface ApiServerOptions {
   /** Console sign-in sessions (one store per process by default). */
   sessions?: SessionStore;
   version?: string;
+  /** Where signed requests' nonces are kept, shared by every API process on the data directory; memory otherwise. */
+  nonceDir?: string;
+  /** Serve the codec endpoints (/codec/encode, /codec/decode) for the Temporal Web UI and CLI. */
+  codec?: CodecRouteOptions;
 }
 
 export interface ApiServer {
@@ -107,6 +113,8 @@ export async function buildApiServer(options: ApiServerOptions): Promise<ApiServ
     }
     // The console's page and assets (public, like the docs); its session and data routes are API routes.
     if (route.url === '/' || route.url.startsWith('/console/assets/')) return;
+    // The Web UI's codec door (a secret path, CORS preflight) is not part of the documented API.
+    if (route.url.startsWith('/codec/ui/')) return;
     for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push({ method, url: route.url });
   });
 
@@ -114,7 +122,7 @@ export async function buildApiServer(options: ApiServerOptions): Promise<ApiServ
   const authOptions = {
     keys: options.keys,
     sessions,
-    nonces: new NonceCache(),
+    nonces: options.nonceDir ? new FileNonceStore(options.nonceDir) : new NonceCache(),
     toleranceSeconds: config.signatureToleranceSeconds,
     now,
   };
@@ -135,6 +143,7 @@ export async function buildApiServer(options: ApiServerOptions): Promise<ApiServ
     },
   });
   registerAuthorization(app, authOptions);
+  registerInputLimits(app);
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -188,6 +197,7 @@ export async function buildApiServer(options: ApiServerOptions): Promise<ApiServ
   intakeRoutes(app, ctx);
   consoleRoutes(app, ctx, { sessions, keys: options.keys });
   consoleDrillRoutes(app);
+  if (options.codec) codecRoutes(app, options.codec);
   await app.ready();
   return { app, metrics, routes };
 }

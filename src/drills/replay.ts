@@ -5,6 +5,7 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { type History, historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import type { DataConverter } from '@temporalio/common';
 import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { bundleWorkflows } from '../worker';
@@ -165,12 +166,17 @@ function cutPoints(events: Record<string, unknown>[]): number[] {
  * batch (one replay worker), the shortest that fails bounds the divergence; then, within that task's events, the one
  * the error message names.
  */
-async function locateDivergence(bundle: WorkflowBundle, input: ReplayInput, message: string): Promise<Divergence> {
+async function locateDivergence(
+  bundle: WorkflowBundle,
+  input: ReplayInput,
+  message: string,
+  dataConverter: DataConverter | undefined,
+): Promise<Divergence> {
   const events = input.history.events;
   const cuts = cutPoints(events);
   const failing = new Set<number>();
   for await (const result of Worker.runReplayHistories(
-    { workflowBundle: bundle, replayName: 'incident-engine-locate' },
+    { workflowBundle: bundle, replayName: 'incident-engine-locate', ...(dataConverter ? { dataConverter } : {}) },
     cuts.map((cut, index) => ({
       workflowId: `${input.workflowId}#prefix${index}`,
       history: { ...input.history, events: events.slice(0, cut) },
@@ -207,6 +213,8 @@ export interface ReplayOptions {
   workflowBundle?: WorkflowBundle;
   /** Skip locating the diverging event (faster; the message is still reported). */
   locate?: boolean;
+  /** The engine's data converter, for histories with encrypted payloads (plaintext ones replay either way). */
+  dataConverter?: DataConverter;
 }
 
 /** Replays every input with one bundle; the outcomes are in input order. */
@@ -223,7 +231,11 @@ export async function replayHistories(inputs: ReplayInput[], options: ReplayOpti
   const ids = inputs.map((input, index) => `${input.workflowId}#${index}`);
   const errors = new Map<string, Error | undefined>();
   for await (const result of Worker.runReplayHistories(
-    { workflowBundle: bundle, replayName: 'incident-engine-replay' },
+    {
+      workflowBundle: bundle,
+      replayName: 'incident-engine-replay',
+      ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
+    },
     inputs.map((input, index) => ({ workflowId: ids[index]!, history: input.history })),
   )) {
     errors.set(result.workflowId, result.error as Error | undefined);
@@ -244,7 +256,8 @@ export async function replayHistories(inputs: ReplayInput[], options: ReplayOpti
       failure: nondeterminism ? 'nondeterminism' : 'error',
       message,
     };
-    if (nondeterminism && options.locate !== false) outcome.divergence = await locateDivergence(bundle, input, message);
+    if (nondeterminism && options.locate !== false)
+      outcome.divergence = await locateDivergence(bundle, input, message, options.dataConverter);
     outcomes.push(outcome);
   }
   return outcomes;
