@@ -19,7 +19,7 @@ export async function recordDrillCall(
   call: RecordedCall,
 ): Promise<{ recorded: true }> {
   const file = drillRecordFile(dataDir, incidentId);
-  await mkdir(path.dirname(file), { recursive: true });
+  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
   let existing = '';
   try {
     existing = await readFile(file, 'utf8');
@@ -30,6 +30,7 @@ export async function recordDrillCall(
     await appendFile(
       file,
       JSON.stringify({ activity: call.activity, idempotencyKey: call.idempotencyKey, params: call.params }) + '\n',
+      { mode: 0o600 },
     );
   }
   return { recorded: true };

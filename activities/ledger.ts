@@ -1,13 +1,15 @@
 // The evidence ledger: an append-only, hash-chained JSON-lines file (`<dataDir>/ledger.jsonl`) recording every
-// evidence snapshot and file quarantine, so chain of custody can be shown later. Each entry's hash is SHA-256 over the
-// canonical JSON of the entry without its hash (keys sorted, no whitespace), and that includes the previous entry's
-// hash, so editing, deleting or reordering an entry breaks the chain at that entry. A head file (`ledger.jsonl.head`)
-// names the last entry, so a truncated tail is caught too.
+// evidence snapshot and file quarantine, so chain of custody can be shown later. Each entry's hash is HMAC-SHA256,
+// under a key kept apart from the ledger (`<dataDir>/keys/ledger-hmac.key` or INCIDENT_ENGINE_LEDGER_KEY_FILE, 0600,
+// created at first use), over the canonical JSON of the entry without its hash (keys sorted, no whitespace), and that
+// includes the previous entry's hash: editing, deleting or reordering an entry breaks the chain at that entry, and
+// without the key nobody can re-chain it. A head file (`ledger.jsonl.head`) names the last entry, so a truncated tail
+// is caught too. Verifying also re-hashes every archive, manifest and quarantined file the entries name.
 // Appends are serialised by an in-process queue and a lock file, so concurrent activities (in one worker or several on
 // the same host) cannot fork the chain; they are idempotent per key, because activities run at least once.
 // Must never rewrite or drop an existing line, or append after a tail that no longer matches the head.
-import { createHash, randomBytes } from 'node:crypto';
-import { link, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { chmod, link, mkdir, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { NonRetryableActionError } from './errors';
@@ -52,6 +54,55 @@ export function ledgerFile(dataDir: string): string {
   return path.join(dataDir, 'ledger.jsonl');
 }
 
+export const LEDGER_KEY_FILE_ENV = 'INCIDENT_ENGINE_LEDGER_KEY_FILE';
+
+/** Where the chain's HMAC key lives: INCIDENT_ENGINE_LEDGER_KEY_FILE, else `keys/ledger-hmac.key` beside the ledger. */
+export function ledgerKeyFile(file: string, env: NodeJS.ProcessEnv = process.env): string {
+  const configured = env[LEDGER_KEY_FILE_ENV];
+  return configured ? path.resolve(configured) : path.join(path.dirname(file), 'keys', 'ledger-hmac.key');
+}
+
+/**
+ * The chain key (32 random bytes, hex, mode 0600). `create`: made at first use, so that of two writers starting at
+ * once one file wins and both use it; otherwise a missing key is an error (a verifier must not invent one).
+ */
+export async function loadLedgerKey(keyFile: string, create: boolean): Promise<Buffer> {
+  try {
+    return parseKey(keyFile, await readFile(keyFile, 'utf8'));
+  } catch (error) {
+    if (errorCode(error) !== 'ENOENT') throw error;
+    if (!create) {
+      throw new LedgerCorruptError(
+        `ledger key ${keyFile} does not exist: the chain cannot be checked without the key it was written with (set ${LEDGER_KEY_FILE_ENV} if it is kept elsewhere)`,
+      );
+    }
+  }
+  await mkdir(path.dirname(keyFile), { recursive: true, mode: 0o700 });
+  await chmod(path.dirname(keyFile), 0o700);
+  const tmp = `${keyFile}.${randomBytes(6).toString('hex')}.tmp`;
+  const handle = await open(tmp, 'wx', 0o600);
+  try {
+    await handle.writeFile(`${randomBytes(32).toString('hex')}\n`, 'utf8');
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    await link(tmp, keyFile);
+  } catch (error) {
+    if (errorCode(error) !== 'EEXIST') throw error;
+  } finally {
+    await rm(tmp, { force: true });
+  }
+  return parseKey(keyFile, await readFile(keyFile, 'utf8'));
+}
+
+function parseKey(keyFile: string, text: string): Buffer {
+  const hex = text.trim();
+  if (!/^[0-9a-f]{64}$/.test(hex)) throw new LedgerCorruptError(`ledger key ${keyFile}: expected 64 hex digits`);
+  return Buffer.from(hex, 'hex');
+}
+
 /** Where the seq and hash of the last entry are kept. */
 export function ledgerHeadFile(file: string): string {
   return `${file}.head`;
@@ -78,10 +129,10 @@ export function canonicalJson(value: unknown): string {
   return `{${keys.map((key) => `${JSON.stringify(key)}:${canonicalJson(record[key])}`).join(',')}}`;
 }
 
-/** SHA-256 (hex) of the canonical JSON of the entry without `hash`. */
-export function entryHash(entry: Omit<LedgerEntry, 'hash'>): string {
+/** HMAC-SHA256 (hex) under the chain key of the canonical JSON of the entry without `hash`. */
+export function entryHash(entry: Omit<LedgerEntry, 'hash'>, chainKey: Buffer): string {
   const { seq, at, incidentId, kind, key, data, prevHash } = entry;
-  return createHash('sha256')
+  return createHmac('sha256', chainKey)
     .update(canonicalJson({ seq, at, incidentId, kind, key, data, prevHash }), 'utf8')
     .digest('hex');
 }
@@ -93,8 +144,10 @@ export function entryHash(entry: Omit<LedgerEntry, 'hash'>): string {
 export async function appendLedger(
   file: string,
   append: LedgerAppend,
+  options: { keyFile?: string } = {},
 ): Promise<{ entry: LedgerEntry; appended: boolean }> {
   if (typeof append.key !== 'string' || append.key === '') throw new TypeError('ledger: expected a non-empty key');
+  const chainKey = await loadLedgerKey(options.keyFile ?? ledgerKeyFile(file), true);
   // Normalise through JSON so what is hashed is exactly what a reader parses back.
   const data = JSON.parse(JSON.stringify(append.data ?? null)) as unknown;
   return withFileLock(`${file}.lock`, async () => {
@@ -129,8 +182,8 @@ export async function appendLedger(
       data,
       prevHash: last?.hash ?? GENESIS_HASH,
     };
-    const entry: LedgerEntry = { ...unsigned, hash: entryHash(unsigned) };
-    const handle = await open(file, 'a', 0o640);
+    const entry: LedgerEntry = { ...unsigned, hash: entryHash(unsigned, chainKey) };
+    const handle = await open(file, 'a', 0o600);
     try {
       await handle.write(`${JSON.stringify(entry)}\n`);
       await handle.sync();
@@ -148,14 +201,18 @@ export async function readLedger(file: string): Promise<LedgerEntry[]> {
   return lines.map(parseEntry).filter((entry): entry is LedgerEntry => entry !== undefined);
 }
 
-async function readLines(file: string): Promise<string[]> {
-  let text: string;
+/** The file's text; '' when it does not exist. */
+async function readTextOrEmpty(file: string): Promise<string> {
   try {
-    text = await readFile(file, 'utf8');
+    return await readFile(file, 'utf8');
   } catch (error) {
-    if (errorCode(error) === 'ENOENT') return [];
+    if (errorCode(error) === 'ENOENT') return '';
     throw error;
   }
+}
+
+async function readLines(file: string): Promise<string[]> {
+  const text = await readTextOrEmpty(file);
   if (text === '') return [];
   if (!text.endsWith('\n')) {
     const lineNo = text.split('\n').length;
@@ -223,7 +280,7 @@ async function readHead(file: string): Promise<Head | undefined> {
 
 async function writeHead(file: string, head: Head): Promise<void> {
   const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
-  const handle = await open(tmp, 'wx', 0o640);
+  const handle = await open(tmp, 'wx', 0o600);
   try {
     await handle.writeFile(`${JSON.stringify(head)}\n`, 'utf8');
     await handle.sync();
@@ -245,7 +302,8 @@ export type LedgerProblemKind =
   | 'chain-broken' // prevHash does not match the previous entry's hash
   | 'truncated' // an incomplete last line, or fewer entries than the head records
   | 'head-mismatch' // the head names an entry the file does not have
-  | 'head-missing'; // entries but no head file: the tail cannot be checked
+  | 'head-missing' // entries but no head file: the tail cannot be checked
+  | 'file-mismatch'; // an archive, manifest or quarantined file no longer has the hash its entry records
 
 export interface LedgerProblem {
   kind: LedgerProblemKind;
@@ -263,12 +321,108 @@ export interface LedgerReport {
   /** Seq and hash of the last good entry. */
   last?: { seq: number; hash: string };
   problem?: LedgerProblem;
+  /** Every referenced file whose content no longer matches its entry (all of them, not only the first). */
+  mismatches: FileMismatch[];
   warnings: string[];
 }
 
-/** Checks every entry's hash, seq and link, and the tail against the head file; reports the first problem. */
-export async function verifyLedger(file: string, options: { headFile?: string } = {}): Promise<LedgerReport> {
-  const headPath = options.headFile ?? ledgerHeadFile(file);
+export interface FileMismatch {
+  seq: number;
+  /** What the entry calls it: `archive`, `manifest`, `quarantined file`. */
+  role: string;
+  path: string;
+  expected: string;
+  /** The file's SHA-256 now, or `missing`. */
+  actual: string;
+  message: string;
+}
+
+/**
+ * Checks every entry's keyed hash, seq and link, and the tail against the head file (reporting the first break), then
+ * re-hashes every archive, manifest and quarantined file the entries name (listing each mismatch).
+ */
+export async function verifyLedger(
+  file: string,
+  options: { headFile?: string; keyFile?: string } = {},
+): Promise<LedgerReport> {
+  const chain = await verifyChain(
+    file,
+    options.headFile ?? ledgerHeadFile(file),
+    options.keyFile ?? ledgerKeyFile(file),
+  );
+  const mismatches = await checkReferencedFiles(await readLedgerLenient(file));
+  if (mismatches.length === 0) return chain;
+  const first = mismatches[0]!;
+  return {
+    ...chain,
+    ok: false,
+    mismatches,
+    problem: chain.problem ?? { kind: 'file-mismatch', line: first.seq, seq: first.seq, message: first.message },
+  };
+}
+
+/** The entries that parse, whatever the chain says: the files they name are checked regardless. */
+async function readLedgerLenient(file: string): Promise<LedgerEntry[]> {
+  const text = await readTextOrEmpty(file);
+  return text
+    .split('\n')
+    .map(parseEntry)
+    .filter((entry): entry is LedgerEntry => entry !== undefined);
+}
+
+async function sha256OfFile(file: string): Promise<string> {
+  try {
+    return createHash('sha256')
+      .update(await readFile(file))
+      .digest('hex');
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return 'missing';
+    throw error;
+  }
+}
+
+/** Archives and manifests of snapshots; quarantined payloads while no restore entry follows their quarantine. */
+async function checkReferencedFiles(entries: LedgerEntry[]): Promise<FileMismatch[]> {
+  const restored = new Set(
+    entries
+      .filter((e) => e.kind === 'file.restore')
+      .map((e) => `${e.incidentId}/${String((e.data as { stepId?: unknown }).stepId)}`),
+  );
+  const checks: { seq: number; role: string; path: string; expected: string }[] = [];
+  for (const entry of entries) {
+    const data = (entry.data ?? {}) as Record<string, unknown>;
+    const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+    if (entry.kind === 'evidence.snapshot') {
+      const archive = str(data.archive);
+      const sha = str(data.sha256);
+      if (archive && sha) checks.push({ seq: entry.seq, role: 'archive', path: archive, expected: sha });
+      const manifest = str(data.manifest);
+      const manifestSha = str(data.manifestSha256);
+      if (manifest && manifestSha)
+        checks.push({ seq: entry.seq, role: 'manifest', path: manifest, expected: manifestSha });
+    } else if (entry.kind === 'file.quarantine' && !restored.has(`${entry.incidentId}/${String(data.stepId)}`)) {
+      const payload = str(data.payload);
+      const sha = str(data.sha256);
+      if (payload && sha) checks.push({ seq: entry.seq, role: 'quarantined file', path: payload, expected: sha });
+    }
+  }
+  const mismatches: FileMismatch[] = [];
+  for (const check of checks) {
+    const actual = await sha256OfFile(check.path);
+    if (actual === check.expected) continue;
+    mismatches.push({
+      ...check,
+      actual,
+      message:
+        actual === 'missing'
+          ? `seq ${check.seq}: ${check.role} ${check.path} is missing (recorded sha256 ${short(check.expected)})`
+          : `seq ${check.seq}: ${check.role} ${check.path} hashes to ${short(actual)}, but the ledger records ${short(check.expected)}: it was replaced or altered`,
+    });
+  }
+  return mismatches;
+}
+
+async function verifyChain(file: string, headPath: string, keyFile: string): Promise<LedgerReport> {
   const warnings: string[] = [];
   let text: string;
   try {
@@ -283,9 +437,10 @@ export async function verifyLedger(file: string, options: { headFile?: string } 
         message: `ledger ${file} does not exist, but its head records seq ${head.value.seq} (hash ${short(head.value.hash)}): the whole ledger was removed`,
       });
     }
-    return { ok: true, file, entries: 0, warnings: [`ledger ${file} does not exist yet (no entries)`] };
+    return { ok: true, file, entries: 0, mismatches: [], warnings: [`ledger ${file} does not exist yet (no entries)`] };
   }
 
+  const chainKey = text === '' ? Buffer.alloc(32) : await loadLedgerKey(keyFile, false);
   const complete = text === '' || text.endsWith('\n');
   const lines = text === '' ? [] : (complete ? text.slice(0, -1) : text).split('\n');
   const entries: (LedgerEntry | undefined)[] = lines.map(parseEntry);
@@ -362,13 +517,13 @@ export async function verifyLedger(file: string, options: { headFile?: string } 
       return fail(file, index, good, warnings, problem);
     }
 
-    const computed = entryHash(entry);
+    const computed = entryHash(entry, chainKey);
     if (computed !== entry.hash) {
       return fail(file, index, good, warnings, {
         kind: 'edited',
         line: lineNo,
         seq: entry.seq,
-        message: `line ${lineNo} (seq ${entry.seq}): the entry was edited: its stored hash is ${short(entry.hash)} but its content hashes to ${short(computed)}`,
+        message: `line ${lineNo} (seq ${entry.seq}): the entry was edited: its stored hash is ${short(entry.hash)} but its content hashes to ${short(computed)} under the ledger key (edited, or re-hashed without the key)`,
       });
     }
     const expectedPrev = previous?.hash ?? GENESIS_HASH;
@@ -394,7 +549,7 @@ export async function verifyLedger(file: string, options: { headFile?: string } 
       message: head.problem,
     });
   if (!head.value) {
-    if (!last) return { ok: true, file, entries: 0, warnings };
+    if (!last) return { ok: true, file, entries: 0, mismatches: [], warnings };
     return fail(file, lines.length, last, warnings, {
       kind: 'head-missing',
       line: lines.length + 1,
@@ -440,7 +595,7 @@ export async function verifyLedger(file: string, options: { headFile?: string } 
       });
     }
   }
-  return { ok: true, file, entries: lines.length, ...(last ? { last } : {}), warnings };
+  return { ok: true, file, entries: lines.length, ...(last ? { last } : {}), mismatches: [], warnings };
 }
 
 async function readHeadForVerify(file: string): Promise<{ value?: Head; problem?: string }> {
@@ -459,7 +614,7 @@ function fail(
   warnings: string[],
   problem: LedgerProblem,
 ): LedgerReport {
-  return { ok: false, file, entries: goodEntries, ...(last ? { last } : {}), problem, warnings };
+  return { ok: false, file, entries: goodEntries, ...(last ? { last } : {}), problem, mismatches: [], warnings };
 }
 
 function short(hash: string): string {

@@ -6,6 +6,8 @@
 //
 // Re-recording replaces a scenario's files; histories an operator added under other names are left alone.
 // Only record with workflow code you trust: the gate treats these files as the behaviour to stay compatible with.
+import { decryptHistory } from '../src/codec/history';
+import { testCodec, testDataConverter } from '../test/helpers/codec';
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, type WorkflowHandle } from '@temporalio/client';
@@ -51,7 +53,11 @@ async function sleepUntil(engine: TimeSkippingEngine, target: number): Promise<v
  * then open a decade after the previous one); a plain client waits in real time, which is all a closing incident needs.
  */
 async function outcomeOf(engine: TimeSkippingEngine, id: string): Promise<IncidentOutcome> {
-  const plain = new Client({ connection: engine.env.connection, namespace: 'default' });
+  const plain = new Client({
+    connection: engine.env.connection,
+    namespace: 'default',
+    dataConverter: testDataConverter,
+  });
   return (await plain.workflow.getHandle(id).result()) as IncidentOutcome;
 }
 
@@ -339,7 +345,8 @@ async function record(engine: TimeSkippingEngine, scenario: Scenario): Promise<v
   }
   for (const [name, h] of written) {
     const file = path.join(HISTORIES_DIR, name);
-    const events = writeHistory(file, h);
+    // Recorded histories are kept in the clear, so the replay gate needs no keys.
+    const events = writeHistory(file, await decryptHistory(h, [testCodec]));
     process.stdout.write(`  ${path.relative(process.cwd(), file)}: ${events} events\n`);
   }
   process.stdout.write(

@@ -3,14 +3,17 @@
 // instead. Ctrl-C stops every process it started; incidents survive a restart because the server keeps them on disk.
 // On first run it creates a commander API key in <dataDir>/admin-key.txt (mode 0600) and says where it is; it never
 // prints a key.
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from '@temporalio/client';
 import { ApiKeyStore, ensureAdminKey } from './api/keys';
 import { type RunningApi, startApiServer } from './api/server';
 import { IncidentClient } from './client';
+import { dataConverterFor, engineCodec } from './codec/engine';
 import { loadConfig } from './config';
 import { runbookCache } from './runbooks/cache';
+import { ensurePrivateDir, findLooseModes, looseModeWarnings } from './files/private';
 import { connectClient, connectWorker, resolveTemporalTarget } from './temporal/connection';
 import { type DevServer, startDevServer } from './temporal/dev-server';
 import { ensureReportSchedules } from './reports/schedules';
@@ -19,6 +22,15 @@ import { createWorker } from './worker';
 
 const config = loadConfig();
 const target = resolveTemporalTarget();
+// Everything the engine writes (keys, evidence, notifications, the dev server's database) is for its owner only.
+process.umask(0o077);
+for (const warning of looseModeWarnings(findLooseModes(config.dataDir))) console.warn(`warning: ${warning}`);
+ensurePrivateDir(config.dataDir);
+const codec = engineCodec(config.dataDir);
+const dataConverter = dataConverterFor(codec);
+/** The Web UI's door to the codec endpoint; made at each start, never stored. */
+const uiCodecToken = randomBytes(24).toString('base64url');
+const UI_PORT = Number(process.env.INCIDENT_ENGINE_UI_PORT ?? 8233);
 let devServer: DevServer | undefined;
 let api: RunningApi | undefined;
 
@@ -34,6 +46,13 @@ function apiListen(): { host: string; port: number } {
   };
 }
 
+/** Where the Web UI (in the browser, on this machine) reaches the API's codec endpoint. */
+function uiCodecEndpoint(): string {
+  const { host, port } = apiListen();
+  const local = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  return `http://${local}:${port}/codec/ui/${uiCodecToken}`;
+}
+
 /** A path relative to the working directory when it lies below it, else absolute. */
 function shortPath(file: string): string {
   const relative = path.relative(process.cwd(), file);
@@ -47,7 +66,7 @@ async function startApi(): Promise<(string | undefined)[]> {
   const admin = ensureAdminKey(keys, adminFile);
   const clientConnection = await connectClient(target);
   const incidents = new IncidentClient(
-    new Client({ connection: clientConnection, namespace: target.namespace }),
+    new Client({ connection: clientConnection, namespace: target.namespace, dataConverter }),
     config.taskQueue,
   );
   const runbooks = runbookCache({ onError: (error) => console.error(`runbooks not reloaded: ${error.message}`) });
@@ -58,6 +77,11 @@ async function startApi(): Promise<(string | undefined)[]> {
     keys,
     temporalAddress: target.address,
     dataDir: config.dataDir,
+    nonceDir: path.join(config.dataDir, 'nonces'),
+    codec: {
+      codec,
+      ui: { token: uiCodecToken, origins: [`http://127.0.0.1:${UI_PORT}`, `http://localhost:${UI_PORT}`] },
+    },
   });
   const url = api.url;
   const closeApi = api.close;
@@ -93,8 +117,12 @@ async function startSchedules(): Promise<string[]> {
 async function main(): Promise<void> {
   if (!target.explicit) {
     const port = Number(process.env.INCIDENT_ENGINE_TEMPORAL_PORT ?? 7233);
-    const uiPort = Number(process.env.INCIDENT_ENGINE_UI_PORT ?? 8233);
-    devServer = await startDevServer({ dataDir: path.join(config.dataDir, 'temporal'), port, uiPort });
+    devServer = await startDevServer({
+      dataDir: path.join(config.dataDir, 'temporal'),
+      port,
+      uiPort: UI_PORT,
+      ...(config.api.enabled ? { uiCodecEndpoint: uiCodecEndpoint() } : {}),
+    });
     target.address = devServer.address;
     target.connectOptions.address = devServer.address;
   } else {
@@ -107,14 +135,14 @@ async function main(): Promise<void> {
   }
 
   const connection = await connectWorker(target);
-  const worker = await createWorker({ connection, namespace: target.namespace, config });
+  const worker = await createWorker({ connection, namespace: target.namespace, config, dataConverter });
   const apiLines = await startApi();
   const scheduleLines = await startSchedules();
   const lines = [
     '',
     `incident engine running: worker on task queue "${config.taskQueue}", Temporal at ${target.address} (namespace ${target.namespace})`,
     devServer?.uiUrl ? `  Temporal web UI:  ${devServer.uiUrl}` : undefined,
-    `  data directory:   ${config.dataDir}`,
+    `  data directory:   ${config.dataDir} (0700; payloads encrypted with codec key ${codec.keyId})`,
     `  notifications:    ${config.channels.default?.type === 'file' ? config.channels.default.path : 'configured channels'}`,
     ...apiLines,
     ...scheduleLines,

@@ -8,6 +8,7 @@ import {
   type WorkflowBundle,
   type WorkflowBundleOption,
 } from '@temporalio/worker';
+import type { DataConverter } from '@temporalio/common';
 import { createActivities } from '../activities';
 import type { EngineConfig } from './config';
 import { createReportActivities } from './reports/activities';
@@ -59,6 +60,8 @@ export interface CreateWorkerOptions {
   identity?: string;
   /** Overrides WORKER_LIMITS (benchmarks compare sizes). */
   limits?: Partial<Record<keyof typeof WORKER_LIMITS, number>>;
+  /** The engine's data converter (src/codec/engine.ts); clients of this worker must use the same. */
+  dataConverter?: DataConverter;
 }
 
 export async function createWorker(options: CreateWorkerOptions): Promise<Worker> {
@@ -75,5 +78,6 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     ...WORKER_LIMITS,
     ...options.limits,
     ...(options.identity ? { identity: options.identity } : {}),
+    ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
   });
 }

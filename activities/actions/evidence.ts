@@ -4,7 +4,19 @@
 // matches its manifest, or publish an archive that failed its own check.
 import { createHash, randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
-import { type FileHandle, mkdir, mkdtemp, open, readdir, readFile, realpath, rename, rm, stat } from 'node:fs/promises';
+import {
+  chmod,
+  type FileHandle,
+  mkdir,
+  mkdtemp,
+  open,
+  readdir,
+  readFile,
+  realpath,
+  rename,
+  rm,
+  stat,
+} from 'node:fs/promises';
 import path from 'node:path';
 import * as tar from 'tar';
 import { z } from 'zod';
@@ -118,7 +130,9 @@ export async function snapshotEvidence(input: SnapshotEvidenceInput): Promise<Sn
   const archivePath = path.join(dir, archiveName);
   const manifestPath = path.join(dir, `${stepId}.manifest.json`);
 
-  await mkdir(dir, { recursive: true });
+  // Evidence is for the responders only: the incident's folder 0700, archives and manifests 0600.
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await chmod(dir, 0o700);
   const earlier = await reuseEarlier(manifestPath, archivePath, { incidentId, stepId, archiveName });
   if (earlier) return earlier;
 
@@ -149,6 +163,7 @@ export async function snapshotEvidence(input: SnapshotEvidenceInput): Promise<Sn
       { gzip: true, portable: true, cwd: staging, file: tmpArchive, noDirRecurse: true, strict: true },
       names,
     );
+    await chmod(tmpArchive, 0o600);
     await syncFile(tmpArchive);
     const archiveDigest = await hashFile(tmpArchive);
 
@@ -603,7 +618,7 @@ async function syncFile(file: string): Promise<void> {
 }
 
 async function writeSynced(file: string, text: string): Promise<void> {
-  const handle = await open(file, 'wx', 0o644);
+  const handle = await open(file, 'wx', 0o600);
   try {
     await handle.writeFile(text, 'utf8');
     await handle.sync();

@@ -130,8 +130,8 @@ export async function deliver(
     };
   }
   if (await alreadyWritten(channel.path, idempotencyKey)) return { channel: channelName, delivered: 'duplicate' };
-  await mkdir(path.dirname(channel.path), { recursive: true });
-  await appendFile(channel.path, JSON.stringify(body) + '\n');
+  await mkdir(path.dirname(channel.path), { recursive: true, mode: 0o700 });
+  await appendFile(channel.path, JSON.stringify(body) + '\n', { mode: 0o600 });
   return { channel: channelName, delivered: 'file' };
 }
 
@@ -187,6 +187,6 @@ async function findSent(file: string, idempotencyKey: string): Promise<SentRecor
 }
 
 async function recordSent(file: string, record: SentRecord): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
-  await appendFile(file, JSON.stringify(record) + '\n');
+  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  await appendFile(file, JSON.stringify(record) + '\n', { mode: 0o600 });
 }

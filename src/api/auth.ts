@@ -8,7 +8,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ApiError } from './errors';
 import { type ApiKeyStore, type ApiPrincipal, type Permission, roleMay, rolesWith } from './keys';
 import { CSRF_HEADER, SESSION_COOKIE, type SessionStore, csrfMatches, readCookie } from './session';
-import { type NonceCache, verifySignedRequest } from './signatures';
+import { type NonceStore, verifySignedRequest } from './signatures';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -69,7 +69,7 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export interface AuthOptions {
   keys: ApiKeyStore;
-  nonces: NonceCache;
+  nonces: NonceStore;
   toleranceSeconds: number;
   now: () => number;
   sessions: SessionStore;

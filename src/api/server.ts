@@ -21,7 +21,9 @@ import type { ApiContext } from './context';
 import { ApiError, errorHandler, notFoundHandler } from './errors';
 import { AlertIntake } from './intake/dispatch';
 import type { ApiKeyStore } from './keys';
+import { registerInputLimits } from './limits';
 import { ApiMetrics } from './metrics';
+import { type CodecRouteOptions, codecRoutes } from './routes/codec';
 import { healthRoutes } from './routes/health';
 import { incidentRoutes } from './routes/incidents';
 import { intakeRoutes } from './routes/intake';
@@ -31,7 +33,7 @@ import { updateRoutes } from './routes/updates';
 import { consoleRoutes } from './routes/console';
 import { consoleDrillRoutes } from './routes/console-drills';
 import { SessionStore } from './session';
-import { NonceCache } from './signatures';
+import { FileNonceStore, NonceCache } from './signatures';
 
 export interface ApiServerOptions {
   config: ApiConfig;
@@ -48,6 +50,10 @@ export interface ApiServerOptions {
   version?: string;
   /** The engine's data directory, where reviews and the closed-incident summaries are (reports need it). */
   dataDir?: string;
+  /** Where signed requests' nonces are kept, shared by every API process on the data directory; memory otherwise. */
+  nonceDir?: string;
+  /** Serve the codec endpoints (/codec/encode, /codec/decode) for the Temporal Web UI and CLI. */
+  codec?: CodecRouteOptions;
 }
 
 export interface ApiServer {
@@ -115,6 +121,8 @@ export async function buildApiServer(options: ApiServerOptions): Promise<ApiServ
     }
     // The console's page and assets (public, like the docs); its session and data routes are API routes.
     if (route.url === '/' || route.url.startsWith('/console/assets/')) return;
+    // The Web UI's codec door (a secret path, CORS preflight) is not part of the documented API.
+    if (route.url.startsWith('/codec/ui/')) return;
     for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push({ method, url: route.url });
   });
 
@@ -122,7 +130,7 @@ export async function buildApiServer(options: ApiServerOptions): Promise<ApiServ
   const authOptions = {
     keys: options.keys,
     sessions,
-    nonces: new NonceCache(),
+    nonces: options.nonceDir ? new FileNonceStore(options.nonceDir) : new NonceCache(),
     toleranceSeconds: config.signatureToleranceSeconds,
     now,
   };
@@ -143,6 +151,7 @@ export async function buildApiServer(options: ApiServerOptions): Promise<ApiServ
     },
   });
   registerAuthorization(app, authOptions);
+  registerInputLimits(app);
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -199,6 +208,7 @@ export async function buildApiServer(options: ApiServerOptions): Promise<ApiServ
   consoleRoutes(app, ctx, { sessions, keys: options.keys });
   consoleDrillRoutes(app);
   reportRoutes(app, ctx);
+  if (options.codec) codecRoutes(app, options.codec);
   await app.ready();
   return { app, metrics, routes };
 }

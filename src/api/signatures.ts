@@ -1,8 +1,12 @@
 // HMAC-SHA256 signatures on detector webhooks. The sender signs `<timestamp>.<nonce>.<raw body>` with the key's
 // signing secret; we refuse a missing or wrong signature, a timestamp outside the tolerance, and a nonce seen before
 // within it (a replay). A nonce is remembered only after its signature checked out, so nobody can burn another
-// sender's nonces. Never compares secrets or signatures with `===`.
-import { createHmac, timingSafeEqual } from 'node:crypto';
+// sender's nonces. The store is shared by every API process (files in the data directory) and refuses rather than
+// forgets when full. Never compares secrets or signatures with `===`.
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { ensurePrivateDir } from '../files/private';
 import { ApiError } from './errors';
 
 export const SIGNATURE_HEADER = 'x-incident-signature';
@@ -19,32 +23,98 @@ export function signPayload(secret: string, timestamp: string | number, nonce: s
   return `sha256=${mac.digest('hex')}`;
 }
 
-/** Nonces seen within the tolerance window, per key; entries expire with the window. In memory, per process. */
-export class NonceCache {
+/** Where signed requests' nonces are remembered until their timestamp leaves the tolerance window. */
+export interface NonceStore {
+  /** Records the nonce; false when it is already there and live (a replay). Throws NonceStoreFullError when full. */
+  remember(keyId: string, nonce: string, expiresAt: number, now: number): boolean;
+}
+
+/** Every slot holds a live nonce: refusing is the only safe answer (forgetting one would let its replay in). */
+export class NonceStoreFullError extends ApiError {
+  constructor(max: number) {
+    super(
+      503,
+      'nonce_store_full',
+      `the nonce store holds ${max} live nonces, its limit; signed requests are refused until some expire (retry in a minute)`,
+    );
+  }
+}
+
+/** In memory, per process: for a single API process or tests. Refuses when full of live nonces. */
+export class NonceCache implements NonceStore {
   private readonly seen = new Map<string, number>();
 
   constructor(private readonly maxEntries = 100_000) {}
 
-  /** Records the nonce; false when it was already there (a replay). */
   remember(keyId: string, nonce: string, expiresAt: number, now: number): boolean {
-    if (this.seen.size >= this.maxEntries) this.prune(now);
     const id = `${keyId}:${nonce}`;
     const until = this.seen.get(id);
     if (until !== undefined && until > now) return false;
+    if (until === undefined && this.seen.size >= this.maxEntries) {
+      for (const [other, expiry] of this.seen) if (expiry <= now) this.seen.delete(other);
+      if (this.seen.size >= this.maxEntries) throw new NonceStoreFullError(this.maxEntries);
+    }
     this.seen.set(id, expiresAt);
     return true;
   }
+}
 
-  private prune(now: number): void {
-    for (const [id, until] of this.seen) if (until <= now) this.seen.delete(id);
-    // Still full of live nonces: drop the oldest half rather than grow without bound.
-    if (this.seen.size >= this.maxEntries) {
-      let drop = Math.floor(this.seen.size / 2);
-      for (const id of this.seen.keys()) {
-        if (drop-- <= 0) break;
-        this.seen.delete(id);
+/**
+ * Nonces as files in a directory every API process on the host shares (`<dataDir>/nonces`): one file per nonce,
+ * created with O_EXCL, so of two processes receiving the same replay exactly one accepts it, and a restart forgets
+ * nothing. The file name is a hash of key id and nonce; its content the expiry. Refuses when full of live nonces.
+ */
+export class FileNonceStore implements NonceStore {
+  private count: number | undefined;
+
+  constructor(
+    readonly dir: string,
+    private readonly maxEntries = 100_000,
+  ) {
+    ensurePrivateDir(dir);
+  }
+
+  remember(keyId: string, nonce: string, expiresAt: number, now: number): boolean {
+    const file = path.join(this.dir, createHash('sha256').update(`${keyId}\n${nonce}`).digest('hex'));
+    // A replay is a replay even when the store is full.
+    if (Number(readText(file)) > now) return false;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      this.count ??= this.prune(now);
+      if (this.count >= this.maxEntries) {
+        this.count = this.prune(now);
+        if (this.count >= this.maxEntries) throw new NonceStoreFullError(this.maxEntries);
       }
+      try {
+        writeFileSync(file, String(expiresAt), { flag: 'wx', mode: 0o600 });
+        this.count++;
+        return true;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+      if (Number(readText(file)) > now) return false;
+      // Seen before but expired: a fresh use of an old nonce. Remove it and claim it again (O_EXCL decides a race).
+      rmSync(file, { force: true });
     }
+    return false;
+  }
+
+  /** Deletes expired nonces; returns how many live ones remain. */
+  private prune(now: number): number {
+    let live = 0;
+    for (const name of readdirSync(this.dir)) {
+      const file = path.join(this.dir, name);
+      if (Number(readText(file)) > now) live++;
+      else rmSync(file, { force: true });
+    }
+    return live;
+  }
+}
+
+function readText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
   }
 }
 
@@ -60,7 +130,7 @@ export interface VerifyOptions {
   rawBody: string;
   nowMs: number;
   toleranceSeconds: number;
-  nonces: NonceCache;
+  nonces: NonceStore;
 }
 
 /** Throws ApiError 401 saying what is wrong; returns when the request is signed, fresh and new. */

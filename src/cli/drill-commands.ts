@@ -23,7 +23,7 @@ function progressLine(p: DrillProgress): string {
 /** Writes `text` to `out` (saying so on stderr), or to stdout. */
 function emit(text: string, out: string | undefined): void {
   if (out) {
-    writeFileSync(out, text);
+    writeFileSync(out, text, { mode: 0o600 });
     process.stderr.write(`report written to ${out}\n`);
   } else process.stdout.write(text);
 }
@@ -180,7 +180,9 @@ export function registerDrillCommands(program: Command, io: DrillCommandIo): voi
       const { bundleWorkflows } = await import('../worker');
       const inputs = loadHistories(paths);
       const bundle = await bundleWorkflows();
-      const outcomes = await replayHistories(inputs, { workflowBundle: bundle, locate: opts.locate });
+      const { dataConverterFor, engineCodec } = await import('../codec/engine');
+      const dataConverter = dataConverterFor(engineCodec(loadConfig().dataDir));
+      const outcomes = await replayHistories(inputs, { workflowBundle: bundle, locate: opts.locate, dataConverter });
       let failed = outcomes.some((o) => !o.ok);
       if (!opts.reenact) {
         io.print(outcomes, () => formatReplay(outcomes).trimEnd());

@@ -153,3 +153,16 @@ export function describeEvent(e: TimelineEvent): string {
 export function formatTimeline(events: TimelineEvent[]): string {
   return events.map((e) => `${iso(e.at)}  ${describeEvent(e)}${e.by ? `  [${e.by}]` : ''}`).join('\n');
 }
+
+// C0 controls but newline and tab, DEL, C1 controls, and the Unicode marks that reorder or hide text (bidi
+// embeddings, overrides and isolates, LRM/RLM/ALM).
+// eslint-disable-next-line no-control-regex
+const UNSAFE_FOR_TERMINAL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Text as it may reach a terminal: alert and runbook text could otherwise carry escape sequences that move the
+ * cursor, rewrite earlier lines or reorder what an operator reads. Every CLI print goes through this.
+ */
+export function terminalSafe(text: string): string {
+  return text.replace(UNSAFE_FOR_TERMINAL, '');
+}

@@ -10,9 +10,10 @@ import { loadConfig } from '../config';
 import { findRunbook } from '../runbooks/load';
 import { EVENT_TYPES } from '../../domain/incident';
 import { UPDATES, UPDATE_NAMES, type UpdateRequest, type UpdateSpec } from '../../domain/updates';
+import { dataConverterFor, engineCodec } from '../codec/engine';
 import { connectClient, resolveTemporalTarget } from '../temporal/connection';
 import type { IncidentStatusView } from '../../workflows/definitions';
-import { formatList, formatStatus, formatTimeline } from './format';
+import { formatList, formatStatus, formatTimeline, terminalSafe } from './format';
 import { registerApiKeyCommands } from './apikey-commands';
 import { registerDrillCommands } from './drill-commands';
 import { registerRunbookCommands } from './runbook-commands';
@@ -58,7 +59,9 @@ async function incidents(): Promise<IncidentClient> {
   if (g.configFile) env.TEMPORAL_CONFIG_FILE = g.configFile;
   const target = resolveTemporalTarget(env);
   const connection = await connectClient(target);
-  cached = new IncidentClient(new Client({ connection, namespace: target.namespace }), loadConfig().taskQueue);
+  const config = loadConfig();
+  const dataConverter = dataConverterFor(engineCodec(config.dataDir));
+  cached = new IncidentClient(new Client({ connection, namespace: target.namespace, dataConverter }), config.taskQueue);
   return cached;
 }
 
@@ -69,7 +72,7 @@ function optionKey(flags: string): string {
 }
 
 function print(value: unknown, text: () => string): void {
-  console.log(globals().json ? JSON.stringify(value, null, 2) : text());
+  console.log(terminalSafe(globals().json ? JSON.stringify(value, null, 2) : text()));
 }
 
 function printStatus(view: IncidentStatusView): void {
@@ -160,7 +163,7 @@ program
       const [status, timeline] = await Promise.all([client.status(id), client.timeline(id)]);
       // The timeline is append-only, so everything past what was printed is new.
       for (const event of timeline.slice(seen)) {
-        console.log(globals().json ? JSON.stringify(event) : formatTimeline([event]));
+        console.log(terminalSafe(globals().json ? JSON.stringify(event) : formatTimeline([event])));
       }
       seen = timeline.length;
       if (['closed', 'false_positive', 'failed'].includes(status.status)) return;
@@ -209,8 +212,9 @@ ledger
     const file = opts.file ? path.resolve(opts.file) : ledgerFile(loadConfig().dataDir);
     const report = await verifyLedger(file);
     if (!report.ok) {
-      if (globals().json) console.log(JSON.stringify(report, null, 2));
-      throw new Error(`ledger ${file}: ${report.problem?.message ?? 'verification failed'}`);
+      if (globals().json) console.log(terminalSafe(JSON.stringify(report, null, 2)));
+      const files = report.mismatches.map((m) => m.message).filter((m) => m !== report.problem?.message);
+      throw new Error([`ledger ${file}: ${report.problem?.message ?? 'verification failed'}`, ...files].join('\n'));
     }
     print(report, () =>
       [
@@ -225,6 +229,6 @@ try {
   process.exit(process.exitCode ?? 0);
 } catch (error) {
   if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? 0 : 2);
-  console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
+  console.error(terminalSafe(`error: ${error instanceof Error ? error.message : String(error)}`));
   process.exit(1);
 }

@@ -1,11 +1,12 @@
 // `incident export`: an incident's whole history and the histories of the phase children it started, in the proto JSON
 // that `temporal workflow show --output json` prints (historyToJSON). As one bundle file, or one file per workflow
 // named the way the replay gate expects (`<prefix>.incident.json`, `<prefix>.<phase>.json`), so an operator can drop a
-// production incident into test/replay/histories. Read-only: it never signals, updates or changes a workflow.
+// production incident into test/replay/histories. Payloads are written decrypted (the files are 0600). Read-only: it never signals, updates or changes a workflow.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { type History, historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { decryptHistory } from '../codec/history';
 
 export const HISTORY_BUNDLE_FORMAT = 'incident-engine/history-bundle@1';
 
@@ -35,7 +36,9 @@ export function phaseChildren(history: History): { workflowId: string; role: str
   return out;
 }
 
-function asJson(history: History): { events: unknown[] } {
+/** Proto JSON of the history with its payloads decrypted by the client's codecs (replay needs the plaintext). */
+async function asJson(client: Client, history: History): Promise<{ events: unknown[] }> {
+  await decryptHistory(history, client.options.loadedDataConverter.payloadCodecs);
   return JSON.parse(historyToJSON(history)) as { events: unknown[] };
 }
 
@@ -48,11 +51,13 @@ export async function exportIncident(client: Client, incidentId: string): Promis
     if (error instanceof WorkflowNotFoundError) throw new Error(`no incident ${incidentId}`, { cause: error });
     throw error;
   }
-  const workflows: ExportedWorkflow[] = [{ workflowId: incidentId, role: 'incident', history: asJson(history) }];
+  const workflows: ExportedWorkflow[] = [
+    { workflowId: incidentId, role: 'incident', history: await asJson(client, history) },
+  ];
   for (const child of phaseChildren(history)) {
     try {
       const childHistory = await client.workflow.getHandle(child.workflowId).fetchHistory();
-      workflows.push({ ...child, history: asJson(childHistory) });
+      workflows.push({ ...child, history: await asJson(client, childHistory) });
     } catch (error) {
       // Initiated but never started (the incident failed to start it): nothing to export.
       if (!(error instanceof WorkflowNotFoundError)) throw error;
@@ -70,7 +75,7 @@ export function writeSplit(bundle: HistoryBundle, dir: string, prefix = bundle.i
   mkdirSync(dir, { recursive: true });
   return bundle.workflows.map((workflow) => {
     const file = path.join(dir, `${prefix}.${workflow.role}.json`);
-    writeFileSync(file, `${JSON.stringify(workflow.history, null, 2)}\n`);
+    writeFileSync(file, `${JSON.stringify(workflow.history, null, 2)}\n`, { mode: 0o600 });
     return file;
   });
 }

@@ -5,6 +5,7 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { type History, historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import type { DataConverter } from '@temporalio/common';
 import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { bundleWorkflows } from '../worker';
@@ -165,12 +166,17 @@ function cutPoints(events: Record<string, unknown>[]): number[] {
  * batch (one replay worker), the shortest that fails bounds the divergence; then, within that task's events, the one
  * the error message names.
  */
-async function locateDivergence(bundle: WorkflowBundle, input: ReplayInput, message: string): Promise<Divergence> {
+async function locateDivergence(
+  bundle: WorkflowBundle,
+  input: ReplayInput,
+  message: string,
+  dataConverter: DataConverter | undefined,
+): Promise<Divergence> {
   const events = input.history.events;
   const cuts = cutPoints(events);
   const failing = new Set<number>();
   for await (const result of Worker.runReplayHistories(
-    { workflowBundle: bundle, replayName: 'incident-engine-locate' },
+    { workflowBundle: bundle, replayName: 'incident-engine-locate', ...(dataConverter ? { dataConverter } : {}) },
     cuts.map((cut, index) => ({
       workflowId: `${input.workflowId}#prefix${index}`,
       history: { ...input.history, events: events.slice(0, cut) },
@@ -212,6 +218,8 @@ export interface ReplayOptions {
    * at a time and waits on its core between workflow activations, so a second one fills those waits.
    */
   workers?: number;
+  /** The engine's data converter, for histories with encrypted payloads (plaintext ones replay either way). */
+  dataConverter?: DataConverter;
 }
 
 /** Replays every input with one bundle; the outcomes are in input order. */
@@ -234,7 +242,11 @@ export async function replayHistories(inputs: ReplayInput[], options: ReplayOpti
         index % workers === worker ? [{ workflowId: ids[index]!, history: input.history }] : [],
       );
       for await (const result of Worker.runReplayHistories(
-        { workflowBundle: bundle, replayName: `incident-engine-replay-${worker}` },
+        {
+          workflowBundle: bundle,
+          replayName: `incident-engine-replay-${worker}`,
+          ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
+        },
         share,
       )) {
         errors.set(result.workflowId, result.error as Error | undefined);
@@ -257,7 +269,8 @@ export async function replayHistories(inputs: ReplayInput[], options: ReplayOpti
       failure: nondeterminism ? 'nondeterminism' : 'error',
       message,
     };
-    if (nondeterminism && options.locate !== false) outcome.divergence = await locateDivergence(bundle, input, message);
+    if (nondeterminism && options.locate !== false)
+      outcome.divergence = await locateDivergence(bundle, input, message, options.dataConverter);
     outcomes.push(outcome);
   }
   return outcomes;

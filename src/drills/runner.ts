@@ -36,7 +36,9 @@ import {
   normaliseText,
   offsetLabel,
 } from './report';
-import { type DrillServer, startDrillServer } from './server';
+import { dataConverterFor } from '../codec/engine';
+import { ephemeralCodec } from '../codec/aes-gcm';
+import { type DrillServer, type DrillServerOptions, startDrillServer } from './server';
 import { DrillRefusedError, type StagingTargets, stagingProblems, technicalActivities } from './technical';
 
 /** Every drill's incident has this id: ids from the registry depend on the simulated year. */
@@ -69,7 +71,7 @@ export interface DrillRunOptions {
   /** Run this plan instead of the scenario's runbook from disk (reenacting a history runs the plan it pinned). */
   plan?: RunbookPlan;
   /** The server seam; the time-skipping test server by default. */
-  startServer?: () => Promise<DrillServer>;
+  startServer?: (options: DrillServerOptions) => Promise<DrillServer>;
 }
 
 /** Decides how a scenario runs, or refuses with a reason an operator can act on. */
@@ -175,8 +177,11 @@ export async function runDrill(scenario: DrillScenario, options: DrillRunOptions
   let running: Promise<void> | undefined;
   try {
     const bundle = options.workflowBundle ?? (await bundleWorkflows());
-    server = await (options.startServer ?? startDrillServer)();
+    // A drill's history is encrypted too, under a key that lives only as long as the drill.
+    const dataConverter = dataConverterFor(ephemeralCodec());
+    server = await (options.startServer ?? startDrillServer)({ dataConverter });
     worker = await Worker.create({
+      dataConverter,
       connection: server.nativeConnection,
       namespace: server.namespace,
       taskQueue: DRILL_TASK_QUEUE,

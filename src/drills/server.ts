@@ -4,6 +4,7 @@
 // gains per-workflow time skipping, a second implementation of DrillServer is all a move needs.
 // It must never start a server on npm start's fixed ports or touch another server's data.
 import { Client, Connection } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import type { NativeConnection } from '@temporalio/worker';
 import { registerSearchAttributes } from '../temporal/search-attributes';
 import { toolchainPaths } from '../temporal/toolchain';
@@ -21,8 +22,13 @@ export interface DrillServer {
   close(): Promise<void>;
 }
 
+export interface DrillServerOptions {
+  /** The data converter the drill's worker uses; the client must read what it writes. */
+  dataConverter?: DataConverter;
+}
+
 /** The time-skipping test server on a free port, from the pinned toolchain. */
-export async function startDrillServer(): Promise<DrillServer> {
+export async function startDrillServer(options: DrillServerOptions = {}): Promise<DrillServer> {
   // Loaded here, not at the top: the CLI's other commands should not pay for the testing package.
   const { TestWorkflowEnvironment } = await import('@temporalio/testing');
   const env = await TestWorkflowEnvironment.createTimeSkipping({
@@ -47,7 +53,11 @@ export async function startDrillServer(): Promise<DrillServer> {
     throw error;
   }
   return {
-    client: new Client({ connection, namespace: env.namespace ?? 'default' }),
+    client: new Client({
+      connection,
+      namespace: env.namespace ?? 'default',
+      ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
+    }),
     connection,
     nativeConnection: env.nativeConnection,
     namespace: env.namespace ?? 'default',

@@ -3,7 +3,7 @@
 // It must never install or download anything (the toolchain does that), never bind beyond 127.0.0.1, and never
 // return before the server answers and every incident search attribute is registered.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
+import { chmod, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { INCIDENT_SEARCH_ATTRIBUTES } from '../../domain/search-attributes';
@@ -25,6 +25,8 @@ export interface DevServerOptions {
   quiet?: boolean;
   /** How long to wait for the frontend and the search attributes; default 60 s. */
   readyTimeoutMs?: number;
+  /** The Web UI's codec server (`--ui-codec-endpoint`), so it shows encrypted payloads decrypted. */
+  uiCodecEndpoint?: string;
   /** The CLI binary; default `toolchainPaths().temporalCli`. */
   temporalCli?: string;
   /** Which of DEV_SERVER_TUNING to apply (by name); default all of them. `[]` runs the CLI's own defaults. */
@@ -105,7 +107,8 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   const readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
   const cli = options.temporalCli ?? toolchainPaths().temporalCli;
   const dataDir = resolve(options.dataDir);
-  await mkdir(dataDir, { recursive: true });
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  await chmod(dataDir, 0o700);
   const dbFile = join(dataDir, 'temporal.sqlite');
   const address = `${HOST}:${port}`;
 
@@ -122,6 +125,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     'default',
     ...(namespace !== 'default' ? ['--namespace', namespace] : []),
     ...(uiPort === false ? ['--headless'] : ['--ui-port', String(uiPort)]),
+    ...(uiPort !== false && options.uiCodecEndpoint ? ['--ui-codec-endpoint', options.uiCodecEndpoint] : []),
     ...searchAttributeArgs(),
     ...(options.tuning ?? DEV_SERVER_TUNING_NAMES).flatMap((name) => DEV_SERVER_TUNING[name]),
     '--log-level',
@@ -145,7 +149,14 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     });
   }
 
-  const child = spawn(cli, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // The child inherits the umask: its database (and SQLite's journal files) are created 0600, not 0644.
+  const umask = process.umask(0o077);
+  let child: ChildProcess;
+  try {
+    child = spawn(cli, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  } finally {
+    process.umask(umask);
+  }
   let output = '';
   const keep = (chunk: Buffer): void => {
     output = (output + chunk.toString('utf8')).slice(-8_192);
@@ -213,6 +224,8 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     await stop();
     throw err;
   }
+  // A database left from a run before files were private.
+  await chmod(dbFile, 0o600).catch(() => undefined);
 
   return {
     address,

@@ -4,8 +4,8 @@
 // snapshot action recording itself.
 // Must never touch anything outside its own temporary directories.
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createHash, createHmac } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -19,6 +19,7 @@ import {
   entryHash,
   ledgerFile,
   ledgerHeadFile,
+  ledgerKeyFile,
   readLedger,
   verifyLedger,
   withFileLock,
@@ -43,6 +44,8 @@ afterEach(async () => {
 });
 
 const sha256 = (data: Buffer | string): string => createHash('sha256').update(data).digest('hex');
+/** The chain key the ledger created beside itself at first append. */
+const chainKey = async (): Promise<Buffer> => Buffer.from((await readFile(ledgerKeyFile(file), 'utf8')).trim(), 'hex');
 
 /** An independent canonical form: sorted keys at every level, JSON.stringify's compact output. */
 function sortKeys(value: unknown): unknown {
@@ -81,7 +84,7 @@ async function writeLines(next: string[]): Promise<void> {
 }
 
 describe('appendLedger', () => {
-  it('chains entries: seq from 1, prevHash = previous hash, hash = SHA-256 of the canonical entry without hash', async () => {
+  it('chains entries: seq from 1, prevHash = previous hash, hash = HMAC-SHA256 (key kept apart, 0600) of the canonical entry', async () => {
     const entries = await appendN(4);
     expect(entries.map((e) => e.seq)).toEqual([1, 2, 3, 4]);
     expect(entries[0]?.prevHash).toBe(GENESIS_HASH);
@@ -89,9 +92,18 @@ describe('appendLedger', () => {
 
     const stored = (await lines()).map((line) => JSON.parse(line) as LedgerEntry);
     expect(stored).toEqual(entries);
+    const key = await chainKey();
+    expect(key).toHaveLength(32);
+    expect((await stat(ledgerKeyFile(file))).mode & 0o777).toBe(0o600);
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    expect(path.dirname(ledgerKeyFile(file))).not.toBe(path.dirname(file));
     for (const entry of stored) {
       const { hash, ...rest } = entry;
-      expect(hash).toBe(sha256(JSON.stringify(sortKeys(rest))));
+      expect(hash).toBe(
+        createHmac('sha256', key)
+          .update(JSON.stringify(sortKeys(rest)))
+          .digest('hex'),
+      );
       expect(Object.keys(entry)).toEqual(['seq', 'at', 'incidentId', 'kind', 'key', 'data', 'prevHash', 'hash']);
     }
     expect(JSON.parse(await readFile(ledgerHeadFile(file), 'utf8'))).toEqual({
@@ -104,6 +116,7 @@ describe('appendLedger', () => {
       file,
       entries: 4,
       last: { seq: 4, hash: entries[3]?.hash },
+      mismatches: [],
       warnings: [],
     });
   });
@@ -233,21 +246,46 @@ describe('verifyLedger', () => {
       problem: { kind: 'edited', line: 3, seq: 3 },
     });
     expect(report.problem?.message).toMatch(
-      /^line 3 \(seq 3\): the entry was edited: its stored hash is [0-9a-f]{12}… but its content hashes to [0-9a-f]{12}…$/,
+      /^line 3 \(seq 3\): the entry was edited: its stored hash is [0-9a-f]{12}… but its content hashes to [0-9a-f]{12}… under the ledger key \(edited, or re-hashed without the key\)$/,
     );
   });
 
-  it('names the break when an edited entry was given a recomputed hash', async () => {
+  it('names the break when an edited entry was given a recomputed hash (even by someone holding the key)', async () => {
     await appendN(5);
     const all = await lines();
     const third = JSON.parse(all[2]!) as LedgerEntry;
     const forged = { ...third, data: { step: 'step-3', sha256: sha256('forged') } };
-    all[2] = JSON.stringify({ ...forged, hash: entryHash(forged) });
+    all[2] = JSON.stringify({ ...forged, hash: entryHash(forged, await chainKey()) });
     await writeLines(all);
     const report = await verifyLedger(file);
     expect(report.problem).toMatchObject({ kind: 'chain-broken', line: 4, seq: 4 });
     expect(report.problem?.message).toContain('does not match the hash of seq 3 (line 3');
     expect(report.problem?.message).toContain('seq 3 was rewritten with a new hash');
+  });
+
+  it('detects an entry deleted and the rest re-chained and the head rewritten, without the key', async () => {
+    await appendN(5);
+    const kept = (await lines()).map((line) => JSON.parse(line) as LedgerEntry).filter((e) => e.seq !== 3);
+    // What an attacker without the key can do: renumber, re-chain with plain SHA-256, rewrite the head.
+    let prevHash = GENESIS_HASH;
+    const forged = kept.map((entry, i) => {
+      const { hash: _old, ...rest } = { ...entry, seq: i + 1, prevHash };
+      const hash = sha256(JSON.stringify(sortKeys(rest)));
+      prevHash = hash;
+      return { ...rest, hash };
+    });
+    await writeLines(forged.map((e) => JSON.stringify(e)));
+    const last = forged.at(-1)!;
+    await writeFile(ledgerHeadFile(file), `${JSON.stringify({ seq: last.seq, hash: last.hash, at: last.at })}\n`);
+    const report = await verifyLedger(file);
+    expect(report).toMatchObject({ ok: false, problem: { kind: 'edited', line: 1, seq: 1 } });
+    expect(report.problem?.message).toContain('under the ledger key');
+  });
+
+  it('refuses to check a chain when its key is missing, naming where it looked', async () => {
+    await appendN(2);
+    await rm(ledgerKeyFile(file));
+    await expect(verifyLedger(file)).rejects.toThrow(/ledger key .*ledger-hmac\.key does not exist/);
   });
 
   it('names a deleted entry, in the middle and at the start', async () => {
@@ -376,7 +414,8 @@ describe('incident-engine ledger verify', () => {
 });
 
 describe('evidence.snapshot records itself', () => {
-  it('appends archive and manifest hashes once per key, also when a retry reuses the snapshot', async () => {
+  /** An evidence.snapshot activity over app/logs, with its data directory under the test's root. */
+  async function snapshotSetup() {
     const base = path.join(root, 'app');
     await mkdir(path.join(base, 'logs'), { recursive: true });
     await writeFile(path.join(base, 'logs', 'audit.log'), 'login failed for admin\n');
@@ -391,6 +430,11 @@ describe('evidence.snapshot records itself', () => {
       drill: false,
       idempotencyKey: 'INC-2026-001/preserve-evidence',
     };
+    return { config, activity, input };
+  }
+
+  it('appends archive and manifest hashes once per key, also when a retry reuses the snapshot', async () => {
+    const { config, activity, input } = await snapshotSetup();
 
     const first = (await activity(input)) as {
       archive: string;
@@ -421,5 +465,56 @@ describe('evidence.snapshot records itself', () => {
     });
     expect(first.sha256).toBe(sha256(await readFile(first.archive)));
     await expect(verifyLedger(ledgerFile(config.dataDir))).resolves.toMatchObject({ ok: true, entries: 1 });
+    // Private: the archive and manifest 0600 in a 0700 folder, whatever the source's mode.
+    expect((await stat(first.archive)).mode & 0o777).toBe(0o600);
+    expect((await stat(first.manifest)).mode & 0o777).toBe(0o600);
+    expect((await stat(path.dirname(first.archive))).mode & 0o777).toBe(0o700);
   });
+
+  it('`ledger verify` re-hashes archives, manifests and quarantined files and lists each mismatch', async () => {
+    const { config, activity, input } = await snapshotSetup();
+    const snap = (await activity(input)) as { archive: string; manifest: string };
+    const payload = path.join(root, 'quarantined.bin');
+    await writeFile(payload, 'malware sample');
+    const ledger = ledgerFile(config.dataDir);
+    await appendLedger(ledger, {
+      incidentId: 'INC-2026-001',
+      kind: 'file.quarantine',
+      key: 'q-1',
+      data: { stepId: 'isolate', sha256: sha256('malware sample'), payload },
+    });
+    await expect(verifyLedger(ledger)).resolves.toMatchObject({ ok: true, mismatches: [] });
+
+    // The chain is intact; the files it vouches for are not.
+    await writeFile(snap.archive, 'a different archive');
+    await writeFile(snap.manifest, '{}');
+    await rm(payload);
+    const report = await verifyLedger(ledger);
+    expect(report.ok).toBe(false);
+    expect(
+      report.mismatches.map((m) => [m.seq, m.role, m.path, m.actual === 'missing' ? 'missing' : 'changed']),
+    ).toEqual([
+      [1, 'archive', snap.archive, 'changed'],
+      [1, 'manifest', snap.manifest, 'changed'],
+      [2, 'quarantined file', payload, 'missing'],
+    ]);
+    expect(report.problem).toMatchObject({ kind: 'file-mismatch', seq: 1 });
+    expect(report.mismatches[0]!.message).toMatch(/archive .* hashes to [0-9a-f]{12}…, but the ledger records/);
+
+    const cli = spawn(
+      process.execPath,
+      [path.join(REPO, 'bin/incident-engine.mjs'), 'ledger', 'verify', '--file', ledger],
+      {
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stderr = '';
+    cli.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise((resolve) => cli.on('exit', resolve));
+    expect(code).toBe(1);
+    expect(stderr).toContain(`archive ${snap.archive} hashes to`);
+    expect(stderr).toContain(`manifest ${snap.manifest} hashes to`);
+    expect(stderr).toContain(`quarantined file ${payload} is missing`);
+  }, 60_000);
 });

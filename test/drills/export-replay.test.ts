@@ -9,6 +9,7 @@ import path from 'node:path';
 import { Client } from '@temporalio/client';
 import type { WorkflowBundle } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testDataConverter } from '../helpers/codec';
 import { type HistoryBundle, exportIncident } from '../../src/drills/export';
 import { reenactHistories } from '../../src/drills/reenact';
 import { loadHistories, replayHistories } from '../../src/drills/replay';
@@ -62,7 +63,7 @@ beforeAll(async () => {
   await sleepUntil(openedAt + 100 * MINUTE);
   await engine.incidents.advancePhase(ID, { by: 'alice', note: 'review held' });
   // A plain client waits for the result in real time (the time-skipping one would jump the clock years ahead).
-  const outcome = (await new Client({ connection: engine.env.connection }).workflow
+  const outcome = (await new Client({ connection: engine.env.connection, dataConverter: testDataConverter }).workflow
     .getHandle(handle.workflowId)
     .result()) as IncidentOutcome;
   expect(outcome.status).toBe('closed');

@@ -666,7 +666,9 @@ describe('HTTP API on a real dev server', () => {
     expect((await http(`${limited.url}/incidents?limit=1`, { key: key.operator.key })).status).toBe(200);
     await limited.close();
 
-    const metrics = await http(`${url}/metrics`);
+    expect((await http(`${url}/metrics`)).status).toBe(401);
+    expect((await http(`${url}/metrics`, { key: key.detector.key })).status).toBe(403);
+    const metrics = await http(`${url}/metrics`, { key: key.viewer.key });
     expect(metrics.status).toBe(200);
     expect(metrics.headers.get('content-type')).toMatch(/text\/plain/);
     expect(metrics.text).toMatch(
@@ -683,9 +685,9 @@ describe('HTTP API on a real dev server', () => {
       Number(/incident_api_incidents_opened_total\{via="api"\} (\d+)/.exec(text)?.[1] ?? 0);
     const before = openedCount(metrics.text);
     expect((await open({ title: 'metrics drill', runbook: 'plain', severity: 'P3', drill: true })).created).toBe(true);
-    expect(openedCount((await http(`${url}/metrics`)).text)).toBe(before);
+    expect(openedCount((await http(`${url}/metrics`, { key: key.viewer.key })).text)).toBe(before);
     await open({ title: 'metrics real', runbook: 'plain', severity: 'P3' });
-    expect(openedCount((await http(`${url}/metrics`)).text)).toBe(before + 1);
+    expect(openedCount((await http(`${url}/metrics`, { key: key.viewer.key })).text)).toBe(before + 1);
   });
 
   it('writes API keys hashed, mode 0600', async () => {

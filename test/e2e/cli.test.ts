@@ -12,6 +12,7 @@ import type { DevServer } from '../../src/temporal/dev-server';
 import { freePort } from '../../src/temporal/ports';
 import { toolchainPaths } from '../../src/temporal/toolchain';
 import { bundleWorkflows, createWorker } from '../../src/worker';
+import { startTestCodecServer, testCodecEnv, testDataConverter } from '../helpers/codec';
 import { makeEngineConfig, tempDir } from '../helpers/incident-fixtures';
 import { startDevServerForTest } from '../helpers/temporal-env';
 
@@ -22,6 +23,9 @@ let server: DevServer;
 let worker: Worker;
 let running: Promise<void>;
 let connection: NativeConnection;
+let codecServer: Awaited<ReturnType<typeof startTestCodecServer>>;
+// Every CLI run reads and writes history with the test stack's codec keys.
+Object.assign(process.env, testCodecEnv);
 
 /** Runs the CLI; resolves with exit code, stdout and stderr whatever the exit code. */
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -47,8 +51,15 @@ beforeAll(async () => {
   // The CLI reads no incident-engine.yaml here, so it uses the default task queue: the worker must poll it.
   const config = makeEngineConfig(undefined, DEFAULT_TASK_QUEUE);
   connection = await NativeConnection.connect({ address: server.address });
-  worker = await createWorker({ connection, namespace: 'default', config, workflowBundle: bundle });
+  worker = await createWorker({
+    connection,
+    namespace: 'default',
+    config,
+    workflowBundle: bundle,
+    dataConverter: testDataConverter,
+  });
   running = worker.run();
+  codecServer = await startTestCodecServer();
 }, 120_000);
 
 afterAll(async () => {
@@ -56,6 +67,7 @@ afterAll(async () => {
   await running;
   await connection?.close();
   await server?.stop();
+  await codecServer?.close();
 });
 
 describe('incident-engine CLI', () => {
@@ -150,13 +162,21 @@ describe('incident-engine CLI', () => {
     );
     const id = /^opened (INC-\d{4}-\d{3})$/m.exec(opened.stdout)![1]!;
     const temporal = (...args: string[]) =>
-      run(toolchainPaths().temporalCli, [...args, '--address', server.address, '--workflow-id', id]).then(
+      run(toolchainPaths().temporalCli, [
+        ...args,
+        '--address',
+        server.address,
+        '--workflow-id',
+        id,
+        '--codec-endpoint',
+        codecServer.url,
+      ]).then(
         (r) => ({ code: 0, out: r.stdout + r.stderr }),
         (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: e.stdout + e.stderr }),
       );
 
     const status = await temporal('workflow', 'query', '--name', 'status', '--output', 'json');
-    expect(status.code).toBe(0);
+    expect(status.code, status.out).toBe(0);
     expect(status.out).toContain('"severity": "P2"');
 
     const ack = await temporal('workflow', 'update', 'execute', '--name', 'acknowledge', '--input', '{"by":"bob"}');

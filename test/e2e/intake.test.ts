@@ -553,7 +553,8 @@ describe('alert intake on a real dev server', () => {
     }, `${STORM} alerts on ${id}'s timeline`);
     expect(count).toBe(STORM);
 
-    const metrics = (await http(`${url}/metrics`)).text + (await http(`${second.url}/metrics`)).text;
+    const viewer = { key: env.keys.viewer.key };
+    const metrics = (await http(`${url}/metrics`, viewer)).text + (await http(`${second.url}/metrics`, viewer)).text;
     const sum = (name: string) =>
       [...metrics.matchAll(new RegExp(`^${name}\\{format="generic"\\} (\\d+)`, 'gm'))].reduce(
         (n, m) => n + Number(m[1]),

@@ -13,6 +13,7 @@ import { loadRunbooks } from '../../src/runbooks/load';
 import type { DevServer } from '../../src/temporal/dev-server';
 import { bundleWorkflows, createWorker } from '../../src/worker';
 import type { TimelineEvent } from '../../domain/incident';
+import { testCodec, testDataConverter } from './codec';
 import { makeEngineConfig, tempDir } from './incident-fixtures';
 import { startDevServerForTest } from './temporal-env';
 
@@ -37,6 +38,9 @@ export function plainRunbook(
     '',
   ].join('\n');
 }
+
+/** The Web UI's codec door in API test stacks. */
+export const CODEC_UI_TOKEN = 'test-ui-token';
 
 export interface ApiEnvOptions {
   /** Runbook files by id (YAML text). */
@@ -78,11 +82,12 @@ export async function startApiEnv(options: ApiEnvOptions): Promise<ApiEnv> {
     namespace: 'default',
     config,
     workflowBundle: { code: bundle.code },
+    dataConverter: testDataConverter,
   });
   const running = worker.run();
 
   const connection = await Connection.connect({ address: server.address });
-  const client = new Client({ connection, namespace: 'default' });
+  const client = new Client({ connection, namespace: 'default', dataConverter: testDataConverter });
   const incidents = new IncidentClient(client, config.taskQueue);
 
   const keyStore = new ApiKeyStore(path.join(root, 'api-keys.json'));
@@ -106,6 +111,8 @@ export async function startApiEnv(options: ApiEnvOptions): Promise<ApiEnv> {
       temporalAddress: o.temporalAddress ?? server.address,
       logger: { level: 'error' },
       dataDir: config.dataDir,
+      nonceDir: path.join(root, 'nonces'),
+      codec: { codec: testCodec },
     });
     others.push(started);
     return started;
@@ -118,6 +125,8 @@ export async function startApiEnv(options: ApiEnvOptions): Promise<ApiEnv> {
     temporalAddress: server.address,
     logger: { level: 'error' },
     dataDir: config.dataDir,
+    nonceDir: path.join(root, 'nonces'),
+    codec: { codec: testCodec, ui: { token: CODEC_UI_TOKEN, origins: ['http://127.0.0.1:8233'] } },
   });
 
   return {

@@ -1,6 +1,7 @@
 // Runs the CLI as users do (bin/incident-engine.mjs in a child Node process) and collects its exit status and output.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { testCodecEnv } from './codec';
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
 export const CLI_BIN = path.join(REPO_ROOT, 'bin/incident-engine.mjs');
@@ -13,7 +14,8 @@ export interface CliResult {
 
 export function runCli(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI_BIN, ...args], { cwd: REPO_ROOT, env });
+    // The test stacks' codec keys, unless the caller chose others: the CLI must read what their workers wrote.
+    const child = spawn(process.execPath, [CLI_BIN, ...args], { cwd: REPO_ROOT, env: { ...testCodecEnv, ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));

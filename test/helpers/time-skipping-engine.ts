@@ -6,6 +6,7 @@ import { IncidentClient } from '../../src/client';
 import type { EngineConfig } from '../../src/config';
 import { registerSearchAttributes } from '../../src/temporal/search-attributes';
 import { bundleWorkflows, createWorker } from '../../src/worker';
+import { testDataConverter } from './codec';
 import { makeEngineConfig } from './incident-fixtures';
 import { createTimeSkippingEnv } from './temporal-env';
 import { startWebhookSink, type WebhookSink } from './webhook-sink';
@@ -21,7 +22,7 @@ export interface TimeSkippingEngine {
 
 export async function startTimeSkippingEngine(taskQueue: string): Promise<TimeSkippingEngine> {
   const sink = await startWebhookSink();
-  const env = await createTimeSkippingEnv();
+  const env = await createTimeSkippingEnv({ client: { dataConverter: testDataConverter } });
   await registerSearchAttributes(env.connection);
   const config = makeEngineConfig(`${sink.url}/hooks/incidents`, taskQueue);
   const worker: Worker = await createWorker({
@@ -29,6 +30,7 @@ export async function startTimeSkippingEngine(taskQueue: string): Promise<TimeSk
     namespace: 'default',
     config,
     workflowBundle: await bundleWorkflows(),
+    dataConverter: testDataConverter,
   });
   const running = worker.run();
   return {

@@ -28,6 +28,7 @@ import type { IncidentOutcome, IncidentStatusView } from '../../workflows/defini
 import { type ControlPlaneServer, startControlPlaneServer } from '../helpers/control-plane-server';
 import { type EmergencyApiServer, startEmergencyApiServer } from '../helpers/emergency-api-server';
 import { ALERT_TARGET_LABELS, incidentInput, startIncident, tempDir } from '../helpers/incident-fixtures';
+import { testDataConverter } from '../helpers/codec';
 import { type TimeSkippingEngine, startTimeSkippingEngine } from '../helpers/time-skipping-engine';
 
 const TASK_QUEUE = 'shipped-runbooks-test';
@@ -83,7 +84,7 @@ let controlPlane: ControlPlaneServer;
 
 beforeAll(async () => {
   engine = await startTimeSkippingEngine(TASK_QUEUE);
-  outcomes = new Client({ connection: engine.env.connection, namespace: 'default' });
+  outcomes = new Client({ connection: engine.env.connection, namespace: 'default', dataConverter: testDataConverter });
   // Point every real destination an action could reach at an observable peer, so "nothing was touched" is checked
   // rather than assumed: the emergency API, one connector for every connector action, and the quarantine root.
   // The worker's activities read this config object.

@@ -10,6 +10,7 @@ import { UpdateRefusedError } from '../../src/client';
 import type { StepResult, TimelineEvent } from '../../domain/incident';
 import type { RunbookPlan } from '../../domain/runbook';
 import type { IncidentOutcome, IncidentStatusView } from '../../workflows/definitions';
+import { testDataConverter } from '../helpers/codec';
 import { incidentInput, planFromPhases, startIncident, tempDir } from '../helpers/incident-fixtures';
 import { bundleWorkflows } from '../../src/worker';
 import { type TimeSkippingEngine, startTimeSkippingEngine, until } from '../helpers/time-skipping-engine';
@@ -523,7 +524,7 @@ recover:
     expect(histories.length).toBeGreaterThan(ids.length * 2);
     const failures: string[] = [];
     for await (const result of Worker.runReplayHistories(
-      { workflowBundle: await bundleWorkflows(), replayName: 'steps-self-replay' },
+      { workflowBundle: await bundleWorkflows(), replayName: 'steps-self-replay', dataConverter: testDataConverter },
       histories,
     )) {
       if (result.error) failures.push(`${result.workflowId}: ${(result.error as Error).message}`);

@@ -1,5 +1,5 @@
 // Liveness (/healthz: the process answers), readiness (/readyz: Temporal answers within 2 s) and Prometheus metrics
-// (/metrics). No key needed: they reveal no incident data. Readiness never hangs longer than its deadline.
+// (/metrics, which needs a viewer, operator or commander key). Health needs no key: it reveals no incident data. Readiness never hangs longer than its deadline.
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -54,10 +54,11 @@ export function healthRoutes(app: FastifyInstance, ctx: ApiContext): void {
   r.get(
     '/metrics',
     {
-      config: { permission: 'public' },
+      // Request counts and incident totals tell an outsider when an incident is under way: a key is needed.
+      config: { permission: 'read' },
       schema: {
         tags: ['health'],
-        summary: 'Prometheus metrics (text exposition format)',
+        summary: 'Prometheus metrics (text exposition format); a viewer, operator or commander key',
         produces: ['text/plain'],
       },
     },
