@@ -2,7 +2,7 @@
 // Each action parses its parameters at the boundary, is recorded instead of performed in a drill, and turns errors a
 // retry cannot fix into non-retryable failures. The families' performers live in activities/actions/.
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { EngineConfig } from '../src/config';
+import type { EngineConfig } from '../domain/config';
 import {
   ACTION_NAMES,
   ACTION_PARAMS,

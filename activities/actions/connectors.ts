@@ -2,7 +2,7 @@
 // connector configured for the action (`connector` parameter, else `connectorFor`), its URL and JSON body filled from
 // the action's parameters and the incident ids by plain path lookup. Must never eval a template, shell out, or put
 // header values (secrets from `fromEnv`) into messages or outputs.
-import type { ConnectorConfig } from '../../src/config';
+import type { ConnectorConfig } from '../../domain/config';
 import { CONNECTOR_ACTION_NAMES, type ConnectorActionName } from '../../domain/actions/connectors';
 import type { ActionInput } from '../../domain/actions';
 import { lookupPath } from '../../domain/template';

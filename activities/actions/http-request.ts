@@ -4,7 +4,7 @@
 // Must never retry by itself (Temporal owns retries), follow redirects (an allow-list would be escaped), or put
 // secrets, header values or URL query strings into error messages or outputs (they end up in workflow history).
 import { Context } from '@temporalio/activity';
-import type { EngineConfig, HeaderValue } from '../../src/config';
+import type { EngineConfig, HeaderValue } from '../../domain/config';
 import type { ActionContext, Performers } from '../context';
 import { InvalidActionInputError, NonRetryableActionError } from '../errors';
 

@@ -2,12 +2,12 @@
 // without configuration still records every notification), a Slack-compatible webhook or SMTP e-mail. Idempotent per
 // key on all four: webhook peers get the key in a header, the file is checked before appending, and Slack and e-mail
 // keep a sent-log per channel (plus the key in a header, and a Message-ID derived from it for e-mail).
-// Slack and e-mail are for people: their subject and text come from the templates (src/notify/templates.ts) for the
+// Slack and e-mail are for people: their subject and text come from the templates (domain/message-templates.ts) for the
 // audience and severity; webhook and file deliveries stay the structured notification, unchanged.
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Channel } from '../../src/config';
-import { renderMessage, type TemplateConfig, type TemplateInput } from '../../src/notify/templates';
+import type { Channel } from '../../domain/config';
+import { renderMessage, type TemplateConfig, type TemplateInput } from '../../domain/message-templates';
 import { InvalidActionInputError } from '../errors';
 import { Severity } from '../../domain/severity';
 import { buildSlackPayload, escapeSlack, postSlack } from './slack';

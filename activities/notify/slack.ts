@@ -3,7 +3,7 @@
 // caller (channels.ts) keeps a sent-log per channel and never posts a key twice once a post has succeeded.
 // Must never retry by itself (Temporal owns retries), follow redirects, or name the webhook's path in an error: the
 // path is the token, and error messages end up in workflow history.
-import type { Channel } from '../../src/config';
+import type { Channel } from '../../domain/config';
 import { InvalidActionInputError, WebhookRejectedError, WebhookUnavailableError } from '../errors';
 
 export type SlackChannel = Extract<Channel, { type: 'slack' }>;

@@ -5,7 +5,7 @@
 // Must never retry by itself (Temporal owns retries), log the SMTP conversation, or put the password in a message.
 import { createHash } from 'node:crypto';
 import { createTransport } from 'nodemailer';
-import type { Channel } from '../../src/config';
+import type { Channel } from '../../domain/config';
 import { InvalidActionInputError, NonRetryableActionError } from '../errors';
 
 export type SmtpChannel = Extract<Channel, { type: 'smtp' }>;

@@ -5,7 +5,7 @@
 // is in the body. Never echoes a presented key.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ApiError } from './errors';
-import { type ApiKeyStore, type ApiPrincipal, type Permission, roleMay, rolesWith } from './keys';
+import { type ApiKeyStore, type ApiPrincipal, type Permission, roleMay, rolesWith } from '../api-keys';
 import { type NonceCache, verifySignedRequest } from './signatures';
 
 declare module 'fastify' {

@@ -20,7 +20,7 @@ import { registerAuthentication, registerAuthorization } from './auth';
 import type { ApiContext } from './context';
 import { ApiError, errorHandler, notFoundHandler } from './errors';
 import { AlertIntake } from './intake/dispatch';
-import type { ApiKeyStore } from './keys';
+import type { ApiKeyStore } from '../api-keys';
 import { ApiMetrics } from './metrics';
 import { healthRoutes } from './routes/health';
 import { incidentRoutes } from './routes/incidents';

@@ -7,7 +7,7 @@ import { formatDuration } from '../../domain/duration';
 import type { DrillScenario, ExpectedEscalation, ScriptEntry } from '../../domain/drill';
 import { type Phase, PHASES, type StepResult, type TimelineEvent } from '../../domain/incident';
 import type { RunbookPlan } from '../../domain/runbook';
-import { describeEvent, table } from '../cli/format';
+import { describeEvent, table } from '../format';
 import type { IncidentStatusView } from '../../workflows/definitions';
 
 export const DRILL_REPORT_FORMAT = 'incident-engine/drill-report@1';

@@ -1,9 +1,9 @@
-// Human-readable rendering of incidents for the terminal. Pure: takes data, returns text.
-import type { IncidentSummary } from '../client';
-import type { IncidentMetrics, TimelineEvent } from '../../domain/incident';
-import { formatDuration } from '../../domain/duration';
-import { describeSeverity } from '../../domain/severity';
-import type { IncidentStatusView } from '../../workflows/definitions';
+// Human-readable rendering of incidents for the terminal (the CLI and drill reports). Pure: takes data, returns text.
+import type { IncidentSummary } from './client';
+import type { IncidentMetrics, TimelineEvent } from '../domain/incident';
+import { formatDuration } from '../domain/duration';
+import { describeSeverity } from '../domain/severity';
+import type { IncidentStatusView } from '../workflows/definitions';
 
 const iso = (ms: number | undefined): string =>
   ms === undefined ? '-' : new Date(ms).toISOString().replace('.000Z', 'Z');
