@@ -6,6 +6,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { formatIssues } from '../domain/issues';
 
 import { API_ROLES, ApiRole } from '../../domain/roles';
 
@@ -106,8 +107,7 @@ export class ApiKeyStore {
     }
     const parsed = KeysFile.safeParse(value);
     if (!parsed.success) {
-      const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'file'}: ${i.message}`).join('; ');
-      throw new ApiKeyError(`API keys file ${this.file} is invalid: ${issues}`);
+      throw new ApiKeyError(`API keys file ${this.file} is invalid: ${formatIssues(parsed.error.issues, 'file')}`);
     }
     return parsed.data.keys;
   }

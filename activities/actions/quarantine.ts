@@ -23,23 +23,13 @@ import {
 } from 'node:fs/promises';
 import path from 'node:path';
 import type { ActionContext, Performers } from '../context';
-import { InvalidActionInputError, NonRetryableActionError } from '../errors';
+import {
+  InvalidActionInputError,
+  QuarantineIntegrityError,
+  QuarantineRefusedError,
+  QuarantineSourceMissingError,
+} from '../errors';
 import { appendLedger, ledgerFile, withFileLock } from '../ledger';
-
-/** The path is outside the roots, not a regular file, or the move would overwrite or contradict earlier work. */
-export class QuarantineRefusedError extends NonRetryableActionError {
-  override name = 'QuarantineRefusedError';
-}
-
-/** A quarantined payload, or a restored file, does not match the SHA-256 in its record. Left untouched. */
-export class QuarantineIntegrityError extends NonRetryableActionError {
-  override name = 'QuarantineIntegrityError';
-}
-
-/** Nothing to move: the file does not exist, or no quarantine record names it. */
-export class QuarantineSourceMissingError extends NonRetryableActionError {
-  override name = 'QuarantineSourceMissingError';
-}
 
 export interface QuarantineRecord {
   formatVersion: 1;

@@ -1,5 +1,6 @@
 // YAML parsing that keeps source positions, so every validation error names file, line, column and field.
 import { LineCounter, parseDocument, isNode } from 'yaml';
+import { formatPath } from '../../domain/issues';
 
 export interface YamlPosition {
   line: number;
@@ -42,13 +43,6 @@ export function parseYamlWithPositions(
     return undefined;
   };
   return { value: doc.toJS(), locate };
-}
-
-export function formatPath(path: PropertyKey[]): string {
-  return path.reduce<string>(
-    (acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key)),
-    '',
-  );
 }
 
 /** zod reports a missing field as "expected object, received undefined"; say it is missing. */
