@@ -14,7 +14,6 @@ import {
   mkdir,
   open,
   readdir,
-  readFile,
   realpath,
   rename,
   stat,
@@ -22,6 +21,7 @@ import {
   utimes,
 } from 'node:fs/promises';
 import path from 'node:path';
+import { errorCode, readTextIfExists } from '../files';
 import type { ActionContext, Performers } from '../context';
 import {
   InvalidActionInputError,
@@ -193,22 +193,31 @@ function result(stepId: string, record: QuarantineRecord, dir: string, reused: b
   };
 }
 
-async function recordQuarantine(input: QuarantineInput, record: QuarantineRecord, dir: string): Promise<void> {
+/** One ledger entry per move, keyed by the step's idempotency key so a retried step records it once. */
+async function recordMove(
+  kind: 'file.quarantine' | 'file.restore',
+  input: { dataDir: string; idempotencyKey: string; now: Date },
+  record: QuarantineRecord,
+  data: Record<string, unknown>,
+): Promise<void> {
+  const key = `${kind}:${input.idempotencyKey}`;
+  const common = { stepId: record.stepId, originalPath: record.originalPath, sha256: record.sha256 };
   await appendLedger(ledgerFile(input.dataDir), {
     incidentId: record.incidentId,
-    kind: 'file.quarantine',
-    key: `file.quarantine:${input.idempotencyKey}`,
+    kind,
+    key,
     at: input.now,
-    data: {
-      stepId: record.stepId,
-      originalPath: record.originalPath,
-      sha256: record.sha256,
-      size: record.size,
-      mode: record.modeOctal,
-      mtime: record.mtime,
-      payload: path.join(dir, record.payload),
-      record: path.join(dir, RECORD),
-    },
+    data: { ...common, ...data },
+  });
+}
+
+function recordQuarantine(input: QuarantineInput, record: QuarantineRecord, dir: string): Promise<void> {
+  return recordMove('file.quarantine', input, record, {
+    size: record.size,
+    mode: record.modeOctal,
+    mtime: record.mtime,
+    payload: path.join(dir, record.payload),
+    record: path.join(dir, RECORD),
   });
 }
 
@@ -343,19 +352,8 @@ async function moveBack(where: string, payload: string, target: string, record: 
   await unlink(payload);
 }
 
-async function recordRestore(input: RestoreInput, record: QuarantineRecord): Promise<void> {
-  await appendLedger(ledgerFile(input.dataDir), {
-    incidentId: record.incidentId,
-    kind: 'file.restore',
-    key: `file.restore:${input.idempotencyKey}`,
-    at: input.now,
-    data: {
-      stepId: record.stepId,
-      restoredBy: input.restoreStepId,
-      originalPath: record.originalPath,
-      sha256: record.sha256,
-    },
-  });
+function recordRestore(input: RestoreInput, record: QuarantineRecord): Promise<void> {
+  return recordMove('file.restore', input, record, { restoredBy: input.restoreStepId });
 }
 
 /** The step whose record names `target`: the one still quarantined, else the last restored one. */
@@ -493,13 +491,8 @@ function describe(
 }
 
 async function readRecord(dir: string): Promise<QuarantineRecord | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path.join(dir, RECORD), 'utf8');
-  } catch (error) {
-    if (errorCode(error) === 'ENOENT') return undefined;
-    throw error;
-  }
+  const text = await readTextIfExists(path.join(dir, RECORD));
+  if (text === undefined) return undefined;
   let record: QuarantineRecord;
   try {
     record = JSON.parse(text) as QuarantineRecord;
@@ -600,11 +593,6 @@ function describeType(info: Stats): string {
   if (info.isSymbolicLink()) return 'a symbolic link';
   if (info.isFile()) return 'a regular file';
   return 'a special file (device, FIFO or socket)';
-}
-
-function errorCode(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : undefined;
 }
 
 /** file.quarantine and file.restore, as runbook actions: records and payloads under dataDir, roots from config. */
