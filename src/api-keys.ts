@@ -8,7 +8,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { formatIssues } from '../domain/issues';
 
-import { API_ROLES, ApiRole } from '../../domain/roles';
+import { API_ROLES, ApiRole } from '../domain/roles';
 
 export { API_ROLES, ApiRole };
 
