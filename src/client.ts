@@ -10,6 +10,7 @@ import {
 } from '@temporalio/client';
 import pLimit from 'p-limit';
 import type { IncidentState, TimelineEvent } from '../domain/incident';
+import { formatIssues } from '../domain/issues';
 import { type AlertSignalInput, OpenRequest } from '../domain/messages';
 import type { RunbookPlan } from '../domain/runbook';
 import { UPDATE_NAMES, type UpdateName, type UpdateRequest } from '../domain/updates';
@@ -119,10 +120,7 @@ export class IncidentClient {
   async open(request: OpenRequest | Record<string, unknown>, plan: RunbookPlan): Promise<OpenIncidentResult> {
     const parsed = OpenRequest.safeParse(request);
     if (!parsed.success) {
-      throw new InvalidRequestError(
-        'invalid incident: ' +
-          parsed.error.issues.map((i) => `${i.path.join('.') || 'request'}: ${i.message}`).join('; '),
-      );
+      throw new InvalidRequestError(`invalid incident: ${formatIssues(parsed.error.issues, 'request')}`);
     }
     const startRegistry = new WithStartWorkflowOperation<typeof incidentRegistryWorkflow>('incidentRegistryWorkflow', {
       workflowId: REGISTRY_WORKFLOW_ID,
