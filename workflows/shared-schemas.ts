@@ -22,6 +22,7 @@ import * as spec from '../domain/actions/spec';
 import * as task from '../domain/actions/task';
 import * as condition from '../domain/condition';
 import * as duration from '../domain/duration';
+import * as errors from '../domain/errors';
 import * as escalation from '../domain/escalation';
 import * as escalationPolicy from '../domain/escalation-policy';
 import * as incident from '../domain/incident';
@@ -31,6 +32,7 @@ import * as severity from '../domain/severity';
 import * as statusUpdates from '../domain/status-updates';
 import * as template from '../domain/template';
 import * as updates from '../domain/updates';
+import * as urlTemplate from '../domain/url-template';
 
 export const SHARED_SCHEMA_MODULES = {
   'actions/index': actions,
@@ -44,6 +46,7 @@ export const SHARED_SCHEMA_MODULES = {
   'actions/task': task,
   condition,
   duration,
+  errors,
   escalation,
   'escalation-policy': escalationPolicy,
   incident,
@@ -53,6 +56,7 @@ export const SHARED_SCHEMA_MODULES = {
   'status-updates': statusUpdates,
   template,
   updates,
+  'url-template': urlTemplate,
   // zod's own patterns (z.ipv4(), z.cidrv4() ...): its checks reset their lastIndex on every parse.
   'zod/v4/core/regexes': regexes,
 };
