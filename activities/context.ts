@@ -1,6 +1,6 @@
 // What every action family gets from the engine: configuration, a clock, and notification delivery. Families build
 // their performers from it; activities/index.ts wraps them with parameter parsing, drill recording and error typing.
-import type { EngineConfig } from '../src/config';
+import type { EngineConfig } from '../domain/config';
 import type { ActionInput, ActionName, ACTION_PARAMS } from '../domain/actions';
 import type { z } from 'zod';
 

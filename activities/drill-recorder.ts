@@ -2,6 +2,7 @@
 // would have been made is appended to `<dataDir>/drills/<incidentId>.jsonl`, once per idempotency key.
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { readTextIfExists } from './files';
 
 export interface RecordedCall {
   activity: string;
@@ -37,14 +38,9 @@ export async function recordDrillCall(
 }
 
 export async function readDrillCalls(dataDir: string, incidentId: string): Promise<RecordedCall[]> {
-  try {
-    const text = await readFile(drillRecordFile(dataDir, incidentId), 'utf8');
-    return text
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line) as RecordedCall);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
+  const text = (await readTextIfExists(drillRecordFile(dataDir, incidentId))) ?? '';
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as RecordedCall);
 }

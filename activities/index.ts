@@ -2,7 +2,7 @@
 // Each action parses its parameters at the boundary, is recorded instead of performed in a drill, and turns errors a
 // retry cannot fix into non-retryable failures. The families' performers live in activities/actions/.
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { EngineConfig } from '../src/config';
+import type { EngineConfig } from '../domain/config';
 import {
   ACTION_NAMES,
   ACTION_PARAMS,
@@ -17,10 +17,13 @@ import { emergencyApiPerformers } from './actions/emergency-api';
 import { evidencePerformers } from './actions/evidence';
 import { httpRequestPerformers } from './actions/http-request';
 import { notifyPerformers, sendNotification } from './actions/notify';
+import type { Notification } from './notify/channels';
 import { quarantinePerformers } from './actions/quarantine';
 import type { ActionContext, Performer, Performers } from './context';
 import { recordDrillCall } from './drill-recorder';
-import { InvalidActionInputError, NonRetryableActionError } from './errors';
+import { InvalidActionInputError } from './errors';
+import { isNonRetryable } from '../domain/errors';
+import { formatIssues } from '../domain/issues';
 
 export interface ActivityDeps {
   config: EngineConfig;
@@ -28,12 +31,12 @@ export interface ActivityDeps {
   now?: () => Date;
 }
 
-/** Rethrows non-retryable errors as non-retryable ApplicationFailures carrying the class name as type. */
+/** Rethrows errors of a non-retryable type (domain/errors.ts) as non-retryable ApplicationFailures of that type. */
 async function classify<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
-    if (error instanceof NonRetryableActionError) {
+    if (error instanceof Error && isNonRetryable(error.name)) {
       throw ApplicationFailure.create({ type: error.name, message: error.message, nonRetryable: true, cause: error });
     }
     throw error;
@@ -43,8 +46,7 @@ async function classify<T>(work: () => Promise<T>): Promise<T> {
 function parseParams(action: ActionName, input: ActionInput): unknown {
   const parsed = ACTION_PARAMS[action].safeParse(input.params);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'with'}: ${i.message}`).join('; ');
-    throw new InvalidActionInputError(`${action} (step ${input.stepId}): ${issues}`);
+    throw new InvalidActionInputError(`${action} (step ${input.stepId}): ${formatIssues(parsed.error.issues, 'with')}`);
   }
   return parsed.data;
 }
@@ -85,52 +87,52 @@ export function createActivities(deps: ActivityDeps) {
     }),
   ) as Record<ActivityActionName, ActionActivity>;
 
+  /** Sends a notification the incident asked for, or in a drill records the call that would have been made. */
+  const notifyOrRecord = (
+    activity: 'notifyEscalation' | 'notifyIncident',
+    notice: { incidentId: string; idempotencyKey: string; drill?: boolean },
+    notification: Notification,
+    withAttempt: boolean,
+  ) =>
+    classify(async () => {
+      if (notice.drill) {
+        return recordDrillCall(ctx.config.dataDir, notice.incidentId, {
+          activity,
+          idempotencyKey: notice.idempotencyKey,
+          params: notification,
+        });
+      }
+      const delivery = await sendNotification(ctx, notification, notice.idempotencyKey);
+      return withAttempt ? { attempt: Context.current().info.attempt, ...delivery } : delivery;
+    });
+
   return {
     ...actions,
 
+    /** Tells the audience of an escalation level; the result carries the attempt, for the escalation record. */
     async notifyEscalation(notice: EscalationNotice) {
-      return classify(async () => {
-        const notification = {
-          incidentId: notice.incidentId,
-          audience: notice.audience,
-          severity: notice.severity,
-          subject: `[${notice.incidentId}] escalated to level ${notice.toLevel} (${notice.levelName})`,
-          text: `${notice.title}: ${notice.reason}`,
-          details: { trigger: notice.trigger, fromLevel: notice.fromLevel, toLevel: notice.toLevel },
-        };
-        if (notice.drill) {
-          return recordDrillCall(ctx.config.dataDir, notice.incidentId, {
-            activity: 'notifyEscalation',
-            idempotencyKey: notice.idempotencyKey,
-            params: notification,
-          });
-        }
-        return {
-          attempt: Context.current().info.attempt,
-          ...(await sendNotification(ctx, notification, notice.idempotencyKey)),
-        };
-      });
+      const notification: Notification = {
+        incidentId: notice.incidentId,
+        audience: notice.audience,
+        severity: notice.severity,
+        subject: `[${notice.incidentId}] escalated to level ${notice.toLevel} (${notice.levelName})`,
+        text: `${notice.title}: ${notice.reason}`,
+        details: { trigger: notice.trigger, fromLevel: notice.fromLevel, toLevel: notice.toLevel },
+      };
+      return notifyOrRecord('notifyEscalation', notice, notification, true);
     },
 
+    /** Status updates and other messages the incident sends by itself. */
     async notifyIncident(notice: IncidentNotice) {
-      return classify(async () => {
-        const notification = {
-          incidentId: notice.incidentId,
-          audience: notice.audience,
-          severity: notice.severity,
-          subject: notice.subject,
-          text: notice.text,
-          details: { kind: notice.kind },
-        };
-        if (notice.drill) {
-          return recordDrillCall(ctx.config.dataDir, notice.incidentId, {
-            activity: 'notifyIncident',
-            idempotencyKey: notice.idempotencyKey,
-            params: notification,
-          });
-        }
-        return sendNotification(ctx, notification, notice.idempotencyKey);
-      });
+      const notification: Notification = {
+        incidentId: notice.incidentId,
+        audience: notice.audience,
+        severity: notice.severity,
+        subject: notice.subject,
+        text: notice.text,
+        details: { kind: notice.kind },
+      };
+      return notifyOrRecord('notifyIncident', notice, notification, false);
     },
   };
 }

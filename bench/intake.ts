@@ -31,9 +31,9 @@ export async function startIntake(ctx: BenchContext): Promise<Intake | { unavail
   let keys: KeysModule;
   try {
     api = (await import('../src/api/server')) as unknown as ApiModule;
-    keys = (await import('../src/api/keys')) as unknown as KeysModule;
+    keys = (await import('../src/api-keys')) as unknown as KeysModule;
     if (typeof api.startApiServer !== 'function' || typeof keys.ApiKeyStore !== 'function') {
-      return { unavailable: 'src/api/server.ts exports no startApiServer (or src/api/keys.ts no ApiKeyStore)' };
+      return { unavailable: 'src/api/server.ts exports no startApiServer (or src/api-keys.ts no ApiKeyStore)' };
     }
   } catch (error) {
     return { unavailable: `src/api cannot be loaded: ${error instanceof Error ? error.message : String(error)}` };

@@ -181,6 +181,10 @@ function oneOrMany<T extends z.ZodType>(schema: T, alternative?: { literal: stri
 const list = <T extends z.ZodType>(schema: T) => oneOrMany(schema) as unknown as z.ZodType<z.output<T>[]>;
 
 /** An escalation that must have happened: to a level, optionally by a trigger, at an exact offset or within one. */
+/** An expectation is timed `at` an offset or `within` one, never both. */
+const notBothAtAndWithin = (e: { at?: number; within?: number }) => e.at === undefined || e.within === undefined;
+const AT_OR_WITHIN = { message: 'expected at or within, not both', path: ['within'] };
+
 export const ExpectedEscalation = z
   .object({
     toLevel: AnyLevel,
@@ -191,10 +195,7 @@ export const ExpectedEscalation = z
     within: Duration.optional(),
   })
   .strict()
-  .refine((e) => e.at === undefined || e.within === undefined, {
-    message: 'expected at or within, not both',
-    path: ['within'],
-  });
+  .refine(notBothAtAndWithin, AT_OR_WITHIN);
 export type ExpectedEscalation = z.output<typeof ExpectedEscalation>;
 
 export const ExpectedPhase = z
@@ -206,10 +207,7 @@ export const ExpectedPhase = z
     at: Duration.optional(),
   })
   .strict()
-  .refine((p) => p.at === undefined || p.within === undefined, {
-    message: 'expected at or within, not both',
-    path: ['within'],
-  });
+  .refine(notBothAtAndWithin, AT_OR_WITHIN);
 export type ExpectedPhase = z.output<typeof ExpectedPhase>;
 
 const StepIds = z.array(StepRef).min(1, 'expected at least one step id (leave the field out to check nothing)');

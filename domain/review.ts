@@ -13,7 +13,7 @@ import {
 } from './incident';
 import type { RunbookPlan } from './runbook';
 // The terminal's wording of an event, so a review reads like `incident-engine show`.
-import { describeEvent } from '../src/cli/format';
+import { describeEvent } from './timeline-text';
 import type { Severity } from './severity';
 
 export const REVIEW_FORMAT = 'incident-engine/review@1';

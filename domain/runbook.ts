@@ -1,7 +1,7 @@
 // Runbook documents (YAML in runbooks/) and the compiled plan pinned into each incident. Sandbox-safe: imports zod.
 import { z } from 'zod';
 import { ACTION_NAMES, ACTION_PARAMS, isActionName } from './actions/index';
-import { OnTimeout, Role, isWorkflowAction } from './actions/task';
+import { type OnTimeout, Role, isWorkflowAction, personWait } from './actions/task';
 import { Condition } from './condition';
 import { Duration } from './duration';
 import { type EscalationPolicy, EscalationPolicyOverride } from './escalation-policy';
@@ -28,24 +28,17 @@ export const StepRetry = z
 export type StepRetry = z.infer<typeof StepRetry>;
 
 /** An approval gate: the step waits for `approveStep` from one of `roles` before its action runs. */
-export const StepApproval = z
-  .object({
+export const StepApproval = personWait(
+  {
     roles: z
       .array(Role, { error: 'expected roles: a list of the roles that may approve, like [incident-commander]' })
       .min(
         1,
         'an approval with no approver role can never be granted; expected at least one role, like [incident-commander]',
       ),
-    /** How long to wait for a decision; no limit when absent. */
-    timeout: Duration.optional(),
-    /** Default `escalate`. */
-    onTimeout: OnTimeout.optional(),
-  })
-  .strict()
-  .refine((a) => a.onTimeout === undefined || a.timeout !== undefined, {
-    message: 'onTimeout needs a timeout: add timeout (like "30m") or remove onTimeout',
-    path: ['onTimeout'],
-  });
+  },
+  '30m',
+);
 export type StepApproval = z.infer<typeof StepApproval>;
 
 /**

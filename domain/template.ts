@@ -1,4 +1,6 @@
 // `${incident.id}`-style templates resolved by plain path lookup: never eval, never a shell. Sandbox-safe.
+import { encodeUrlValue, isUrlTemplate, urlPartAt, urlValueProblem } from './url-template';
+
 const PLACEHOLDER = /\$\{([^}]*)\}/g;
 const PATH = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_-]+)*$/;
 
@@ -86,14 +88,23 @@ function noValue(path: string): TemplateError {
   return new TemplateError(`template path "${path}" has no value`);
 }
 
-/** Replaces placeholders in every string inside `value`; an unresolvable path is an error naming it. */
+/**
+ * Replaces placeholders in every string inside `value`; an unresolvable path is an error naming it. In a string that
+ * is an http(s) URL, each value is encoded for the part of the URL it lands in (domain/url-template.ts).
+ */
 export function renderTemplate<T>(value: T, context: unknown): T {
   if (typeof value === 'string') {
-    return value.replace(PLACEHOLDER, (_whole, raw: string) => {
+    const url = isUrlTemplate(value);
+    return value.replace(PLACEHOLDER, (_whole, raw: string, offset: number) => {
       const path = raw.trim();
       const found = lookupPath(context, path);
       if (found === undefined || found === null) throw noValue(path);
-      return typeof found === 'object' ? JSON.stringify(found) : String(found);
+      const text = typeof found === 'object' ? JSON.stringify(found) : String(found);
+      if (!url) return text;
+      const part = urlPartAt(value, offset);
+      const problem = urlValueProblem(text, part);
+      if (problem) throw new TemplateError(`template path "${path}" in URL ${JSON.stringify(value)} ${problem}`);
+      return encodeUrlValue(text);
     }) as T;
   }
   if (Array.isArray(value)) return value.map((item) => renderTemplate(item, context)) as T;

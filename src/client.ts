@@ -13,6 +13,7 @@ import {
 import pLimit from 'p-limit';
 import type { AlertBook } from '../domain/alert-book';
 import type { IncidentState, TimelineEvent } from '../domain/incident';
+import { formatIssues } from '../domain/issues';
 import { type AlertSignalInput, OpenRequest } from '../domain/messages';
 import type { RunbookPlan } from '../domain/runbook';
 import { UPDATE_NAMES, type UpdateName, type UpdateRequest } from '../domain/updates';
@@ -135,10 +136,7 @@ export class IncidentClient {
   async open(request: OpenRequest | Record<string, unknown>, plan: RunbookPlan): Promise<OpenIncidentResult> {
     const parsed = OpenRequest.safeParse(request);
     if (!parsed.success) {
-      throw new InvalidRequestError(
-        'invalid incident: ' +
-          parsed.error.issues.map((i) => `${i.path.join('.') || 'request'}: ${i.message}`).join('; '),
-      );
+      throw new InvalidRequestError(`invalid incident: ${formatIssues(parsed.error.issues, 'request')}`);
     }
     // The registry gets the plan by reference (stored once per plan and process): a few hundred bytes per open.
     const runbook = await storePlan(this.client, this.taskQueue, plan);

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from '@temporalio/client';
-import { ApiKeyStore, ensureAdminKey } from './api/keys';
+import { ApiKeyStore, ensureAdminKey } from './api-keys';
 import { type RunningApi, startApiServer } from './api/server';
 import { IncidentClient } from './client';
 import { dataConverterFor, engineCodec } from './codec/engine';

@@ -24,6 +24,7 @@ import * as task from '../domain/actions/task';
 import * as classification from '../domain/classification';
 import * as condition from '../domain/condition';
 import * as duration from '../domain/duration';
+import * as errors from '../domain/errors';
 import * as escalation from '../domain/escalation';
 import * as escalationPolicy from '../domain/escalation-policy';
 import * as incident from '../domain/incident';
@@ -34,6 +35,7 @@ import * as severity from '../domain/severity';
 import * as statusUpdates from '../domain/status-updates';
 import * as template from '../domain/template';
 import * as updates from '../domain/updates';
+import * as urlTemplate from '../domain/url-template';
 
 export const SHARED_SCHEMA_MODULES = {
   'actions/index': actions,
@@ -49,6 +51,7 @@ export const SHARED_SCHEMA_MODULES = {
   classification,
   condition,
   duration,
+  errors,
   escalation,
   'escalation-policy': escalationPolicy,
   incident,
@@ -59,6 +62,7 @@ export const SHARED_SCHEMA_MODULES = {
   'status-updates': statusUpdates,
   template,
   updates,
+  'url-template': urlTemplate,
   // zod's own patterns (z.ipv4(), z.cidrv4() ...): its checks reset their lastIndex on every parse.
   'zod/v4/core/regexes': regexes,
 };

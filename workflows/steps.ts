@@ -20,6 +20,7 @@ import { ACTIONS, type ActionInput, type ActionSpec, isActionName } from '../dom
 import { TaskParams, isWorkflowAction } from '../domain/actions/task';
 import { type StepFacts, evaluateCondition } from '../domain/condition';
 import { formatDuration } from '../domain/duration';
+import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors';
 import type { OnTimeoutBehaviour, Phase, StepResult } from '../domain/incident';
 import { DEFAULT_STEP_RETRY, type PlanRetry, type PlanStep, planEntries } from '../domain/runbook';
 import { renderTemplate } from '../domain/template';
@@ -92,6 +93,8 @@ export function retryOptions(retry: PlanRetry | undefined) {
     backoffCoefficient: policy.backoffCoefficient,
     maximumInterval: policy.maximumIntervalMs,
     maximumAttempts: policy.maximumAttempts,
+    // The failure types a retry cannot fix (domain/errors.ts): the activities mark the same ones non-retryable.
+    nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES],
   };
 }
 

@@ -2,13 +2,15 @@
 // connector configured for the action (`connector` parameter, else `connectorFor`), its URL and JSON body filled from
 // the action's parameters and the incident ids by plain path lookup. Must never eval a template, shell out, or put
 // header values (secrets from `fromEnv`) into messages or outputs.
-import type { ConnectorConfig } from '../../src/config';
+import type { ConnectorConfig } from '../../domain/config';
+import { encodeUrlValue, urlPartAt, urlValueProblem } from '../../domain/url-template';
 import { CONNECTOR_ACTION_NAMES, type ConnectorActionName } from '../../domain/actions/connectors';
 import type { ActionInput } from '../../domain/actions';
 import { lookupPath } from '../../domain/template';
 import type { ActionContext, ParamsOf, Performer, Performers } from '../context';
-import { InvalidActionInputError } from '../errors';
-import { ActionNotConfiguredError, compactBody, currentAttempt, resolveHeaders, sendHttp } from './http-request';
+import { ActionNotConfiguredError, InvalidActionInputError } from '../errors';
+import { compactBody, sendHttp, withAttempt } from '../http/client';
+import { resolveHeaders } from '../http/headers';
 
 const PLACEHOLDER = /\$\{([^}]*)\}/g;
 const WHOLE_PLACEHOLDER = /^\$\{([^}]*)\}$/;
@@ -76,19 +78,32 @@ export function renderConnectorBody(template: unknown, context: ConnectorTemplat
   return value;
 }
 
-/** Fills a connector URL; every substituted value is URL-encoded (a list becomes comma-separated encoded items). */
+/**
+ * Fills a connector URL. Each value is encoded for the part of the URL it lands in (a list becomes comma-separated
+ * encoded items), and a value that would be a `.` or `..` path segment is refused (domain/url-template.ts).
+ */
 export function renderConnectorUrl(template: string, context: ConnectorTemplateContext, where: string): string {
-  return template.replace(PLACEHOLDER, (_all, raw: string) => {
+  return template.replace(PLACEHOLDER, (_all, raw: string, offset: number) => {
     const path = raw.trim();
     const value = lookupPath(context, path);
     if (value === undefined || value === null) throw missing(where, path, context);
-    if (Array.isArray(value)) return value.map((item) => encodeURIComponent(String(item))).join(',');
-    if (typeof value === 'object') {
+    if (!Array.isArray(value) && typeof value === 'object') {
       throw new InvalidActionInputError(
         `${where}: placeholder "\${${path}}" is an object; expected text, a number or a list in a URL`,
       );
     }
-    return encodeURIComponent(String(value));
+    const part = urlPartAt(template, offset);
+    const items = (Array.isArray(value) ? value : [value]).map((item) => {
+      const text = String(item);
+      const problem = urlValueProblem(text, part);
+      if (problem) {
+        throw new InvalidActionInputError(
+          `${where}: placeholder "\${${path}}" for ${context.action} (step ${context.step.id}) ${problem}`,
+        );
+      }
+      return encodeUrlValue(text);
+    });
+    return items.join(',');
   });
 }
 
@@ -142,13 +157,7 @@ async function runConnector(
     ...(connector.timeoutMs === undefined ? {} : { timeoutMs: connector.timeoutMs }),
     credentialsAt: `${where}.headers in incident-engine.yaml`,
   });
-  const attempt = currentAttempt();
-  return {
-    connector: name,
-    status: reply.status,
-    response: compactBody(reply.body),
-    ...(attempt === undefined ? {} : { attempt }),
-  };
+  return withAttempt({ connector: name, status: reply.status, response: compactBody(reply.body) });
 }
 
 export function connectorPerformers(ctx: ActionContext): Performers<ConnectorActionName> {

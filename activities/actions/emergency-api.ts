@@ -2,34 +2,13 @@
 // One HTTP request per action to `emergencyApi.baseUrl` with the configured headers and `Idempotency-Key: <incident>/
 // <step>` (compensations get their own key from the workflow), so a retried activity changes the application once.
 // Outputs carry the previous state the application reports, which the compensations in
-// src/schemas/actions/emergency.ts read. Must never shell out or put header values into messages or outputs.
+// domain/actions/emergency.ts read. Must never shell out or put header values into messages or outputs.
 import { safeModeLevel } from '../../domain/actions/emergency';
 import type { ActionInput } from '../../domain/actions';
 import type { ActionContext, Performers } from '../context';
-import { NonRetryableActionError } from '../errors';
-import {
-  ActionNotConfiguredError,
-  type HttpReply,
-  UnexpectedResponseError,
-  compactBody,
-  currentAttempt,
-  resolveHeaders,
-  sendHttp,
-} from './http-request';
-
-/** The application reported integrity violations: the step fails, visibly, and an operator must look. */
-export class IntegrityViolationError extends NonRetryableActionError {
-  override name = 'IntegrityViolationError';
-  constructor(
-    message: string,
-    readonly violations: unknown[],
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-  }
-}
-
-export const EMERGENCY_NON_RETRYABLE_ERROR_TYPES: string[] = [IntegrityViolationError.name];
+import { ActionNotConfiguredError, IntegrityViolationError, UnexpectedResponseError } from '../errors';
+import { type HttpReply, compactBody, sendHttp, withAttempt } from '../http/client';
+import { resolveHeaders } from '../http/headers';
 
 type EmergencyAction =
   | 'app.safeMode'
@@ -53,11 +32,6 @@ function field(body: unknown, name: string): unknown {
   return body !== null && typeof body === 'object' && !Array.isArray(body)
     ? (body as Record<string, unknown>)[name]
     : undefined;
-}
-
-function withAttempt<T extends object>(output: T): T & { attempt?: number } {
-  const attempt = currentAttempt();
-  return attempt === undefined ? output : { ...output, attempt };
 }
 
 export function emergencyApiPerformers(ctx: ActionContext): Performers<EmergencyAction> {

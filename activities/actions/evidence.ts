@@ -20,6 +20,7 @@ import {
 import path from 'node:path';
 import * as tar from 'tar';
 import { z } from 'zod';
+import { errorCode, readTextIfExists } from '../files';
 import type { ActionContext, Performers } from '../context';
 import { EvidenceIntegrityError, EvidenceSourceMissingError, InvalidActionInputError } from '../errors';
 import { recordEvidenceSnapshot } from '../ledger';
@@ -240,13 +241,8 @@ async function reuseEarlier(
   archivePath: string,
   expected: { incidentId: string; stepId: string; archiveName: string },
 ): Promise<SnapshotEvidenceResult | undefined> {
-  let text: string;
-  try {
-    text = await readFile(manifestPath, 'utf8');
-  } catch (error) {
-    if (errorCode(error) === 'ENOENT') return undefined;
-    throw error;
-  }
+  const text = await readTextIfExists(manifestPath);
+  if (text === undefined) return undefined;
   const where = `${expected.incidentId}/${expected.stepId}`;
   const parsed = parseManifest(text);
   if (!parsed.success) {
@@ -635,11 +631,6 @@ function describeFsError(error: unknown): string {
   const code = errorCode(error);
   if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
   return code ?? (error instanceof Error ? error.message : String(error));
-}
-
-function errorCode(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : undefined;
 }
 
 /**

@@ -7,39 +7,17 @@
 // restore a payload whose hash no longer matches its record.
 import { createHash, randomBytes } from 'node:crypto';
 import { constants as fsConstants, type Stats } from 'node:fs';
-import {
-  chmod,
-  link,
-  lstat,
-  mkdir,
-  open,
-  readdir,
-  readFile,
-  realpath,
-  rename,
-  stat,
-  unlink,
-  utimes,
-} from 'node:fs/promises';
+import { chmod, link, lstat, mkdir, open, readdir, realpath, rename, stat, unlink, utimes } from 'node:fs/promises';
 import path from 'node:path';
+import { errorCode, readTextIfExists } from '../files';
 import type { ActionContext, Performers } from '../context';
-import { InvalidActionInputError, NonRetryableActionError } from '../errors';
+import {
+  InvalidActionInputError,
+  QuarantineIntegrityError,
+  QuarantineRefusedError,
+  QuarantineSourceMissingError,
+} from '../errors';
 import { appendLedger, ledgerFile, withFileLock } from '../ledger';
-
-/** The path is outside the roots, not a regular file, or the move would overwrite or contradict earlier work. */
-export class QuarantineRefusedError extends NonRetryableActionError {
-  override name = 'QuarantineRefusedError';
-}
-
-/** A quarantined payload, or a restored file, does not match the SHA-256 in its record. Left untouched. */
-export class QuarantineIntegrityError extends NonRetryableActionError {
-  override name = 'QuarantineIntegrityError';
-}
-
-/** Nothing to move: the file does not exist, or no quarantine record names it. */
-export class QuarantineSourceMissingError extends NonRetryableActionError {
-  override name = 'QuarantineSourceMissingError';
-}
 
 export interface QuarantineRecord {
   formatVersion: 1;
@@ -203,22 +181,31 @@ function result(stepId: string, record: QuarantineRecord, dir: string, reused: b
   };
 }
 
-async function recordQuarantine(input: QuarantineInput, record: QuarantineRecord, dir: string): Promise<void> {
+/** One ledger entry per move, keyed by the step's idempotency key so a retried step records it once. */
+async function recordMove(
+  kind: 'file.quarantine' | 'file.restore',
+  input: { dataDir: string; idempotencyKey: string; now: Date },
+  record: QuarantineRecord,
+  data: Record<string, unknown>,
+): Promise<void> {
+  const key = `${kind}:${input.idempotencyKey}`;
+  const common = { stepId: record.stepId, originalPath: record.originalPath, sha256: record.sha256 };
   await appendLedger(ledgerFile(input.dataDir), {
     incidentId: record.incidentId,
-    kind: 'file.quarantine',
-    key: `file.quarantine:${input.idempotencyKey}`,
+    kind,
+    key,
     at: input.now,
-    data: {
-      stepId: record.stepId,
-      originalPath: record.originalPath,
-      sha256: record.sha256,
-      size: record.size,
-      mode: record.modeOctal,
-      mtime: record.mtime,
-      payload: path.join(dir, record.payload),
-      record: path.join(dir, RECORD),
-    },
+    data: { ...common, ...data },
+  });
+}
+
+function recordQuarantine(input: QuarantineInput, record: QuarantineRecord, dir: string): Promise<void> {
+  return recordMove('file.quarantine', input, record, {
+    size: record.size,
+    mode: record.modeOctal,
+    mtime: record.mtime,
+    payload: path.join(dir, record.payload),
+    record: path.join(dir, RECORD),
   });
 }
 
@@ -353,19 +340,8 @@ async function moveBack(where: string, payload: string, target: string, record: 
   await unlink(payload);
 }
 
-async function recordRestore(input: RestoreInput, record: QuarantineRecord): Promise<void> {
-  await appendLedger(ledgerFile(input.dataDir), {
-    incidentId: record.incidentId,
-    kind: 'file.restore',
-    key: `file.restore:${input.idempotencyKey}`,
-    at: input.now,
-    data: {
-      stepId: record.stepId,
-      restoredBy: input.restoreStepId,
-      originalPath: record.originalPath,
-      sha256: record.sha256,
-    },
-  });
+function recordRestore(input: RestoreInput, record: QuarantineRecord): Promise<void> {
+  return recordMove('file.restore', input, record, { restoredBy: input.restoreStepId });
 }
 
 /** The step whose record names `target`: the one still quarantined, else the last restored one. */
@@ -503,13 +479,8 @@ function describe(
 }
 
 async function readRecord(dir: string): Promise<QuarantineRecord | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path.join(dir, RECORD), 'utf8');
-  } catch (error) {
-    if (errorCode(error) === 'ENOENT') return undefined;
-    throw error;
-  }
+  const text = await readTextIfExists(path.join(dir, RECORD));
+  if (text === undefined) return undefined;
   let record: QuarantineRecord;
   try {
     record = JSON.parse(text) as QuarantineRecord;
@@ -610,11 +581,6 @@ function describeType(info: Stats): string {
   if (info.isSymbolicLink()) return 'a symbolic link';
   if (info.isFile()) return 'a regular file';
   return 'a special file (device, FIFO or socket)';
-}
-
-function errorCode(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : undefined;
 }
 
 /** file.quarantine and file.restore, as runbook actions: records and payloads under dataDir, roots from config. */

@@ -2,12 +2,13 @@
 // without configuration still records every notification), a Slack-compatible webhook or SMTP e-mail. Idempotent per
 // key on all four: webhook peers get the key in a header, the file is checked before appending, and Slack and e-mail
 // keep a sent-log per channel (plus the key in a header, and a Message-ID derived from it for e-mail).
-// Slack and e-mail are for people: their subject and text come from the templates (src/notify/templates.ts) for the
+// Slack and e-mail are for people: their subject and text come from the templates (domain/message-templates.ts) for the
 // audience and severity; webhook and file deliveries stay the structured notification, unchanged.
-import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { appendFile, mkdir } from 'node:fs/promises';
+import { readTextIfExists } from '../files';
 import path from 'node:path';
-import type { Channel } from '../../src/config';
-import { renderMessage, type TemplateConfig, type TemplateInput } from '../../src/notify/templates';
+import type { Channel } from '../../domain/config';
+import { renderMessage, type TemplateConfig, type TemplateInput } from '../../domain/message-templates';
 import { InvalidActionInputError } from '../errors';
 import { Severity } from '../../domain/severity';
 import { buildSlackPayload, escapeSlack, postSlack } from './slack';
@@ -41,13 +42,8 @@ export type Delivery =
   | { channel: string; delivered: 'duplicate'; sentAt: string; messageId?: string };
 
 async function alreadyWritten(file: string, idempotencyKey: string): Promise<boolean> {
-  try {
-    const text = await readFile(file, 'utf8');
-    return text.includes(`"idempotencyKey":${JSON.stringify(idempotencyKey)}`);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw error;
-  }
+  const text = await readTextIfExists(file);
+  return text?.includes(`"idempotencyKey":${JSON.stringify(idempotencyKey)}`) ?? false;
 }
 
 export async function deliver(
@@ -166,13 +162,8 @@ function defaultSentLog(channelName: string): string {
 }
 
 async function findSent(file: string, idempotencyKey: string): Promise<SentRecord | undefined> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
+  const text = await readTextIfExists(file);
+  if (text === undefined) return undefined;
   const needle = `"idempotencyKey":${JSON.stringify(idempotencyKey)}`;
   for (const line of text.split('\n')) {
     if (!line.includes(needle)) continue;

@@ -1,10 +1,11 @@
-// Slack-compatible incoming webhooks (Slack, Mattermost, Rocket.Chat...): one POST of `{text, blocks?}` carrying the
-// idempotency key in a header, classified into success, retryable or not. Slack itself does not deduplicate, so the
+// Slack-compatible incoming webhooks (Slack, Mattermost, Rocket.Chat...): one POST of `{text, blocks?}` through the
+// one HTTP client (activities/http/client.ts), carrying the idempotency key in a header. Slack itself does not deduplicate, so the
 // caller (channels.ts) keeps a sent-log per channel and never posts a key twice once a post has succeeded.
 // Must never retry by itself (Temporal owns retries), follow redirects, or name the webhook's path in an error: the
 // path is the token, and error messages end up in workflow history.
-import type { Channel } from '../../src/config';
-import { InvalidActionInputError, WebhookRejectedError, WebhookUnavailableError } from '../errors';
+import type { Channel } from '../../domain/config';
+import { sendHttp } from '../http/client';
+import { secretFromEnv } from '../http/headers';
 
 export type SlackChannel = Extract<Channel, { type: 'slack' }>;
 
@@ -24,7 +25,6 @@ const HEADER_CHARS = 150;
 const SECTION_CHARS = 3000;
 const TEXT_CHARS = 40_000;
 const MAX_SECTIONS = 10;
-const EXCERPT_CHARS = 200;
 
 /** Slack's mrkdwn control characters; escaping them stops `<!channel>` mentions and forged links in values. */
 export function escapeSlack(text: string): string {
@@ -73,119 +73,27 @@ export interface SlackRequest {
   env?: NodeJS.ProcessEnv;
 }
 
-/** POST the payload. Resolves on 2xx; throws WebhookUnavailableError (retryable) or a NonRetryableActionError. */
+/** POST the payload. Resolves on 2xx; throws HttpUnavailableError (retryable) or a NonRetryableActionError. */
 export async function postSlack(request: SlackRequest): Promise<{ status: number }> {
   const { channel, channelName } = request;
-  const url = resolveUrl(channelName, channel, request.env ?? process.env);
-  const target = `slack channel "${channelName}" (${url.origin}/…)`;
-  if (typeof request.idempotencyKey !== 'string' || request.idempotencyKey.trim() === '') {
-    throw new InvalidActionInputError(`${target}: expected a non-empty idempotency key`);
-  }
-  const timeoutMs = channel.timeoutMs ?? DEFAULT_SLACK_TIMEOUT_MS;
-  const headers = new Headers();
-  try {
-    for (const [name, value] of Object.entries(channel.headers)) headers.set(name, value);
-  } catch (error) {
-    throw new InvalidActionInputError(
-      `${target} headers: expected valid HTTP header names and values, received ${error instanceof Error ? error.message : String(error)}`,
-    );
-  }
-  headers.set('Content-Type', 'application/json; charset=utf-8');
-  headers.set('Idempotency-Key', request.idempotencyKey);
-  headers.set('User-Agent', 'incident-engine');
-
-  let response: Response;
-  try {
-    response = await fetch(url.href, {
-      method: 'POST',
-      headers,
-      body: JSON.stringify(request.payload),
-      redirect: 'manual',
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-  } catch (error) {
-    const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
-    throw new WebhookUnavailableError(
-      `Slack POST to ${target}: expected an HTTP response, received ${timedOut ? `no complete response within ${timeoutMs} ms (timeout)` : describeNetworkError(error)}`,
-      target,
-      undefined,
-      undefined,
-      { cause: error },
-    );
-  }
-
-  const { status } = response;
-  const excerpt = await readExcerpt(response);
-  if (status >= 200 && status < 300) return { status };
-  // Slack answers errors as short codes in a text body: invalid_payload, channel_not_found, no_service...
-  const received = `received ${status}${excerpt ? `: ${JSON.stringify(excerpt)}` : ''}`;
-  if (status >= 500 || status === 408 || status === 429) {
-    const retryAfter = response.headers.get('retry-after')?.trim();
-    const retryAfterMs = retryAfter && /^\d{1,9}$/.test(retryAfter) ? Number(retryAfter) * 1000 : undefined;
-    throw new WebhookUnavailableError(
-      `Slack POST to ${target}: expected 2xx, ${received} (retryable)`,
-      target,
-      status,
-      retryAfterMs,
-    );
-  }
-  throw new WebhookRejectedError(
-    `Slack POST to ${target}: expected 2xx, ${received}${status >= 300 && status < 400 ? '; redirect not followed' : ''}`,
-    target,
-    status,
-    excerpt,
-  );
-}
-
-function resolveUrl(channelName: string, channel: SlackChannel, env: NodeJS.ProcessEnv): URL {
-  let raw: string;
-  if (typeof channel.url === 'string') {
-    raw = channel.url;
-  } else {
-    const value = env[channel.url.fromEnv];
-    if (!value) {
-      throw new InvalidActionInputError(
-        `slack channel "${channelName}": environment variable ${channel.url.fromEnv} (url.fromEnv) is not set`,
-      );
-    }
-    raw = value.trim();
-  }
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new InvalidActionInputError(
-      `slack channel "${channelName}": expected an http(s) webhook URL, received one that does not parse`,
-    );
-  }
-  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.username || url.password) {
-    throw new InvalidActionInputError(
-      `slack channel "${channelName}": expected an http(s) webhook URL without user info, received ${url.protocol}//${url.host}/…`,
-    );
-  }
-  return url;
-}
-
-function describeNetworkError(error: unknown): string {
-  const parts: string[] = [];
-  let current: unknown = error;
-  for (let depth = 0; current instanceof Error && depth < 4; depth++) {
-    const code = (current as { code?: unknown }).code;
-    parts.push(
-      typeof code === 'string' && !current.message.includes(code) ? `${current.message} (${code})` : current.message,
-    );
-    current = current.cause;
-  }
-  return parts.length > 0 ? parts.join(': ') : String(error);
-}
-
-async function readExcerpt(response: Response): Promise<string> {
-  try {
-    const text = (await response.text()).trim();
-    return clip(text, EXCERPT_CHARS);
-  } catch {
-    return '<body unreadable>';
-  }
+  const where = `slack channel "${channelName}"`;
+  const url =
+    typeof channel.url === 'string'
+      ? channel.url
+      : secretFromEnv(channel.url.fromEnv, `${where}: url.fromEnv`, request.env).trim();
+  const { status } = await sendHttp({
+    label: where,
+    method: 'POST',
+    url,
+    headers: channel.headers,
+    body: request.payload,
+    idempotencyKey: request.idempotencyKey,
+    timeoutMs: channel.timeoutMs ?? DEFAULT_SLACK_TIMEOUT_MS,
+    // The path is the webhook's token.
+    secretPath: true,
+    readBody: false,
+  });
+  return { status };
 }
 
 function clip(text: string, max: number): string {

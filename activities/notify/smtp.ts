@@ -5,37 +5,12 @@
 // Must never retry by itself (Temporal owns retries), log the SMTP conversation, or put the password in a message.
 import { createHash } from 'node:crypto';
 import { createTransport } from 'nodemailer';
-import type { Channel } from '../../src/config';
-import { InvalidActionInputError, NonRetryableActionError } from '../errors';
+import type { Channel } from '../../domain/config';
+import { InvalidActionInputError, SmtpRejectedError, SmtpUnavailableError } from '../errors';
 
 export type SmtpChannel = Extract<Channel, { type: 'smtp' }>;
 
 export const DEFAULT_SMTP_TIMEOUT_MS = 30_000;
-
-/** The server refused the message for good (5xx other than 503), or refused the credentials. */
-export class SmtpRejectedError extends NonRetryableActionError {
-  override name = 'SmtpRejectedError';
-  constructor(
-    message: string,
-    readonly responseCode?: number,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-  }
-}
-
-/** Retryable: connection refused or dropped, timeout, 4xx, or a 503 out of sequence. */
-export class SmtpUnavailableError extends Error {
-  override name = 'SmtpUnavailableError';
-  constructor(
-    message: string,
-    readonly code?: string,
-    readonly responseCode?: number,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-  }
-}
 
 export interface SmtpMessage {
   incidentId: string;

@@ -2,7 +2,7 @@
 // reached through an HTTP connector named in incident-engine.yaml (`connectors`, `connectorFor`). Sandbox-safe:
 // imports only zod. Pairs (block/unblock, suspend/reinstate, disable/enable, open/close) compensate each other.
 import { z } from 'zod';
-import { type CompensationStep, defineActions } from './spec';
+import { type ActionSpec, defineActions } from './spec';
 
 const TARGET_HINT = 'expected an IPv4/IPv6 address or CIDR, like 203.0.113.7, 2001:db8::1 or 198.51.100.0/24';
 const ADDRESS_OR_CIDR = [z.ipv4(), z.ipv6(), z.cidrv4(), z.cidrv6()];
@@ -45,9 +45,13 @@ const common = {
   reason: z.string().min(1).optional(),
 };
 
-/** The inverse step with the same parameters (connector and reason included), under another action name. */
-function inverse<P extends Record<string, unknown>>(action: string) {
-  return (params: P): CompensationStep => ({ action, with: { ...params } });
+/** A destructive action undone by `undo` with the same parameters (connector and reason included). */
+function reversible<P extends z.ZodType<Record<string, unknown>>>(
+  summary: string,
+  params: P,
+  undo: string,
+): ActionSpec<P> {
+  return { summary, params, compensate: (p) => ({ action: undo, with: { ...p } }), destructive: true };
 }
 
 const BlockParams = z.object({ targets: Targets, ...common }).strict();
@@ -56,18 +60,16 @@ const EndpointParams = z.object({ endpoint: name('an endpoint name', 'POST /api/
 const BreakerParams = z.object({ breaker: name('a circuit breaker name', 'file-uploads'), ...common }).strict();
 
 export const CONNECTOR_ACTIONS = defineActions({
-  'network.blockSource': {
-    summary: 'Block source addresses or CIDRs at the network edge through a connector; undo unblocks them.',
-    params: BlockParams,
-    compensate: inverse<z.output<typeof BlockParams>>('network.unblockSource'),
-    destructive: true,
-  },
-  'network.unblockSource': {
-    summary: 'Remove blocks on source addresses or CIDRs through a connector; undo blocks them again.',
-    params: BlockParams,
-    compensate: inverse<z.output<typeof BlockParams>>('network.blockSource'),
-    destructive: true,
-  },
+  'network.blockSource': reversible(
+    'Block source addresses or CIDRs at the network edge through a connector; undo unblocks them.',
+    BlockParams,
+    'network.unblockSource',
+  ),
+  'network.unblockSource': reversible(
+    'Remove blocks on source addresses or CIDRs through a connector; undo blocks them again.',
+    BlockParams,
+    'network.blockSource',
+  ),
   'credentials.rotateApiKey': {
     summary: 'Rotate an API key through a connector; the old key stops working, so there is no undo.',
     params: z.object({ keyId: name('an API key id', 'ci-deploy-key'), ...common }).strict(),
@@ -88,42 +90,36 @@ export const CONNECTOR_ACTIONS = defineActions({
       }),
     destructive: true,
   },
-  'accounts.suspend': {
-    summary: 'Suspend an account through a connector; undo reinstates it.',
-    params: AccountParams,
-    compensate: inverse<z.output<typeof AccountParams>>('accounts.reinstate'),
-    destructive: true,
-  },
-  'accounts.reinstate': {
-    summary: 'Reinstate a suspended account through a connector; undo suspends it again.',
-    params: AccountParams,
-    compensate: inverse<z.output<typeof AccountParams>>('accounts.suspend'),
-    destructive: true,
-  },
-  'endpoint.disable': {
-    summary: 'Disable an application endpoint (API gateway, feature flag) through a connector; undo enables it.',
-    params: EndpointParams,
-    compensate: inverse<z.output<typeof EndpointParams>>('endpoint.enable'),
-    destructive: true,
-  },
-  'endpoint.enable': {
-    summary: 'Enable an application endpoint through a connector; undo disables it again.',
-    params: EndpointParams,
-    compensate: inverse<z.output<typeof EndpointParams>>('endpoint.disable'),
-    destructive: true,
-  },
-  'circuitBreaker.open': {
-    summary: 'Open a circuit breaker (stop traffic to an operation) through a connector; undo closes it.',
-    params: BreakerParams,
-    compensate: inverse<z.output<typeof BreakerParams>>('circuitBreaker.close'),
-    destructive: true,
-  },
-  'circuitBreaker.close': {
-    summary: 'Close a circuit breaker (let traffic through again) through a connector; undo opens it.',
-    params: BreakerParams,
-    compensate: inverse<z.output<typeof BreakerParams>>('circuitBreaker.open'),
-    destructive: true,
-  },
+  'accounts.suspend': reversible(
+    'Suspend an account through a connector; undo reinstates it.',
+    AccountParams,
+    'accounts.reinstate',
+  ),
+  'accounts.reinstate': reversible(
+    'Reinstate a suspended account through a connector; undo suspends it again.',
+    AccountParams,
+    'accounts.suspend',
+  ),
+  'endpoint.disable': reversible(
+    'Disable an application endpoint (API gateway, feature flag) through a connector; undo enables it.',
+    EndpointParams,
+    'endpoint.enable',
+  ),
+  'endpoint.enable': reversible(
+    'Enable an application endpoint through a connector; undo disables it again.',
+    EndpointParams,
+    'endpoint.disable',
+  ),
+  'circuitBreaker.open': reversible(
+    'Open a circuit breaker (stop traffic to an operation) through a connector; undo closes it.',
+    BreakerParams,
+    'circuitBreaker.close',
+  ),
+  'circuitBreaker.close': reversible(
+    'Close a circuit breaker (let traffic through again) through a connector; undo opens it.',
+    BreakerParams,
+    'circuitBreaker.open',
+  ),
 });
 
 export type ConnectorActionName = keyof typeof CONNECTOR_ACTIONS;

@@ -32,6 +32,12 @@ function outputField(output: unknown, field: string): unknown {
   return output !== null && typeof output === 'object' ? (output as Record<string, unknown>)[field] : undefined;
 }
 
+/** Undone by `action` on the same path, unless the output's `field` is `unchanged` (the step changed nothing). */
+function undoOnPath(action: string, field: string, unchanged: boolean) {
+  return (params: { path: string }, output: unknown) =>
+    outputField(output, field) === unchanged ? undefined : { action, with: { path: params.path } };
+}
+
 export const EMERGENCY_ACTIONS = defineActions({
   'app.safeMode': {
     summary:
@@ -57,21 +63,15 @@ export const EMERGENCY_ACTIONS = defineActions({
   'app.quarantine': {
     summary: 'Quarantine a suspicious file (POST /api/security/quarantine); undo releases it.',
     params: z.object({ path: QuarantinePath }).strict(),
-    compensate: (params, output) => {
-      // Already quarantined before this step: releasing it would undo someone else's containment.
-      if (outputField(output, 'alreadyQuarantined') === true) return undefined;
-      return { action: 'app.releaseQuarantine', with: { path: params.path } };
-    },
+    // Already quarantined before this step: releasing it would undo someone else's containment.
+    compensate: undoOnPath('app.releaseQuarantine', 'alreadyQuarantined', true),
     destructive: true,
   },
   'app.releaseQuarantine': {
     summary:
       'Release a quarantined file (POST /api/security/quarantine/release; our extension of the emergency API in the Fiovana procedures).',
     params: z.object({ path: QuarantinePath }).strict(),
-    compensate: (params, output) => {
-      if (outputField(output, 'released') === false) return undefined;
-      return { action: 'app.quarantine', with: { path: params.path } };
-    },
+    compensate: undoOnPath('app.quarantine', 'released', false),
     destructive: true,
   },
   'app.restoreBackup': {

@@ -12,6 +12,25 @@ export const OnTimeout = z.enum(ON_TIMEOUT, {
 });
 export type OnTimeout = z.infer<typeof OnTimeout>;
 
+/**
+ * A wait for a person (a task, an approval): `fields` plus `timeout` (no limit when absent) and `onTimeout` (default
+ * `escalate`), which needs a timeout.
+ */
+export function personWait<S extends z.ZodRawShape>(fields: S, exampleTimeout: string) {
+  const limit = { timeout: Duration.optional(), onTimeout: OnTimeout.optional() };
+  const needsTimeout = (p: object) => {
+    const { timeout, onTimeout } = p as { timeout?: number; onTimeout?: OnTimeout };
+    return onTimeout === undefined || timeout !== undefined;
+  };
+  return z
+    .object({ ...fields, ...limit })
+    .strict()
+    .refine(needsTimeout, {
+      message: `onTimeout needs a timeout: add timeout (like "${exampleTimeout}") or remove onTimeout`,
+      path: ['onTimeout'],
+    });
+}
+
 /** A role name as the API's authentication layer asserts it: "incident-commander", "security-lead". */
 export const Role = z
   .string({ error: 'expected a role name, like "incident-commander"' })
@@ -21,8 +40,8 @@ export const Role = z
     'expected a role name of letters, digits, ".", "_" and "-", like "incident-commander"',
   );
 
-export const TaskParams = z
-  .object({
+export const TaskParams = personWait(
+  {
     instructions: z
       .string({ error: 'expected instructions for the person doing the task' })
       .trim()
@@ -32,16 +51,9 @@ export const TaskParams = z
       .array(Role)
       .min(1, 'expected at least one role, or leave roles out so that anyone may complete the task')
       .optional(),
-    /** How long to wait for completion; no limit when absent. */
-    timeout: Duration.optional(),
-    /** Default `escalate`: ask the incident to escalate one level and keep waiting. */
-    onTimeout: OnTimeout.optional(),
-  })
-  .strict()
-  .refine((p) => p.onTimeout === undefined || p.timeout !== undefined, {
-    message: 'onTimeout needs a timeout: add timeout (like "4h") or remove onTimeout',
-    path: ['onTimeout'],
-  });
+  },
+  '4h',
+);
 export type TaskParams = z.output<typeof TaskParams>;
 
 /** Actions the step runner carries out inside the workflow: they have no activity. */

@@ -6,7 +6,7 @@
 // requests must carry the session's CSRF token on every state change. Never echoes a presented key.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ApiError } from './errors';
-import { type ApiKeyStore, type ApiPrincipal, type Permission, roleMay, rolesWith } from './keys';
+import { type ApiKeyStore, type ApiPrincipal, type Permission, roleMay, rolesWith } from '../api-keys';
 import { CSRF_HEADER, SESSION_COOKIE, type SessionStore, csrfMatches, readCookie } from './session';
 import { type NonceStore, verifySignedRequest } from './signatures';
 

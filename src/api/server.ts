@@ -20,7 +20,7 @@ import { registerAuthentication, registerAuthorization } from './auth';
 import type { ApiContext } from './context';
 import { ApiError, errorHandler, notFoundHandler } from './errors';
 import { AlertIntake } from './intake/dispatch';
-import type { ApiKeyStore } from './keys';
+import type { ApiKeyStore } from '../api-keys';
 import { registerInputLimits } from './limits';
 import { ApiMetrics } from './metrics';
 import { type CodecRouteOptions, codecRoutes } from './routes/codec';

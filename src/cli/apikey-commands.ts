@@ -2,7 +2,7 @@
 // key once (and the signing secret, with --hmac); nothing can show it again. Needs no Temporal server.
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { API_ROLES, ApiKeyStore, type ApiRole } from '../api/keys';
+import { API_ROLES, ApiKeyStore, type ApiRole } from '../api-keys';
 import { loadConfig } from '../config';
 
 export interface ApiKeyCommandIo {

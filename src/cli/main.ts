@@ -4,7 +4,7 @@ import { Client } from '@temporalio/client';
 import { Command, CommanderError, Option } from 'commander';
 import os from 'node:os';
 import path from 'node:path';
-import { ledgerFile, verifyLedger } from '../../activities/ledger';
+import { ledgerFile, verifyLedger } from '../ledger';
 import { IncidentClient } from '../client';
 import { loadConfig } from '../config';
 import { findRunbook } from '../runbooks/load';
@@ -13,7 +13,7 @@ import { UPDATES, UPDATE_NAMES, type UpdateRequest, type UpdateSpec } from '../.
 import { dataConverterFor, engineCodec } from '../codec/engine';
 import { connectClient, resolveTemporalTarget } from '../temporal/connection';
 import type { IncidentStatusView } from '../../workflows/definitions';
-import { formatList, formatStatus, formatTimeline, terminalSafe } from './format';
+import { formatList, formatStatus, formatTimeline, terminalSafe } from '../format';
 import { registerApiKeyCommands } from './apikey-commands';
 import { registerDrillCommands } from './drill-commands';
 import { registerRunbookCommands } from './runbook-commands';

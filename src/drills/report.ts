@@ -7,7 +7,7 @@ import { formatDuration } from '../../domain/duration';
 import type { DrillScenario, ExpectedEscalation, ScriptEntry } from '../../domain/drill';
 import { type Phase, PHASES, type StepResult, type TimelineEvent } from '../../domain/incident';
 import type { RunbookPlan } from '../../domain/runbook';
-import { describeEvent, table } from '../cli/format';
+import { describeEvent, table } from '../format';
 import type { IncidentStatusView } from '../../workflows/definitions';
 
 export const DRILL_REPORT_FORMAT = 'incident-engine/drill-report@1';
@@ -449,6 +449,24 @@ export function audienceOf(call: { activity: string; params: unknown }): string 
   return call.activity === 'notify.send' ? 'internal' : undefined;
 }
 
+/** Every wanted name was seen (in any order, any number of times). */
+function expectAll(
+  what: string,
+  wanted: string[],
+  seen: string[],
+  words: { none: string; missing: string },
+): ReportExpectation {
+  const distinct = [...new Set(seen)].sort();
+  const missing = wanted.filter((name) => !distinct.includes(name));
+  return {
+    name: `${what}: ${wanted.join(', ')}`,
+    expected: wanted.join(', '),
+    actual: distinct.join(', ') || words.none,
+    passed: missing.length === 0,
+    ...(missing.length ? { difference: `${words.missing}: ${missing.join(', ')}` } : {}),
+  };
+}
+
 function evaluate(
   obs: DrillObservation,
   report: Omit<DrillReport, 'expectations' | 'passed' | 'summary'>,
@@ -516,28 +534,12 @@ function evaluate(
     );
   }
   if (want.notified) {
-    const audiences = [
-      ...new Set(report.actions.map((a) => audienceOf(a)).filter((a): a is string => a !== undefined)),
-    ].sort();
-    const missing = want.notified.filter((a) => !audiences.includes(a));
-    out.push({
-      name: `notified: ${want.notified.join(', ')}`,
-      expected: want.notified.join(', '),
-      actual: audiences.join(', ') || 'nobody',
-      passed: missing.length === 0,
-      ...(missing.length ? { difference: `never notified: ${missing.join(', ')}` } : {}),
-    });
+    const audiences = report.actions.map((a) => audienceOf(a)).filter((a): a is string => a !== undefined);
+    out.push(expectAll('notified', want.notified, audiences, { none: 'nobody', missing: 'never notified' }));
   }
   if (want.actions) {
-    const called = [...new Set(report.actions.map((a) => a.activity))].sort();
-    const missing = want.actions.filter((a) => !called.includes(a));
-    out.push({
-      name: `actions: ${want.actions.join(', ')}`,
-      expected: want.actions.join(', '),
-      actual: called.join(', ') || 'none',
-      passed: missing.length === 0,
-      ...(missing.length ? { difference: `never called: ${missing.join(', ')}` } : {}),
-    });
+    const called = report.actions.map((a) => a.activity);
+    out.push(expectAll('actions', want.actions, called, { none: 'none', missing: 'never called' }));
   }
   const offScript = report.script.filter((line) => !line.ok);
   if (report.script.length > 0) {

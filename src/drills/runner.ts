@@ -18,7 +18,7 @@ import proto from '@temporalio/proto';
 import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import { readDrillCalls } from '../../activities/drill-recorder';
-import { describeEvent } from '../cli/format';
+import { describeEvent } from '../format';
 import { IncidentClient, UpdateRefusedError } from '../client';
 import { buildConfig, type EngineConfig } from '../config';
 import type { DrillScenario, ScriptEntry } from '../../domain/drill';

@@ -1,5 +1,6 @@
 // YAML parsing that keeps source positions, so every validation error names file, line, column and field.
 import { LineCounter, parseDocument, isNode, visit } from 'yaml';
+import { formatPath } from '../../domain/issues';
 
 export interface YamlPosition {
   line: number;
@@ -59,13 +60,6 @@ export function parseYamlWithPositions(
     throw new YamlValidationError(message);
   }
   return { value, locate };
-}
-
-export function formatPath(path: PropertyKey[]): string {
-  return path.reduce<string>(
-    (acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key)),
-    '',
-  );
 }
 
 /** zod reports a missing field as "expected object, received undefined"; say it is missing. */

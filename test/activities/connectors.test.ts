@@ -11,7 +11,7 @@ import { DefaultLogger } from '@temporalio/worker';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Activities, createActivities } from '../../activities';
 import { renderConnectorBody } from '../../activities/actions/connectors';
-import { HttpUnavailableError } from '../../activities/actions/http-request';
+import { HttpUnavailableError } from '../../activities/errors';
 import { buildConfig, EngineConfigFile, type EngineConfig } from '../../src/config';
 import { ACTION_PARAMS, ACTIONS, type ActionInput, type ActionName } from '../../domain/actions';
 import { CONNECTOR_ACTION_NAMES } from '../../domain/actions/connectors';
@@ -213,7 +213,7 @@ describe('network.blockSource and network.unblockSource', () => {
     const cases: [unknown, string][] = [
       [
         ['203.0.113.7', 'evil.example.com'],
-        'targets.1: expected an IPv4/IPv6 address or CIDR, like 203.0.113.7, 2001:db8::1 or 198.51.100.0/24; received "evil.example.com"',
+        'targets[1]: expected an IPv4/IPv6 address or CIDR, like 203.0.113.7, 2001:db8::1 or 198.51.100.0/24; received "evil.example.com"',
       ],
       [
         '10.0.0.0/33',
@@ -259,6 +259,26 @@ describe('the other connector actions', () => {
     expect(error.message).toBe(
       "sessions.revoke (step revoke): user: expected exactly one of `user` (one user's sessions) or `all: true` (every session)",
     );
+  });
+
+  it('refuses "." and ".." as a path value, so a label value cannot make the URL address another resource', async () => {
+    for (const account of ['..', '.']) {
+      const error = await failure(run('accounts.suspend', input('accounts.suspend', 'suspend', { account })));
+      expect((error as ApplicationFailure).type).toBe('InvalidActionInputError');
+      expect(error.message).toBe(
+        `connectors.idp-suspend.url: placeholder "\${params.account}" for accounts.suspend (step suspend) is "${account}", which as a URL path segment would change the resource addressed; expected a name, an id or other text`,
+      );
+    }
+    expect(peer.requests).toHaveLength(0);
+  });
+
+  it('encodes a path value, so "/", "?", "#" and "%" in it stay inside its one segment', async () => {
+    const account = 'ops/../alice?x=1#y%2e';
+    peer.state.accounts.set(account, 'active');
+    await run('accounts.suspend', input('accounts.suspend', 'suspend', { account }));
+    expect(peer.requests.map((r) => r.path)).toEqual([`/v1/accounts/${encodeURIComponent(account)}/suspend`]);
+    expect(peer.state.accounts.get(account)).toBe('suspended');
+    expect(peer.state.accounts.get('user-4711')).toBe('active');
   });
 
   it('suspends and reinstates an account, each planning the other as its undo', async () => {

@@ -10,7 +10,7 @@ import { DefaultLogger } from '@temporalio/worker';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Activities, createActivities } from '../../activities';
 import { readDrillCalls } from '../../activities/drill-recorder';
-import { HttpUnavailableError } from '../../activities/actions/http-request';
+import { HttpUnavailableError } from '../../activities/errors';
 import { NonRetryableActionError } from '../../activities/errors';
 import { buildConfig, EngineConfigFile, type EngineConfig } from '../../src/config';
 import { ACTION_PARAMS, ACTIONS, type ActionInput, type ActionName } from '../../domain/actions';

@@ -7,12 +7,8 @@ import path from 'node:path';
 import * as tar from 'tar';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EvidenceManifest, snapshotEvidence, verifyEvidence } from '../../activities/actions/evidence';
-import {
-  EvidenceIntegrityError,
-  EvidenceSourceMissingError,
-  InvalidActionInputError,
-  NON_RETRYABLE_ERROR_TYPES,
-} from '../../activities/errors';
+import { EvidenceIntegrityError, EvidenceSourceMissingError, InvalidActionInputError } from '../../activities/errors';
+import { NON_RETRYABLE_ERROR_TYPES } from '../../domain/errors';
 
 const NOW = new Date('2026-03-01T12:34:56.000Z');
 let root: string;

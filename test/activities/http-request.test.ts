@@ -11,7 +11,9 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities';
-import { HttpUnavailableError, hostAllowed } from '../../activities/actions/http-request';
+import { hostAllowed } from '../../activities/actions/http-request';
+import { renderTemplate } from '../../domain/template';
+import { HttpUnavailableError } from '../../activities/errors';
 import { buildConfig, EngineConfigFile, type EngineConfig } from '../../src/config';
 import type { ActionInput } from '../../domain/actions';
 import { type EmergencyApiServer, startEmergencyApiServer } from '../helpers/emergency-api-server';
@@ -271,5 +273,44 @@ describe('bad parameters', () => {
     expect(userInfo.message).toContain('expected a URL without user info');
     expect(userInfo.message).not.toContain('hunter2');
     expect(echoRequests).toHaveLength(0);
+  });
+});
+
+describe('template values in an http.request URL', () => {
+  // What a step's `url: ${...}` becomes: the workflow renders the template, then the activity sends it.
+  const context = { alert: { labels: { odd: 'a/b?c=1#d', up: '..', here: '.' } } };
+
+  it('are encoded for the path, so "/", "?" and "#" in a value stay inside its one segment', async () => {
+    const url = renderTemplate(
+      `${app.url}/api/emergency/safe-mode/\${alert.labels.odd}?for=\${alert.labels.odd}`,
+      context,
+    );
+    expect(url).toBe(`${app.url}/api/emergency/safe-mode/a%2Fb%3Fc%3D1%23d?for=a%2Fb%3Fc%3D1%23d`);
+    await run(input('odd', { method: 'POST', url, expectStatus: [200, 400, 401, 404] }));
+    expect(app.requests.map((r) => r.path)).toEqual(['/api/emergency/safe-mode/a%2Fb%3Fc%3D1%23d']);
+  });
+
+  it('refuses "." and ".." as a path segment, in the template and in the URL the activity is given', async () => {
+    for (const label of ['up', 'here']) {
+      const template = `${app.url}/api/emergency/\${alert.labels.${label}}/kill-switch/enable`;
+      expect(() => renderTemplate(template, context)).toThrow(
+        `template path "alert.labels.${label}" in URL ${JSON.stringify(template)} is "${context.alert.labels[label as 'up']}", which as a URL path segment would change the resource addressed`,
+      );
+    }
+    // A `..` that reaches the activity some other way is refused before anything is sent.
+    const error = await run(
+      input('dots', { method: 'POST', url: `${app.url}/api/users/../emergency/kill-switch/enable` }),
+    ).then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect(error).toBeInstanceOf(ApplicationFailure);
+    expect((error as ApplicationFailure).type).toBe('InvalidActionInputError');
+    expect((error as ApplicationFailure).message).toBe(
+      `http.request (step dots): url: expected a path without "." or ".." segments, received ${JSON.stringify(`${app.url}/api/users/../emergency/kill-switch/enable`)}`,
+    );
+    // In the query a dot is only data.
+    expect(renderTemplate(`${app.url}/x?dir=\${alert.labels.up}`, context)).toBe(`${app.url}/x?dir=..`);
+    expect(app.requests).toHaveLength(0);
   });
 });

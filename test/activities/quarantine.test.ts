@@ -13,6 +13,8 @@ import {
   QuarantineIntegrityError,
   QuarantineRefusedError,
   QuarantineSourceMissingError,
+} from '../../activities/errors';
+import {
   quarantineDir,
   quarantineFile,
   restoreFile,

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities';
-import { WebhookUnavailableError } from '../../activities/errors';
+import { HttpUnavailableError } from '../../activities/errors';
 import { buildSlackPayload } from '../../activities/notify/slack';
 import { EngineConfigFile, buildConfig, type EngineConfig } from '../../src/config';
 import type { ActionInput, EscalationNotice } from '../../domain/actions';
@@ -86,7 +86,7 @@ describe('slack channel', () => {
     const [request] = sink.requests;
     expect(request?.path).toBe(TOKEN_PATH);
     expect(request?.headers['idempotency-key']).toBe('INC-2026-001/notify-responders');
-    expect(request?.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(request?.headers['content-type']).toBe('application/json');
     const body = request?.body as Posted;
     expect(Object.keys(body).sort()).toEqual(['blocks', 'text']);
     expect(body.text).toMatch(
@@ -132,7 +132,7 @@ describe('slack channel', () => {
     const params = { audience: 'internal', severity: 'P0', message: 'Kill switch enabled' };
 
     const first = await failure(send(cfg, params));
-    expect(first).toBeInstanceOf(WebhookUnavailableError);
+    expect(first).toBeInstanceOf(HttpUnavailableError);
     expect(first).not.toBeInstanceOf(ApplicationFailure);
 
     await expect(send(cfg, params)).resolves.toEqual({ channel: 'chat', delivered: 'slack', status: 200 });
@@ -164,9 +164,9 @@ describe('slack channel', () => {
     expect(error).toBeInstanceOf(ApplicationFailure);
     const failed = error as ApplicationFailure;
     expect(failed.nonRetryable).toBe(true);
-    expect(failed.type).toBe('WebhookRejectedError');
-    expect(failed.message).toContain('expected 2xx, received 404: "channel_not_found"');
-    expect(failed.message).toContain(`slack channel "chat" (${sink.url}/…)`);
+    expect(failed.type).toBe('HttpRejectedError');
+    expect(failed.message).toContain('expected a 2xx status, received 404 Not Found; body: "channel_not_found"');
+    expect(failed.message).toContain(`slack channel "chat": POST ${sink.url}/…`);
     expect(failed.message).not.toContain('s3cr3tT0k3n');
   });
 
@@ -175,8 +175,10 @@ describe('slack channel', () => {
     delete process.env.SLACK_TEST_WEBHOOK_URL;
     const missing = await failure(send(cfg, { audience: 'internal', message: 'hello' }));
     expect((missing as ApplicationFailure).nonRetryable).toBe(true);
-    expect((missing as ApplicationFailure).type).toBe('InvalidActionInputError');
-    expect(missing.message).toContain('environment variable SLACK_TEST_WEBHOOK_URL (url.fromEnv) is not set');
+    expect((missing as ApplicationFailure).type).toBe('MissingSecretError');
+    expect(missing.message).toContain(
+      'url.fromEnv: expected environment variable SLACK_TEST_WEBHOOK_URL to hold the value, but it is not set',
+    );
     expect(sink.requests).toHaveLength(0);
 
     process.env.SLACK_TEST_WEBHOOK_URL = `${sink.url}${TOKEN_PATH}`;

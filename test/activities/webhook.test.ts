@@ -3,12 +3,12 @@
 import { createServer } from 'node:http';
 import { type AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { NON_RETRYABLE_ERROR_TYPES, RETRYABLE_ERROR_TYPES, isNonRetryable } from '../../domain/errors';
 import {
   InvalidActionInputError,
-  NON_RETRYABLE_ERROR_TYPES,
   NonRetryableActionError,
-  WebhookRejectedError,
-  WebhookUnavailableError,
+  HttpRejectedError,
+  HttpUnavailableError,
 } from '../../activities/errors';
 import { postWebhook } from '../../activities/notify/webhook';
 import { startWebhookSink, type WebhookSink } from '../helpers/webhook-sink';
@@ -67,16 +67,16 @@ describe('postWebhook', () => {
     expect(sink.requests[0]?.headers['content-type']).toBe('application/json');
   });
 
-  it('reports 503 as a retryable WebhookUnavailableError, then succeeds on the next attempt', async () => {
+  it('reports 503 as a retryable HttpUnavailableError, then succeeds on the next attempt', async () => {
     sink.setBehaviour({ failFirst: 1, failStatus: 503, failBody: 'maintenance' });
     const request = { url: `${sink.url}/hook`, body: { n: 1 }, idempotencyKey: 'k-503' };
 
     const error = await rejection(postWebhook(request));
-    expect(error).toBeInstanceOf(WebhookUnavailableError);
+    expect(error).toBeInstanceOf(HttpUnavailableError);
     expect(error).not.toBeInstanceOf(NonRetryableActionError);
-    expect(error.name).toBe('WebhookUnavailableError');
+    expect(error.name).toBe('HttpUnavailableError');
     expect(NON_RETRYABLE_ERROR_TYPES).not.toContain(error.name);
-    expect((error as WebhookUnavailableError).status).toBe(503);
+    expect((error as HttpUnavailableError).status).toBe(503);
     expect(error.message).toContain('expected a 2xx status, received 503');
     expect(error.message).toContain('maintenance');
     expect(sink.effects().size).toBe(0);
@@ -89,20 +89,20 @@ describe('postWebhook', () => {
   it.each([408, 429, 500, 502])('treats %i as retryable', async (status) => {
     sink.setBehaviour({ failFirst: 1, failStatus: status });
     const error = await rejection(postWebhook({ url: sink.url, body: {}, idempotencyKey: `k-${status}` }));
-    expect(error).toBeInstanceOf(WebhookUnavailableError);
-    expect((error as WebhookUnavailableError).status).toBe(status);
+    expect(error).toBeInstanceOf(HttpUnavailableError);
+    expect((error as HttpUnavailableError).status).toBe(status);
   });
 
-  it('reports 400 as a non-retryable WebhookRejectedError carrying the status and a body excerpt', async () => {
+  it('reports 400 as a non-retryable HttpRejectedError carrying the status and a body excerpt', async () => {
     const longBody = `bad payload: field "text" is required. ${'x'.repeat(500)}`;
     sink.setBehaviour({ failFirst: 1, failStatus: 400, failBody: longBody });
 
     const error = await rejection(postWebhook({ url: `${sink.url}/hook`, body: {}, idempotencyKey: 'k-400' }));
-    expect(error).toBeInstanceOf(WebhookRejectedError);
+    expect(error).toBeInstanceOf(HttpRejectedError);
     expect(error).toBeInstanceOf(NonRetryableActionError);
-    expect(error.name).toBe('WebhookRejectedError');
+    expect(error.name).toBe('HttpRejectedError');
     expect(NON_RETRYABLE_ERROR_TYPES).toContain(error.name);
-    const rejected = error as WebhookRejectedError;
+    const rejected = error as HttpRejectedError;
     expect(rejected.status).toBe(400);
     expect(rejected.bodyExcerpt).toBe(`${longBody.slice(0, 200)}…`);
     expect(error.message).toContain(`${sink.url}/hook`);
@@ -119,11 +119,11 @@ describe('postWebhook', () => {
 
     const url = `http://127.0.0.1:${port}/hook?token=secret`;
     const error = await rejection(postWebhook({ url, body: {}, idempotencyKey: 'k-refused' }));
-    expect(error).toBeInstanceOf(WebhookUnavailableError);
+    expect(error).toBeInstanceOf(HttpUnavailableError);
     expect(error.message).toContain(`http://127.0.0.1:${port}/hook`);
     expect(error.message).toContain('ECONNREFUSED');
     expect(error.message).not.toContain('secret');
-    expect((error as WebhookUnavailableError).status).toBeUndefined();
+    expect((error as HttpUnavailableError).status).toBeUndefined();
   });
 
   it('gives up after timeoutMs with a retryable error', async () => {
@@ -131,7 +131,7 @@ describe('postWebhook', () => {
     const started = performance.now();
     const error = await rejection(postWebhook({ url: sink.url, body: {}, idempotencyKey: 'k-slow', timeoutMs: 150 }));
     expect(performance.now() - started).toBeLessThan(1_500);
-    expect(error).toBeInstanceOf(WebhookUnavailableError);
+    expect(error).toBeInstanceOf(HttpUnavailableError);
     expect(error.message).toContain('within 150 ms (timeout)');
   });
 
@@ -169,21 +169,23 @@ describe('postWebhook', () => {
 });
 
 describe('activity errors', () => {
-  it('use their class name as Error.name, which Temporal records as the failure type', async () => {
+  it('use their class name as Error.name, and the retry table lists exactly the non-retryable ones', async () => {
     const errors = await import('../../activities/errors');
-    const classes = [
-      errors.NonRetryableActionError,
-      errors.WebhookRejectedError,
-      errors.EvidenceSourceMissingError,
-      errors.EvidenceIntegrityError,
-      errors.InvalidActionInputError,
-      errors.WebhookUnavailableError,
-    ];
+    const ledger = await import('../../activities/ledger');
+    const classes = ([...Object.values(errors), ledger.LedgerCorruptError, ledger.LedgerBusyError] as unknown[]).filter(
+      (value): value is new (...args: unknown[]) => Error =>
+        typeof value === 'function' && value.prototype instanceof Error,
+    );
+    const nonRetryable: string[] = [];
     for (const ErrorClass of classes) {
-      const instance = new (ErrorClass as new (message: string) => Error)('m');
+      const instance = new ErrorClass('m', { url: 'https://peer.test/', status: 500, bodyExcerpt: '' });
       expect(instance.name).toBe(ErrorClass.name);
       expect(instance.constructor.name).toBe(ErrorClass.name);
-      expect(NON_RETRYABLE_ERROR_TYPES.includes(ErrorClass.name)).toBe(instance instanceof NonRetryableActionError);
+      expect(isNonRetryable(instance.name), ErrorClass.name).toBe(instance instanceof NonRetryableActionError);
+      if (instance instanceof NonRetryableActionError) nonRetryable.push(instance.name);
     }
+    // Every listed type is thrown by some class: the table names nothing that does not exist.
+    expect([...nonRetryable].sort()).toEqual([...NON_RETRYABLE_ERROR_TYPES].sort());
+    for (const type of RETRYABLE_ERROR_TYPES) expect(classes.map((c) => c.name)).toContain(type);
   });
 });

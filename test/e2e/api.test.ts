@@ -696,7 +696,7 @@ describe('HTTP API on a real dev server', () => {
       expect(text).not.toContain(created.key);
       expect(text).not.toContain(created.key.slice('iek_'.length + 13));
     }
-    const { fileMode } = await import('../../src/api/keys');
+    const { fileMode } = await import('../../src/api-keys');
     expect(fileMode(env.keyStore.file)).toBe(0o600);
     expect(path.basename(env.keyStore.file)).toBe('api-keys.json');
   });

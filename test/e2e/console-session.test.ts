@@ -7,7 +7,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiKeyStore, type CreatedKey } from '../../src/api/keys';
+import { ApiKeyStore, type CreatedKey } from '../../src/api-keys';
 import { type RunningApi, startApiServer } from '../../src/api/server';
 import { SessionStore, readCookie } from '../../src/api/session';
 import { IncidentClient } from '../../src/client';

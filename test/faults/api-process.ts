@@ -2,7 +2,7 @@
 // `node --import tsx test/faults/api-process.ts` with FAULTS_API_PROCESS={address, taskQueue, runbookFile, keysFile}
 // in the environment. Listens on a free loopback port and prints `api ready <url>`; exits when stdin closes.
 import { Client, Connection } from '@temporalio/client';
-import { ApiKeyStore } from '../../src/api/keys';
+import { ApiKeyStore } from '../../src/api-keys';
 import { startApiServer } from '../../src/api/server';
 import { IncidentClient } from '../../src/client';
 import { buildConfig } from '../../src/config';

@@ -8,7 +8,7 @@ import { writeFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiKeyStore } from '../../src/api/keys';
+import { ApiKeyStore } from '../../src/api-keys';
 import { IncidentClient } from '../../src/client';
 import type { EngineConfig } from '../../src/config';
 import type { TimelineEvent } from '../../domain/incident';

@@ -7,7 +7,7 @@ import { rm } from 'node:fs/promises';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiKeyStore } from '../../src/api/keys';
+import { ApiKeyStore } from '../../src/api-keys';
 import { type RunningApi, startApiServer } from '../../src/api/server';
 import { IncidentClient } from '../../src/client';
 import type { EngineConfig } from '../../src/config';

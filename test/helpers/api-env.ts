@@ -5,7 +5,7 @@ import { rm, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
-import { ApiKeyStore, type ApiRole, type CreatedKey } from '../../src/api/keys';
+import { ApiKeyStore, type ApiRole, type CreatedKey } from '../../src/api-keys';
 import { type RunningApi, startApiServer } from '../../src/api/server';
 import { IncidentClient } from '../../src/client';
 import type { ApiConfig, EngineConfig } from '../../src/config';

@@ -1,4 +1,4 @@
-// The replay gate: every history in test/replay/histories (recorded by scripts/record-histories.ts, or exported
+// The replay gate: every history in test/replay/histories (recorded by test/replay/record-histories.ts, or exported
 // from production with `temporal workflow show --output json`) must replay against the current workflow code
 // without a nondeterminism error. A change to workflows/ that alters the commands an existing incident would
 // issue (activities, timers, children, search attributes, in type or order) fails here before it reaches a worker
@@ -17,7 +17,7 @@ const FILES = readdirSync(HISTORIES_DIR)
   .filter((f) => f.endsWith('.json'))
   .sort();
 
-/** What scripts/record-histories.ts writes: each scenario's incident and every phase child it started. */
+/** What test/replay/record-histories.ts writes: each scenario's incident and every phase child it started. */
 const RECORDED = {
   'happy-path': ['incident', 'detect', 'contain', 'eradicate', 'recover', 'post-incident'],
   'escalation-chain': ['incident', 'detect', 'contain', 'eradicate', 'recover', 'post-incident'],

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ApiError } from '../../src/api/errors';
-import { ApiKeyStore, ensureAdminKey, fileMode, roleMay } from '../../src/api/keys';
+import { ApiKeyStore, ensureAdminKey, fileMode, roleMay } from '../../src/api-keys';
 import { NonceCache, signPayload, verifySignedRequest } from '../../src/api/signatures';
 import { tempDir } from '../helpers/incident-fixtures';
 

@@ -13,7 +13,7 @@ import {
   resolveTemplate,
   templateIssues,
   type TemplateInput,
-} from '../../src/notify/templates';
+} from '../../domain/message-templates';
 
 const SENT_AT = new Date('2026-03-01T12:00:00.000Z');
 

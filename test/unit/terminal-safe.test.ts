@@ -1,6 +1,6 @@
 // What the CLI prints cannot drive the terminal: escape sequences, other controls and bidi overrides are removed.
 import { describe, expect, it } from 'vitest';
-import { formatTimeline, terminalSafe } from '../../src/cli/format';
+import { formatTimeline, terminalSafe } from '../../src/format';
 
 describe('terminalSafe', () => {
   it('removes escape sequences, carriage returns, C1 controls and bidi overrides; keeps newlines, tabs and text', () => {

@@ -18,6 +18,7 @@ import {
 } from '@temporalio/workflow';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { createActivities } from '../../activities';
+import { NON_RETRYABLE_ERROR_TYPES } from '../../domain/errors';
 import { type Phase, PHASES } from '../../domain/incident';
 import { UPDATE_NAMES, type UpdateInput, type UpdateName } from '../../domain/updates';
 import {
@@ -49,7 +50,13 @@ import { runEscalationTimer, runStatusUpdates } from './timers';
 
 const { notifyEscalation, notifyIncident } = proxyActivities<ReturnType<typeof createActivities>>({
   startToCloseTimeout: '30s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 8 },
+  retry: {
+    initialInterval: '1s',
+    backoffCoefficient: 2,
+    maximumInterval: '1m',
+    maximumAttempts: 8,
+    nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES],
+  },
 });
 
 const PHASE_WORKFLOWS: Record<Phase, (input: PhaseInput) => Promise<PhaseResult>> = {

@@ -10,12 +10,12 @@ import { z } from 'zod';
 import { ACTIONS, isActionName } from '../../../domain/actions/index';
 import { runEscalations } from '../../../domain/escalation';
 import { DEFAULT_ESCALATION_POLICY } from '../../../domain/escalation-policy';
-import { describeEvent } from '../../cli/format';
+import { describeEvent } from '../../format';
 import { consoleBundle } from '../../console/bundle';
 import { sameOrigin } from '../auth';
 import type { ApiContext } from '../context';
 import { ApiError, errorResponses } from '../errors';
-import { type ApiKeyStore, type ApiPrincipal, PERMISSIONS, roleMay, rolesWith } from '../keys';
+import { type ApiKeyStore, type ApiPrincipal, PERMISSIONS, roleMay, rolesWith } from '../../api-keys';
 import { IncidentIdParams, IncidentSummaryView, KEY_AUTH, ListQuery } from '../schemas';
 import { type SessionStore, sessionCookie } from '../session';
 

@@ -10,7 +10,7 @@ import type { IncidentClient } from '../../client';
 import type { IncidentStatusView } from '../../../workflows/definitions';
 import type { ApiContext } from '../context';
 import { ApiError, errorResponses } from '../errors';
-import type { ApiPrincipal } from '../keys';
+import type { ApiPrincipal } from '../../api-keys';
 import { UPDATES, UPDATE_NAMES, type UpdateName, type UpdateRequest, updatePath } from '../../../domain/updates';
 import { IncidentIdParams, IncidentView, KEY_AUTH, UpdateBodies } from '../schemas';
 

@@ -3,8 +3,8 @@
 // lists. Placeholders are `${path}` resolved by plain path lookup in a fixed context: never eval, never a shell, and a
 // substituted value is never itself expanded. Pure: no I/O, so the config loader validates overrides with it.
 import { z } from 'zod';
-import { SEVERITIES, SEVERITY_NAMES, type Severity } from '../../domain/severity';
-import { lookupPath, TemplateError, templatePaths } from '../../domain/template';
+import { SEVERITIES, SEVERITY_NAMES, type Severity } from './severity';
+import { lookupPath, TemplateError, templatePaths } from './template';
 
 export const AUDIENCE_FAMILIES = ['internal', 'external', 'executive'] as const;
 export type AudienceFamily = (typeof AUDIENCE_FAMILIES)[number];

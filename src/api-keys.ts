@@ -6,9 +6,10 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { formatIssues } from '../domain/issues';
 
-import { MAX_RUNBOOK_ROLES } from '../../domain/messages';
-import { API_ROLES, ApiRole } from '../../domain/roles';
+import { MAX_RUNBOOK_ROLES } from '../domain/messages';
+import { API_ROLES, ApiRole } from '../domain/roles';
 
 export { API_ROLES, ApiRole };
 
@@ -122,8 +123,7 @@ export class ApiKeyStore {
     }
     const parsed = KeysFile.safeParse(value);
     if (!parsed.success) {
-      const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'file'}: ${i.message}`).join('; ');
-      throw new ApiKeyError(`API keys file ${this.file} is invalid: ${issues}`);
+      throw new ApiKeyError(`API keys file ${this.file} is invalid: ${formatIssues(parsed.error.issues, 'file')}`);
     }
     return parsed.data.keys;
   }
@@ -151,7 +151,13 @@ export class ApiKeyStore {
     return this.read().some((k) => k.role === role);
   }
 
-  create(options: { name: string; role: ApiRole; signing?: boolean; runbookRoles?: string[]; acknowledges?: boolean }): CreatedKey {
+  create(options: {
+    name: string;
+    role: ApiRole;
+    signing?: boolean;
+    runbookRoles?: string[];
+    acknowledges?: boolean;
+  }): CreatedKey {
     const parsedRoles = z.array(RunbookRole).max(MAX_RUNBOOK_ROLES).optional().safeParse(options.runbookRoles);
     if (!parsedRoles.success) {
       throw new ApiKeyError(`--runbook-role: ${parsedRoles.error.issues.map((i) => i.message).join('; ')}`);

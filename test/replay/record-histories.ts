@@ -6,19 +6,19 @@
 //
 // Re-recording replaces a scenario's files; histories an operator added under other names are left alone.
 // Only record with workflow code you trust: the gate treats these files as the behaviour to stay compatible with.
-import { decryptHistory } from '../src/codec/history';
-import { testCodec, testDataConverter } from '../test/helpers/codec';
+import { decryptHistory } from '../../src/codec/history';
+import { testCodec, testDataConverter } from '../helpers/codec';
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, type WorkflowHandle } from '@temporalio/client';
 import { type History, historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { compileRunbook } from '../src/runbooks/load';
-import type { TimelineEvent } from '../domain/incident';
-import type { IncidentOutcome } from '../workflows/definitions';
-import { incidentInput, plan, startIncident } from '../test/helpers/incident-fixtures';
-import { type TimeSkippingEngine, startTimeSkippingEngine, until } from '../test/helpers/time-skipping-engine';
+import { compileRunbook } from '../../src/runbooks/load';
+import type { TimelineEvent } from '../../domain/incident';
+import type { IncidentOutcome } from '../../workflows/definitions';
+import { incidentInput, plan, startIncident } from '../helpers/incident-fixtures';
+import { type TimeSkippingEngine, startTimeSkippingEngine, until } from '../helpers/time-skipping-engine';
 
-const HISTORIES_DIR = path.resolve(import.meta.dirname, '../test/replay/histories');
+const HISTORIES_DIR = path.resolve(import.meta.dirname, 'histories');
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -241,7 +241,7 @@ const SCENARIOS: Scenario[] = [
       const handle = await startIncident(
         engine.env.client,
         engine.taskQueue,
-        incidentInput(id, compileRunbook(ALERT_LABELS_RUNBOOK, 'scripts/record-histories.ts'), {
+        incidentInput(id, compileRunbook(ALERT_LABELS_RUNBOOK, 'test/replay/record-histories.ts'), {
           eventType: 'dos',
           title: 'request flood on /login',
           labels: { job: 'waf' },

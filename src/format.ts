@@ -1,9 +1,12 @@
-// Human-readable rendering of incidents for the terminal. Pure: takes data, returns text.
-import type { IncidentSummary } from '../client';
-import type { IncidentMetrics, TimelineEvent } from '../../domain/incident';
-import { formatDuration } from '../../domain/duration';
-import { describeSeverity } from '../../domain/severity';
-import type { IncidentStatusView } from '../../workflows/definitions';
+// Human-readable rendering of incidents for the terminal (the CLI and drill reports). Pure: takes data, returns text.
+import type { IncidentSummary } from './client';
+import type { IncidentMetrics, TimelineEvent } from '../domain/incident';
+import { formatDuration } from '../domain/duration';
+import { describeSeverity } from '../domain/severity';
+import { describeEvent } from '../domain/timeline-text';
+
+export { describeEvent };
+import type { IncidentStatusView } from '../workflows/definitions';
 
 const iso = (ms: number | undefined): string =>
   ms === undefined ? '-' : new Date(ms).toISOString().replace('.000Z', 'Z');
@@ -80,74 +83,6 @@ export function formatStatus(s: IncidentStatusView): string {
     lines.push(`              answer with: incident-engine ${answer}`);
   }
   return lines.join('\n');
-}
-
-export function describeEvent(e: TimelineEvent): string {
-  switch (e.type) {
-    case 'opened':
-      return `opened by ${e.trigger}: ${e.title} (${e.severity}, ${e.eventType})`;
-    case 'classified':
-      return `classified ${describeSeverity(e.severity)} (${e.basis === 'opener' ? 'given by opener' : 'assessment table'})`;
-    case 'acknowledged':
-      return `acknowledged at level ${e.level}${e.note ? `: ${e.note}` : ''}`;
-    case 'severity_changed':
-      return `severity ${e.from} -> ${e.to}${e.reason ? `: ${e.reason}` : ''}`;
-    case 'owner_assigned':
-      return `owner ${e.owner}`;
-    case 'root_cause_recorded':
-      return `root cause: ${e.summary}`;
-    case 'impact_updated':
-      return `impact: systems [${e.affectedSystems.join(', ')}]${e.dataBreachConfirmed ? ', data breach confirmed' : ''}`;
-    case 'phase_started':
-      return `phase ${e.phase} started`;
-    case 'phase_completed':
-      return `phase ${e.phase} steps done${e.awaitingAdvance ? '; waiting for advance' : ''}`;
-    case 'phase_advanced':
-      return `advance ${e.from} -> ${e.to}${e.note ? `: ${e.note}` : ''}`;
-    case 'phase_failed':
-      return `phase ${e.phase} failed: ${e.error}`;
-    case 'step_completed':
-    case 'step_failed':
-    case 'step_skipped':
-      return `${e.type.replace('_', ' ')} ${e.phase}/${e.stepId} (${e.action})${e.detail ? `: ${e.detail}` : ''}`;
-    case 'escalated':
-      return `ESCALATED L${e.fromLevel} -> L${e.toLevel} [${e.trigger}]: ${e.reason}`;
-    case 'status_update':
-      return `status update ${e.n} to ${e.audience}: ${e.summary}`;
-    case 'notification_failed':
-      return `notification to ${e.audience} failed: ${e.error}`;
-    case 'alert':
-      return `alert ${e.status} from ${e.source}: ${e.summary}`;
-    case 'alert_recurrence':
-      return `recurrence after resolution: alert from ${e.source}: ${e.summary}`;
-    case 'alerts_resolved':
-      return `all ${e.fingerprints} alerts resolved (${e.alerts} received)`;
-    case 'resolved':
-      return `resolved${e.summary ? `: ${e.summary}` : ''}`;
-    case 'false_positive':
-      return `declared false positive: ${e.reason}`;
-    case 'approval_requested':
-      return `approval requested for ${e.phase}/${e.stepId} (${e.action}) from ${e.roles.join(' or ')}${e.timeoutAt ? ` until ${iso(e.timeoutAt)}` : ''}`;
-    case 'approval_granted':
-      return `approval granted for ${e.phase}/${e.stepId} as ${e.role}${e.note ? `: ${e.note}` : ''}`;
-    case 'approval_rejected':
-      return `approval rejected for ${e.phase}/${e.stepId} as ${e.role}: ${e.reason}`;
-    case 'task_requested':
-      return `task ${e.phase}/${e.stepId}: ${e.instructions}${e.roles ? ` (${e.roles.join(' or ')})` : ''}`;
-    case 'task_completed':
-      return `task ${e.phase}/${e.stepId} completed${e.note ? `: ${e.note}` : ''}`;
-    case 'approval_timed_out':
-    case 'task_timed_out':
-      return `${e.type === 'task_timed_out' ? 'task' : 'approval'} ${e.phase}/${e.stepId} timed out (onTimeout: ${e.onTimeout})`;
-    case 'compensation_started':
-      return `undoing ${e.steps.length} step(s) after ${e.reason.replace('_', ' ')}: ${e.steps.join(', ')}`;
-    case 'step_compensated':
-      return `undone ${e.phase}/${e.stepId} (${e.action}) with ${e.undo}`;
-    case 'compensation_failed':
-      return `UNDO FAILED ${e.phase}/${e.stepId} (${e.undo}): ${e.error}`;
-    case 'closed':
-      return `closed (${e.status})`;
-  }
 }
 
 export function formatTimeline(events: TimelineEvent[]): string {
