@@ -31,6 +31,7 @@ import * as incident from '../domain/incident';
 import * as messages from '../domain/messages';
 import * as roles from '../domain/roles';
 import * as runbook from '../domain/runbook';
+import * as runbookRef from '../domain/runbook-ref';
 import * as severity from '../domain/severity';
 import * as statusUpdates from '../domain/status-updates';
 import * as template from '../domain/template';
@@ -58,6 +59,7 @@ export const SHARED_SCHEMA_MODULES = {
   messages,
   roles,
   runbook,
+  'runbook-ref': runbookRef,
   severity,
   'status-updates': statusUpdates,
   template,

@@ -312,7 +312,7 @@ describe('what the intake formats open an incident with', () => {
         opened.push(OpenRequest.parse(request));
         return Promise.resolve({ incidentId: `INC-2026-${String(opened.length).padStart(3, '0')}`, created: true });
       },
-      signalAlert: (_id: string, alert: AlertSignalInput) => {
+      deliverAlert: (_id: string, alert: AlertSignalInput) => {
         signalled.push(alert);
         return Promise.resolve();
       },
