@@ -112,17 +112,7 @@ export interface StepDecision {
 
 /** What a phase child tells the incident while it runs, so the timeline and the validators see steps live. */
 export type StepEvent =
-  | {
-      type: 'waiting';
-      phase: Phase;
-      stepId: string;
-      action: string;
-      kind: 'approval' | 'task';
-      roles?: string[];
-      instructions?: string;
-      timeoutAt?: number;
-      onTimeout?: OnTimeoutBehaviour;
-    }
+  | ({ type: 'waiting' } & Omit<WaitingStep, 'since'>)
   | { type: 'decided'; phase: Phase; decision: StepDecision }
   | {
       type: 'timed_out';
