@@ -24,6 +24,13 @@ const API_CASES = Number(process.env.FUZZ_API_CASES ?? 6_500);
 const MESSAGE_CASES = Number(process.env.FUZZ_MESSAGE_CASES ?? 1_500);
 const YAML_CASES = Number(process.env.FUZZ_YAML_CASES ?? 2_000);
 const { EventType } = proto.temporal.api.enums.v1;
+/**
+ * A loader refusal that says where and what: `file:line:column: field: message`, a YAML syntax error, or an issue
+ * with the document as a whole (a list where the scenario's mapping belongs, an unknown top-level key), which has no
+ * field to name and is placed at its line and column.
+ */
+const NAMED_REFUSAL =
+  /^\S+?(:\d+:\d+)?: (YAML|[\w.[\]-]+:)|^\S+?:\d+:\d+: (Unrecognized key|Invalid input: expected object, received)/;
 
 /** What failed, with enough to reproduce it: the seed and the case's index. */
 interface Finding {
@@ -337,7 +344,7 @@ describe('fuzzing', () => {
             index,
             `${c.source.file} ${JSON.stringify(c.edits)}: ${(error as Error).stack?.split('\n').slice(0, 3).join(' | ')}`,
           );
-        } else if (!/^\S+?(:\d+:\d+)?: (YAML|[\w.[\]-]+:)/.test(error.message)) {
+        } else if (!NAMED_REFUSAL.test(error.message)) {
           counts.unnamedRefusals++;
           note('yaml-unnamed', index, `${c.source.file} ${JSON.stringify(c.edits)}: ${error.message}`);
         }

@@ -131,6 +131,18 @@ export async function compileWorkerScript(outFile: string): Promise<string> {
     packages: 'external',
     logLevel: 'error',
     absWorkingDir: REPO_ROOT,
+    // Node's ESM loader needs the extension on a deep package import (`@temporalio/common/lib/time`).
+    plugins: [
+      {
+        name: 'deep-imports-with-extension',
+        setup(b) {
+          b.onResolve({ filter: /^@temporalio\/[^/]+\/lib\/[^.]+$/ }, (args) => ({
+            path: `${args.path}.js`,
+            external: true,
+          }));
+        },
+      },
+    ],
   });
   return outFile;
 }

@@ -46,6 +46,7 @@ import { actionActivity, describeFailure, type PhaseInput, type PhaseResult } fr
 import { Incident, type UpdateEffect, failureMessage, parseUpdate } from './incident';
 import { handleAlerts } from './alerts';
 import { announceClosed } from './closing';
+import { readableStepEvent } from './step-events';
 import { runEscalationTimer, runStatusUpdates } from './timers';
 
 const { notifyEscalation, notifyIncident } = proxyActivities<ReturnType<typeof createActivities>>({
@@ -115,7 +116,10 @@ export async function incidentWorkflow(started: IncidentStartInput): Promise<Inc
 
   setHandler(statusQuery, () => incident.view());
   setHandler(timelineQuery, () => incident.timeline);
-  setHandler(stepEventSignal, (event) => incident.onStepEvent(event));
+  setHandler(stepEventSignal, (raw) => {
+    const event = readableStepEvent(raw, incident.incidentId);
+    if (event) incident.onStepEvent(event);
+  });
   handleAlerts(incident);
 
   /** Inputs the validator parsed, by update id, for its handler (a replay runs no validator: the handler parses). */
