@@ -1,7 +1,7 @@
 // Turns a bench run into bench/results/engine.json (the headline figures, each {value, concurrency, duration_s,
 // note}), bench/results/engine-details.json (everything measured) and the generated block of docs/BENCHMARKS.md
 // (between the bench:begin and bench:end markers; the prose around it is kept).
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { CeilingPoint } from './ceiling';
 import type { IdAllocationResult } from './id-allocation';
@@ -15,7 +15,7 @@ import { round } from './lib/stats';
 import type { TimerResult } from './timers';
 import type { UpdateResult } from './updates';
 
-type BusyProcess = { pid: number; cpu_share: number; command: string };
+type Load = { loadavg: number[]; busy_processes: { pid: number; cpu_share: number; command: string }[] };
 
 export interface BenchResults {
   started_at: string;
@@ -25,8 +25,8 @@ export interface BenchResults {
   settings: BenchSettings;
   machine: MachineInfo;
   load: {
-    before: { loadavg: number[]; busy_processes: BusyProcess[] };
-    after?: { loadavg: number[]; busy_processes: BusyProcess[] };
+    before: Load;
+    after?: Load;
   };
   ceiling?: CeilingPoint[];
   lifecycle?: LifecyclePoint[];
@@ -96,14 +96,12 @@ export function figures(r: BenchResults): Record<string, Figure> {
   };
 
   const lifecycle = r.lifecycle ?? [];
-  const viaRegistry = best(
-    lifecycle.filter((p) => p.path === 'registry'),
-    (p) => p.wps,
-  );
-  const direct = best(
-    lifecycle.filter((p) => p.path === 'direct'),
-    (p) => p.wps,
-  );
+  const fastest = (via: LifecyclePoint['path']) =>
+    best(
+      lifecycle.filter((p) => p.path === via),
+      (p) => p.wps,
+    );
+  const [viaRegistry, direct] = [fastest('registry'), fastest('direct')];
   const ceilingSt = best(ceiling, (p) => p.state_transitions_per_s);
   if (viaRegistry) {
     const { cost, registry } = viaRegistry;
@@ -365,7 +363,7 @@ function lifecycle(points: LifecyclePoint[], sample: LifecyclePoint): string[] {
 
 export function markdown(r: BenchResults, figs: Record<string, Figure>): string {
   const m = r.machine;
-  const load = (l?: { loadavg: number[]; busy_processes: BusyProcess[] }): string =>
+  const load = (l?: Load): string =>
     l
       ? `load average ${l.loadavg.join(' / ')}, other busy processes: ${
           l.busy_processes.map((p) => `${p.command.slice(0, 70)} (${p.cpu_share} cores)`).join('; ') || 'none'
@@ -429,13 +427,11 @@ export function writeReport(repo: string, r: BenchResults): string[] {
     JSON.parse(JSON.stringify(x, (k, v: unknown) => (k === 'incidentIds' ? undefined : v)));
   writeFileSync(details, `${JSON.stringify(strip(r), null, 2)}\n`);
   const block = `${BEGIN}\n${markdown(r, figs)}\n${END}`;
-  const existing = existsSync(docs) ? readFileSync(docs, 'utf8') : '';
-  let text: string;
-  if (existing.includes(BEGIN) && existing.includes(END)) {
-    text = existing.slice(0, existing.indexOf(BEGIN)) + block + existing.slice(existing.indexOf(END) + END.length);
-  } else {
-    text = `# Benchmarks\n\nRun with \`npm run bench\` (about 12 minutes on 2 cores; not part of \`npm test\`).\n\n## Latest run\n\n${block}\n`;
+  const existing = readFileSync(docs, 'utf8');
+  if (!existing.includes(BEGIN) || !existing.includes(END)) {
+    throw new Error(`${docs} has lost its generated block: expected the markers ${BEGIN} and ${END}`);
   }
+  const text = existing.slice(0, existing.indexOf(BEGIN)) + block + existing.slice(existing.indexOf(END) + END.length);
   writeFileSync(docs, text);
   return [engineJson, details, docs];
 }
