@@ -30,7 +30,6 @@ import {
   phaseFactsSignal,
   statusQuery,
   stepDecisionSignal,
-  stepEventSignal,
   stopPhaseSignal,
   timelineQuery,
 } from '../definitions';
@@ -44,9 +43,8 @@ import { recoverPhase } from '../phases/recover';
 import { incidentSearchAttributes } from '../search-attributes';
 import { actionActivity, describeFailure, type PhaseInput, type PhaseResult } from '../steps';
 import { Incident, type UpdateEffect, failureMessage, parseUpdate } from './incident';
-import { handleAlerts } from './alerts';
+import { handleSignals } from './signals';
 import { announceClosed } from './closing';
-import { readableStepEvent } from './step-events';
 import { runEscalationTimer, runStatusUpdates } from './timers';
 
 const { notifyEscalation, notifyIncident } = proxyActivities<ReturnType<typeof createActivities>>({
@@ -116,11 +114,7 @@ export async function incidentWorkflow(started: IncidentStartInput): Promise<Inc
 
   setHandler(statusQuery, () => incident.view());
   setHandler(timelineQuery, () => incident.timeline);
-  setHandler(stepEventSignal, (raw) => {
-    const event = readableStepEvent(raw, incident.incidentId);
-    if (event) incident.onStepEvent(event);
-  });
-  handleAlerts(incident);
+  handleSignals(incident);
 
   /** Inputs the validator parsed, by update id, for its handler (a replay runs no validator: the handler parses). */
   const parsedInputs = new Map<string, unknown>();
