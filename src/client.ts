@@ -4,6 +4,7 @@
 import {
   ApplicationFailure,
   type Client,
+  QueryNotRegisteredError,
   WithStartWorkflowOperation,
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
@@ -123,6 +124,25 @@ export type IncidentUpdateMethods = {
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging, @typescript-eslint/no-empty-object-type
 export interface IncidentClient extends IncidentUpdateMethods {}
 
+/** How long a read waits for an incident that exists but has not finished its first task (its plan is loading). */
+const STARTING_WAIT_MS = 15_000;
+
+/**
+ * Runs a query, retrying while the incident has no query handlers yet: an incident opened by reference sets them
+ * once its first task has loaded the plan, a few milliseconds after the registry answered the open.
+ */
+async function whenQueryable<T>(query: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + STARTING_WAIT_MS;
+  for (let wait = 20; ; wait = Math.min(wait * 2, 500)) {
+    try {
+      return await query();
+    } catch (error) {
+      if (!(error instanceof QueryNotRegisteredError) || Date.now() + wait > deadline) throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, wait));
+  }
+}
+
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class IncidentClient {
   private readonly openSlots = pLimit(OPENS_IN_FLIGHT);
@@ -165,11 +185,11 @@ export class IncidentClient {
   }
 
   async status(incidentId: string): Promise<IncidentStatusView> {
-    return this.call(incidentId, 'status', () => this.handle(incidentId).query(statusQuery));
+    return this.call(incidentId, 'status', () => whenQueryable(() => this.handle(incidentId).query(statusQuery)));
   }
 
   async timeline(incidentId: string): Promise<TimelineEvent[]> {
-    return this.call(incidentId, 'timeline', () => this.handle(incidentId).query(timelineQuery));
+    return this.call(incidentId, 'timeline', () => whenQueryable(() => this.handle(incidentId).query(timelineQuery)));
   }
 
   /** Signals an alert straight to the incident (drills, tests, a person steering by hand). */
