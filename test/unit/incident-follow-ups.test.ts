@@ -106,7 +106,7 @@ describe('addFollowUp and completeFollowUp', () => {
     expect(h.incident.nextFollowUpDueAt).toBe(opened + DAY);
     h.tick(DAY);
     h.incident.remindDueFollowUps();
-    expect(h.calls.filter((c) => c.startsWith('tell:'))).toEqual(['tell:follow_up_due:carol']);
+    expect(h.calls.filter((c) => c.startsWith('tell:'))).toEqual(['tell:follow_up_due:internal']);
     expect(h.incident.nextFollowUpDueAt).toBe(opened + 2 * DAY);
     h.incident.remindDueFollowUps();
     expect(h.calls.filter((c) => c.startsWith('tell:'))).toHaveLength(1);

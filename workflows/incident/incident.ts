@@ -726,9 +726,10 @@ export class Incident {
       this.record({ at: now, type: 'follow_up_due', followUpId, title, owner, dueAt });
       this.hooks.tell?.({
         incidentId: this.incidentId,
-        audience: owner,
+        // Owners are people, not configured audiences: the internal channel carries it, addressed to the owner.
+        audience: 'internal',
         severity: this.state.severity,
-        subject: `Follow-up ${followUpId} of ${this.incidentId} is due: ${title}`,
+        subject: `Follow-up ${followUpId} of ${this.incidentId} is due (owner: ${owner}): ${title}`,
         text: `${owner}, the follow-up "${title}" of incident ${this.incidentId} (${this.state.title}) fell due at ${new Date(dueAt).toISOString()}.`,
         kind: 'follow_up_due',
         drill: this.state.drill,
