@@ -2,6 +2,8 @@
 import { z } from 'zod';
 import { classifyAlert } from './classification';
 import type { AlertCounts } from './alert-book';
+import type { LessonKind } from './messages';
+import type { ReviewFollowUp, ReviewLesson, ReviewNote } from './review';
 import type { ApiRole } from './roles';
 import { type Severity } from './severity';
 
@@ -185,6 +187,19 @@ export interface IncidentState {
   phases: Partial<Record<Phase, PhaseTimes>>;
   steps: StepResult[];
   evidence: { stepId: string; archive: string; sha256: string }[];
+  /** Notes and findings, in the order they were added (absent until the first). */
+  notes?: ReviewNote[];
+  /** Lessons learned, response effectiveness, improvement opportunities and procedure updates (absent until any). */
+  lessons?: ReviewLesson[];
+  /** Follow-up actions (absent until the first); they outlive the incident in its review and the reports. */
+  followUps?: FollowUp[];
+}
+
+/** A follow-up action as the incident keeps it: the review's, plus when its owner was reminded. */
+export interface FollowUp extends ReviewFollowUp {
+  createdBy?: string;
+  remindedAt?: number;
+  note?: string;
 }
 
 /** Per-incident durations in ms, as the procedure's metrics define them; undefined until both ends are known. */
@@ -252,6 +267,11 @@ export type TimelineEvent = {
     }
   | { type: 'alert_recurrence'; source: string; summary: string }
   | { type: 'alerts_resolved'; fingerprints: number; alerts: number }
+  | { type: 'note_added'; text: string; finding: boolean }
+  | { type: 'lessons_recorded'; counts: Partial<Record<LessonKind, number>> }
+  | { type: 'follow_up_added'; followUpId: string; title: string; owner: string; dueAt: number }
+  | { type: 'follow_up_completed'; followUpId: string; title: string; note?: string }
+  | { type: 'follow_up_due'; followUpId: string; title: string; owner: string; dueAt: number }
   | { type: 'resolved'; summary?: string }
   | { type: 'false_positive'; reason: string }
   | { type: 'closed'; status: IncidentStatus }

@@ -2,6 +2,7 @@
 // handler runs, so bad input is refused at the boundary. Sandbox-safe: imports only zod.
 import { z } from 'zod';
 import { Category, EventType } from './incident';
+import { MAX_LIST_ITEMS, MAX_TEXT_CHARS, MAX_TITLE_CHARS } from './limits';
 import { ApiRole } from './roles';
 import { Severity } from './severity';
 
@@ -176,3 +177,90 @@ export const OpenRequest = z
   })
   .strict();
 export type OpenRequest = z.infer<typeof OpenRequest>;
+
+// ---- the post-incident record: notes, lessons, follow-ups ----
+
+const Text = (what: string) =>
+  z
+    .string({ error: `expected ${what} as text` })
+    .trim()
+    .min(1, `expected ${what}`)
+    .max(MAX_TEXT_CHARS, `expected ${what} of at most ${MAX_TEXT_CHARS} characters`);
+
+/** A note on the incident; a finding is something learned about the incident rather than a running note. */
+export const AddNoteInput = z
+  .object({ by: Actor, ...SENDER_FIELDS, text: Text('the note'), finding: z.boolean().optional() })
+  .strict();
+export type AddNoteInput = z.infer<typeof AddNoteInput>;
+
+/** The four lists of the FailSafe-Qore procedures' review, each a kind of lesson. */
+export const LESSON_KINDS = {
+  lessonsLearned: 'lesson_learned',
+  responseEffectiveness: 'response_effectiveness',
+  improvementOpportunities: 'improvement_opportunity',
+  procedureUpdates: 'procedure_update',
+} as const;
+export type LessonKind = (typeof LESSON_KINDS)[keyof typeof LESSON_KINDS];
+
+const Lessons = (what: string) =>
+  z.array(Text(what)).max(MAX_LIST_ITEMS, `expected at most ${MAX_LIST_ITEMS} ${what}s`).optional();
+
+/** RecordLessonsInput's fields without its "at least one" rule, for schemas built from it (the HTTP body). */
+export const RecordLessonsFields = z
+  .object({
+    by: Actor,
+    ...SENDER_FIELDS,
+    lessonsLearned: Lessons('lesson learned'),
+    responseEffectiveness: Lessons('remark on response effectiveness'),
+    improvementOpportunities: Lessons('improvement opportunity'),
+    procedureUpdates: Lessons('procedure update'),
+  })
+  .strict();
+
+const atLeastOneLesson = (v: Partial<Record<keyof typeof LESSON_KINDS, string[]>>) =>
+  Object.keys(LESSON_KINDS).some((k) => (v[k as keyof typeof LESSON_KINDS]?.length ?? 0) > 0);
+const ONE_LESSON = {
+  message: `expected at least one of ${Object.keys(LESSON_KINDS).join(', ')}`,
+};
+
+export const RecordLessonsInput = RecordLessonsFields.refine(atLeastOneLesson, ONE_LESSON);
+export type RecordLessonsInput = z.infer<typeof RecordLessonsInput>;
+export const RecordLessonsBody = RecordLessonsFields.omit(SENDER_KEYS).refine(atLeastOneLesson, ONE_LESSON);
+
+/** A due date: a day (2026-12-10, the end of that day UTC) or an ISO time with its offset. */
+export const DueDate = z.union([z.iso.date(), z.iso.datetime({ offset: true })], {
+  error: 'expected a due date like 2026-12-10 or 2026-12-10T17:00:00Z',
+});
+
+/** When a due date falls due (epoch ms): a bare day is due at its end, UTC. */
+export function dueAtOf(due: string): number {
+  return /^\d{4}-\d{2}-\d{2}$/.test(due) ? Date.parse(`${due}T23:59:59.999Z`) : Date.parse(due);
+}
+
+/** A follow-up action that outlives the incident: its owner is reminded when it falls due. */
+export const AddFollowUpInput = z
+  .object({
+    by: Actor,
+    ...SENDER_FIELDS,
+    title: Text('the follow-up action').max(
+      MAX_TITLE_CHARS,
+      `expected a title of at most ${MAX_TITLE_CHARS} characters`,
+    ),
+    owner: Text('who owns the follow-up, like "alice"').max(
+      MAX_TITLE_CHARS,
+      `expected an owner of at most ${MAX_TITLE_CHARS} characters`,
+    ),
+    due: DueDate,
+  })
+  .strict();
+export type AddFollowUpInput = z.infer<typeof AddFollowUpInput>;
+
+export const FollowUpRef = z
+  .string({ error: 'expected the id of the follow-up, like "F1"' })
+  .trim()
+  .regex(/^F\d{1,6}$/, 'expected the id of the follow-up, like "F1"');
+
+export const CompleteFollowUpInput = z
+  .object({ by: Actor, ...SENDER_FIELDS, followUpId: FollowUpRef, note: Text('the note').optional() })
+  .strict();
+export type CompleteFollowUpInput = z.infer<typeof CompleteFollowUpInput>;

@@ -41,7 +41,8 @@ export interface IncidentSummaryRecord {
   dataBreachConfirmed: boolean;
   evidence: number;
   lessons: string[];
-  followUpsOpen: { title: string; owner: string; dueAt: number }[];
+  /** `id` since follow-ups could be completed after close (older summaries lack it). */
+  followUpsOpen: { id?: string; title: string; owner: string; dueAt: number }[];
 }
 
 /** A P0's "immediate" response time is measured against the detect window (15 minutes by default). */
@@ -88,7 +89,7 @@ export function summarize(review: Review, policy: EscalationPolicy = DEFAULT_ESC
     lessons: review.lessons.map((l) => l.text),
     followUpsOpen: review.followUps
       .filter((f) => f.doneAt === undefined)
-      .map((f) => ({ title: f.title, owner: f.owner, dueAt: f.dueAt })),
+      .map((f) => ({ id: f.id, title: f.title, owner: f.owner, dueAt: f.dueAt })),
   };
 }
 

@@ -30,6 +30,8 @@ export interface ReviewLesson {
   at: number;
   by: string;
   text: string;
+  /** Which of the review's lists it belongs to (absent: a lesson learned). */
+  kind?: 'lesson_learned' | 'response_effectiveness' | 'improvement_opportunity' | 'procedure_update';
 }
 
 export interface ReviewFollowUp {

@@ -46,6 +46,18 @@ export function describeEvent(e: TimelineEvent): string {
       return `recurrence after resolution: alert from ${e.source}: ${e.summary}`;
     case 'alerts_resolved':
       return `all ${e.fingerprints} alerts resolved (${e.alerts} received)`;
+    case 'note_added':
+      return `${e.finding ? 'finding' : 'note'}: ${e.text}`;
+    case 'lessons_recorded':
+      return `review: ${Object.entries(e.counts)
+        .map(([kind, n]) => `${n} ${kind.replace(/_/g, ' ')}`)
+        .join(', ')} recorded`;
+    case 'follow_up_added':
+      return `follow-up ${e.followUpId} for ${e.owner}, due ${iso(e.dueAt)}: ${e.title}`;
+    case 'follow_up_completed':
+      return `follow-up ${e.followUpId} done: ${e.title}${e.note ? ` (${e.note})` : ''}`;
+    case 'follow_up_due':
+      return `follow-up ${e.followUpId} due, ${e.owner} reminded: ${e.title}`;
     case 'resolved':
       return `resolved${e.summary ? `: ${e.summary}` : ''}`;
     case 'false_positive':

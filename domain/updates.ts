@@ -10,6 +10,11 @@ import type { z } from 'zod';
 import type { TimelineEventType } from './incident';
 import {
   AcknowledgeInput,
+  AddFollowUpInput,
+  AddNoteInput,
+  CompleteFollowUpInput,
+  RecordLessonsBody,
+  RecordLessonsInput,
   AdvancePhaseInput,
   ApproveStepInput,
   AssignOwnerInput,
@@ -232,6 +237,62 @@ export const UPDATES = {
         { flags: '--role <role>', field: 'role', description: 'the role you act as, when the task names roles' },
         note,
       ],
+    },
+  }),
+  addNote: update({
+    input: AddNoteInput,
+    roles: STEER,
+    events: ['note_added'],
+    summary: 'Add a note or a finding (until the incident closes)',
+    cli: {
+      usage: 'note <incident> <text>',
+      description: 'add a note to the incident; --finding marks it a finding',
+      args: ['text'],
+      options: [{ flags: '--finding', field: 'finding', description: 'the note is a finding' }],
+    },
+  }),
+  recordLessons: update({
+    input: RecordLessonsInput,
+    body: RecordLessonsBody,
+    roles: STEER,
+    events: ['lessons_recorded'],
+    summary: 'Record lessons learned, response effectiveness, improvement opportunities and procedure updates',
+    cli: {
+      usage: 'lessons <incident>',
+      description: 'record the review: lessons learned, response effectiveness, improvements, procedure updates',
+      options: [
+        { flags: '--lesson <text...>', field: 'lessonsLearned', description: 'lessons learned' },
+        { flags: '--effectiveness <text...>', field: 'responseEffectiveness', description: 'how the response went' },
+        { flags: '--improvement <text...>', field: 'improvementOpportunities', description: 'what to improve' },
+        { flags: '--procedure-update <text...>', field: 'procedureUpdates', description: 'procedure changes' },
+      ],
+    },
+  }),
+  addFollowUp: update({
+    input: AddFollowUpInput,
+    roles: STEER,
+    events: ['follow_up_added'],
+    summary: 'Add a follow-up action (title, owner, due date); its owner is reminded when it falls due',
+    cli: {
+      usage: 'follow-up <incident> <title>',
+      description: 'add a follow-up action; its owner is reminded when it falls due',
+      args: ['title'],
+      options: [
+        { flags: '--owner <name>', field: 'owner', required: true },
+        { flags: '--due <date>', field: 'due', required: true, description: 'like 2026-12-10 or 2026-12-10T17:00Z' },
+      ],
+    },
+  }),
+  completeFollowUp: update({
+    input: CompleteFollowUpInput,
+    roles: STEER,
+    events: ['follow_up_completed'],
+    summary: 'Mark a follow-up action done (after close: POST /incidents/{id}/follow-ups/{fid}/complete)',
+    cli: {
+      usage: 'follow-up-done <incident> <followUp>',
+      description: 'mark a follow-up action done',
+      args: ['followUpId'],
+      options: [note],
     },
   }),
 } as const;

@@ -117,6 +117,27 @@ export const UPDATE_FORMS: UpdateForm[] = [
     fields: [{ name: 'note', label: 'Note' }],
   },
   {
+    path: 'add-note',
+    title: 'Note',
+    submit: 'Add note',
+    what: 'add notes',
+    fields: [
+      { name: 'text', label: 'Note', kind: 'textarea', required: true },
+      { name: 'finding', label: 'This is a finding', kind: 'checkbox' },
+    ],
+  },
+  {
+    path: 'add-follow-up',
+    title: 'Follow-up',
+    submit: 'Add follow-up',
+    what: 'add follow-ups',
+    fields: [
+      { name: 'title', label: 'Action', required: true },
+      { name: 'owner', label: 'Owner', required: true },
+      { name: 'due', label: 'Due', required: true, placeholder: 'YYYY-MM-DD' },
+    ],
+  },
+  {
     path: 'resolve',
     title: 'Resolve',
     submit: 'Resolve',

@@ -91,6 +91,13 @@ export const PATCHES = {
     since: '2026-12-03',
     recordedWith: [],
   },
+  'record-at-close': {
+    changed:
+      "a closing incident writes its final review and its summary to the data directory (the reports' store); " +
+      'before, nothing was recorded at close',
+    since: '2026-12-03',
+    recordedWith: [],
+  },
 } as const satisfies Record<string, PatchInfo>;
 
 export type PatchId = keyof typeof PATCHES;

@@ -27,6 +27,7 @@ import { type CodecRouteOptions, codecRoutes } from './routes/codec';
 import { healthRoutes } from './routes/health';
 import { incidentRoutes } from './routes/incidents';
 import { intakeRoutes } from './routes/intake';
+import { followUpRoutes } from './routes/follow-ups';
 import { reportRoutes } from './routes/reports';
 import { registerIncidentMetrics } from '../reports/prometheus';
 import { updateRoutes } from './routes/updates';
@@ -208,6 +209,7 @@ export async function buildApiServer(options: ApiServerOptions): Promise<ApiServ
   consoleRoutes(app, ctx, { sessions, keys: options.keys });
   consoleDrillRoutes(app);
   reportRoutes(app, ctx);
+  followUpRoutes(app, ctx);
   if (options.codec) codecRoutes(app, options.codec);
   await app.ready();
   return { app, metrics, routes };

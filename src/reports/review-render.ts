@@ -150,7 +150,10 @@ function sections(r: Review): Section[] {
     },
     {
       title: 'Lessons learned',
-      table: { head: ['At', 'By', 'Lesson'], rows: r.lessons.map((l) => [iso(l.at), l.by, l.text]) },
+      table: {
+        head: ['At', 'By', 'Kind', 'Lesson'],
+        rows: r.lessons.map((l) => [iso(l.at), l.by, (l.kind ?? 'lesson_learned').replace(/_/g, ' '), l.text]),
+      },
     },
     {
       title: 'Follow-up actions',

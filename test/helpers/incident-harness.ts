@@ -34,7 +34,7 @@ export const ID = 'INC-2026-001';
 
 export interface Harness {
   incident: Incident;
-  /** What the hooks were asked, in order: publish, notify:<trigger>, facts:<phase>, cancel. */
+  /** What the hooks were asked, in order: publish, notify:<trigger>, facts:<phase>, cancel, tell:<kind>:<audience>. */
   calls: string[];
   tick(ms: number): void;
   /** check then apply, as the validator and handler do; throws the refusal. */
@@ -59,6 +59,7 @@ export function harness(
       notify: (fired) => calls.push(`notify:${fired.trigger}`),
       sendFacts: (phase) => calls.push(`facts:${phase}`),
       cancelPhase: () => calls.push('cancel'),
+      tell: (notice) => calls.push(`tell:${notice.kind}:${notice.audience}`),
     },
     {
       alertLabels: () => true,

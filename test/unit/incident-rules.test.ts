@@ -19,6 +19,10 @@ const VALID: { [N in UpdateName]: UpdateRequest<N> } = {
   approveStep: { by: 'alice', role: 'incident-commander', stepId: 'block' },
   rejectStep: { by: 'alice', role: 'incident-commander', stepId: 'block', reason: 'no' },
   completeTask: { by: 'alice', role: 'security-lead', stepId: 'confirm' },
+  addNote: { by: 'alice', text: 'the WAF logs show the scan began at 08:40' },
+  recordLessons: { by: 'alice', lessonsLearned: ['page the database team at once'] },
+  addFollowUp: { by: 'alice', title: 'rotate the API keys', owner: 'bob', due: '2026-12-10' },
+  completeFollowUp: { by: 'alice', followUpId: 'F1' },
 };
 
 /** The `confirm` task starts waiting. */
@@ -85,6 +89,7 @@ describe('every update', () => {
       startPhase(incident, 'contain');
       incident.onStepEvent(TASK_WAITING);
     }
+    if (name === 'completeFollowUp') h.send('addFollowUp', VALID.addFollowUp);
     const before = incident.timeline.length;
     const effect = h.send(name, VALID[name] as never);
     if (effect.kind === 'decide') {

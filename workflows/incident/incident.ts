@@ -10,6 +10,7 @@ import type { StepFacts } from '../../domain/condition';
 import { type FiredEscalation, runEscalations } from '../../domain/escalation';
 import {
   type IncidentState,
+  type FollowUp,
   type IncidentStatus,
   type Phase,
   PHASES,
@@ -22,7 +23,8 @@ import {
 import type { IncidentNotice } from '../../domain/actions';
 import { type AlertCounts, allAlertsResolved } from '../../domain/alert-book';
 import { ACTIONS, isActionName } from '../../domain/actions';
-import type { AlertSignalInput } from '../../domain/messages';
+import { MAX_LIST_ITEMS } from '../../domain/limits';
+import { type AlertSignalInput, LESSON_KINDS, dueAtOf } from '../../domain/messages';
 import type { ApiRole } from '../../domain/roles';
 import type { PlanStep } from '../../domain/runbook';
 import { describeSeverity, severityRank } from '../../domain/severity';
@@ -526,7 +528,39 @@ export class Incident {
     },
     rejectStep: (input) => this.checkDecision('approval', input),
     completeTask: (input) => this.checkDecision('task', input),
+    addNote: () => this.checkRecord('notes', this.state.notes?.length ?? 0, 1),
+    recordLessons: (input) => {
+      const adding = Object.keys(LESSON_KINDS).reduce(
+        (n, key) => n + (input[key as keyof typeof LESSON_KINDS]?.length ?? 0),
+        0,
+      );
+      this.checkRecord('lessons', this.state.lessons?.length ?? 0, adding);
+    },
+    addFollowUp: () => this.checkRecord('follow-ups', this.state.followUps?.length ?? 0, 1),
+    completeFollowUp: ({ followUpId }) => {
+      this.refuseIfClosed();
+      const followUps = this.state.followUps ?? [];
+      const found = followUps.find((f) => f.id === followUpId);
+      if (!found) {
+        const ids = followUps.map((f) => f.id);
+        refuse(
+          `no follow-up "${followUpId}" on incident ${this.incidentId}; ` +
+            (ids.length ? `its follow-ups are: ${ids.join(', ')}` : 'it has none'),
+        );
+      }
+      if (found.doneAt !== undefined) {
+        refuse(`follow-up "${followUpId}" was already completed by ${found.doneBy ?? '?'}`);
+      }
+    },
   };
+
+  /** Notes, lessons and follow-ups are taken until the incident ends, within the limit of each list. */
+  private checkRecord(what: string, has: number, adding: number): void {
+    this.refuseIfClosed();
+    if (has + adding > MAX_LIST_ITEMS) {
+      refuse(`incident ${this.incidentId} has ${has} ${what}; at most ${MAX_LIST_ITEMS} are kept`);
+    }
+  }
 
   private readonly appliers: Appliers = {
     acknowledge: ({ by, note }) => {
@@ -628,7 +662,82 @@ export class Incident {
       kind: 'decide',
       decision: { stepId, kind: 'complete', by, ...(role ? { role } : {}), ...(note ? { note } : {}) },
     }),
+    addNote: ({ by, text, finding }) => {
+      const at = this.now();
+      (this.state.notes ??= []).push({ at, by, text, ...(finding ? { finding } : {}) });
+      this.record({ at, by, type: 'note_added', text, finding: finding ?? false });
+      this.version++;
+      return ANSWER;
+    },
+    recordLessons: (input) => {
+      const at = this.now();
+      const lessons = (this.state.lessons ??= []);
+      const counts: Partial<Record<(typeof LESSON_KINDS)[keyof typeof LESSON_KINDS], number>> = {};
+      for (const [key, kind] of Object.entries(LESSON_KINDS)) {
+        const texts = input[key as keyof typeof LESSON_KINDS] ?? [];
+        for (const text of texts) lessons.push({ at, by: input.by, kind, text });
+        if (texts.length > 0) counts[kind] = texts.length;
+      }
+      this.record({ at, by: input.by, type: 'lessons_recorded', counts });
+      this.version++;
+      return ANSWER;
+    },
+    addFollowUp: ({ by, title, owner, due }) => {
+      const at = this.now();
+      const followUps = (this.state.followUps ??= []);
+      const followUpId = `F${followUps.length + 1}`;
+      const dueAt = dueAtOf(due);
+      followUps.push({ id: followUpId, title, owner, dueAt, createdAt: at, createdBy: by });
+      this.record({ at, by, type: 'follow_up_added', followUpId, title, owner, dueAt });
+      this.version++;
+      return ANSWER;
+    },
+    completeFollowUp: ({ by, followUpId, note }) => {
+      const at = this.now();
+      const followUp = this.state.followUps!.find((f) => f.id === followUpId)!;
+      Object.assign(followUp, { doneAt: at, doneBy: by, ...(note ? { note } : {}) });
+      const { title } = followUp;
+      this.record({ at, by, type: 'follow_up_completed', followUpId, title, ...(note ? { note } : {}) });
+      this.version++;
+      return ANSWER;
+    },
   };
+
+  // ---- follow-up reminders ---------------------------------------------------------------------------------------
+
+  /** The earliest due date of an open follow-up whose owner has not been reminded yet. */
+  get nextFollowUpDueAt(): number | undefined {
+    let next: number | undefined;
+    for (const f of this.pendingReminders()) if (next === undefined || f.dueAt < next) next = f.dueAt;
+    return next;
+  }
+
+  private pendingReminders(): FollowUp[] {
+    return (this.state.followUps ?? []).filter((f) => f.doneAt === undefined && f.remindedAt === undefined);
+  }
+
+  /** Reminds the owner of every open follow-up that has fallen due, once each (the notifyIncident activity). */
+  remindDueFollowUps(): void {
+    const now = this.now();
+    for (const f of this.pendingReminders()) {
+      if (f.dueAt > now) continue;
+      f.remindedAt = now;
+      const { id: followUpId, title, owner, dueAt } = f;
+      this.record({ at: now, type: 'follow_up_due', followUpId, title, owner, dueAt });
+      this.hooks.tell?.({
+        incidentId: this.incidentId,
+        // Owners are people, not configured audiences: the internal channel carries it, addressed to the owner.
+        audience: 'internal',
+        severity: this.state.severity,
+        subject: `Follow-up ${followUpId} of ${this.incidentId} is due (owner: ${owner}): ${title}`,
+        text: `${owner}, the follow-up "${title}" of incident ${this.incidentId} (${this.state.title}) fell due at ${new Date(dueAt).toISOString()}.`,
+        kind: 'follow_up_due',
+        drill: this.state.drill,
+        idempotencyKey: `${this.incidentId}/follow-up-due/${followUpId}`,
+      });
+    }
+    this.version++;
+  }
 
   // ---- steps that wait for a person -----------------------------------------------------------------------------
 

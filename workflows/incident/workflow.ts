@@ -41,10 +41,12 @@ import { eradicatePhase } from '../phases/eradicate';
 import { postIncidentPhase } from '../phases/post-incident';
 import { recoverPhase } from '../phases/recover';
 import { incidentSearchAttributes } from '../search-attributes';
-import { actionActivity, describeFailure, type PhaseInput, type PhaseResult } from '../steps';
+import type { PhaseInput, PhaseResult } from '../steps';
 import { Incident, type UpdateEffect, failureMessage, parseUpdate } from './incident';
 import { handleSignals } from './signals';
-import { announceClosed } from './closing';
+import { announceClosed, recordAtClose } from './closing';
+import { compensate } from './compensation';
+import { runFollowUpReminders } from './follow-ups';
 import { runEscalationTimer, runStatusUpdates } from './timers';
 
 const { notifyEscalation, notifyIncident } = proxyActivities<ReturnType<typeof createActivities>>({
@@ -182,6 +184,7 @@ export async function incidentWorkflow(started: IncidentStartInput): Promise<Inc
   const statusUpdates = runStatusUpdates(incident, stableTimers, (notice) =>
     notifications.push(notifyIncident(notice).then(() => undefined, notifyFailed('internal'))),
   );
+  const reminders = runFollowUpReminders(incident);
 
   // ---- phases ---------------------------------------------------------------------------------------------
 
@@ -216,32 +219,13 @@ export async function incidentWorkflow(started: IncidentStartInput): Promise<Inc
     if (!incident.finishPhase(phase)) break;
   }
 
-  const reason = incident.compensationReason();
-  for (const { step, planned } of reason ? incident.compensation(reason) : []) {
-    const undo = step.undo!;
-    try {
-      await actionActivity(undo.action, {
-        ...(planned?.timeoutMs !== undefined ? { timeoutMs: planned.timeoutMs } : {}),
-        ...(planned?.retry ? { retry: planned.retry } : {}),
-      })({
-        incidentId,
-        phase: step.phase,
-        stepId: step.stepId,
-        action: undo.action,
-        params: undo.with,
-        drill: incident.state.drill,
-        idempotencyKey: `${incidentId}/${step.stepId}/undo`,
-      });
-      incident.compensated(step);
-    } catch (error) {
-      incident.compensated(step, describeFailure(error));
-    }
-  }
-
+  await compensate(incident);
   incident.close();
   await escalationLoop;
   await statusUpdates;
+  await reminders;
   await Promise.all(notifications);
+  await recordAtClose(incident);
 
   await announceClosed(input, incident.state);
   await condition(allHandlersFinished);
