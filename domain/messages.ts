@@ -1,12 +1,27 @@
 // Payloads of the incident's signals and updates, and of opening an incident. Validators parse these before a
-// handler runs, so bad input is refused at the boundary. Sandbox-safe: imports only zod.
+// handler runs, so bad input is refused at the boundary. Every string, label and list is capped by domain/limits.ts,
+// the same numbers the HTTP API enforces, so an update or signal sent straight to Temporal cannot bypass them.
+// Sandbox-safe: imports only zod.
 import { z } from 'zod';
 import { Category, EventType } from './incident';
-import { MAX_LIST_ITEMS, MAX_TEXT_CHARS, MAX_TITLE_CHARS } from './limits';
+import {
+  MAX_LABEL_KEY_CHARS,
+  MAX_LABEL_VALUE_CHARS,
+  MAX_LABELS,
+  MAX_LIST_ITEMS,
+  MAX_TEXT_CHARS,
+  MAX_TITLE_CHARS,
+} from './limits';
 import { ApiRole } from './roles';
 import { Severity } from './severity';
 
-const Actor = z.string().trim().min(1, 'expected who is acting, e.g. "alice"');
+/** Text of at most `max` characters (MAX_TEXT_CHARS unless given). */
+export const boundedText = (max: number = MAX_TEXT_CHARS) => z.string().max(max, `expected at most ${max} characters`);
+/** A list of at most MAX_LIST_ITEMS items. */
+const boundedList = <T extends z.ZodType>(item: T) =>
+  z.array(item).max(MAX_LIST_ITEMS, `expected at most ${MAX_LIST_ITEMS} items`);
+
+const Actor = boundedText().trim().min(1, 'expected who is acting, e.g. "alice"');
 
 /** Most runbook roles one sender may act in. */
 export const MAX_RUNBOOK_ROLES = 32;
@@ -20,28 +35,28 @@ export const MAX_RUNBOOK_ROLES = 32;
 export const SENDER_FIELDS = {
   apiRole: ApiRole.optional(),
   runbookRoles: z
-    .array(z.string().trim().min(1, 'expected a runbook role'))
+    .array(boundedText().trim().min(1, 'expected a runbook role'))
     .max(MAX_RUNBOOK_ROLES, `expected at most ${MAX_RUNBOOK_ROLES} runbook roles`)
     .optional(),
 };
 /** The sender fields' names, left out of the HTTP bodies (the server fills them from the caller's key). */
 export const SENDER_KEYS = { by: true, apiRole: true, runbookRoles: true } as const;
 
-export const AcknowledgeInput = z.object({ by: Actor, ...SENDER_FIELDS, note: z.string().optional() }).strict();
+export const AcknowledgeInput = z.object({ by: Actor, ...SENDER_FIELDS, note: boundedText().optional() }).strict();
 export type AcknowledgeInput = z.infer<typeof AcknowledgeInput>;
 
 export const SetSeverityInput = z
-  .object({ by: Actor, ...SENDER_FIELDS, severity: Severity, reason: z.string().optional() })
+  .object({ by: Actor, ...SENDER_FIELDS, severity: Severity, reason: boundedText().optional() })
   .strict();
 export type SetSeverityInput = z.infer<typeof SetSeverityInput>;
 
 export const RecordRootCauseInput = z
-  .object({ by: Actor, ...SENDER_FIELDS, summary: z.string().trim().min(1, 'expected a root-cause summary') })
+  .object({ by: Actor, ...SENDER_FIELDS, summary: boundedText().trim().min(1, 'expected a root-cause summary') })
   .strict();
 export type RecordRootCauseInput = z.infer<typeof RecordRootCauseInput>;
 
 export const AssignOwnerInput = z
-  .object({ by: Actor, ...SENDER_FIELDS, owner: z.string().trim().min(1, 'expected an owner') })
+  .object({ by: Actor, ...SENDER_FIELDS, owner: boundedText().trim().min(1, 'expected an owner') })
   .strict();
 export type AssignOwnerInput = z.infer<typeof AssignOwnerInput>;
 
@@ -50,7 +65,7 @@ export const EscalateInput = z
   .object({
     by: Actor,
     ...SENDER_FIELDS,
-    reason: z.string().trim().min(1, 'expected a reason for escalating'),
+    reason: boundedText().trim().min(1, 'expected a reason for escalating'),
     level: z.union([z.literal(1), z.literal(2), z.literal(3)]).optional(),
   })
   .strict();
@@ -61,7 +76,7 @@ export const UpdateImpactFields = z
   .object({
     by: Actor,
     ...SENDER_FIELDS,
-    affectedSystems: z.array(z.string().trim().min(1)).optional(),
+    affectedSystems: boundedList(boundedText().trim().min(1)).optional(),
     dataBreachConfirmed: z.boolean().optional(),
   })
   .strict();
@@ -74,29 +89,31 @@ export const UpdateImpactInput = UpdateImpactFields.refine(
 );
 export type UpdateImpactInput = z.infer<typeof UpdateImpactInput>;
 
-export const AdvancePhaseInput = z.object({ by: Actor, ...SENDER_FIELDS, note: z.string().optional() }).strict();
+export const AdvancePhaseInput = z.object({ by: Actor, ...SENDER_FIELDS, note: boundedText().optional() }).strict();
 export type AdvancePhaseInput = z.infer<typeof AdvancePhaseInput>;
 
-export const ResolveInput = z.object({ by: Actor, ...SENDER_FIELDS, summary: z.string().optional() }).strict();
+export const ResolveInput = z.object({ by: Actor, ...SENDER_FIELDS, summary: boundedText().optional() }).strict();
 export type ResolveInput = z.infer<typeof ResolveInput>;
 
 export const DeclareFalsePositiveInput = z
-  .object({ by: Actor, ...SENDER_FIELDS, reason: z.string().trim().min(1, 'expected why this is a false positive') })
+  .object({ by: Actor, ...SENDER_FIELDS, reason: boundedText().trim().min(1, 'expected why this is a false positive') })
   .strict();
 export type DeclareFalsePositiveInput = z.infer<typeof DeclareFalsePositiveInput>;
 
 const StepRef = z
   .string({ error: 'expected the id of the step, like "block-attacker"' })
+  .max(MAX_TEXT_CHARS, `expected at most ${MAX_TEXT_CHARS} characters`)
   .trim()
   .min(1, 'expected the id of the step, like "block-attacker"');
 const ActingRole = z
   .string({ error: 'expected the role you act in, like "incident-commander"' })
+  .max(MAX_TEXT_CHARS, `expected at most ${MAX_TEXT_CHARS} characters`)
   .trim()
   .min(1, 'expected the role you act in, like "incident-commander"');
 
 /** Grants a step's approval gate; `role` must be one of the step's approver roles. */
 export const ApproveStepInput = z
-  .object({ by: Actor, ...SENDER_FIELDS, role: ActingRole, stepId: StepRef, note: z.string().optional() })
+  .object({ by: Actor, ...SENDER_FIELDS, role: ActingRole, stepId: StepRef, note: boundedText().optional() })
   .strict();
 export type ApproveStepInput = z.infer<typeof ApproveStepInput>;
 
@@ -107,14 +124,14 @@ export const RejectStepInput = z
     ...SENDER_FIELDS,
     role: ActingRole,
     stepId: StepRef,
-    reason: z.string().trim().min(1, 'expected why the step must not run'),
+    reason: boundedText().trim().min(1, 'expected why the step must not run'),
   })
   .strict();
 export type RejectStepInput = z.infer<typeof RejectStepInput>;
 
 /** Marks a `task` step done; `role` is needed when the task names the roles that may complete it. */
 export const CompleteTaskInput = z
-  .object({ by: Actor, ...SENDER_FIELDS, stepId: StepRef, role: ActingRole.optional(), note: z.string().optional() })
+  .object({ by: Actor, ...SENDER_FIELDS, stepId: StepRef, role: ActingRole.optional(), note: boundedText().optional() })
   .strict();
 export type CompleteTaskInput = z.infer<typeof CompleteTaskInput>;
 
@@ -122,19 +139,26 @@ export type CompleteTaskInput = z.infer<typeof CompleteTaskInput>;
  * A detector's labels: name to value, both text (Alertmanager labels, PagerDuty custom_details, a generic alert's
  * labels). Runbook steps read them as `${alert.labels.<name>}` and test them with `when: { labels: ... }`.
  */
-export const AlertLabels = z.record(
-  z.string().min(1, 'expected a label name'),
-  z.string({ error: 'expected a label value as text' }),
-  { error: 'expected labels: an object of label names to text values, like {"source_ip": "203.0.113.7"}' },
-);
+export const AlertLabels = z
+  .record(
+    z
+      .string()
+      .min(1, 'expected a label name')
+      .max(MAX_LABEL_KEY_CHARS, `expected a label name of at most ${MAX_LABEL_KEY_CHARS} characters`),
+    z
+      .string({ error: 'expected a label value as text' })
+      .max(MAX_LABEL_VALUE_CHARS, `expected a label value of at most ${MAX_LABEL_VALUE_CHARS} characters`),
+    { error: 'expected labels: an object of label names to text values, like {"source_ip": "203.0.113.7"}' },
+  )
+  .refine((labels) => Object.keys(labels).length <= MAX_LABELS, { message: `expected at most ${MAX_LABELS} labels` });
 export type AlertLabels = z.infer<typeof AlertLabels>;
 
 export const AlertSignalInput = z
   .object({
-    source: z.string().min(1),
+    source: boundedText().min(1),
     status: z.enum(['firing', 'resolved']),
-    summary: z.string().default(''),
-    fingerprint: z.string().optional(),
+    summary: boundedText().default(''),
+    fingerprint: boundedText().optional(),
     labels: AlertLabels.default({}),
     /** The detector's own severity for this alert: a higher one than the incident's raises it. */
     severity: Severity.optional(),
@@ -148,18 +172,18 @@ export const AlertBatch = z.array(AlertSignalInput).max(100, 'expected at most 1
 /** What an operator or detector supplies to open an incident (the runbook is compiled by the client). */
 export const OpenRequest = z
   .object({
-    title: z.string().trim().min(1, 'expected a title'),
+    title: boundedText(MAX_TITLE_CHARS).trim().min(1, 'expected a title'),
     eventType: EventType.default('other'),
     severity: Severity.optional(),
     category: Category.optional(),
     /** Who or what opened it: "operator:alice", "alertmanager", ... */
-    trigger: z.string().min(1),
+    trigger: boundedText().min(1),
     /** When the incident itself began, if earlier than now (epoch ms); time to detect runs from here. */
     startedAt: z.number().int().nonnegative().optional(),
-    affectedSystems: z.array(z.string().min(1)).default([]),
+    affectedSystems: boundedList(boundedText().min(1)).default([]),
     drill: z.boolean().default(false),
     /** Opening twice with the same key yields the same open incident. */
-    dedupKey: z.string().min(1).optional(),
+    dedupKey: boundedText().min(1).optional(),
     /**
      * The opening alert's labels (the targets a detector names: source_ip, user, path...). Kept as the incident's
      * `alertLabels`; later firing alerts add labels it does not have yet, never change one it has.
@@ -168,8 +192,7 @@ export const OpenRequest = z
       'Labels of the alert behind the incident (source_ip, user, path, endpoint, breaker, key_id...); runbook steps use them as ${alert.labels.<name>}',
     ),
     /** What detected it ("alertmanager", a PagerDuty payload.source, a generic alert's source): `${alert.source}`. */
-    source: z
-      .string()
+    source: boundedText()
       .trim()
       .min(1, 'expected the detector that raised the alert, like "waf"')
       .optional()

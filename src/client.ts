@@ -14,6 +14,7 @@ import {
 import pLimit from 'p-limit';
 import type { AlertBook } from '../domain/alert-book';
 import type { IncidentState, TimelineEvent } from '../domain/incident';
+import type { TimelinePage, TimelinePageRequest } from '../domain/timeline-page';
 import { formatIssues } from '../domain/issues';
 import { type AlertSignalInput, OpenRequest } from '../domain/messages';
 import type { RunbookPlan } from '../domain/runbook';
@@ -30,7 +31,7 @@ import {
   incidentUpdates,
   openIncidentUpdate,
   statusQuery,
-  timelineQuery,
+  timelinePageQuery,
 } from '../workflows/definitions';
 import type { alertStreamWorkflow } from '../workflows/alert-stream';
 import type { incidentRegistryWorkflow } from '../workflows/registry';
@@ -188,8 +189,21 @@ export class IncidentClient {
     return this.call(incidentId, 'status', () => whenQueryable(() => this.handle(incidentId).query(statusQuery)));
   }
 
+  /** The whole timeline, read page by page so no single read can pass the gRPC message limit. */
   async timeline(incidentId: string): Promise<TimelineEvent[]> {
-    return this.call(incidentId, 'timeline', () => whenQueryable(() => this.handle(incidentId).query(timelineQuery)));
+    const events: TimelineEvent[] = [];
+    for (;;) {
+      const page = await this.timelinePage(incidentId, { from: events.length });
+      events.push(...page.events);
+      if (page.events.length === 0 || events.length >= page.total) return events;
+    }
+  }
+
+  /** One page of the timeline: events from `from` (at most `limit`), where the next page starts, and the total. */
+  async timelinePage(incidentId: string, request: TimelinePageRequest = {}): Promise<TimelinePage> {
+    return this.call(incidentId, 'timeline', () =>
+      whenQueryable(() => this.handle(incidentId).query(timelinePageQuery, request)),
+    );
   }
 
   /** Signals an alert straight to the incident (drills, tests, a person steering by hand). */

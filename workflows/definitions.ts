@@ -12,6 +12,7 @@ import type {
   StepResult,
   TimelineEvent,
 } from '../domain/incident';
+import type { TimelinePage, TimelinePageRequest } from '../domain/timeline-page';
 import type { AlertSignalInput, OpenRequest } from '../domain/messages';
 import type { ApiRole } from '../domain/roles';
 import type { RunbookPlan } from '../domain/runbook';
@@ -74,7 +75,10 @@ export const incidentUpdates = Object.fromEntries(
 ) as unknown as IncidentUpdates;
 
 export const statusQuery = defineQuery<IncidentStatusView>('status');
+/** The whole timeline; kept for older readers: a long timeline can pass the gRPC message limit (use timelinePage). */
 export const timelineQuery = defineQuery<TimelineEvent[]>('timeline');
+/** One page of the timeline ({from, limit}): events, where the next page starts, and the total. */
+export const timelinePageQuery = defineQuery<TimelinePage, [TimelinePageRequest]>('timelinePage');
 
 /** An incident's request, allocated id and pinned plan. */
 export interface IncidentInput extends OpenRequest {

@@ -28,6 +28,7 @@ import * as errors from '../domain/errors';
 import * as escalation from '../domain/escalation';
 import * as escalationPolicy from '../domain/escalation-policy';
 import * as incident from '../domain/incident';
+import * as limits from '../domain/limits';
 import * as messages from '../domain/messages';
 import * as roles from '../domain/roles';
 import * as runbook from '../domain/runbook';
@@ -35,6 +36,7 @@ import * as runbookRef from '../domain/runbook-ref';
 import * as severity from '../domain/severity';
 import * as statusUpdates from '../domain/status-updates';
 import * as template from '../domain/template';
+import * as timelinePage from '../domain/timeline-page';
 import * as updates from '../domain/updates';
 import * as urlTemplate from '../domain/url-template';
 
@@ -56,6 +58,7 @@ export const SHARED_SCHEMA_MODULES = {
   escalation,
   'escalation-policy': escalationPolicy,
   incident,
+  limits,
   messages,
   roles,
   runbook,
@@ -63,6 +66,7 @@ export const SHARED_SCHEMA_MODULES = {
   severity,
   'status-updates': statusUpdates,
   template,
+  'timeline-page': timelinePage,
   updates,
   'url-template': urlTemplate,
   // zod's own patterns (z.ipv4(), z.cidrv4() ...): its checks reset their lastIndex on every parse.

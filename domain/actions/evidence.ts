@@ -4,6 +4,7 @@ import { defineActions } from './spec';
 
 export const EVIDENCE_ACTIONS = defineActions({
   'evidence.snapshot': {
+    safeOutput: true,
     summary: 'Archive paths (logs, backups, config) into a tar.gz with a SHA-256 manifest.',
     params: z
       .object({

@@ -19,6 +19,11 @@ export interface ActionSpec<P extends z.ZodType = z.ZodType> {
   compensate?: (params: z.output<P>, output: unknown) => CompensationStep | undefined;
   /** Changes production systems (blocks, suspends, kill switch): only a commander may approve or run it by hand. */
   destructive?: boolean;
+  /**
+   * Its output may be shown in API views (evidence hashes, archive paths). Others are left out: a connector's reply
+   * can carry tokens, addresses or user data that a viewer key must not read.
+   */
+  safeOutput?: boolean;
 }
 
 /**

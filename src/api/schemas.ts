@@ -6,6 +6,7 @@ import { ON_TIMEOUT } from '../../domain/actions/task';
 import { CATEGORIES, Category, EVENT_TYPES, PHASES, Phase, STATUSES } from '../../domain/incident';
 import { OpenRequest } from '../../domain/messages';
 import { SEVERITIES, Severity } from '../../domain/severity';
+import { MAX_TIMELINE_PAGE_EVENTS } from '../../domain/timeline-page';
 import { UPDATE_NAMES, type UpdateName, updateBody } from '../../domain/updates';
 
 export const IncidentIdParams = z
@@ -120,8 +121,32 @@ export const IncidentWithTimeline = IncidentView.extend({ timeline: z.array(Time
   id: 'IncidentWithTimeline',
 });
 
+/** A page of the timeline: without `from` and `limit`, the whole of it. */
+export const TimelineQuery = z
+  .object({
+    from: z.coerce
+      .number({ error: 'expected a number' })
+      .int('expected a whole number')
+      .min(0, 'expected from of at least 0')
+      .optional()
+      .describe('Index of the first event (0: the oldest)'),
+    limit: z.coerce
+      .number({ error: 'expected a number' })
+      .int('expected a whole number')
+      .min(1, 'expected a limit of at least 1')
+      .max(MAX_TIMELINE_PAGE_EVENTS, `expected a limit of at most ${MAX_TIMELINE_PAGE_EVENTS}`)
+      .optional()
+      .describe('Most events to return; a page also stops at about 1 MB'),
+  })
+  .strict();
+
 export const TimelineResult = z
-  .object({ incidentId: z.string(), timeline: z.array(TimelineEventView) })
+  .object({
+    incidentId: z.string(),
+    timeline: z.array(TimelineEventView),
+    next: z.number().int().describe('Where the next page starts; equal to total on the last page'),
+    total: z.number().int().describe('Events on the whole timeline'),
+  })
   .meta({ id: 'Timeline' });
 
 /** OpenAPI security requirement of routes that take a key: a bearer token or the X-API-Key header. */

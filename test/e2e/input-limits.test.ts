@@ -1,6 +1,8 @@
 // Bounded input over real HTTP against a real dev server: oversized titles, too many or too long labels, long lists
 // and whole bodies are refused before anything reaches Temporal (413 for the body, 422 naming the field and its
-// limit), and a normal alert opens afterwards.
+// limit), and a normal alert opens afterwards. The workflows enforce the same limits again: an oversized update,
+// open or alert signal sent straight to Temporal is refused or ignored without failing a workflow task, and the
+// timeline is read in pages.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   MAX_LABEL_VALUE_CHARS,
@@ -11,7 +13,9 @@ import {
   MAX_TITLE_CHARS,
 } from '../../domain/limits';
 import { checkInputLimits } from '../../src/api/limits';
-import { type ApiEnv, http, isCleanError, plainRunbook, startApiEnv } from '../helpers/api-env';
+import { UpdateRefusedError } from '../../src/client';
+import { type OpenIncidentInput, REGISTRY_WORKFLOW_ID, openIncidentUpdate } from '../../workflows/definitions';
+import { type ApiEnv, http, isCleanError, plainRunbook, startApiEnv, waitFor } from '../helpers/api-env';
 
 let env: ApiEnv;
 
@@ -108,4 +112,90 @@ describe('input limits', () => {
     expect(() => checkInputLimits(deep)).toThrow(/nested deeper than 16 levels/);
     expect(() => checkInputLimits({ labels: { 'a b': 'v'.repeat(2_000) } })).toThrow(/^body\.labels\["a b"\]: /);
   });
+
+  it('refuses or ignores oversized updates, opens and signals sent straight to Temporal, failing no workflow task', async () => {
+    const opened = await http<{ incidentId: string }>(`${env.url}/incidents`, {
+      key: env.keys.operator.key,
+      body: { title: 'direct limits', runbook: 'plain', severity: 'P3', drill: true },
+    });
+    expect(opened.status, opened.text).toBeLessThan(300);
+    const id = opened.body.incidentId;
+    const long = 'x'.repeat(MAX_TEXT_CHARS + 1);
+
+    // Updates: the validator refuses them, naming the limit; nothing is recorded.
+    for (const [name, input] of [
+      ['recordRootCause', { by: 'root', summary: long }],
+      ['assignOwner', { by: 'root', owner: long }],
+      ['acknowledge', { by: long }],
+      ['updateImpact', { by: 'root', affectedSystems: Array.from({ length: MAX_LIST_ITEMS + 1 }, (_, i) => `s${i}`) }],
+    ] as const) {
+      const sent = env.incidents.send(id, name, input);
+      await expect(sent, name).rejects.toBeInstanceOf(UpdateRefusedError);
+      await expect(sent, name).rejects.toThrow(/expected at most \d+ (characters|items)/);
+    }
+
+    // Signals: ignored (900 KB of summary, 400 labels of 2 KB); a normal alert afterwards is taken.
+    const alert = { source: 'waf', status: 'firing', summary: '', labels: {} } as const;
+    await env.incidents.signalAlert(id, { ...alert, summary: 'S'.repeat(900 * 1024) });
+    await env.incidents.signalAlert(id, { ...alert, labels: labels(400, 2048) });
+    await env.incidents.signalAlert(id, { ...alert, summary: 'normal', labels: { rule: 'r' } });
+    const timeline = await waitFor(async () => {
+      const t = await env.incidents.timeline(id);
+      return t.some((e) => e.type === 'alert') ? t : undefined;
+    }, 'the normal alert on the timeline');
+    const alerts = timeline.filter((e) => e.type === 'alert');
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]).toMatchObject({ summary: 'normal' });
+    expect(JSON.stringify(timeline).length).toBeLessThan(64 * 1024);
+
+    // Opening straight through the registry: refused by its validator; the registry keeps running.
+    const registry = env.client.workflow.getHandle(REGISTRY_WORKFLOW_ID);
+    const refused = await registry
+      .executeUpdate(openIncidentUpdate, {
+        // As a direct caller sends it: only what it chose to fill in.
+        args: [
+          {
+            title: 'T'.repeat(900 * 1024),
+            trigger: 'root',
+            runbook: { id: 'plain', hash: 'a'.repeat(64) },
+          } as unknown as OpenIncidentInput,
+        ],
+      })
+      .then(
+        () => 'accepted',
+        (error: Error) => String((error.cause as Error | undefined)?.message),
+      );
+    expect(refused).toMatch(/title.*at most 512 characters/s);
+
+    for (const workflowId of [id, REGISTRY_WORKFLOW_ID]) {
+      const handle = env.client.workflow.getHandle(workflowId);
+      expect((await handle.describe()).status.name, workflowId).toBe('RUNNING');
+      const history = await handle.fetchHistory();
+      const failedTasks = (history.events ?? []).filter((e) => e.workflowTaskFailedEventAttributes);
+      expect(failedTasks, workflowId).toEqual([]);
+    }
+  }, 120_000);
+
+  it('reads the timeline in pages over HTTP: from, limit, next and total', async () => {
+    const opened = await http<{ incidentId: string }>(`${env.url}/incidents`, {
+      key: env.keys.operator.key,
+      body: { title: 'paged timeline', runbook: 'plain', severity: 'P3', drill: true },
+    });
+    const id = opened.body.incidentId;
+    type Page = { timeline: { type: string }[]; next: number; total: number };
+    const whole = await waitFor(async () => {
+      const res = await http<Page>(`${env.url}/incidents/${id}/timeline`, { key: env.keys.viewer.key });
+      return res.body.total >= 4 ? res.body : undefined;
+    }, 'a few timeline events');
+    expect(whole.next).toBe(whole.total);
+    const first = await http<Page>(`${env.url}/incidents/${id}/timeline?from=0&limit=2`, { key: env.keys.viewer.key });
+    expect(first.status, first.text).toBe(200);
+    expect(first.body.timeline).toEqual(whole.timeline.slice(0, 2));
+    expect(first.body.next).toBe(2);
+    const second = await http<Page>(`${env.url}/incidents/${id}/timeline?from=2&limit=2`, { key: env.keys.viewer.key });
+    expect(second.body.timeline).toEqual(whole.timeline.slice(2, 4));
+    const bad = await http(`${env.url}/incidents/${id}/timeline?limit=100000`, { key: env.keys.viewer.key });
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toMatch(/limit.*at most 500/);
+  }, 60_000);
 });

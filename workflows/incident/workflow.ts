@@ -20,6 +20,7 @@ import type { UpdateDefinition } from '@temporalio/common';
 import type { createActivities } from '../../activities';
 import { NON_RETRYABLE_ERROR_TYPES } from '../../domain/errors';
 import { type Phase, PHASES } from '../../domain/incident';
+import { timelinePage } from '../../domain/timeline-page';
 import { UPDATE_NAMES, type UpdateInput, type UpdateName } from '../../domain/updates';
 import {
   type IncidentInput,
@@ -32,6 +33,7 @@ import {
   stepDecisionSignal,
   stopPhaseSignal,
   timelineQuery,
+  timelinePageQuery,
 } from '../definitions';
 import { isPatched, patchOnce } from '../patches';
 import { loadPinnedPlan } from '../runbook-plan';
@@ -116,6 +118,7 @@ export async function incidentWorkflow(started: IncidentStartInput): Promise<Inc
 
   setHandler(statusQuery, () => incident.view());
   setHandler(timelineQuery, () => incident.timeline);
+  setHandler(timelinePageQuery, (request) => timelinePage(incident.timeline, request));
   handleSignals(incident);
 
   /** Inputs the validator parsed, by update id, for its handler (a replay runs no validator: the handler parses). */

@@ -15,6 +15,7 @@ import { consoleBundle } from '../../console/bundle';
 import { sameOrigin } from '../auth';
 import type { ApiContext } from '../context';
 import { ApiError, errorResponses } from '../errors';
+import { withSafeStepOutputs } from '../step-outputs';
 import { type ApiKeyStore, type ApiPrincipal, PERMISSIONS, roleMay, rolesWith } from '../../api-keys';
 import { IncidentIdParams, IncidentSummaryView, KEY_AUTH, ListQuery } from '../schemas';
 import { type SessionStore, sessionCookie } from '../session';
@@ -287,7 +288,7 @@ export function consoleRoutes(
       },
     },
     async (request) => {
-      const status = await ctx.incidents.status(request.params.id);
+      const status = withSafeStepOutputs(await ctx.incidents.status(request.params.id));
       const timeline = await ctx.incidents.timeline(request.params.id);
       const plan = ctx.runbooks().get(status.runbookId);
       const policy = plan?.escalation ?? DEFAULT_ESCALATION_POLICY;

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { ApiContext } from '../context';
 import { ApiError, errorResponses } from '../errors';
+import { withSafeStepOutputs } from '../step-outputs';
 import {
   IncidentIdParams,
   IncidentWithTimeline,
@@ -11,6 +12,7 @@ import {
   ListResult,
   OpenBody,
   OpenResult,
+  TimelineQuery,
   TimelineResult,
 } from '../schemas';
 
@@ -87,7 +89,7 @@ export function incidentRoutes(app: FastifyInstance, ctx: ApiContext): void {
     async (request) => {
       // One after the other: two concurrent queries can be answered at different points of the workflow's progress,
       // and a timeline older than the status it is shown with (a phase the status says has started, missing) misleads.
-      const status = await ctx.incidents.status(request.params.id);
+      const status = withSafeStepOutputs(await ctx.incidents.status(request.params.id));
       const timeline = await ctx.incidents.timeline(request.params.id);
       return { ...status, timeline };
     },
@@ -99,12 +101,22 @@ export function incidentRoutes(app: FastifyInstance, ctx: ApiContext): void {
       config: { permission: 'read' },
       schema: {
         tags: ['incidents'],
-        summary: "An incident's timeline: every event, oldest first",
+        summary: "An incident's timeline, oldest first: every event, or a page of it with from and limit",
         security: KEY_AUTH,
         params: IncidentIdParams,
+        querystring: TimelineQuery,
         response: { 200: TimelineResult, ...errorResponses(400, 401, 403, 404, 429, 503) },
       },
     },
-    async (request) => ({ incidentId: request.params.id, timeline: await ctx.incidents.timeline(request.params.id) }),
+    async (request) => {
+      const { id } = request.params;
+      const { from, limit } = request.query;
+      if (from === undefined && limit === undefined) {
+        const timeline = await ctx.incidents.timeline(id);
+        return { incidentId: id, timeline, next: timeline.length, total: timeline.length };
+      }
+      const page = await ctx.incidents.timelinePage(id, { from, limit });
+      return { incidentId: id, timeline: page.events, next: page.next, total: page.total };
+    },
   );
 }

@@ -10,6 +10,7 @@ import type { IncidentClient } from '../../client';
 import type { IncidentStatusView } from '../../../workflows/definitions';
 import type { ApiContext } from '../context';
 import { ApiError, errorResponses } from '../errors';
+import { withSafeStepOutputs } from '../step-outputs';
 import type { ApiPrincipal } from '../../api-keys';
 import { UPDATES, UPDATE_NAMES, type UpdateName, type UpdateRequest, updatePath } from '../../../domain/updates';
 import { IncidentIdParams, IncidentView, KEY_AUTH, UpdateBodies } from '../schemas';
@@ -78,7 +79,9 @@ export function updateRoutes(app: FastifyInstance, ctx: ApiContext): void {
         },
       },
       async (request) => ({
-        ...(await send(ctx.incidents, name, request.params.id, request.body as Body<typeof name>, request.principal!)),
+        ...withSafeStepOutputs(
+          await send(ctx.incidents, name, request.params.id, request.body as Body<typeof name>, request.principal!),
+        ),
       }),
     );
   }
