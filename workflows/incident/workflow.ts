@@ -34,7 +34,7 @@ import {
   stopPhaseSignal,
   timelineQuery,
 } from '../definitions';
-import { isPatched, patchOnce } from '../patches';
+import { patchOnce } from '../patches';
 import { loadPinnedPlan } from '../runbook-plan';
 import { containPhase } from '../phases/contain';
 import { detectPhase } from '../phases/detect';
@@ -47,7 +47,7 @@ import { Incident, type UpdateEffect, failureMessage, parseUpdate } from './inci
 import { handleAlerts } from './alerts';
 import { announceClosed } from './closing';
 import { readableStepEvent } from './step-events';
-import { runEscalationTimer, runStatusUpdates } from './timers';
+import { runIncidentTimers } from './timers';
 
 const { notifyEscalation, notifyIncident } = proxyActivities<ReturnType<typeof createActivities>>({
   startToCloseTimeout: '30s',
@@ -106,6 +106,7 @@ export async function incidentWorkflow(started: IncidentStartInput): Promise<Inc
     {
       alertLabels: patchOnce('alert-labels'),
       alertLifecycle: patchOnce('alert-lifecycle'),
+      combinedSeverity: patchOnce('combined-severity'),
       falsePositiveCompensates: patchOnce('false-positive-compensates'),
       phaseFailureCompensates: patchOnce('phase-failure-compensates'),
       senderRecorded: patchOnce('sender-recorded'),
@@ -182,12 +183,7 @@ export async function incidentWorkflow(started: IncidentStartInput): Promise<Inc
   // ---- timers ---------------------------------------------------------------------------------------------
 
   incident.open();
-  const stableTimers = isPatched('stable-timers');
-
-  const escalationLoop = runEscalationTimer(incident, stableTimers);
-  const statusUpdates = runStatusUpdates(incident, stableTimers, (notice) =>
-    notifications.push(notifyIncident(notice).then(() => undefined, notifyFailed('internal'))),
-  );
+  const timers = runIncidentTimers(incident);
 
   // ---- phases ---------------------------------------------------------------------------------------------
 
@@ -245,8 +241,7 @@ export async function incidentWorkflow(started: IncidentStartInput): Promise<Inc
   }
 
   incident.close();
-  await escalationLoop;
-  await statusUpdates;
+  await timers;
   await Promise.all(notifications);
 
   await announceClosed(input, incident.state);
