@@ -15,7 +15,7 @@ import type { AlertBook } from '../domain/alert-book';
 import type { IncidentState, TimelineEvent } from '../domain/incident';
 import { formatIssues } from '../domain/issues';
 import { type AlertSignalInput, OpenRequest } from '../domain/messages';
-import type { RunbookPlan } from '../domain/runbook';
+import { type RunbookPlan, planForOpening } from '../domain/runbook';
 import { UPDATE_NAMES, type UpdateName, type UpdateRequest } from '../domain/updates';
 import { storePlan } from './runbooks/plan-store';
 import { untilStarted } from './temporal/until-started';
@@ -139,7 +139,8 @@ export class IncidentClient {
       throw new InvalidRequestError(`invalid incident: ${formatIssues(parsed.error.issues, 'request')}`);
     }
     // The registry gets the plan by reference (stored once per plan and process): a few hundred bytes per open.
-    const runbook = await storePlan(this.client, this.taskQueue, plan);
+    // A P0 or P1 pins a plan whose containment no person's detect-phase check holds.
+    const runbook = await storePlan(this.client, this.taskQueue, planForOpening(plan, parsed.data));
     const startRegistry = new WithStartWorkflowOperation<typeof incidentRegistryWorkflow>('incidentRegistryWorkflow', {
       workflowId: REGISTRY_WORKFLOW_ID,
       taskQueue: this.taskQueue,
