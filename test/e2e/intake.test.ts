@@ -680,10 +680,7 @@ describe('alert intake on a real dev server', () => {
     expect(second.status, second.text).toBe(202);
     expect(second.body.created).toBe(true);
     expect(second.body.incidentId).not.toBe(first.body.incidentId);
-    await waitFor(
-      async () => ((await alertCount(second.body.incidentId)) === 1 ? true : undefined),
-      'the alert on the new incident',
-    );
+    expect(await alertCount(second.body.incidentId, 1)).toBe(1);
     expect((await registry()).openByDedupKey[`generic:detector-1:${dedupKey}`]).toBe(second.body.incidentId);
 
     // A fresh API process has never seen the key: it checks at once.
