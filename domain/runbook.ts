@@ -5,7 +5,7 @@ import { type OnTimeout, Role, isWorkflowAction, personWait } from './actions/ta
 import { Condition } from './condition';
 import { Duration } from './duration';
 import { type EscalationPolicy, EscalationPolicyOverride } from './escalation-policy';
-import { Category, EventType, type Phase, PHASES } from './incident';
+import { Category, EventType, type Phase, PHASES, classify } from './incident';
 import type { Severity } from './severity';
 
 const StepId = z
@@ -247,6 +247,25 @@ export const RunbookMatch = z
   .strict();
 export type RunbookMatch = z.infer<typeof RunbookMatch>;
 
+/** Longest quiet period an automatic resolve may wait for: the enhanced-monitoring window's far end. */
+export const AUTO_RESOLVE_MAX_MS = 48 * 3_600_000;
+
+/**
+ * `autoResolve: { quietFor: 30m }`: once every alert of the incident has resolved and none fired again for
+ * `quietFor`, the incident resolves itself (as `auto-resolve`), where a person's resolve would be allowed.
+ */
+export const AutoResolve = z
+  .object({
+    quietFor: Duration.pipe(
+      z
+        .number()
+        .min(60_000, 'expected autoResolve.quietFor of at least 1m')
+        .max(AUTO_RESOLVE_MAX_MS, 'expected autoResolve.quietFor of at most 48h'),
+    ),
+  })
+  .strict();
+export type AutoResolve = z.infer<typeof AutoResolve>;
+
 const RunbookShape = z
   .object({
     $schema: z.string().optional(),
@@ -259,6 +278,8 @@ const RunbookShape = z
     escalation: EscalationPolicyOverride.optional(),
     /** Which detector alerts select this runbook (optional). */
     match: RunbookMatch.optional(),
+    /** Resolve by itself after a quiet period once every alert has resolved (optional). */
+    autoResolve: AutoResolve.optional(),
     phases: z
       .object({
         detect: PhaseSpec,
@@ -475,6 +496,8 @@ export interface RunbookPlan {
   phases: Record<Phase, PhasePlan>;
   /** The runbook's alert matching rules, when it has any. */
   match?: RunbookMatch;
+  /** Resolve by itself this long after every alert resolved, when the runbook asks. */
+  autoResolve?: { quietForMs: number };
 }
 
 /** Severities whose containment no person's detect-phase check holds (the FailSafe-Qore procedures' P0 and P1). */
@@ -505,4 +528,15 @@ export function planForSeverity(plan: RunbookPlan, severity: Severity): RunbookP
       contain: { ...plan.phases.contain, steps: [...checks, ...plan.phases.contain.steps] },
     },
   };
+}
+
+/**
+ * The plan an incident opened with `opening` pins, however it is opened (intake, API, CLI, drill): planForSeverity
+ * at the severity the incident will classify itself with (the opener's, the event type's and the alert's labels').
+ */
+export function planForOpening(
+  plan: RunbookPlan,
+  opening: { eventType?: EventType; severity?: Severity; labels?: Record<string, string> },
+): RunbookPlan {
+  return planForSeverity(plan, classify(opening.eventType ?? 'other', opening.severity, opening.labels).severity);
 }

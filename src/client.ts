@@ -17,7 +17,7 @@ import type { IncidentState, TimelineEvent } from '../domain/incident';
 import type { TimelinePage, TimelinePageRequest } from '../domain/timeline-page';
 import { formatIssues } from '../domain/issues';
 import { type AlertSignalInput, OpenRequest } from '../domain/messages';
-import type { RunbookPlan } from '../domain/runbook';
+import { type RunbookPlan, planForOpening } from '../domain/runbook';
 import { UPDATE_NAMES, type UpdateName, type UpdateRequest } from '../domain/updates';
 import { storePlan } from './runbooks/plan-store';
 import { untilStarted } from './temporal/until-started';
@@ -160,7 +160,8 @@ export class IncidentClient {
       throw new InvalidRequestError(`invalid incident: ${formatIssues(parsed.error.issues, 'request')}`);
     }
     // The registry gets the plan by reference (stored once per plan and process): a few hundred bytes per open.
-    const runbook = await storePlan(this.client, this.taskQueue, plan);
+    // A P0 or P1 pins a plan whose containment no person's detect-phase check holds.
+    const runbook = await storePlan(this.client, this.taskQueue, planForOpening(plan, parsed.data));
     const startRegistry = new WithStartWorkflowOperation<typeof incidentRegistryWorkflow>('incidentRegistryWorkflow', {
       workflowId: REGISTRY_WORKFLOW_ID,
       taskQueue: this.taskQueue,

@@ -98,6 +98,20 @@ export const PATCHES = {
     since: '2026-12-03',
     recordedWith: [],
   },
+  'auto-resolve': {
+    changed:
+      "a runbook's autoResolve resolves the incident (as auto-resolve) once every alert has resolved and none " +
+      'fired for its quiet period, after containment; before, autoResolve was not read',
+    since: '2026-12-03',
+    recordedWith: [],
+  },
+  'combined-severity': {
+    changed:
+      "an incident opened with an alert's labels is classified by both procedure documents' criteria and the " +
+      "opener's severity (domain/classification.ts); before, by the event type or the opener's severity only",
+    since: '2026-12-03',
+    recordedWith: [],
+  },
 } as const satisfies Record<string, PatchInfo>;
 
 export type PatchId = keyof typeof PATCHES;

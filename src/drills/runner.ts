@@ -24,7 +24,7 @@ import { buildConfig, type EngineConfig } from '../config';
 import type { DrillScenario, ScriptEntry } from '../../domain/drill';
 import { type Phase, type TimelineEvent } from '../../domain/incident';
 import { OpenRequest } from '../../domain/messages';
-import type { RunbookPlan } from '../../domain/runbook';
+import { type RunbookPlan, planForOpening } from '../../domain/runbook';
 import { bundleWorkflows } from '../worker';
 import type { IncidentInput, IncidentStatusView } from '../../workflows/definitions';
 import { resolveRunbook } from './load';
@@ -143,7 +143,8 @@ interface TimerStop {
 
 export async function runDrill(scenario: DrillScenario, options: DrillRunOptions = {}): Promise<DrillReport> {
   const execution = executionFor(scenario, options);
-  const plan = options.plan ?? resolveRunbook(scenario.runbook, options.runbookDir);
+  // Pinned as every open pins it: a P0 or P1's containment is not held by people's detect-phase checks.
+  const plan = planForOpening(options.plan ?? resolveRunbook(scenario.runbook, options.runbookDir), scenario.incident);
   const performed = new Set<string>();
   let staging: StagingTargets | undefined;
   if (execution === 'technical') {

@@ -93,6 +93,7 @@ export function pinnedPlan(runbook: Runbook, origin: { contentHash: string; sour
     escalation: resolveEscalationPolicy(runbook.escalation),
     phases: compilePhases(runbook),
     ...(runbook.match ? { match: runbook.match } : {}),
+    ...(runbook.autoResolve ? { autoResolve: { quietForMs: runbook.autoResolve.quietFor } } : {}),
   };
 }
 

@@ -662,6 +662,36 @@ describe('alert intake on a real dev server', () => {
     expect(await snapshot()).toEqual(before);
   });
 
+  it('opens a new incident for the key of one terminated outside the engine, in this API and in a fresh one', async () => {
+    const dedupKey = `terminated-${Date.now()}`;
+    const send = (base: string) =>
+      http<{ incidentId: string; created: boolean }>(`${base}/intake/alerts`, {
+        key: key.detector.key,
+        body: { source: 'waf', title: 'probe', dedupKey, fingerprint: `f-${randomBytes(4).toString('hex')}` },
+      });
+    const first = await send(url);
+    expect(first.status, first.text).toBe(202);
+    expect((await send(url)).body).toMatchObject({ incidentId: first.body.incidentId, created: false });
+
+    await env.client.workflow.getHandle(first.body.incidentId).terminate('operator ended it by hand');
+    // This API cached the key: it checks again after RECHECK_MS and opens a new incident.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const second = await send(url);
+    expect(second.status, second.text).toBe(202);
+    expect(second.body.created).toBe(true);
+    expect(second.body.incidentId).not.toBe(first.body.incidentId);
+    expect(await alertCount(second.body.incidentId, 1)).toBe(1);
+    expect((await registry()).openByDedupKey[`generic:detector-1:${dedupKey}`]).toBe(second.body.incidentId);
+
+    // A fresh API process has never seen the key: it checks at once.
+    await env.client.workflow.getHandle(second.body.incidentId).terminate('again');
+    const other = await env.startAnotherApi({});
+    const third = await send(other.url);
+    expect(third.status, third.text).toBe(202);
+    expect(third.body.created).toBe(true);
+    expect([first.body.incidentId, second.body.incidentId]).not.toContain(third.body.incidentId);
+  });
+
   it('checks HMAC signatures: refuses missing, wrong, stale and replayed ones, and changes nothing', async () => {
     const secret = key.signer.signingSecret!;
     const body = JSON.stringify({

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { selectRunbook } from '../../src/runbooks/match';
 import { compileRunbook, loadRunbooks } from '../../src/runbooks/load';
-import { DETECT_CHECKS_GROUP, planForSeverity } from '../../domain/runbook';
+import { DETECT_CHECKS_GROUP, planForOpening, planForSeverity } from '../../domain/runbook';
 import { stepDependencies, waitsForPerson } from '../../workflows/steps';
 import { refusalOf } from '../helpers/refusal';
 
@@ -158,5 +158,18 @@ describe('the shipped runbooks', () => {
       labels: { alertname: 'X' },
     });
     expect(choice).toMatchObject({ plan: { id: 'triage' }, reason: expect.stringMatching(/^triage runbook/) });
+  });
+
+  it('pins by the severity an opening classifies to: the opener’s, the event type’s, the labels’', () => {
+    const plan = compileRunbook(RUNBOOK, FILE);
+    const movedIds = ['confirm', 'classify', 'identify', 'block', 'report'];
+    const containIds = (p: typeof plan) => p.phases.contain.steps.map((s) => s.id);
+    expect(planForOpening(plan, { eventType: 'dos' })).toBe(plan);
+    expect(containIds(planForOpening(plan, { eventType: 'dos', severity: 'P1' }))).toEqual(movedIds);
+    expect(containIds(planForOpening(plan, { eventType: 'dos', labels: { impact: 'unavailable' } }))).toEqual(movedIds);
+    expect(containIds(planForOpening(plan, { eventType: 'data_breach' }))).toEqual(movedIds);
+    // Applied twice (the intake's open goes through the client), the plan is the same.
+    const once = planForOpening(plan, { severity: 'P0' });
+    expect(planForOpening(once, { severity: 'P0' })).toBe(once);
   });
 });

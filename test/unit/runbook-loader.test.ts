@@ -52,6 +52,18 @@ describe('runbook loader errors', () => {
     expect(compileRunbook(VALID.replace('Example', 'Example 2'), FILE).contentHash).not.toBe(plan.contentHash);
   });
 
+  it('compiles autoResolve and refuses a quiet period that is no duration or out of 1m-48h', () => {
+    const withQuiet = (quietFor: string) => VALID.replace('phases:', `autoResolve:\n  quietFor: ${quietFor}\nphases:`);
+    expect(compileRunbook(withQuiet('30m'), FILE).autoResolve).toEqual({ quietForMs: 1_800_000 });
+    expect(compileRunbook(VALID, FILE).autoResolve).toBeUndefined();
+    expect(errorOf(withQuiet('soon'))).toBe(
+      'runbooks/example.yaml:7:13: autoResolve.quietFor: expected a duration like "90s", "15m", "1h30m" or "7d", found "soon"',
+    );
+    expect(errorOf(withQuiet('10s'))).toMatch(/autoResolve\.quietFor: expected autoResolve\.quietFor of at least 1m$/);
+    expect(errorOf(withQuiet('3d'))).toMatch(/autoResolve\.quietFor: expected autoResolve\.quietFor of at most 48h$/);
+    expect(errorOf(VALID.replace('phases:', 'autoResolve:\n  after: 30m\nphases:'))).toMatch(/autoResolve/);
+  });
+
   it('names an unknown action and lists the known ones', () => {
     expect(errorOf(VALID.replace('action: evidence.snapshot', 'action: evidence.snapshoot'))).toMatch(
       /^runbooks\/example\.yaml:16:17: phases\.contain\.steps\[0\]\.action: unknown action "evidence\.snapshoot"; expected one of: .*evidence\.snapshot/,

@@ -28,6 +28,7 @@ import { type AlertSignalInput, LESSON_KINDS, dueAtOf } from '../../domain/messa
 import type { ApiRole } from '../../domain/roles';
 import type { PlanStep } from '../../domain/runbook';
 import { describeSeverity, severityRank } from '../../domain/severity';
+import { formatDuration } from '../../domain/duration';
 import { statusUpdateMessage } from '../../domain/status-updates';
 import { usesAlertTemplates } from '../../domain/template';
 import { UPDATES, type UpdateInput, type UpdateName } from '../../domain/updates';
@@ -70,6 +71,9 @@ export const STATUS_TRANSITIONS: Readonly<Record<IncidentStatus, readonly Incide
   closed: [],
 };
 
+/** Who an automatic resolve is recorded as (a runbook's `autoResolve`). */
+export const AUTO_RESOLVER = 'auto-resolve';
+
 export const TERMINAL: readonly IncidentStatus[] = ['closed', 'false_positive', 'failed'];
 
 /** What the Incident asks of the workflow: each is one command (or none) in the history. */
@@ -91,6 +95,8 @@ export interface IncidentPatches {
   alertLabels(): boolean;
   /** Alerts can raise the severity, tell when all resolved, and recur after resolution (alert-lifecycle). */
   alertLifecycle?(): boolean;
+  /** An opening alert's labels count in the severity (combined-severity). */
+  combinedSeverity?(): boolean;
   /** Updates without an API role are marked break-glass on the timeline. */
   senderRecorded(): boolean;
   falsePositiveCompensates(): boolean;
@@ -174,6 +180,8 @@ export class Incident {
   private readonly acceptedSteps = new Set<string>();
   private lastFactsSent: string | undefined;
   private readonly basis: 'opener' | 'assessment';
+  /** Since when every alert has been resolved (the alert stream's counts), while none fired again. */
+  private alertsQuietSince: number | undefined;
 
   constructor(
     readonly input: IncidentInput,
@@ -183,7 +191,9 @@ export class Incident {
   ) {
     const { plan } = input;
     const openedAt = now();
-    const classification = classify(input.eventType, input.severity);
+    // An alert's labels count once the combined-severity patch is in (asked only when there are labels).
+    const labels = input.labels !== undefined && patches.combinedSeverity?.() ? input.labels : undefined;
+    const classification = classify(input.eventType, input.severity, labels);
     this.basis = classification.basis;
     this.incidentId = input.incidentId;
     this.state = {
@@ -940,6 +950,7 @@ export class Incident {
       if (Object.keys(state.alertLabels).length !== before || sourceNew) this.sendFacts();
     }
     if (alert.status === 'firing' && !this.terminal && this.patches.alertLifecycle?.()) this.alertLifecycle(alert);
+    if (alert.status === 'firing') this.alertsQuietSince = undefined;
     this.version++;
   }
 
@@ -968,6 +979,10 @@ export class Incident {
   onAlertCounts(counts: AlertCounts): void {
     const wasResolved = this.state.alertCounts ? allAlertsResolved(this.state.alertCounts) : false;
     this.state.alertCounts = counts;
+    const quietSince = allAlertsResolved(counts) ? (this.alertsQuietSince ?? this.now()) : undefined;
+    // Wakes the auto-resolve timer; incidents whose runbook has none keep the commands they always had.
+    if (quietSince !== this.alertsQuietSince && this.input.plan.autoResolve) this.version++;
+    this.alertsQuietSince = quietSince;
     if (!wasResolved && allAlertsResolved(counts) && !this.terminal && this.patches.alertLifecycle?.()) {
       const n = this.timeline.filter((event) => event.type === 'alerts_resolved').length + 1;
       this.record({ at: this.now(), type: 'alerts_resolved', fingerprints: counts.fingerprints, alerts: counts.total });
@@ -979,6 +994,33 @@ export class Incident {
         n,
       );
     }
+  }
+
+  /**
+   * When a runbook's `autoResolve` resolves the incident: `quietForMs` after every alert resolved, while it is active
+   * and a resolve is allowed (containment has ended). Undefined while any of that does not hold.
+   */
+  autoResolveAt(quietForMs: number): number | undefined {
+    if (this.alertsQuietSince === undefined || this.state.status !== 'active') return undefined;
+    try {
+      this.rules.resolve({ by: AUTO_RESOLVER });
+    } catch {
+      return undefined;
+    }
+    return this.alertsQuietSince + quietForMs;
+  }
+
+  /** Resolves as `auto-resolve` when the quiet period has passed (the auto-resolve timer fired). */
+  autoResolve(quietForMs: number): void {
+    const at = this.autoResolveAt(quietForMs);
+    if (at === undefined || at > this.now()) return;
+    const summary = `every alert resolved and none fired for ${formatDuration(quietForMs)}`;
+    this.appliers.resolve({ by: AUTO_RESOLVER, summary });
+  }
+
+  /** Sends a notice to the internal audience (the tell hook: the workflow's notifyIncident). */
+  sendNotice(notice: IncidentNotice): void {
+    this.hooks.tell?.(notice);
   }
 
   private tell(kind: string, subject: string, text: string, n: number): void {

@@ -1,12 +1,28 @@
-// The incident's two durable timers: the escalation deadline (the policy's next trigger) and the internal status
-// update at the severity's cadence. Both wake on every change of the Incident (its `version`) and re-arm at once.
+// The incident's durable timers: the escalation deadline (the policy's next trigger), the internal status update at
+// the severity's cadence, a runbook's automatic resolve (auto-resolve.ts) and follow-up reminders (follow-ups.ts).
+// The first two wake on every change of the Incident (its `version`) and re-arm at once.
 // With the stable-timers patch a timer is kept while its deadline stays the same (DeadlineTimer); before it, each
 // change cancelled and restarted it, and histories recorded then replay that way.
 import { condition } from '@temporalio/workflow';
 import { statusUpdateInterval } from '../../domain/status-updates';
 import { DeadlineTimer } from '../deadline-timer';
 import { isPatched, patchOnce } from '../patches';
+import { runAutoResolve } from './auto-resolve';
+import { runFollowUpReminders } from './follow-ups';
 import type { Incident, StatusUpdateNotice } from './incident';
+
+/** Every durable timer of the incident (escalation, status updates, automatic resolve, follow-up reminders). */
+export async function runIncidentTimers(incident: Incident): Promise<void> {
+  const stableTimers = isPatched('stable-timers');
+  const escalation = runEscalationTimer(incident, stableTimers);
+  const statusUpdates = runStatusUpdates(incident, stableTimers, (notice) => incident.sendNotice(notice));
+  const autoResolve = runAutoResolve(incident);
+  const reminders = runFollowUpReminders(incident);
+  await escalation;
+  await statusUpdates;
+  await autoResolve;
+  await reminders;
+}
 
 /** Fires escalations when their deadline passes, until the incident ends. */
 export async function runEscalationTimer(incident: Incident, stableTimers: boolean): Promise<void> {

@@ -35,7 +35,7 @@ import {
   timelineQuery,
   timelinePageQuery,
 } from '../definitions';
-import { isPatched, patchOnce } from '../patches';
+import { patchOnce } from '../patches';
 import { loadPinnedPlan } from '../runbook-plan';
 import { containPhase } from '../phases/contain';
 import { detectPhase } from '../phases/detect';
@@ -48,8 +48,7 @@ import { Incident, type UpdateEffect, failureMessage, parseUpdate } from './inci
 import { handleSignals } from './signals';
 import { announceClosed, recordAtClose } from './closing';
 import { compensate } from './compensation';
-import { runFollowUpReminders } from './follow-ups';
-import { runEscalationTimer, runStatusUpdates } from './timers';
+import { runIncidentTimers } from './timers';
 
 const { notifyEscalation, notifyIncident } = proxyActivities<ReturnType<typeof createActivities>>({
   startToCloseTimeout: '30s',
@@ -108,6 +107,7 @@ export async function incidentWorkflow(started: IncidentStartInput): Promise<Inc
     {
       alertLabels: patchOnce('alert-labels'),
       alertLifecycle: patchOnce('alert-lifecycle'),
+      combinedSeverity: patchOnce('combined-severity'),
       falsePositiveCompensates: patchOnce('false-positive-compensates'),
       phaseFailureCompensates: patchOnce('phase-failure-compensates'),
       senderRecorded: patchOnce('sender-recorded'),
@@ -181,13 +181,7 @@ export async function incidentWorkflow(started: IncidentStartInput): Promise<Inc
   // ---- timers ---------------------------------------------------------------------------------------------
 
   incident.open();
-  const stableTimers = isPatched('stable-timers');
-
-  const escalationLoop = runEscalationTimer(incident, stableTimers);
-  const statusUpdates = runStatusUpdates(incident, stableTimers, (notice) =>
-    notifications.push(notifyIncident(notice).then(() => undefined, notifyFailed('internal'))),
-  );
-  const reminders = runFollowUpReminders(incident);
+  const timers = runIncidentTimers(incident);
 
   // ---- phases ---------------------------------------------------------------------------------------------
 
@@ -224,9 +218,7 @@ export async function incidentWorkflow(started: IncidentStartInput): Promise<Inc
 
   await compensate(incident);
   incident.close();
-  await escalationLoop;
-  await statusUpdates;
-  await reminders;
+  await timers;
   await Promise.all(notifications);
   await recordAtClose(incident);
 

@@ -14,8 +14,13 @@ import { classifyAlert } from '../../../domain/classification';
 import { classify } from '../../../domain/incident';
 import { type Severity, severityRank } from '../../../domain/severity';
 import type { AlertSignalInput } from '../../../domain/messages';
-import { type RunbookPlan, planForSeverity } from '../../../domain/runbook';
-import { REGISTRY_WORKFLOW_ID, type OpenIncidentResult, registryStateQuery } from '../../../workflows/definitions';
+import type { RunbookPlan } from '../../../domain/runbook';
+import {
+  REGISTRY_WORKFLOW_ID,
+  type OpenIncidentResult,
+  incidentClosedSignal,
+  registryStateQuery,
+} from '../../../workflows/definitions';
 import type { ApiMetrics, IncidentCounters } from '../metrics';
 import type { IntakeEvent } from './event';
 
@@ -39,6 +44,9 @@ export interface AlertIntakeOptions {
   /** Most dedup keys remembered in this process. */
   cacheSize?: number;
 }
+
+/** How often a process re-checks that a cached key's incident still runs (it may be terminated outside the engine). */
+export const RECHECK_MS = 1_000;
 
 /** Runs `task` after every earlier task with the same key (a per-key queue inside this process). */
 class KeyedQueue {
@@ -80,6 +88,8 @@ type Opened = OpenIncidentResult & { runbook: { id: string; reason: string } };
 
 export class AlertIntake {
   private readonly openByKey = new Map<string, Promise<Opened>>();
+  /** When this process last checked that the incident of a key is still running. */
+  private readonly checkedAt = new Map<string, number>();
   /** Fingerprint -> last status recorded, per incident (Alertmanager repeats). */
   private readonly fingerprints = new Map<string, Map<string, AlertSignalInput['status']>>();
   private readonly queue = new KeyedQueue();
@@ -123,7 +133,6 @@ export class AlertIntake {
     if (cached) return { result: cached.then((r) => ({ ...r, created: false })), shared: true };
     const choice = this.chooseRunbook(event);
     const opening = this.severityFor(event);
-    const severity = opening.severity ?? classify(event.eventType ?? 'other', undefined).severity;
     const result = this.options.incidents
       .open(
         {
@@ -140,8 +149,7 @@ export class AlertIntake {
           source: event.facts.source,
           drill: event.drill ?? false,
         },
-        // A P0 or P1 gets its containment without waiting for people's detect-phase checks.
-        planForSeverity(choice.plan, severity),
+        choice.plan,
       )
       .then((r): Opened => {
         if (r.created) this.metricsFor(event).incidentsOpened.inc({ via: event.format });
@@ -183,6 +191,34 @@ export class AlertIntake {
     }
   }
 
+  /** Whether the incident cached for `key` is due a running check (always for one this process has just met). */
+  private recheckDue(key: string, cached: boolean): boolean {
+    const now = Date.now();
+    const last = this.checkedAt.get(key);
+    if (cached && last !== undefined && now - last < RECHECK_MS) return false;
+    this.checkedAt.delete(key);
+    this.checkedAt.set(key, now);
+    if (this.checkedAt.size > this.cacheSize) this.checkedAt.delete(this.checkedAt.keys().next().value!);
+    return true;
+  }
+
+  /**
+   * When the incident a key names is no longer running (closed, terminated, reset, gone), tells the registry to free
+   * the key (the signal a closing incident sends itself; it frees the key only while it still names that incident).
+   * Returns whether it had ended.
+   */
+  private async releaseIfEnded(dedupKey: string, incidentId: string): Promise<boolean> {
+    const { client } = this.options.incidents;
+    try {
+      const { status } = await client.workflow.getHandle(incidentId).describe();
+      if (status.name === 'RUNNING') return false;
+    } catch (error) {
+      if (!(error instanceof WorkflowNotFoundError)) throw error;
+    }
+    await client.workflow.getHandle(REGISTRY_WORKFLOW_ID).signal(incidentClosedSignal, { incidentId, dedupKey });
+    return true;
+  }
+
   /** Drills are counted apart, so they stay out of every served metric. */
   private metricsFor(event: IntakeEvent): IncidentCounters {
     return event.drill ? this.options.metrics.drill : this.options.metrics;
@@ -195,9 +231,21 @@ export class AlertIntake {
     const firing = event.alerts.some((a) => a.status === 'firing');
     if (!firing) return this.deliverResolved(event, scopedDedupKey(event, by));
 
+    const dedupKey = scopedDedupKey(event, by);
     for (let attempt = 1; ; attempt++) {
-      const { result } = this.openFor(event, by);
+      const { result, shared } = this.openFor(event, by);
       const opened = await result;
+      // The incident a key names may have ended outside the engine (terminated, reset): checked when this process
+      // first meets the key and again at most every RECHECK_MS; the registry then drops it and the alert opens anew.
+      if (
+        !opened.created &&
+        attempt < 2 &&
+        this.recheckDue(dedupKey, shared) &&
+        (await this.releaseIfEnded(dedupKey, opened.incidentId))
+      ) {
+        this.forget(dedupKey);
+        continue;
+      }
       if (!opened.created)
         metrics.alertsDeduplicated.inc(
           { format: event.format },
@@ -215,7 +263,8 @@ export class AlertIntake {
       } catch (error) {
         // The incident closed since it was cached (or since the registry answered): open a new one, once.
         if (attempt < 2 && (error instanceof UpdateRefusedError || error instanceof IncidentNotFoundError)) {
-          this.forget(scopedDedupKey(event, by));
+          this.forget(dedupKey);
+          await this.releaseIfEnded(dedupKey, opened.incidentId);
           continue;
         }
         throw error;
