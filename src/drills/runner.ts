@@ -18,6 +18,7 @@ import proto from '@temporalio/proto';
 import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import { readDrillCalls } from '../../activities/drill-recorder';
+import { createReportActivities } from '../reports/activities';
 import { describeEvent } from '../format';
 import { IncidentClient, UpdateRefusedError } from '../client';
 import { buildConfig, type EngineConfig } from '../config';
@@ -169,9 +170,12 @@ export async function runDrill(scenario: DrillScenario, options: DrillRunOptions
       ? { ...staging.config, dataDir, evidenceDir: path.join(dataDir, 'evidence'), taskQueue: DRILL_TASK_QUEUE }
       : base;
   const stagingTargets = staging ? { ...staging, config } : undefined;
-  const activities = stagingTargets
-    ? technicalActivities(config, stagingTargets, performed)
-    : createActivities({ config });
+  // A drill closes as an incident does: its review and summary go to the drill's own data directory.
+  const { recordClosedIncident } = createReportActivities({ config });
+  const activities = {
+    ...(stagingTargets ? technicalActivities(config, stagingTargets, performed) : createActivities({ config })),
+    recordClosedIncident,
+  };
 
   let server: DrillServer | undefined;
   let worker: Worker | undefined;
