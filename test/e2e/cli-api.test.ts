@@ -103,7 +103,7 @@ describe('incident-engine CLI over the HTTP API', () => {
     expect(refused.stdout).toBe('');
     expect(refused.stderr).toMatch(
       new RegExp(
-        `^error: 403 forbidden: resolve refused for ${id}: operator-1 has API role operator, which may not resolve .*P0.*; that needs a commander key\\n$`,
+        `^error: 403 forbidden: resolve refused for ${id}: operator-1 has API role operator, which may not resolve ${id}, a P0 incident; that needs a commander key\\n$`,
       ),
     );
     expect(await env.incidents.status(id)).toMatchObject({ status: 'active', severity: 'P0' });
