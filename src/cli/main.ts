@@ -1,5 +1,7 @@
-// The operator CLI: thin over IncidentClient; the commands that send operator updates come from the update table. Prints tables by default and JSON with --json; every failure is one
-// line on stderr naming what went wrong, with exit status 1 (2 for usage errors).
+// The operator CLI: the commands that send operator updates come from the update table. With an API URL and key the
+// incident commands go through the HTTP API (api-incidents.ts); without, straight to Temporal through IncidentClient,
+// the break-glass path (incidents.ts). Prints tables by default and JSON with --json; every failure is one line on
+// stderr naming what went wrong, with exit status 1 (2 for usage errors).
 import { Client } from '@temporalio/client';
 import { Command, CommanderError, Option } from 'commander';
 import os from 'node:os';
@@ -7,14 +9,15 @@ import path from 'node:path';
 import { ledgerFile, verifyLedger } from '../ledger';
 import { IncidentClient } from '../client';
 import { loadConfig } from '../config';
-import { findRunbook } from '../runbooks/load';
 import { EVENT_TYPES } from '../../domain/incident';
 import { UPDATES, UPDATE_NAMES, type UpdateRequest, type UpdateSpec } from '../../domain/updates';
 import { dataConverterFor, engineCodec } from '../codec/engine';
 import { connectClient, resolveTemporalTarget } from '../temporal/connection';
 import type { IncidentStatusView } from '../../workflows/definitions';
 import { formatList, formatStatus, formatTimeline, terminalSafe } from '../format';
+import { ApiIncidents, ApiUsageError } from './api-incidents';
 import { registerApiKeyCommands } from './apikey-commands';
+import { type CliIncidents, type OpenCommand, temporalIncidents } from './incidents';
 import { registerDrillCommands } from './drill-commands';
 import { registerRunbookCommands } from './runbook-commands';
 import { registerReportCommands } from '../reports/cli';
@@ -26,13 +29,33 @@ interface GlobalOptions {
   namespace?: string;
   profile?: string;
   configFile?: string;
+  apiUrl?: string;
+  apiKey?: string;
 }
 
 const program = new Command()
   .name('incident-engine')
-  .description('Open and steer incidents (durable Temporal workflows).')
+  .description(
+    'Open and steer incidents (durable Temporal workflows).\n\n' +
+      'With --api-url and --api-key (or INCIDENT_API_URL and INCIDENT_API_KEY), open, list, show, watch and every ' +
+      "update go through the HTTP API, acting as the key's name within its role. Without an API URL they go straight " +
+      'to Temporal: the break-glass path, recorded as breakGlass on the timeline.',
+  )
   .option('--json', 'print JSON instead of text')
-  .option('--by <name>', 'who is acting (default: $INCIDENT_OPERATOR or the login name)')
+  .addOption(
+    new Option('--api-url <url>', 'the HTTP API to send incident commands to, like http://127.0.0.1:8080').env(
+      'INCIDENT_API_URL',
+    ),
+  )
+  .addOption(
+    new Option('--api-key <key>', 'API key for --api-url (prefer the environment: flags show in ps)').env(
+      'INCIDENT_API_KEY',
+    ),
+  )
+  .option(
+    '--by <name>',
+    "who is acting, straight to Temporal (default: $INCIDENT_OPERATOR or the login name); ignored over the API, where the key's name acts",
+  )
   .option('--address <host:port>', 'Temporal frontend (default: envconfig / TEMPORAL_ADDRESS / 127.0.0.1:7233)')
   .option('--namespace <ns>', 'Temporal namespace (default: envconfig / TEMPORAL_NAMESPACE / default)')
   .option('--profile <name>', 'Temporal envconfig profile, as the temporal CLI uses (default: $TEMPORAL_PROFILE)')
@@ -49,7 +72,8 @@ function actor(): string {
 }
 
 let cached: IncidentClient | undefined;
-async function incidents(): Promise<IncidentClient> {
+/** Straight to Temporal (the drill and report commands, and the break-glass path of the incident commands). */
+async function temporalClient(): Promise<IncidentClient> {
   if (cached) return cached;
   const g = globals();
   const env = { ...process.env };
@@ -63,6 +87,15 @@ async function incidents(): Promise<IncidentClient> {
   const dataConverter = dataConverterFor(engineCodec(config.dataDir));
   cached = new IncidentClient(new Client({ connection, namespace: target.namespace, dataConverter }), config.taskQueue);
   return cached;
+}
+
+/** The incident commands' way in: the HTTP API when given its URL, else straight to Temporal (break-glass). */
+async function incidents(): Promise<CliIncidents> {
+  const { apiUrl, apiKey, by } = globals();
+  if (!apiUrl) return temporalIncidents(await temporalClient(), actor());
+  const api = new ApiIncidents(apiUrl, apiKey);
+  if (by !== undefined) console.error(terminalSafe(`warning: --by ${by} is ignored over the API: the key's name acts`));
+  return api;
 }
 
 /** The key commander stores an option's value under: "--data-breach" -> "dataBreach". */
@@ -99,19 +132,17 @@ program
       dedupKey?: string;
       drill?: boolean;
     }) => {
-      const plan = findRunbook(opts.runbook);
       const client = await incidents();
       const result = await client.open(
         {
           title: opts.title,
-          eventType: opts.eventType,
+          eventType: opts.eventType as OpenCommand['eventType'],
           ...(opts.severity ? { severity: opts.severity } : {}),
-          trigger: `operator:${actor()}`,
           affectedSystems: opts.system ?? [],
           drill: Boolean(opts.drill),
           ...(opts.dedupKey ? { dedupKey: opts.dedupKey } : {}),
         },
-        plan,
+        opts.runbook,
       );
       print(result, () => (result.created ? `opened ${result.incidentId}` : `already open as ${result.incidentId}`));
     },
@@ -197,9 +228,9 @@ for (const name of UPDATE_NAMES) {
 }
 
 registerRunbookCommands(program, { json: () => globals().json === true, print });
-registerDrillCommands(program, { json: () => globals().json === true, print, incidents });
+registerDrillCommands(program, { json: () => globals().json === true, print, incidents: temporalClient });
 registerApiKeyCommands(program, { print });
-registerReportCommands(program, { json: () => globals().json === true, incidents });
+registerReportCommands(program, { json: () => globals().json === true, incidents: temporalClient });
 
 const ledger = program
   .command('ledger')
@@ -229,6 +260,10 @@ try {
   process.exit(process.exitCode ?? 0);
 } catch (error) {
   if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? 0 : 2);
+  if (error instanceof ApiUsageError) {
+    console.error(terminalSafe(`error: ${error.message}`));
+    process.exit(2);
+  }
   console.error(terminalSafe(`error: ${error instanceof Error ? error.message : String(error)}`));
   process.exit(1);
 }

@@ -24,8 +24,10 @@ let worker: Worker;
 let running: Promise<void>;
 let connection: NativeConnection;
 let codecServer: Awaited<ReturnType<typeof startTestCodecServer>>;
-// Every CLI run reads and writes history with the test stack's codec keys.
+// Every CLI run reads and writes history with the test stack's codec keys, straight to Temporal (cli-api.test.ts
+// covers the CLI over the HTTP API).
 Object.assign(process.env, testCodecEnv);
+delete process.env.INCIDENT_API_URL;
 
 /** Runs the CLI; resolves with exit code, stdout and stderr whatever the exit code. */
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
