@@ -169,18 +169,16 @@ export function normaliseValue(value: unknown, openedAt: number, offsetOf: (ms: 
   return value;
 }
 
-/** Fields of timeline events that hold epoch times. */
-const TIME_FIELDS = ['dueAt', 'timeoutAt'] as const;
-
 function normaliseEvent(event: TimelineEvent, obs: DrillObservation): ReportTimelineEntry {
   const { at, by, ...rest } = event;
-  const fields: Record<string, unknown> = { ...rest };
-  for (const field of TIME_FIELDS) {
-    const value = fields[field];
-    if (typeof value === 'number') fields[field] = obs.offsetOf(value);
-  }
-  const normalised = normaliseValue(fields, obs.openedAt, obs.offsetOf) as Record<string, unknown>;
   const seconds = obs.offsetOf(at);
+  const fields: Record<string, unknown> = { ...rest };
+  // An escalation's due time is a deadline the policy fixed in advance: where it falls, as any epoch time.
+  if (typeof fields.dueAt === 'number') fields.dueAt = obs.offsetOf(fields.dueAt);
+  // A waiting step's deadline is "now + its timeout", taken while the clock ran on at that stop: counted from its
+  // event, so however long the engine took there, the report shows the timeout the runbook gave.
+  if (typeof fields.timeoutAt === 'number') fields.timeoutAt = seconds + Math.round((fields.timeoutAt - at) / 1000);
+  const normalised = normaliseValue(fields, obs.openedAt, obs.offsetOf) as Record<string, unknown>;
   let text = normaliseText(
     describeEvent({ ...(event as object), timeoutAt: undefined } as TimelineEvent),
     obs.openedAt,

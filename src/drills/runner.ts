@@ -375,6 +375,11 @@ class DrillSession {
       const a = anchors[i]!;
       if (a.target < a.from && ms >= a.target && ms < a.from) return a.target;
     }
+    // Past the drill's end: a deadline fixed from the opening (a resolution SLA). The server's clock and the drill's
+    // agree at the opening, so it stands where the server says; counting it from the last stop would take off however
+    // long that stop took.
+    const last = anchors.at(-1);
+    if (last?.to !== undefined && ms > last.to) return ms;
     for (let i = anchors.length - 1; i >= 0; i--) {
       const a = anchors[i]!;
       if (ms >= a.from) return a.target + (ms - (a.to ?? a.from));
