@@ -291,6 +291,12 @@ export interface DrillScenario {
   file: string;
 }
 
+/** A scenario as lists show it (the console's drills page, GET /drills): what it exercises, and its size. */
+export interface DrillScenarioSummary extends Pick<DrillScenario, 'id' | 'title' | 'description' | 'runbook' | 'mode'> {
+  /** Scripted events. */
+  events: number;
+}
+
 /** Applies the scenario-level defaults (operator, end) to a parsed file. */
 export function toScenario(parsed: z.output<typeof DrillScenarioFile>, file: string): DrillScenario {
   const script = parsed.script.map((entry) => ({ ...entry, by: entry.by ?? parsed.operator }) as ScriptEntry);

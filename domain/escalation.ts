@@ -96,11 +96,13 @@ function candidates(facts: EscalationFacts, policy: EscalationPolicy, now: numbe
   const level = escalation.level;
   const fired = new Set(escalation.fired);
   const result: Candidate[] = [];
-  const add = (candidate: Omit<Candidate, 'toLevel'> & { toLevel?: EscalationLevel }): void => {
-    if (!triggerAllowed(facts.status, candidate.trigger) || fired.has(candidate.key)) return;
+  // A trigger fires once per incident: its key is its name, unless it can fire again per level or per phase.
+  const add = (candidate: Omit<Candidate, 'key' | 'toLevel'> & Partial<Pick<Candidate, 'key' | 'toLevel'>>): void => {
+    const key = candidate.key ?? candidate.trigger;
+    if (!triggerAllowed(facts.status, candidate.trigger) || fired.has(key)) return;
     const target = candidate.trigger === 'level_unacknowledged' ? undefined : policy.triggerLevels[candidate.trigger];
     // Escalation never lowers the level: toLevel = max(current level, the trigger's target level).
-    result.push({ ...candidate, toLevel: candidate.toLevel ?? maxLevel(level, target ?? level) });
+    result.push({ ...candidate, key, toLevel: candidate.toLevel ?? maxLevel(level, target ?? level) });
   };
 
   // unacknowledged: nobody acknowledged within the severity's response time (the Fiovana procedures' "Response Time"), counted
@@ -109,7 +111,6 @@ function candidates(facts: EscalationFacts, policy: EscalationPolicy, now: numbe
     const responseMs = policy.responseTimeMs[severity];
     add({
       trigger: 'unacknowledged',
-      key: 'unacknowledged',
       dueAt: openedAt + responseMs,
       reason: `not acknowledged ${within(responseMs)} (${severity} response time)`,
     });
@@ -132,7 +133,6 @@ function candidates(facts: EscalationFacts, policy: EscalationPolicy, now: numbe
   if (facts.rootCause === undefined) {
     add({
       trigger: 'no_root_cause',
-      key: 'no_root_cause',
       dueAt: openedAt + policy.rootCauseWithinMs,
       reason: `root cause not identified ${within(policy.rootCauseWithinMs)}`,
     });
@@ -143,7 +143,6 @@ function candidates(facts: EscalationFacts, policy: EscalationPolicy, now: numbe
   const slaMs = policy.resolutionSlaMs[severity];
   add({
     trigger: 'sla_breached',
-    key: 'sla_breached',
     dueAt: openedAt + slaMs,
     reason: `not resolved ${within(slaMs)} (${severity} resolution SLA)`,
   });
@@ -160,33 +159,22 @@ function candidates(facts: EscalationFacts, policy: EscalationPolicy, now: numbe
 
   // Event triggers (the FailSafe-Qore procedures' "Escalation Triggers"): due at `now`, the moment their condition holds.
   if (severity === 'P0') {
-    add({ trigger: 'severity_p0', key: 'severity_p0', dueAt: now, reason: `severity is ${describeSeverity('P0')}` });
+    add({ trigger: 'severity_p0', dueAt: now, reason: `severity is ${describeSeverity('P0')}` });
   }
   if (facts.dataBreachConfirmed) {
-    add({
-      trigger: 'data_breach_confirmed',
-      key: 'data_breach_confirmed',
-      dueAt: now,
-      reason: 'data breach confirmed',
-    });
+    add({ trigger: 'data_breach_confirmed', dueAt: now, reason: 'data breach confirmed' });
   }
   // "Multiple systems affected": distinct system names, so a system reported twice counts once.
   const systems = new Set(facts.affectedSystems).size;
   if (systems >= policy.multipleSystemsThreshold) {
     add({
       trigger: 'multiple_systems',
-      key: 'multiple_systems',
       dueAt: now,
       reason: `${systems} systems affected (threshold ${policy.multipleSystemsThreshold})`,
     });
   }
   if (facts.executiveAttentionRequested) {
-    add({
-      trigger: 'executive_attention',
-      key: 'executive_attention',
-      dueAt: now,
-      reason: 'executive attention requested',
-    });
+    add({ trigger: 'executive_attention', dueAt: now, reason: 'executive attention requested' });
   }
   return result;
 }

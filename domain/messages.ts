@@ -39,65 +39,58 @@ export const SENDER_FIELDS = {
     .max(MAX_RUNBOOK_ROLES, `expected at most ${MAX_RUNBOOK_ROLES} runbook roles`)
     .optional(),
 };
+
+/** An update's input: who sends it (`by` and the sender's fields) and the update's own fields, and nothing else. */
+const updateInput = <T extends z.ZodRawShape>(fields: T) =>
+  z.object({ by: Actor, ...SENDER_FIELDS, ...fields }).strict();
+
 /** The sender fields' names, left out of the HTTP bodies (the server fills them from the caller's key). */
 export const SENDER_KEYS = { by: true, apiRole: true, runbookRoles: true } as const;
 
-export const AcknowledgeInput = z.object({ by: Actor, ...SENDER_FIELDS, note: boundedText().optional() }).strict();
+export const AcknowledgeInput = updateInput({ note: boundedText().optional() });
 export type AcknowledgeInput = z.infer<typeof AcknowledgeInput>;
 
-export const SetSeverityInput = z
-  .object({ by: Actor, ...SENDER_FIELDS, severity: Severity, reason: boundedText().optional() })
-  .strict();
+export const SetSeverityInput = updateInput({ severity: Severity, reason: boundedText().optional() });
 export type SetSeverityInput = z.infer<typeof SetSeverityInput>;
 
-export const RecordRootCauseInput = z
-  .object({ by: Actor, ...SENDER_FIELDS, summary: boundedText().trim().min(1, 'expected a root-cause summary') })
-  .strict();
+export const RecordRootCauseInput = updateInput({
+  summary: boundedText().trim().min(1, 'expected a root-cause summary'),
+});
 export type RecordRootCauseInput = z.infer<typeof RecordRootCauseInput>;
 
-export const AssignOwnerInput = z
-  .object({ by: Actor, ...SENDER_FIELDS, owner: boundedText().trim().min(1, 'expected an owner') })
-  .strict();
+export const AssignOwnerInput = updateInput({ owner: boundedText().trim().min(1, 'expected an owner') });
 export type AssignOwnerInput = z.infer<typeof AssignOwnerInput>;
 
 /** Manual escalation; level 3 is "executive attention requested". Without a level: the next level up. */
-export const EscalateInput = z
-  .object({
-    by: Actor,
-    ...SENDER_FIELDS,
-    reason: boundedText().trim().min(1, 'expected a reason for escalating'),
-    level: z.union([z.literal(1), z.literal(2), z.literal(3)]).optional(),
-  })
-  .strict();
+export const EscalateInput = updateInput({
+  reason: boundedText().trim().min(1, 'expected a reason for escalating'),
+  level: z.union([z.literal(1), z.literal(2), z.literal(3)]).optional(),
+});
 export type EscalateInput = z.infer<typeof EscalateInput>;
 
 /** UpdateImpactInput's fields without its "at least one" rule, for schemas built from it (e.g. the HTTP API's). */
-export const UpdateImpactFields = z
-  .object({
-    by: Actor,
-    ...SENDER_FIELDS,
-    affectedSystems: boundedList(boundedText().trim().min(1)).optional(),
-    dataBreachConfirmed: z.boolean().optional(),
-  })
-  .strict();
+export const UpdateImpactFields = updateInput({
+  affectedSystems: boundedList(boundedText().trim().min(1)).optional(),
+  dataBreachConfirmed: z.boolean().optional(),
+});
 
-export const UpdateImpactInput = UpdateImpactFields.refine(
-  (v) => v.affectedSystems !== undefined || v.dataBreachConfirmed !== undefined,
-  {
-    message: 'expected affectedSystems or dataBreachConfirmed',
-  },
-);
+const impactGiven = (v: { affectedSystems?: unknown; dataBreachConfirmed?: unknown }) =>
+  v.affectedSystems !== undefined || v.dataBreachConfirmed !== undefined;
+const IMPACT_GIVEN = { message: 'expected affectedSystems or dataBreachConfirmed' };
+
+export const UpdateImpactInput = UpdateImpactFields.refine(impactGiven, IMPACT_GIVEN);
 export type UpdateImpactInput = z.infer<typeof UpdateImpactInput>;
+export const UpdateImpactBody = UpdateImpactFields.omit(SENDER_KEYS).refine(impactGiven, IMPACT_GIVEN);
 
-export const AdvancePhaseInput = z.object({ by: Actor, ...SENDER_FIELDS, note: boundedText().optional() }).strict();
+export const AdvancePhaseInput = updateInput({ note: boundedText().optional() });
 export type AdvancePhaseInput = z.infer<typeof AdvancePhaseInput>;
 
-export const ResolveInput = z.object({ by: Actor, ...SENDER_FIELDS, summary: boundedText().optional() }).strict();
+export const ResolveInput = updateInput({ summary: boundedText().optional() });
 export type ResolveInput = z.infer<typeof ResolveInput>;
 
-export const DeclareFalsePositiveInput = z
-  .object({ by: Actor, ...SENDER_FIELDS, reason: boundedText().trim().min(1, 'expected why this is a false positive') })
-  .strict();
+export const DeclareFalsePositiveInput = updateInput({
+  reason: boundedText().trim().min(1, 'expected why this is a false positive'),
+});
 export type DeclareFalsePositiveInput = z.infer<typeof DeclareFalsePositiveInput>;
 
 const StepRef = z
@@ -112,27 +105,23 @@ const ActingRole = z
   .min(1, 'expected the role you act in, like "incident-commander"');
 
 /** Grants a step's approval gate; `role` must be one of the step's approver roles. */
-export const ApproveStepInput = z
-  .object({ by: Actor, ...SENDER_FIELDS, role: ActingRole, stepId: StepRef, note: boundedText().optional() })
-  .strict();
+export const ApproveStepInput = updateInput({ role: ActingRole, stepId: StepRef, note: boundedText().optional() });
 export type ApproveStepInput = z.infer<typeof ApproveStepInput>;
 
 /** Refuses a step's approval: the step is skipped with the reason. */
-export const RejectStepInput = z
-  .object({
-    by: Actor,
-    ...SENDER_FIELDS,
-    role: ActingRole,
-    stepId: StepRef,
-    reason: boundedText().trim().min(1, 'expected why the step must not run'),
-  })
-  .strict();
+export const RejectStepInput = updateInput({
+  role: ActingRole,
+  stepId: StepRef,
+  reason: boundedText().trim().min(1, 'expected why the step must not run'),
+});
 export type RejectStepInput = z.infer<typeof RejectStepInput>;
 
 /** Marks a `task` step done; `role` is needed when the task names the roles that may complete it. */
-export const CompleteTaskInput = z
-  .object({ by: Actor, ...SENDER_FIELDS, stepId: StepRef, role: ActingRole.optional(), note: boundedText().optional() })
-  .strict();
+export const CompleteTaskInput = updateInput({
+  stepId: StepRef,
+  role: ActingRole.optional(),
+  note: boundedText().optional(),
+});
 export type CompleteTaskInput = z.infer<typeof CompleteTaskInput>;
 
 /**
@@ -211,9 +200,7 @@ const Text = (what: string) =>
     .max(MAX_TEXT_CHARS, `expected ${what} of at most ${MAX_TEXT_CHARS} characters`);
 
 /** A note on the incident; a finding is something learned about the incident rather than a running note. */
-export const AddNoteInput = z
-  .object({ by: Actor, ...SENDER_FIELDS, text: Text('the note'), finding: z.boolean().optional() })
-  .strict();
+export const AddNoteInput = updateInput({ text: Text('the note'), finding: z.boolean().optional() });
 export type AddNoteInput = z.infer<typeof AddNoteInput>;
 
 /** The four lists of the FailSafe-Qore procedures' review, each a kind of lesson. */
@@ -229,16 +216,12 @@ const Lessons = (what: string) =>
   z.array(Text(what)).max(MAX_LIST_ITEMS, `expected at most ${MAX_LIST_ITEMS} ${what}s`).optional();
 
 /** RecordLessonsInput's fields without its "at least one" rule, for schemas built from it (the HTTP body). */
-export const RecordLessonsFields = z
-  .object({
-    by: Actor,
-    ...SENDER_FIELDS,
-    lessonsLearned: Lessons('lesson learned'),
-    responseEffectiveness: Lessons('remark on response effectiveness'),
-    improvementOpportunities: Lessons('improvement opportunity'),
-    procedureUpdates: Lessons('procedure update'),
-  })
-  .strict();
+export const RecordLessonsFields = updateInput({
+  lessonsLearned: Lessons('lesson learned'),
+  responseEffectiveness: Lessons('remark on response effectiveness'),
+  improvementOpportunities: Lessons('improvement opportunity'),
+  procedureUpdates: Lessons('procedure update'),
+});
 
 const atLeastOneLesson = (v: Partial<Record<keyof typeof LESSON_KINDS, string[]>>) =>
   Object.keys(LESSON_KINDS).some((k) => (v[k as keyof typeof LESSON_KINDS]?.length ?? 0) > 0);
@@ -261,21 +244,14 @@ export function dueAtOf(due: string): number {
 }
 
 /** A follow-up action that outlives the incident: its owner is reminded when it falls due. */
-export const AddFollowUpInput = z
-  .object({
-    by: Actor,
-    ...SENDER_FIELDS,
-    title: Text('the follow-up action').max(
-      MAX_TITLE_CHARS,
-      `expected a title of at most ${MAX_TITLE_CHARS} characters`,
-    ),
-    owner: Text('who owns the follow-up, like "alice"').max(
-      MAX_TITLE_CHARS,
-      `expected an owner of at most ${MAX_TITLE_CHARS} characters`,
-    ),
-    due: DueDate,
-  })
-  .strict();
+export const AddFollowUpInput = updateInput({
+  title: Text('the follow-up action').max(MAX_TITLE_CHARS, `expected a title of at most ${MAX_TITLE_CHARS} characters`),
+  owner: Text('who owns the follow-up, like "alice"').max(
+    MAX_TITLE_CHARS,
+    `expected an owner of at most ${MAX_TITLE_CHARS} characters`,
+  ),
+  due: DueDate,
+});
 export type AddFollowUpInput = z.infer<typeof AddFollowUpInput>;
 
 export const FollowUpRef = z
@@ -283,7 +259,5 @@ export const FollowUpRef = z
   .trim()
   .regex(/^F\d{1,6}$/, 'expected the id of the follow-up, like "F1"');
 
-export const CompleteFollowUpInput = z
-  .object({ by: Actor, ...SENDER_FIELDS, followUpId: FollowUpRef, note: Text('the note').optional() })
-  .strict();
+export const CompleteFollowUpInput = updateInput({ followUpId: FollowUpRef, note: Text('the note').optional() });
 export type CompleteFollowUpInput = z.infer<typeof CompleteFollowUpInput>;

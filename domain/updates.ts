@@ -26,7 +26,7 @@ import {
   ResolveInput,
   SENDER_KEYS,
   SetSeverityInput,
-  UpdateImpactFields,
+  UpdateImpactBody,
   UpdateImpactInput,
 } from './messages';
 import type { ApiRole } from './roles';
@@ -137,10 +137,7 @@ export const UPDATES = {
   }),
   updateImpact: update({
     input: UpdateImpactInput,
-    body: UpdateImpactFields.omit(SENDER_KEYS).refine(
-      (v) => v.affectedSystems !== undefined || v.dataBreachConfirmed !== undefined,
-      { message: 'expected affectedSystems or dataBreachConfirmed' },
-    ),
+    body: UpdateImpactBody,
     roles: STEER,
     events: ['impact_updated'],
     summary: 'Update affected systems or confirm a data breach',

@@ -14,6 +14,7 @@ import {
 import pLimit from 'p-limit';
 import type { AlertBook } from '../domain/alert-book';
 import type { IncidentState, TimelineEvent } from '../domain/incident';
+import type { IncidentSummary } from '../domain/incident-summary';
 import type { TimelinePage, TimelinePageRequest } from '../domain/timeline-page';
 import { formatIssues } from '../domain/issues';
 import { type AlertSignalInput, OpenRequest } from '../domain/messages';
@@ -69,18 +70,8 @@ export class InvalidRequestError extends Error {
   }
 }
 
-export interface IncidentSummary {
-  incidentId: string;
-  title?: string;
-  severity?: string;
-  category?: string;
-  phase?: string;
-  status?: string;
-  runbookId?: string;
-  drill?: boolean;
-  startTime: Date;
-  closeTime?: Date;
-}
+/** An incident as `list` returns it (times as Dates). */
+export type { IncidentSummary };
 
 export interface ListFilter {
   status?: string;

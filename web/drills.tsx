@@ -1,17 +1,9 @@
 // Drills: the scenarios, a button to run one as a tabletop on its own test server, its progress while it runs and
 // its report (expectations, scripted lines, actions that would have run, timeline) when done.
 import { useState } from 'preact/hooks';
+import type { DrillScenarioSummary } from '../domain/drill';
 import { ApiFailure, api, refusal, type Session } from './api';
 import { Failure, Section, Time, useNow, usePoll } from './ui';
-
-interface Scenario {
-  id: string;
-  title: string;
-  description?: string;
-  runbook: string;
-  mode: string;
-  events: number;
-}
 
 interface Progress {
   at: number;
@@ -54,7 +46,7 @@ interface DrillRun {
   error?: string;
 }
 
-function RunButton({ scenario, session }: { scenario: Scenario; session: Session }) {
+function RunButton({ scenario, session }: { scenario: DrillScenarioSummary; session: Session }) {
   const [error, setError] = useState<ApiFailure>();
   const why = refusal(session, 'open', 'run drills');
   return (
@@ -83,7 +75,7 @@ function RunButton({ scenario, session }: { scenario: Scenario; session: Session
 
 export function DrillsPage({ session }: { session: Session }) {
   const now = useNow();
-  const scenarios = usePoll(() => api<{ scenarios: Scenario[] }>('/drills'), 60_000, []);
+  const scenarios = usePoll(() => api<{ scenarios: DrillScenarioSummary[] }>('/drills'), 60_000, []);
   const runs = usePoll(() => api<{ runs: DrillRun[] }>('/drills/runs'), 3_000, []);
   return (
     <div class="page">

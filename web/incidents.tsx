@@ -1,20 +1,11 @@
 // The incidents list: filters kept in the URL, counts by severity and status, severity colours, refreshed every two
 // seconds without a reload, and the form to open an incident.
+import type { IncidentSummary as Summary } from '../domain/incident-summary';
 import { api, refusal, type Session } from './api';
 import { ActionForm, Failure, SEVERITY_NAMES, Severity, Status, Time, useNow, usePoll } from './ui';
 
-export interface IncidentSummary {
-  incidentId: string;
-  title?: string;
-  severity?: string;
-  category?: string;
-  phase?: string;
-  status?: string;
-  runbookId?: string;
-  drill?: boolean;
-  startTime: string;
-  closeTime?: string;
-}
+/** An incident of GET /console/incidents: times as ISO text. */
+export type IncidentSummary = Summary<string>;
 
 interface Runbook {
   id: string;

@@ -1,7 +1,8 @@
 // A durable timer for a deadline that is checked again on every state change. Re-arming it on each change (as
 // `condition(changed, timeout)` does) costs a cancelled and a new timer, two commands and two history events, even
-// when the deadline did not move; this keeps the timer while its deadline stays the same.
-import { CancellationScope, sleep } from '@temporalio/workflow';
+// when the deadline did not move; this keeps the timer while its deadline stays the same. `onDeadline` is the loop
+// each such timer of the incident runs (escalations, automatic resolve, follow-up reminders).
+import { CancellationScope, condition, sleep } from '@temporalio/workflow';
 
 export class DeadlineTimer {
   private at: number | undefined;
@@ -45,4 +46,27 @@ export class DeadlineTimer {
     }
     return fired;
   }
+}
+
+/** What a deadline loop watches: its `version` changes on every change. */
+interface Watched {
+  readonly version: number;
+}
+
+/**
+ * Until `done()`: one timer armed at `deadline()`, read again after every change of `watched`, and `due()` each time
+ * it fires. The timer is cancelled at the end. No deadline, no timer: the loop then issues no command.
+ */
+export async function onDeadline(
+  watched: Watched,
+  loop: { done: () => boolean; deadline: () => number | undefined; due: () => void },
+): Promise<void> {
+  const timer = new DeadlineTimer();
+  while (!loop.done()) {
+    const seen = watched.version;
+    timer.set(loop.deadline());
+    await condition(() => watched.version !== seen || timer.fired);
+    if (timer.take()) loop.due();
+  }
+  timer.set(undefined);
 }

@@ -3,6 +3,7 @@
 // kept as it comes so the page can watch it, and the report when done. Kept in memory, the most recent few only.
 import { randomBytes } from 'node:crypto';
 import type { WorkflowBundle } from '@temporalio/worker';
+import type { DrillScenarioSummary } from '../../domain/drill';
 import { DEFAULT_DRILL_DIR, drillFiles, findDrill, loadDrillFile } from '../drills/load';
 import type { DrillProgress } from '../drills/runner';
 import type { DrillReport } from '../drills/report';
@@ -19,15 +20,6 @@ export interface DrillRun {
   progress: DrillProgress[];
   report?: DrillReport;
   error?: string;
-}
-
-export interface DrillScenarioSummary {
-  id: string;
-  title: string;
-  description?: string;
-  runbook: string;
-  mode: string;
-  events: number;
 }
 
 /** Most runs remembered, and most progress lines kept per run (the first ones; the report has everything). */

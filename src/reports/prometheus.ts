@@ -53,51 +53,74 @@ export function registerIncidentMetrics(registry: Registry, source: IncidentMetr
     closed = await readSummaries(source.dataDir);
   };
 
-  new Gauge({
-    name: 'incident_open',
-    help: 'Open incidents (drills left out) by severity, status and phase.',
-    labelNames: ['severity', 'status', 'phase'] as const,
-    registers: [registry],
-    async collect() {
-      this.reset();
-      await refreshOpen().catch(() => undefined);
-      for (const r of open.filter((x) => !x.drill))
-        this.inc({ severity: r.severity, status: r.status, phase: r.phase });
+  /**
+   * A gauge or counter counted afresh on every scrape: reset, reload what it counts (a failed reload keeps the last
+   * rows), and `count` adds one for each row.
+   */
+  const countOnScrape = <L extends string>(
+    Metric: typeof Gauge<L> | typeof Counter<L>,
+    config: { name: string; help: string; labelNames: readonly L[] },
+    reload: () => Promise<void>,
+    count: (add: (labels: Partial<Record<L, string>>) => void) => void,
+  ) =>
+    new Metric({
+      ...config,
+      registers: [registry],
+      async collect() {
+        this.reset();
+        await reload().catch(() => undefined);
+        count((labels) => this.inc(labels));
+      },
+    });
+
+  countOnScrape(
+    Gauge,
+    {
+      name: 'incident_open',
+      help: 'Open incidents (drills left out) by severity, status and phase.',
+      labelNames: ['severity', 'status', 'phase'],
     },
-  });
-  new Gauge({
-    name: 'incident_drills_open',
-    help: 'Drills running on this engine, by phase (apart from incident_open).',
-    labelNames: ['phase'] as const,
-    registers: [registry],
-    async collect() {
-      this.reset();
-      await refreshOpen().catch(() => undefined);
-      for (const r of open.filter((x) => x.drill)) this.inc({ phase: r.phase });
+    refreshOpen,
+    (add) => {
+      for (const r of open.filter((x) => !x.drill)) add({ severity: r.severity, status: r.status, phase: r.phase });
     },
-  });
-  new Counter({
-    name: 'incident_escalations_total',
-    help: 'Escalations of closed incidents (drills left out), by trigger.',
-    labelNames: ['trigger'] as const,
-    registers: [registry],
-    async collect() {
-      this.reset();
-      await refreshClosed().catch(() => undefined);
-      for (const r of closed) if (!r.drill) for (const e of r.escalations) this.inc({ trigger: e.trigger });
+  );
+  countOnScrape(
+    Gauge,
+    {
+      name: 'incident_drills_open',
+      help: 'Drills running on this engine, by phase (apart from incident_open).',
+      labelNames: ['phase'],
     },
-  });
-  new Counter({
-    name: 'incident_drills_closed_total',
-    help: 'Drills closed, by runbook (apart from every other incident metric).',
-    labelNames: ['runbook'] as const,
-    registers: [registry],
-    async collect() {
-      this.reset();
-      await refreshClosed().catch(() => undefined);
-      for (const r of closed) if (r.drill) this.inc({ runbook: r.runbookId });
+    refreshOpen,
+    (add) => {
+      for (const r of open.filter((x) => x.drill)) add({ phase: r.phase });
     },
-  });
+  );
+  countOnScrape(
+    Counter,
+    {
+      name: 'incident_escalations_total',
+      help: 'Escalations of closed incidents (drills left out), by trigger.',
+      labelNames: ['trigger'],
+    },
+    refreshClosed,
+    (add) => {
+      for (const r of closed) if (!r.drill) for (const e of r.escalations) add({ trigger: e.trigger });
+    },
+  );
+  countOnScrape(
+    Counter,
+    {
+      name: 'incident_drills_closed_total',
+      help: 'Drills closed, by runbook (apart from every other incident metric).',
+      labelNames: ['runbook'],
+    },
+    refreshClosed,
+    (add) => {
+      for (const r of closed) if (r.drill) add({ runbook: r.runbookId });
+    },
+  );
   for (const [name, key, help] of [
     [
       'incident_time_to_acknowledge_seconds',

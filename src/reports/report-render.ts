@@ -47,6 +47,15 @@ function metricRow(name: string, b: MetricsBlock): unknown[] {
   ];
 }
 
+/** Counts by key as `key: n, ...`; `-` when there are none. */
+function countsText(counts: Record<string, number>): string {
+  return (
+    Object.entries(counts)
+      .map(([k, n]) => `${k}: ${n}`)
+      .join(', ') || '-'
+  );
+}
+
 function sections(r: PeriodicReport): Section[] {
   const m = r.metrics;
   const out: Section[] = [
@@ -98,30 +107,10 @@ function sections(r: PeriodicReport): Section[] {
       table: {
         head: ['By', 'Counts'],
         rows: [
-          [
-            'severity',
-            Object.entries(m.counts.bySeverity)
-              .map(([k, n]) => `${k}: ${n}`)
-              .join(', '),
-          ],
-          [
-            'category',
-            Object.entries(m.counts.byCategory)
-              .map(([k, n]) => `${k}: ${n}`)
-              .join(', ') || '-',
-          ],
-          [
-            'status',
-            Object.entries(m.counts.byStatus)
-              .map(([k, n]) => `${k}: ${n}`)
-              .join(', ') || '-',
-          ],
-          [
-            'escalation trigger',
-            Object.entries(m.escalationsByTrigger)
-              .map(([k, n]) => `${k}: ${n}`)
-              .join(', ') || '-',
-          ],
+          ['severity', countsText(m.counts.bySeverity)],
+          ['category', countsText(m.counts.byCategory)],
+          ['status', countsText(m.counts.byStatus)],
+          ['escalation trigger', countsText(m.escalationsByTrigger)],
         ],
       },
     },
@@ -161,15 +150,7 @@ function sections(r: PeriodicReport): Section[] {
       title: 'Drills (apart from the figures above)',
       table: {
         head: ['Drills closed', 'By runbook', 'Incidents'],
-        rows: [
-          [
-            m.drills.count,
-            Object.entries(m.drills.byRunbook)
-              .map(([k, n]) => `${k}: ${n}`)
-              .join(', ') || '-',
-            m.drills.incidents.join(', ') || '-',
-          ],
-        ],
+        rows: [[m.drills.count, countsText(m.drills.byRunbook), m.drills.incidents.join(', ') || '-']],
       },
     },
   ];
@@ -213,12 +194,7 @@ function sections(r: PeriodicReport): Section[] {
           ['Critical (P0) incidents', p.critical],
           ['Confirmed data breaches', p.dataBreaches],
           ['Evidence items preserved', p.evidenceItems],
-          [
-            'By event type',
-            Object.entries(p.byEventType)
-              .map(([k, n]) => `${k}: ${n}`)
-              .join(', ') || '-',
-          ],
+          ['By event type', countsText(p.byEventType)],
         ],
       },
     });
@@ -233,9 +209,7 @@ function sections(r: PeriodicReport): Section[] {
           p.incidents,
           `${p.acknowledgedInTime.met}/${p.acknowledgedInTime.total}`,
           `${p.resolvedInTime.met}/${p.resolvedInTime.total}`,
-          Object.entries(p.phasesLate)
-            .map(([k, n]) => `${k}: ${n}`)
-            .join(', ') || '-',
+          countsText(p.phasesLate),
           p.drills,
         ]),
       },

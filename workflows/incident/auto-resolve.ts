@@ -1,8 +1,7 @@
 // A runbook's `autoResolve`: a durable timer that resolves the incident once every alert has resolved and none fired
 // again for the quiet period, where a person's resolve would be allowed (after containment). A firing alert, a phase
 // change or any other change re-checks the deadline; one that moves cancels the timer.
-import { condition } from '@temporalio/workflow';
-import { DeadlineTimer } from '../deadline-timer';
+import { onDeadline } from '../deadline-timer';
 import { isPatched } from '../patches';
 import type { Incident } from './incident';
 
@@ -10,12 +9,9 @@ import type { Incident } from './incident';
 export async function runAutoResolve(incident: Incident): Promise<void> {
   const quietForMs = incident.input.plan.autoResolve?.quietForMs;
   if (quietForMs === undefined || !isPatched('auto-resolve')) return;
-  const timer = new DeadlineTimer();
-  while (!incident.terminal) {
-    const seen = incident.version;
-    timer.set(incident.autoResolveAt(quietForMs));
-    await condition(() => incident.version !== seen || timer.fired);
-    if (timer.take()) incident.autoResolve(quietForMs);
-  }
-  timer.set(undefined);
+  await onDeadline(incident, {
+    done: () => incident.terminal,
+    deadline: () => incident.autoResolveAt(quietForMs),
+    due: () => incident.autoResolve(quietForMs),
+  });
 }

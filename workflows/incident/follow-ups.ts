@@ -2,17 +2,13 @@
 // reminded, re-armed on every change of the Incident, until it closes. When it fires the Incident reminds each owner
 // whose follow-up fell due, once (after close the reports list what is still open). No follow-up, no timer: incidents
 // without follow-ups (every one recorded before they existed) issue no command here.
-import { condition } from '@temporalio/workflow';
-import { DeadlineTimer } from '../deadline-timer';
+import { onDeadline } from '../deadline-timer';
 import type { Incident } from './incident';
 
 export async function runFollowUpReminders(incident: Incident): Promise<void> {
-  const timer = new DeadlineTimer();
-  while (!incident.closed) {
-    const seen = incident.version;
-    timer.set(incident.nextFollowUpDueAt);
-    await condition(() => incident.version !== seen || timer.fired);
-    if (timer.take()) incident.remindDueFollowUps();
-  }
-  timer.set(undefined);
+  await onDeadline(incident, {
+    done: () => incident.closed,
+    deadline: () => incident.nextFollowUpDueAt,
+    due: () => incident.remindDueFollowUps(),
+  });
 }

@@ -5,7 +5,7 @@
 // change cancelled and restarted it, and histories recorded then replay that way.
 import { condition } from '@temporalio/workflow';
 import { statusUpdateInterval } from '../../domain/status-updates';
-import { DeadlineTimer } from '../deadline-timer';
+import { DeadlineTimer, onDeadline } from '../deadline-timer';
 import { isPatched, patchOnce } from '../patches';
 import { runAutoResolve } from './auto-resolve';
 import { runFollowUpReminders } from './follow-ups';
@@ -27,14 +27,11 @@ export async function runIncidentTimers(incident: Incident): Promise<void> {
 /** Fires escalations when their deadline passes, until the incident ends. */
 export async function runEscalationTimer(incident: Incident, stableTimers: boolean): Promise<void> {
   if (stableTimers) {
-    const timer = new DeadlineTimer();
-    while (!incident.terminal) {
-      const seen = incident.version;
-      timer.set(incident.nextEscalationAt);
-      await condition(() => incident.version !== seen || timer.fired);
-      if (timer.take()) incident.evaluateEscalations();
-    }
-    return timer.set(undefined);
+    return onDeadline(incident, {
+      done: () => incident.terminal,
+      deadline: () => incident.nextEscalationAt,
+      due: () => incident.evaluateEscalations(),
+    });
   }
   while (!incident.terminal) {
     const seen = incident.version;

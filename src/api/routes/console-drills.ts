@@ -2,12 +2,11 @@
 // time-skipping test server (operators and commanders; it touches nothing, but it is heavy, so one at a time), its
 // progress while it runs and its report when done. Viewers may watch and read.
 import type { FastifyInstance } from 'fastify';
-import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { DrillNotFoundError } from '../../drills/load';
 import { DrillBusyError, type DrillRun, DrillRuns } from '../../console/drill-runs';
-import { ApiError, errorResponses } from '../errors';
-import { KEY_AUTH } from '../schemas';
+import { ApiError } from '../errors';
+import { declareRoutes } from './declare';
 
 const ScenarioView = z
   .object({
@@ -44,34 +43,28 @@ const ScenarioParams = z
 const view = (run: DrillRun) => ({ ...run, progress: [...run.progress] }) as unknown as z.infer<typeof RunView>;
 
 export function consoleDrillRoutes(app: FastifyInstance, runs = new DrillRuns()): void {
-  const r = app.withTypeProvider<ZodTypeProvider>();
+  const route = declareRoutes(app, 'drills');
 
-  r.get(
+  route.get(
     '/drills',
     {
-      config: { permission: 'read' },
-      schema: {
-        tags: ['drills'],
-        summary: 'Drill scenarios (runbooks/drills)',
-        security: KEY_AUTH,
-        response: { 200: z.object({ scenarios: z.array(ScenarioView) }), ...errorResponses(401, 403, 429) },
-      },
+      permission: 'read',
+      summary: 'Drill scenarios (runbooks/drills)',
+      answers: { 200: z.object({ scenarios: z.array(ScenarioView) }) },
+      errors: [401, 403, 429],
     },
     async () => ({ scenarios: runs.scenarios() }),
   );
 
-  r.post(
+  route.post(
     '/drills/:id/runs',
     {
-      config: { permission: 'open' },
-      schema: {
-        tags: ['drills'],
-        summary: 'Run a drill scenario as a tabletop on its own test server (one at a time)',
-        description: 'Every action is recorded, nothing is touched. 409 while another drill runs.',
-        security: KEY_AUTH,
-        params: ScenarioParams,
-        response: { 202: RunView, ...errorResponses(400, 401, 403, 404, 409, 429) },
-      },
+      permission: 'open',
+      summary: 'Run a drill scenario as a tabletop on its own test server (one at a time)',
+      description: 'Every action is recorded, nothing is touched. 409 while another drill runs.',
+      params: ScenarioParams,
+      answers: { 202: RunView },
+      errors: [400, 401, 403, 404, 409, 429],
     },
     async (request, reply) => {
       try {
@@ -84,33 +77,27 @@ export function consoleDrillRoutes(app: FastifyInstance, runs = new DrillRuns())
     },
   );
 
-  r.get(
+  route.get(
     '/drills/runs',
     {
-      config: { permission: 'read' },
-      schema: {
-        tags: ['drills'],
-        summary: 'Recent drill runs of this API process, newest first (without progress and report)',
-        security: KEY_AUTH,
-        response: { 200: z.object({ runs: z.array(RunView) }), ...errorResponses(401, 403, 429) },
-      },
+      permission: 'read',
+      summary: 'Recent drill runs of this API process, newest first (without progress and report)',
+      answers: { 200: z.object({ runs: z.array(RunView) }) },
+      errors: [401, 403, 429],
     },
     async () => ({
       runs: runs.list().map(({ report: _report, ...run }) => view({ ...run, progress: [] })),
     }),
   );
 
-  r.get(
+  route.get(
     '/drills/runs/:runId',
     {
-      config: { permission: 'read' },
-      schema: {
-        tags: ['drills'],
-        summary: 'A drill run: its progress so far and, once done, its report',
-        security: KEY_AUTH,
-        params: RunIdParams,
-        response: { 200: RunView, ...errorResponses(400, 401, 403, 404, 429) },
-      },
+      permission: 'read',
+      summary: 'A drill run: its progress so far and, once done, its report',
+      params: RunIdParams,
+      answers: { 200: RunView },
+      errors: [400, 401, 403, 404, 429],
     },
     async (request) => {
       const run = runs.get(request.params.runId);

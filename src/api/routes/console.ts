@@ -5,7 +5,6 @@
 // escalation will be. Everything else the console does goes through the ordinary API routes with their roles.
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import pLimit from 'p-limit';
-import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ACTIONS, isActionName } from '../../../domain/actions/index';
 import { runEscalations } from '../../../domain/escalation';
@@ -14,11 +13,12 @@ import { describeEvent } from '../../format';
 import { consoleBundle } from '../../console/bundle';
 import { sameOrigin } from '../auth';
 import type { ApiContext } from '../context';
-import { ApiError, errorResponses } from '../errors';
-import { withSafeStepOutputs } from '../step-outputs';
+import { ApiError } from '../errors';
+import { statusAndTimeline } from '../step-outputs';
 import { type ApiKeyStore, type ApiPrincipal, PERMISSIONS, roleMay, rolesWith } from '../../api-keys';
-import { IncidentIdParams, IncidentSummaryView, KEY_AUTH, ListQuery } from '../schemas';
+import { IncidentIdParams, IncidentSummaryView, ListQuery } from '../schemas';
 import { type SessionStore, sessionCookie } from '../session';
+import { declareRoutes } from './declare';
 
 /** No inline script or style, nothing from elsewhere, no framing, forms post only here. */
 export const CONSOLE_CSP = [
@@ -142,11 +142,11 @@ export function consoleRoutes(
   ctx: ApiContext,
   { sessions, keys }: { sessions: SessionStore; keys: ApiKeyStore },
 ): void {
-  const r = app.withTypeProvider<ZodTypeProvider>();
+  const route = declareRoutes(app, 'console');
   const titles = new TitleCache(ctx);
   const hidden = { config: { permission: 'public' as const }, schema: { hide: true } };
 
-  r.get('/', hidden, async (_request, reply) => {
+  app.get('/', hidden, async (_request, reply) => {
     const bundle = await consoleBundle();
     return secureHeaders(reply)
       .type('text/html; charset=utf-8')
@@ -154,7 +154,7 @@ export function consoleRoutes(
       .send(page(bundle.script.path, bundle.style.path));
   });
 
-  r.get('/console/assets/:file', hidden, async (request, reply) => {
+  app.get('/console/assets/:file', hidden, async (request, reply) => {
     const bundle = await consoleBundle();
     const file = (request.params as { file: string }).file;
     const found = [bundle.script, bundle.style].find((a) => a.path === `/console/assets/${file}`);
@@ -165,16 +165,14 @@ export function consoleRoutes(
       .send(found.body);
   });
 
-  r.post(
+  route.post(
     '/console/session',
     {
-      config: { permission: 'public' },
-      schema: {
-        tags: ['console'],
-        summary: 'Sign the console in with an API key: sets an HttpOnly session cookie, answers the CSRF token',
-        body: z.object({ key: z.string().min(1, 'expected an API key').max(200) }).strict(),
-        response: { 200: SessionView, ...errorResponses(400, 401, 403, 415, 429) },
-      },
+      permission: 'public',
+      summary: 'Sign the console in with an API key: sets an HttpOnly session cookie, answers the CSRF token',
+      body: z.object({ key: z.string().min(1, 'expected an API key').max(200) }).strict(),
+      answers: { 200: SessionView },
+      errors: [400, 401, 403, 415, 429],
     },
     async (request, reply) => {
       if (!sameOrigin(request)) throw new ApiError(403, 'csrf', 'sign in from the console page of this server');
@@ -187,28 +185,22 @@ export function consoleRoutes(
     },
   );
 
-  r.get(
+  route.get(
     '/console/session',
     {
-      schema: {
-        tags: ['console'],
-        summary: "Who the console (or a key) is signed in as, what its role may do, and the session's CSRF token",
-        security: KEY_AUTH,
-        response: { 200: SessionView, ...errorResponses(401, 429) },
-      },
+      summary: "Who the console (or a key) is signed in as, what its role may do, and the session's CSRF token",
+      answers: { 200: SessionView },
+      errors: [401, 429],
     },
     async (request) => sessionView(request.principal!, request.consoleSession?.csrf),
   );
 
-  r.post(
+  route.post(
     '/console/sign-out',
     {
-      schema: {
-        tags: ['console'],
-        summary: 'End the console session and clear its cookie',
-        security: KEY_AUTH,
-        response: { 200: z.object({ signedOut: z.boolean() }), ...errorResponses(401, 403, 429) },
-      },
+      summary: 'End the console session and clear its cookie',
+      answers: { 200: z.object({ signedOut: z.boolean() }) },
+      errors: [401, 403, 429],
     },
     async (request, reply) => {
       if (request.consoleSession) sessions.delete(request.consoleSession.id);
@@ -217,20 +209,14 @@ export function consoleRoutes(
     },
   );
 
-  r.get(
+  route.get(
     '/console/incidents',
     {
-      config: { permission: 'read' },
-      schema: {
-        tags: ['console'],
-        summary: "GET /incidents with each incident's title, for the console's list",
-        security: KEY_AUTH,
-        querystring: ListQuery,
-        response: {
-          200: z.object({ incidents: z.array(IncidentSummaryView.extend({ title: z.string().optional() })) }),
-          ...errorResponses(400, 401, 403, 429, 503),
-        },
-      },
+      permission: 'read',
+      summary: "GET /incidents with each incident's title, for the console's list",
+      querystring: ListQuery,
+      answers: { 200: z.object({ incidents: z.array(IncidentSummaryView.extend({ title: z.string().optional() })) }) },
+      errors: [400, 401, 403, 429, 503],
     },
     async (request) => {
       const { limit, ...filter } = request.query;
@@ -247,23 +233,19 @@ export function consoleRoutes(
     },
   );
 
-  r.get(
+  route.get(
     '/console/runbooks',
     {
-      config: { permission: 'read' },
-      schema: {
-        tags: ['console'],
-        summary: 'The runbooks incidents can be opened with',
-        security: KEY_AUTH,
-        response: {
-          200: z.object({
-            runbooks: z.array(
-              z.object({ id: z.string(), title: z.string(), category: z.string(), eventTypes: z.array(z.string()) }),
-            ),
-          }),
-          ...errorResponses(401, 403, 429),
-        },
+      permission: 'read',
+      summary: 'The runbooks incidents can be opened with',
+      answers: {
+        200: z.object({
+          runbooks: z.array(
+            z.object({ id: z.string(), title: z.string(), category: z.string(), eventTypes: z.array(z.string()) }),
+          ),
+        }),
       },
+      errors: [401, 403, 429],
     },
     async () => ({
       runbooks: [...ctx.runbooks().values()]
@@ -272,24 +254,20 @@ export function consoleRoutes(
     }),
   );
 
-  r.get(
+  route.get(
     '/console/incidents/:id',
     {
-      config: { permission: 'read' },
-      schema: {
-        tags: ['console'],
-        summary: "An incident as the console's incident page shows it",
-        description:
-          'GET /incidents/{id} plus each timeline event in words, the phase windows and escalation levels of its ' +
-          'runbook, the trigger and level of the next timed escalation, and which waiting approvals need a commander.',
-        security: KEY_AUTH,
-        params: IncidentIdParams,
-        response: { 200: ConsoleIncident, ...errorResponses(400, 401, 403, 404, 429, 503) },
-      },
+      permission: 'read',
+      summary: "An incident as the console's incident page shows it",
+      description:
+        'GET /incidents/{id} plus each timeline event in words, the phase windows and escalation levels of its ' +
+        'runbook, the trigger and level of the next timed escalation, and which waiting approvals need a commander.',
+      params: IncidentIdParams,
+      answers: { 200: ConsoleIncident },
+      errors: [400, 401, 403, 404, 429, 503],
     },
     async (request) => {
-      const status = withSafeStepOutputs(await ctx.incidents.status(request.params.id));
-      const timeline = await ctx.incidents.timeline(request.params.id);
+      const { status, timeline } = await statusAndTimeline(ctx.incidents, request.params.id);
       const plan = ctx.runbooks().get(status.runbookId);
       const policy = plan?.escalation ?? DEFAULT_ESCALATION_POLICY;
       let nextEscalation: z.infer<typeof ConsoleIncident>['nextEscalation'];

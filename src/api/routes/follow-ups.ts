@@ -2,14 +2,14 @@
 // completeFollowUp update (the incident's own rules and timeline); once closed, the record it left at close (its
 // review and summary in the data directory), so follow-ups that outlive the incident leave the reports when done.
 import type { FastifyInstance } from 'fastify';
-import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { MAX_TEXT_CHARS } from '../../../domain/limits';
 import { FollowUpRef } from '../../../domain/messages';
 import { FollowUpRefused, completeRecordedFollowUp } from '../../reports/follow-ups';
 import type { ApiContext } from '../context';
-import { ApiError, errorResponses } from '../errors';
-import { IncidentIdParams, KEY_AUTH } from '../schemas';
+import { ApiError } from '../errors';
+import { IncidentIdParams } from '../schemas';
+import { declareRoutes } from './declare';
 
 const Params = IncidentIdParams.extend({ fid: FollowUpRef.describe('Follow-up id, like F1') });
 const Body = z
@@ -34,18 +34,15 @@ const Completed = z
   .meta({ id: 'FollowUpCompleted' });
 
 export function followUpRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  app.withTypeProvider<ZodTypeProvider>().post(
+  declareRoutes(app, 'updates').post(
     '/incidents/:id/follow-ups/:fid/complete',
     {
-      config: { permission: 'steer' },
-      schema: {
-        tags: ['updates'],
-        summary: 'Mark a follow-up action done, while the incident runs or after it closed',
-        security: KEY_AUTH,
-        params: Params,
-        body: Body,
-        response: { 200: Completed, ...errorResponses(400, 401, 403, 404, 409, 413, 415, 429, 503) },
-      },
+      permission: 'steer',
+      summary: 'Mark a follow-up action done, while the incident runs or after it closed',
+      params: Params,
+      body: Body,
+      answers: { 200: Completed },
+      errors: [400, 401, 403, 404, 409, 413, 415, 429, 503],
     },
     async (request) => {
       const { id, fid } = request.params;

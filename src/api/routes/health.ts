@@ -1,38 +1,33 @@
 // Liveness (/healthz: the process answers), readiness (/readyz: Temporal answers within 2 s) and Prometheus metrics
 // (/metrics, which needs a viewer, operator or commander key). Health needs no key: it reveals no incident data. Readiness never hangs longer than its deadline.
 import type { FastifyInstance } from 'fastify';
-import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ApiContext } from '../context';
-import { ApiError, errorResponses } from '../errors';
+import { ApiError } from '../errors';
+import { declareRoutes } from './declare';
 
 const READY_DEADLINE_MS = 2_000;
 
 export function healthRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  const r = app.withTypeProvider<ZodTypeProvider>();
+  const route = declareRoutes(app, 'health');
 
-  r.get(
+  route.get(
     '/healthz',
     {
-      config: { permission: 'public' },
-      schema: {
-        tags: ['health'],
-        summary: 'Liveness: the API process answers',
-        response: { 200: z.object({ status: z.literal('ok') }) },
-      },
+      permission: 'public',
+      summary: 'Liveness: the API process answers',
+      answers: { 200: z.object({ status: z.literal('ok') }) },
     },
     async () => ({ status: 'ok' as const }),
   );
 
-  r.get(
+  route.get(
     '/readyz',
     {
-      config: { permission: 'public' },
-      schema: {
-        tags: ['health'],
-        summary: 'Readiness: Temporal is reachable',
-        response: { 200: z.object({ status: z.literal('ready'), temporal: z.string() }), ...errorResponses(503) },
-      },
+      permission: 'public',
+      summary: 'Readiness: Temporal is reachable',
+      answers: { 200: z.object({ status: z.literal('ready'), temporal: z.string() }) },
+      errors: [503],
     },
     async () => {
       const connection = ctx.incidents.client.connection;
@@ -51,16 +46,15 @@ export function healthRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
   );
 
-  r.get(
+  route.get(
     '/metrics',
     {
       // Request counts and incident totals tell an outsider when an incident is under way: a key is needed.
-      config: { permission: 'read' },
-      schema: {
-        tags: ['health'],
-        summary: 'Prometheus metrics (text exposition format); a viewer, operator or commander key',
-        produces: ['text/plain'],
-      },
+      permission: 'read',
+      summary: 'Prometheus metrics (text exposition format); a viewer, operator or commander key',
+      // The summary names the keys; the document has never listed them as a security scheme here.
+      security: false,
+      produces: ['text/plain'],
     },
     async (_request, reply) => {
       const text = await ctx.metrics.registry.metrics();

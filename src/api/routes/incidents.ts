@@ -1,13 +1,11 @@
 // Incident routes: open (operators), list with filters from Temporal visibility, and get with the timeline (viewers).
 import type { FastifyInstance } from 'fastify';
-import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { ApiContext } from '../context';
-import { ApiError, errorResponses } from '../errors';
-import { withSafeStepOutputs } from '../step-outputs';
+import { ApiError } from '../errors';
+import { statusAndTimeline } from '../step-outputs';
 import {
   IncidentIdParams,
   IncidentWithTimeline,
-  KEY_AUTH,
   ListQuery,
   ListResult,
   OpenBody,
@@ -15,23 +13,21 @@ import {
   TimelineQuery,
   TimelineResult,
 } from '../schemas';
+import { declareRoutes } from './declare';
 
 export function incidentRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  const r = app.withTypeProvider<ZodTypeProvider>();
+  const route = declareRoutes(app, 'incidents');
 
-  r.post(
+  route.post(
     '/incidents',
     {
-      config: { permission: 'open' },
-      schema: {
-        tags: ['incidents'],
-        summary: 'Open an incident with a runbook',
-        description:
-          'With a dedupKey, at most one incident per key is open: a second open returns the first (created: false).',
-        security: KEY_AUTH,
-        body: OpenBody,
-        response: { 201: OpenResult, 200: OpenResult, ...errorResponses(400, 401, 403, 413, 415, 422, 429, 503) },
-      },
+      permission: 'open',
+      summary: 'Open an incident with a runbook',
+      description:
+        'With a dedupKey, at most one incident per key is open: a second open returns the first (created: false).',
+      body: OpenBody,
+      answers: { 201: OpenResult, 200: OpenResult },
+      errors: [400, 401, 403, 413, 415, 422, 429, 503],
     },
     async (request, reply) => {
       const { runbook, ...open } = request.body;
@@ -49,17 +45,14 @@ export function incidentRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
   );
 
-  r.get(
+  route.get(
     '/incidents',
     {
-      config: { permission: 'read' },
-      schema: {
-        tags: ['incidents'],
-        summary: 'List incidents (newest first), filtered by search attributes',
-        security: KEY_AUTH,
-        querystring: ListQuery,
-        response: { 200: ListResult, ...errorResponses(400, 401, 403, 429, 503) },
-      },
+      permission: 'read',
+      summary: 'List incidents (newest first), filtered by search attributes',
+      querystring: ListQuery,
+      answers: { 200: ListResult },
+      errors: [400, 401, 403, 429, 503],
     },
     async (request) => {
       const { limit, ...filter } = request.query;
@@ -74,39 +67,30 @@ export function incidentRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
   );
 
-  r.get(
+  route.get(
     '/incidents/:id',
     {
-      config: { permission: 'read' },
-      schema: {
-        tags: ['incidents'],
-        summary: "An incident's status, metrics, waiting steps and timeline",
-        security: KEY_AUTH,
-        params: IncidentIdParams,
-        response: { 200: IncidentWithTimeline, ...errorResponses(400, 401, 403, 404, 429, 503) },
-      },
+      permission: 'read',
+      summary: "An incident's status, metrics, waiting steps and timeline",
+      params: IncidentIdParams,
+      answers: { 200: IncidentWithTimeline },
+      errors: [400, 401, 403, 404, 429, 503],
     },
     async (request) => {
-      // One after the other: two concurrent queries can be answered at different points of the workflow's progress,
-      // and a timeline older than the status it is shown with (a phase the status says has started, missing) misleads.
-      const status = withSafeStepOutputs(await ctx.incidents.status(request.params.id));
-      const timeline = await ctx.incidents.timeline(request.params.id);
+      const { status, timeline } = await statusAndTimeline(ctx.incidents, request.params.id);
       return { ...status, timeline };
     },
   );
 
-  r.get(
+  route.get(
     '/incidents/:id/timeline',
     {
-      config: { permission: 'read' },
-      schema: {
-        tags: ['incidents'],
-        summary: "An incident's timeline, oldest first: every event, or a page of it with from and limit",
-        security: KEY_AUTH,
-        params: IncidentIdParams,
-        querystring: TimelineQuery,
-        response: { 200: TimelineResult, ...errorResponses(400, 401, 403, 404, 429, 503) },
-      },
+      permission: 'read',
+      summary: "An incident's timeline, oldest first: every event, or a page of it with from and limit",
+      params: IncidentIdParams,
+      querystring: TimelineQuery,
+      answers: { 200: TimelineResult },
+      errors: [400, 401, 403, 404, 429, 503],
     },
     async (request) => {
       const { id } = request.params;

@@ -4,7 +4,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { REPORT_KINDS } from '../../../domain/report';
 import type { Review } from '../../../domain/review';
@@ -13,8 +12,9 @@ import { REPORT_FORMATS, renderReport } from '../../reports/report-render';
 import { renderReview } from '../../reports/review-render';
 import { reviewDir } from '../../reports/store';
 import type { ApiContext } from '../context';
-import { ApiError, errorResponses } from '../errors';
-import { IncidentIdParams, KEY_AUTH } from '../schemas';
+import { ApiError } from '../errors';
+import { IncidentIdParams } from '../schemas';
+import { declareRoutes } from './declare';
 
 const Format = z.object({
   format: z.enum(REPORT_FORMATS, { error: 'expected format md, json or html' }).default('json'),
@@ -59,20 +59,17 @@ async function storedReview(dir: string, incidentId: string): Promise<Review | u
 }
 
 export function reportRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  const r = app.withTypeProvider<ZodTypeProvider>();
+  const route = declareRoutes(app, 'reports');
 
-  r.get(
+  route.get(
     '/incidents/:id/review',
     {
-      config: { permission: 'read' },
-      schema: {
-        tags: ['reports'],
-        summary: "An incident's post-incident review (final once closed, a draft before)",
-        security: KEY_AUTH,
-        params: IncidentIdParams,
-        querystring: Format,
-        response: { 200: Document, ...errorResponses(400, 401, 403, 404, 429, 503) },
-      },
+      permission: 'read',
+      summary: "An incident's post-incident review (final once closed, a draft before)",
+      params: IncidentIdParams,
+      querystring: Format,
+      answers: { 200: Document },
+      errors: [400, 401, 403, 404, 429, 503],
     },
     async (request, reply) => {
       const { id } = request.params;
@@ -86,18 +83,15 @@ export function reportRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
   );
 
-  r.get(
+  route.get(
     '/reports/:kind',
     {
-      config: { permission: 'read' },
-      schema: {
-        tags: ['reports'],
-        summary: 'The weekly, monthly or quarterly report over incidents closed in the period',
-        security: KEY_AUTH,
-        params: KindParams,
-        querystring: ReportQuery,
-        response: { 200: Document, ...errorResponses(400, 401, 403, 429, 503) },
-      },
+      permission: 'read',
+      summary: 'The weekly, monthly or quarterly report over incidents closed in the period',
+      params: KindParams,
+      querystring: ReportQuery,
+      answers: { 200: Document },
+      errors: [400, 401, 403, 429, 503],
     },
     async (request, reply) => {
       let from: number | undefined;
