@@ -16,7 +16,8 @@ interface Runbook {
 
 const STATUSES = ['active', 'resolved', 'closed', 'false_positive', 'failed'];
 const SEVERITIES = ['P0', 'P1', 'P2', 'P3'];
-const CATEGORIES = ['security', 'operational', 'data'];
+// The engine's categories (domain/incident.ts CATEGORIES), written out so the page does not bundle zod.
+const CATEGORIES = ['security', 'operational', 'privacy'];
 
 const FILTERS = ['status', 'severity', 'category', 'runbook', 'drill'] as const;
 
