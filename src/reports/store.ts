@@ -2,6 +2,7 @@
 // the log of drills held, and the review written at close. Appends are single writes of one line, so concurrent
 // workers never interleave; a summary recorded twice (a retried activity) is read once, the last one winning.
 import { appendFile, mkdir, readFile, writeFile, rename } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { DrillHeld, IncidentSummaryRecord } from '../../domain/report';
 
@@ -68,10 +69,13 @@ export async function readDrillsHeld(dataDir: string): Promise<DrillHeld[]> {
   return readLines<DrillHeld>(drillLogFile(dataDir));
 }
 
-/** Writes a file whole or not at all (a reader never sees half a review). */
+/**
+ * Writes a file whole or not at all (a reader never sees half a review). Each write has its own temporary file, so two
+ * writers of one file (an activity and its retry, two workers) never rename each other's away.
+ */
 export async function writeFileAtomic(file: string, text: string): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });
-  const temporary = `${file}.${process.pid}.tmp`;
+  const temporary = `${file}.${process.pid}.${randomUUID()}.tmp`;
   await writeFile(temporary, text, { mode: 0o600 });
   await rename(temporary, file);
 }
