@@ -36,6 +36,7 @@ import {
 } from '../workflows/definitions';
 import type { alertStreamWorkflow } from '../workflows/alert-stream';
 import type { incidentRegistryWorkflow } from '../workflows/registry';
+import { isSignalLimitError } from './temporal/signal-limit';
 
 export class IncidentNotFoundError extends Error {
   constructor(readonly incidentId: string) {
@@ -135,6 +136,26 @@ async function whenQueryable<T>(query: () => Promise<T>): Promise<T> {
   }
 }
 
+/** How long an alert waits for its stream to start its next run when the current one is full. */
+const STREAM_ROLLOVER_WAIT_MS = 10_000;
+
+/**
+ * Sends to an alert stream, retrying while its run is at Temporal's signal limit: the stream continues as new within
+ * moments, and the alert then goes to the new run. Past STREAM_ROLLOVER_WAIT_MS the refusal stands (the API answers
+ * 503 with Retry-After); nothing was recorded, so the sender's retry loses nothing.
+ */
+async function whileStreamRollsOver<T>(send: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + STREAM_ROLLOVER_WAIT_MS;
+  for (let wait = 50; ; wait = Math.min(wait * 2, 1_000)) {
+    try {
+      return await send();
+    } catch (error) {
+      if (!isSignalLimitError(error) || Date.now() + wait > deadline) throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, wait));
+  }
+}
+
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class IncidentClient {
   private readonly openSlots = pLimit(OPENS_IN_FLIGHT);
@@ -210,16 +231,15 @@ export class IncidentClient {
   async deliverAlert(incidentId: string, alert: AlertSignalInput): Promise<void> {
     this.handle(incidentId);
     try {
-      await this.client.workflow.signalWithStart<typeof alertStreamWorkflow, [AlertSignalInput]>(
-        'alertStreamWorkflow',
-        {
+      await whileStreamRollsOver(() =>
+        this.client.workflow.signalWithStart<typeof alertStreamWorkflow, [AlertSignalInput]>('alertStreamWorkflow', {
           workflowId: alertStreamId(incidentId),
           taskQueue: this.taskQueue,
           args: [{ incidentId }],
           signal: alertSignal,
           signalArgs: [alert],
           workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        },
+        }),
       );
     } catch (error) {
       if (error instanceof WorkflowExecutionAlreadyStartedError) {

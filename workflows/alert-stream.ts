@@ -3,7 +3,9 @@
 // (a new fingerprint, a status change, new labels, a higher severity), and sends the exact counts at most every
 // COUNTS_EVERY_MS. So the incident hears a bounded number of signals however long a storm lasts, and this workflow,
 // which has no children and no timers worth keeping, continues as new well before Temporal's per-run limits
-// (10,000 signals, 10,240 events warning), carrying its book. It ends when the incident tells it the incident closed.
+// (10,000 signals, 10,240 events warning), carrying its book (and, with the stream-carries-queue patch, what it has
+// not forwarded yet, so a storm that never pauses cannot hold it past its limits). It ends when the incident tells it
+// the incident closed.
 import {
   allHandlersFinished,
   condition,
@@ -15,6 +17,7 @@ import {
 } from '@temporalio/workflow';
 import { type AlertBook, emptyAlertBook, observeAlert } from '../domain/alert-book';
 import { AlertSignalInput } from '../domain/messages';
+import { isPatched } from './patches';
 import {
   type AlertStreamInput,
   ALERT_BATCH_MAX,
@@ -33,8 +36,8 @@ export const COUNTS_EVERY_MS = 10_000;
 export async function alertStreamWorkflow(input: AlertStreamInput): Promise<void> {
   const book: AlertBook = input.book ?? emptyAlertBook();
   const incident = getExternalWorkflowHandle(input.incidentId);
-  const queue: AlertSignalInput[] = [];
-  let countsSent = book.counts.total;
+  const queue: AlertSignalInput[] = [...(input.pending ?? [])];
+  let countsSent = input.countsSent ?? book.counts.total;
   let stopped = false;
   let incidentGone = false;
 
@@ -81,6 +84,16 @@ export async function alertStreamWorkflow(input: AlertStreamInput): Promise<void
       await condition(allHandlersFinished);
       if (queue.length === 0 && book.counts.total === countsSent) {
         return continueAsNew<typeof alertStreamWorkflow>({ incidentId: input.incidentId, book });
+      }
+      // Alerts keep coming while it forwards: the next run takes over what is queued (one batch at most, so its
+      // input stays as small as a batch signal) and the counts not yet sent, instead of waiting for a pause.
+      if (queue.length <= ALERT_BATCH_MAX && isPatched('stream-carries-queue')) {
+        return continueAsNew<typeof alertStreamWorkflow>({
+          incidentId: input.incidentId,
+          book,
+          pending: queue,
+          countsSent,
+        });
       }
       continue;
     }

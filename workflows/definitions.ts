@@ -64,6 +64,10 @@ export interface AlertStreamInput {
   incidentId: string;
   /** The book carried over from the previous run (continue-as-new). */
   book?: AlertBook;
+  /** Alerts the previous run queued and had not forwarded yet (at most ALERT_BATCH_MAX). */
+  pending?: AlertSignalInput[];
+  /** The total the previous run last sent the incident, when it had not sent the latest. */
+  countsSent?: number;
 }
 
 /** The operator updates, one per entry of the update table (domain/updates.ts), by wire name. */

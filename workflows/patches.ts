@@ -112,6 +112,14 @@ export const PATCHES = {
     since: '2026-12-03',
     recordedWith: [],
   },
+  'stream-carries-queue': {
+    changed:
+      'an alert stream past its history bound continues as new at once, carrying its queued alerts and unsent ' +
+      'counts; before, it waited for a pause in the storm, which a storm that never paused could hold past ' +
+      "Temporal's 10,000-signal limit",
+    since: '2026-12-03',
+    recordedWith: [],
+  },
 } as const satisfies Record<string, PatchInfo>;
 
 export type PatchId = keyof typeof PATCHES;

@@ -2,6 +2,7 @@
 // module maps validation, parsing, Temporal and client errors to status codes. It must never send a stack trace or an
 // internal error's text: a 500 says only that it failed and which request id to look for in the log.
 import { isGrpcServiceError } from '@temporalio/client';
+import { isSignalLimitError } from '../temporal/signal-limit';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -68,6 +69,7 @@ function isTemporalUnavailable(error: unknown): boolean {
 
 /** Temporal answered, but refused the request as over one of its limits (for example in-flight updates). */
 function temporalBusyReason(error: unknown): string | undefined {
+  if (isSignalLimitError(error)) return 'the alert stream is starting its next run';
   const grpc = grpcError(error);
   if (grpc?.code !== GRPC_RESOURCE_EXHAUSTED) return undefined;
   return grpc.details || 'resource exhausted';
