@@ -117,44 +117,35 @@ export type IncidentUpdateMethods = {
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging, @typescript-eslint/no-empty-object-type
 export interface IncidentClient extends IncidentUpdateMethods {}
 
-/** How long a read waits for an incident that exists but has not finished its first task (its plan is loading). */
-const STARTING_WAIT_MS = 15_000;
-
 /**
- * Runs a query, retrying while the incident has no query handlers yet: an incident opened by reference sets them
- * once its first task has loaded the plan, a few milliseconds after the registry answered the open.
+ * Runs `attempt` again, with backoff up to a second, while it fails with an error `passing` says will pass soon, for at
+ * most `forMs`; any other error, or the same one after that, stands.
  */
-async function whenQueryable<T>(query: () => Promise<T>): Promise<T> {
-  const deadline = Date.now() + STARTING_WAIT_MS;
-  for (let wait = 20; ; wait = Math.min(wait * 2, 500)) {
+async function retryWhile<T>(passing: (error: unknown) => boolean, forMs: number, attempt: () => Promise<T>) {
+  const deadline = Date.now() + forMs;
+  for (let wait = 20; ; wait = Math.min(wait * 2, 1_000)) {
     try {
-      return await query();
+      return await attempt();
     } catch (error) {
-      if (!(error instanceof QueryNotRegisteredError) || Date.now() + wait > deadline) throw error;
+      if (!passing(error) || Date.now() + wait > deadline) throw error;
     }
     await new Promise((resolve) => setTimeout(resolve, wait));
   }
 }
 
-/** How long an alert waits for its stream to start its next run when the current one is full. */
-const STREAM_ROLLOVER_WAIT_MS = 10_000;
+/**
+ * A query to an incident that exists but has no query handlers yet: one opened by reference sets them once its first
+ * task has loaded the plan, a few milliseconds after the registry answered the open. Waits up to 15 s.
+ */
+const whenQueryable = <T>(query: () => Promise<T>): Promise<T> =>
+  retryWhile((error) => error instanceof QueryNotRegisteredError, 15_000, query);
 
 /**
- * Sends to an alert stream, retrying while its run is at Temporal's signal limit: the stream continues as new within
- * moments, and the alert then goes to the new run. Past STREAM_ROLLOVER_WAIT_MS the refusal stands (the API answers
- * 503 with Retry-After); nothing was recorded, so the sender's retry loses nothing.
+ * A signal to an alert stream whose run is at Temporal's signal limit: the stream continues as new within moments and
+ * the alert goes to the new run. After 10 s the refusal stands (the API answers 503 with Retry-After); nothing was
+ * recorded, so the sender's retry loses nothing.
  */
-async function whileStreamRollsOver<T>(send: () => Promise<T>): Promise<T> {
-  const deadline = Date.now() + STREAM_ROLLOVER_WAIT_MS;
-  for (let wait = 50; ; wait = Math.min(wait * 2, 1_000)) {
-    try {
-      return await send();
-    } catch (error) {
-      if (!isSignalLimitError(error) || Date.now() + wait > deadline) throw error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, wait));
-  }
-}
+const whileStreamRollsOver = <T>(send: () => Promise<T>): Promise<T> => retryWhile(isSignalLimitError, 10_000, send);
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class IncidentClient {
