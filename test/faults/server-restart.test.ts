@@ -22,6 +22,11 @@ import { recordFigures } from './results';
 
 const ALERTS = Number(process.env.FAULT_STORM_ALERTS ?? 300);
 const DEDUP_KEYS = 12;
+/**
+ * How long the server stays down. The client retries a refused connection for about 20 s (its gRPC retry policy), so
+ * a shorter outage is ridden out and answered 2xx late; a longer one must be answered 503 with Retry-After.
+ */
+const OUTAGE_MS = Number(process.env.FAULT_OUTAGE_MS ?? 30_000);
 const TASK_QUEUE = 'faults-restart';
 
 describe('the dev server SIGKILLed and restarted mid alert storm', () => {
@@ -130,7 +135,7 @@ describe('the dev server SIGKILLed and restarted mid alert storm', () => {
           server.process.kill('SIGKILL');
           await new Promise((r) => server.process.once('exit', r));
           void (async () => {
-            await new Promise((r) => setTimeout(r, 3_000));
+            await new Promise((r) => setTimeout(r, OUTAGE_MS));
             server = await startServer();
             restarts++;
           })();
