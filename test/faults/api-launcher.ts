@@ -1,7 +1,16 @@
 // Starts test/faults/api-process.ts as its own OS process (node itself, so a signal reaches the API and nothing else).
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
-import { API_PROCESS_ENV, type ApiProcessConfig } from './api-process';
+
+/** Where the API process finds its configuration (JSON). Kept here: importing api-process.ts starts an API. */
+export const API_PROCESS_ENV = 'FAULTS_API_PROCESS';
+
+export interface ApiProcessConfig {
+  address: string;
+  taskQueue: string;
+  runbookFile: string;
+  keysFile: string;
+}
 
 export interface ApiProcess {
   process: ChildProcess;

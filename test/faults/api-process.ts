@@ -7,15 +7,7 @@ import { startApiServer } from '../../src/api/server';
 import { IncidentClient } from '../../src/client';
 import { buildConfig } from '../../src/config';
 import { loadRunbookFile } from '../../src/runbooks/load';
-
-export const API_PROCESS_ENV = 'FAULTS_API_PROCESS';
-
-export interface ApiProcessConfig {
-  address: string;
-  taskQueue: string;
-  runbookFile: string;
-  keysFile: string;
-}
+import { API_PROCESS_ENV, type ApiProcessConfig } from './api-launcher';
 
 async function main(): Promise<void> {
   const raw = process.env[API_PROCESS_ENV];
