@@ -120,6 +120,14 @@ export const PATCHES = {
     since: '2026-12-03',
     recordedWith: [],
   },
+  'status-update-on-cadence': {
+    changed:
+      'a status update is written as of the instant it was due and the next falls an interval after that instant; ' +
+      'before, both counted from when its timer fired, so a loaded worker shifted the text ("Open for 1h1s") and ' +
+      'the cadence',
+    since: '2026-12-03',
+    recordedWith: [],
+  },
 } as const satisfies Record<string, PatchInfo>;
 
 export type PatchId = keyof typeof PATCHES;

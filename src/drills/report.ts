@@ -175,9 +175,10 @@ function normaliseEvent(event: TimelineEvent, obs: DrillObservation): ReportTime
   const fields: Record<string, unknown> = { ...rest };
   // An escalation's due time is a deadline the policy fixed in advance: where it falls, as any epoch time.
   if (typeof fields.dueAt === 'number') fields.dueAt = obs.offsetOf(fields.dueAt);
-  // A waiting step's deadline is "now + its timeout", taken while the clock ran on at that stop: counted from its
-  // event, so however long the engine took there, the report shows the timeout the runbook gave.
-  if (typeof fields.timeoutAt === 'number') fields.timeoutAt = seconds + Math.round((fields.timeoutAt - at) / 1000);
+  // A waiting step's deadline is "now + its timeout" in the phase, taken at that stop a little before the incident
+  // recorded the event: counted from the event and rounded up to the whole second a runbook timeout is, so however
+  // long the engine took there (under a second), the report shows the timeout the runbook gave.
+  if (typeof fields.timeoutAt === 'number') fields.timeoutAt = seconds + Math.ceil((fields.timeoutAt - at) / 1000);
   const normalised = normaliseValue(fields, obs.openedAt, obs.offsetOf) as Record<string, unknown>;
   let text = normaliseText(
     describeEvent({ ...(event as object), timeoutAt: undefined } as TimelineEvent),

@@ -1083,9 +1083,10 @@ export class Incident {
   }
 
   /** Records internal status update number `n`, sent at `at`; returns its notification. */
-  statusUpdate(n: number, at: number, stable: boolean): StatusUpdateNotice {
+  /** The n-th status update, recorded at `at` and written as of `asOf` (the instant it was due, on cadence). */
+  statusUpdate(n: number, at: number, stable: boolean, asOf = at): StatusUpdateNotice {
     const order = stable ? this.planSteps().map((s) => s.step.id) : undefined;
-    const message = statusUpdateMessage(this.state, this.input.plan.escalation, n, at, order);
+    const message = statusUpdateMessage(this.state, this.input.plan.escalation, n, asOf, order);
     this.record({ at, type: 'status_update', n, audience: 'internal', summary: message.summary });
     return {
       incidentId: this.incidentId,

@@ -54,6 +54,7 @@ export async function runStatusUpdates(
 ): Promise<void> {
   if (!isPatched('status-updates')) return;
   const stable = patchOnce('status-update-stable');
+  const onCadence = patchOnce('status-update-on-cadence');
   const timer = stableTimers ? new DeadlineTimer() : undefined;
   const { escalation } = incident.input.plan;
   let sent = 0;
@@ -61,7 +62,8 @@ export async function runStatusUpdates(
   while (!incident.terminal) {
     const seen = incident.version;
     const active = incident.state.status === 'active';
-    const dueAt = lastAt + statusUpdateInterval(escalation, incident.state.severity);
+    const interval = statusUpdateInterval(escalation, incident.state.severity);
+    const dueAt = lastAt + interval;
     if (!active || dueAt > Date.now()) {
       const at = active ? dueAt : undefined;
       if (timer) {
@@ -73,10 +75,14 @@ export async function runStatusUpdates(
       continue;
     }
     const n = ++sent;
-    lastAt = Date.now();
+    const firedAt = Date.now();
+    // On cadence, the update speaks as of the instant it was due however late its timer fired on a loaded worker,
+    // and the next one falls an interval after that instant (after a long pause it restarts from now).
+    const asOf = onCadence() && firedAt - dueAt < interval ? dueAt : firedAt;
+    lastAt = asOf;
     // Escalations due at this instant first, so the update reports the same level whatever order timers fire in.
     if (stable()) incident.evaluateEscalations();
-    send(incident.statusUpdate(n, lastAt, stable()));
+    send(incident.statusUpdate(n, firedAt, stable(), asOf));
   }
   timer?.set(undefined);
 }
