@@ -9,3 +9,4 @@ export { recoverPhase } from './phases/recover';
 export { postIncidentPhase } from './phases/post-incident';
 export { alertStreamWorkflow } from './alert-stream';
 export { periodicReportWorkflow, scheduledDrillWorkflow } from './reports';
+export { followUpRemindersWorkflow } from './follow-up-reminders';

@@ -128,6 +128,13 @@ export const PATCHES = {
     since: '2026-12-03',
     recordedWith: [],
   },
+  'follow-ups-outlive': {
+    changed:
+      'a closing incident with open follow-ups whose owners are still to be reminded starts their reminders ' +
+      '(followUpRemindersWorkflow, an abandoned child that outlives it); before, no reminder was sent after close',
+    since: '2026-12-03',
+    recordedWith: [],
+  },
 } as const satisfies Record<string, PatchInfo>;
 
 export type PatchId = keyof typeof PATCHES;

@@ -27,6 +27,7 @@ import * as duration from '../domain/duration';
 import * as errors from '../domain/errors';
 import * as escalation from '../domain/escalation';
 import * as escalationPolicy from '../domain/escalation-policy';
+import * as followUpReminder from '../domain/follow-up-reminder';
 import * as incident from '../domain/incident';
 import * as limits from '../domain/limits';
 import * as messages from '../domain/messages';
@@ -57,6 +58,7 @@ export const SHARED_SCHEMA_MODULES = {
   errors,
   escalation,
   'escalation-policy': escalationPolicy,
+  'follow-up-reminder': followUpReminder,
   incident,
   limits,
   messages,

@@ -1,9 +1,12 @@
 // Completing a follow-up after its incident closed: the incident's workflow has ended, so the record it left at close
 // takes the completion. The stored review (JSON, Markdown, HTML) is rewritten with the follow-up done, and the summary
-// is recorded again without it, so the reports stop listing it (the store reads the last summary of an incident).
+// is recorded again without it, so the reports stop listing it (the store reads the last summary of an incident), and
+// the closed incident's follow-up reminders are told, so its owner is not reminded of it.
 // One completion at a time per process; the API is the only writer.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { type Client, WorkflowNotFoundError } from '@temporalio/client';
+import { followUpCompletedSignal, followUpRemindersId } from '../../workflows/follow-up-reminders';
 import type { Review } from '../../domain/review';
 import { renderReview } from './review-render';
 import { appendSummary, readSummaries, reviewDir, writeFileAtomic } from './store';
@@ -84,4 +87,16 @@ async function complete(
     await appendSummary(dataDir, { ...summary, followUpsOpen: summary.followUpsOpen.filter((f) => !same(f)) });
   }
   return review;
+}
+
+/**
+ * Tells the closed incident's follow-up reminders that `followUpId` is done. Not running is no error: they end when
+ * none is left, and an incident closed with every follow-up done or reminded never started them.
+ */
+export async function tellFollowUpReminders(client: Client, incidentId: string, followUpId: string): Promise<void> {
+  try {
+    await client.workflow.getHandle(followUpRemindersId(incidentId)).signal(followUpCompletedSignal, { followUpId });
+  } catch (error) {
+    if (!(error instanceof WorkflowNotFoundError)) throw error;
+  }
 }

@@ -1,7 +1,14 @@
-// What a closing incident leaves behind: its review and summary in the data directory, and word to the workflows that
-// track it: the registry (its dedup key is free again) and its alert stream (forward what is queued and end). None of
-// them failing stops the close: each is logged.
-import { getExternalWorkflowHandle, log, proxyActivities, workflowInfo } from '@temporalio/workflow';
+// What a closing incident leaves behind: the reminders of its open follow-ups, its review and summary in the data
+// directory, and word to the workflows that track it: the registry (its dedup key is free again) and its alert stream
+// (forward what is queued and end). None of them failing stops the close: each is logged.
+import {
+  ParentClosePolicy,
+  getExternalWorkflowHandle,
+  log,
+  proxyActivities,
+  startChild,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { ReportActivities } from '../../src/reports/activities';
 import type { IncidentState } from '../../domain/incident';
 import {
@@ -11,6 +18,7 @@ import {
   alertStreamStopSignal,
   incidentClosedSignal,
 } from '../definitions';
+import { followUpRemindersId, followUpRemindersWorkflow } from '../follow-up-reminders';
 import { isPatched } from '../patches';
 import type { Incident } from './incident';
 
@@ -58,5 +66,26 @@ export async function recordAtClose(incident: Incident): Promise<void> {
     });
   } catch (error) {
     log.warn('could not record the closed incident', { incidentId: state.incidentId, error: String(error) });
+  }
+}
+
+/**
+ * Follow-ups outlive the incident: the owners of open follow-ups not reminded yet are reminded by a workflow of their
+ * own (follow-up-reminders.ts), started before the record is written so a completion recorded after close always finds
+ * it to tell. Abandoned, so it runs on after the incident ends. Incidents closed before the follow-ups-outlive patch
+ * never start one.
+ */
+export async function startFollowUpReminders(incident: Incident): Promise<void> {
+  const pending = incident.pendingReminders();
+  if (pending.length === 0 || !isPatched('follow-ups-outlive')) return;
+  const followUps = pending.map(({ id, title, owner, dueAt }) => ({ id, title, owner, dueAt }));
+  try {
+    await startChild(followUpRemindersWorkflow, {
+      workflowId: followUpRemindersId(incident.incidentId),
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      args: [{ incident: incident.reminderIncident, followUps }],
+    });
+  } catch (error) {
+    log.warn('could not start the follow-up reminders', { incidentId: incident.incidentId, error: String(error) });
   }
 }

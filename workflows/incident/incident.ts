@@ -23,6 +23,7 @@ import {
 import type { IncidentNotice } from '../../domain/actions';
 import { type AlertCounts, allAlertsResolved } from '../../domain/alert-book';
 import { ACTIONS, isActionName } from '../../domain/actions';
+import { type ReminderIncident, followUpDueNotice } from '../../domain/follow-up-reminder';
 import { MAX_LIST_ITEMS } from '../../domain/limits';
 import { type AlertSignalInput, LESSON_KINDS, dueAtOf } from '../../domain/messages';
 import type { ApiRole } from '../../domain/roles';
@@ -722,8 +723,15 @@ export class Incident {
     return next;
   }
 
-  private pendingReminders(): FollowUp[] {
+  /** The follow-ups whose owner is still to be reminded: open and not reminded yet. */
+  pendingReminders(): FollowUp[] {
     return (this.state.followUps ?? []).filter((f) => f.doneAt === undefined && f.remindedAt === undefined);
+  }
+
+  /** What a follow-up reminder says of this incident. */
+  get reminderIncident(): ReminderIncident {
+    const { severity, title, drill } = this.state;
+    return { incidentId: this.incidentId, title, severity, drill };
   }
 
   /** Reminds the owner of every open follow-up that has fallen due, once each (the notifyIncident activity). */
@@ -734,17 +742,7 @@ export class Incident {
       f.remindedAt = now;
       const { id: followUpId, title, owner, dueAt } = f;
       this.record({ at: now, type: 'follow_up_due', followUpId, title, owner, dueAt });
-      this.hooks.tell?.({
-        incidentId: this.incidentId,
-        // Owners are people, not configured audiences: the internal channel carries it, addressed to the owner.
-        audience: 'internal',
-        severity: this.state.severity,
-        subject: `Follow-up ${followUpId} of ${this.incidentId} is due (owner: ${owner}): ${title}`,
-        text: `${owner}, the follow-up "${title}" of incident ${this.incidentId} (${this.state.title}) fell due at ${new Date(dueAt).toISOString()}.`,
-        kind: 'follow_up_due',
-        drill: this.state.drill,
-        idempotencyKey: `${this.incidentId}/follow-up-due/${followUpId}`,
-      });
+      this.hooks.tell?.(followUpDueNotice(this.reminderIncident, f));
     }
     this.version++;
   }

@@ -18,7 +18,6 @@ import {
 } from '@temporalio/workflow';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { createActivities } from '../../activities';
-import { NON_RETRYABLE_ERROR_TYPES } from '../../domain/errors';
 import { type Phase, PHASES } from '../../domain/incident';
 import { timelinePage } from '../../domain/timeline-page';
 import { UPDATE_NAMES, type UpdateInput, type UpdateName } from '../../domain/updates';
@@ -35,6 +34,7 @@ import {
   timelineQuery,
   timelinePageQuery,
 } from '../definitions';
+import { NOTIFY_OPTIONS } from '../notify-options';
 import { patchOnce } from '../patches';
 import { loadPinnedPlan } from '../runbook-plan';
 import { containPhase } from '../phases/contain';
@@ -46,20 +46,11 @@ import { incidentSearchAttributes } from '../search-attributes';
 import type { PhaseInput, PhaseResult } from '../steps';
 import { Incident, type UpdateEffect, failureMessage, parseUpdate } from './incident';
 import { handleSignals } from './signals';
-import { announceClosed, recordAtClose } from './closing';
+import { announceClosed, recordAtClose, startFollowUpReminders } from './closing';
 import { compensate } from './compensation';
 import { runIncidentTimers } from './timers';
 
-const { notifyEscalation, notifyIncident } = proxyActivities<ReturnType<typeof createActivities>>({
-  startToCloseTimeout: '30s',
-  retry: {
-    initialInterval: '1s',
-    backoffCoefficient: 2,
-    maximumInterval: '1m',
-    maximumAttempts: 8,
-    nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES],
-  },
-});
+const { notifyEscalation, notifyIncident } = proxyActivities<ReturnType<typeof createActivities>>(NOTIFY_OPTIONS);
 
 const PHASE_WORKFLOWS: Record<Phase, (input: PhaseInput) => Promise<PhaseResult>> = {
   detect: detectPhase,
@@ -220,6 +211,7 @@ export async function incidentWorkflow(started: IncidentStartInput): Promise<Inc
   incident.close();
   await timers;
   await Promise.all(notifications);
+  await startFollowUpReminders(incident);
   await recordAtClose(incident);
 
   await announceClosed(input, incident.state);

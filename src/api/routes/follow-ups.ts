@@ -1,11 +1,12 @@
 // One door to complete a follow-up action, whether its incident still runs or has closed. While it runs, the
 // completeFollowUp update (the incident's own rules and timeline); once closed, the record it left at close (its
-// review and summary in the data directory), so follow-ups that outlive the incident leave the reports when done.
+// review and summary in the data directory), so follow-ups that outlive the incident leave the reports when done, and
+// its follow-up reminders are told so the owner is not reminded of it.
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { MAX_TEXT_CHARS } from '../../../domain/limits';
 import { FollowUpRef } from '../../../domain/messages';
-import { FollowUpRefused, completeRecordedFollowUp } from '../../reports/follow-ups';
+import { FollowUpRefused, completeRecordedFollowUp, tellFollowUpReminders } from '../../reports/follow-ups';
 import type { ApiContext } from '../context';
 import { ApiError } from '../errors';
 import { IncidentIdParams } from '../schemas';
@@ -52,8 +53,13 @@ export function followUpRoutes(app: FastifyInstance, ctx: ApiContext): void {
         try {
           const done = { by: p.name, at: ctx.now(), ...(note ? { note } : {}) };
           const review = await completeRecordedFollowUp(ctx.dataDir, id, fid, done);
-          if (review)
+          if (review) {
+            // Recorded already (a retry would be refused as done): a reminders workflow that cannot be told is logged.
+            await tellFollowUpReminders(ctx.incidents.client, id, fid).catch((error: unknown) =>
+              request.log.warn({ incidentId: id, followUpId: fid, error: String(error) }, 'reminders not told'),
+            );
             return { incidentId: id, followUpId: fid, doneAt: done.at, doneBy: p.name, recordedIn: 'review' as const };
+          }
         } catch (error) {
           if (error instanceof FollowUpRefused) {
             throw new ApiError(
