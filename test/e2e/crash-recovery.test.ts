@@ -2,7 +2,8 @@
 // real OS processes: a worker SIGKILLed while a step's webhook is in flight is replaced and every step's effect lands
 // once at the peer; a dev server stopped and restarted on the same file keeps its incidents and their escalation
 // timers; and concurrent opens through the registry get distinct, gapless ids. No mocks: the webhook peer is a real
-// HTTP server, evidence goes to real files.
+// HTTP server, evidence goes to real files. With RECORD_HISTORIES=1 the kill and the restart incidents' histories are
+// written to test/replay/histories for the replay gate.
 import { createHash } from 'node:crypto';
 import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -16,6 +17,7 @@ import type { DevServer } from '../../src/temporal/dev-server';
 import { bundleWorkflows } from '../../src/worker';
 import { REGISTRY_WORKFLOW_ID, type IncidentOutcome, registryStateQuery } from '../../workflows/definitions';
 import { makeEngineConfig, plan, tempDir } from '../helpers/incident-fixtures';
+import { recordIncidentHistories } from '../replay/history-files';
 import { startDevServerForTest } from '../helpers/temporal-env';
 import { startWebhookSink, type WebhookSink } from '../helpers/webhook-sink';
 import { spawnWorker, type WorkerProcess } from '../helpers/worker-launcher';
@@ -30,6 +32,8 @@ const RESPONSE_TIME_MS = 12_000;
 /** A second namespace on the first server, so the concurrent-open test starts from a registry that does not exist. */
 const OPENS_NAMESPACE = 'concurrent-opens';
 const CONCURRENT_OPENS = 40;
+/** Set to 1 to (re-)record the kill and restart scenarios' histories for the replay gate. */
+const RECORD_HISTORIES = process.env.RECORD_HISTORIES === '1';
 
 type Escalated = Extract<TimelineEvent, { type: 'escalated' }>;
 const escalations = (timeline: TimelineEvent[]): Escalated[] =>
@@ -244,6 +248,9 @@ describe('crash recovery on a real dev server with worker processes', () => {
       ['notify.send', 2, 'worker-2'],
     ]);
 
+    // The test's processes use the default data converter (no codec): the histories are already in the clear.
+    if (RECORD_HISTORIES) await recordIncidentHistories(client, id, 'worker-kill-mid-step');
+
     await close();
     await second.kill('SIGTERM');
   }, 120_000);
@@ -316,6 +323,15 @@ describe('crash recovery on a real dev server with worker processes', () => {
       `${id} in the list`,
     );
     expect(listed).toMatchObject({ status: 'active', severity: 'P3', runbookId: 'security-incident' });
+
+    if (RECORD_HISTORIES) {
+      // Still open, waiting on an operator and its next timers: record it at rest, between workflow tasks.
+      await waitFor(async () => {
+        const { raw } = await client.workflow.getHandle(id).describe();
+        return !raw.pendingWorkflowTask && !raw.pendingActivities?.length ? raw : undefined;
+      }, `${id} at rest`);
+      await recordIncidentHistories(client, id, 'server-restart-mid-timer', { running: true });
+    }
 
     await close();
   }, 120_000);

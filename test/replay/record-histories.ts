@@ -6,19 +6,16 @@
 //
 // Re-recording replaces a scenario's files; histories an operator added under other names are left alone.
 // Only record with workflow code you trust: the gate treats these files as the behaviour to stay compatible with.
-import { decryptHistory } from '../../src/codec/history';
-import { testCodec, testDataConverter } from '../helpers/codec';
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { testDataConverter } from '../helpers/codec';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Client, type WorkflowHandle } from '@temporalio/client';
-import { type History, historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { compileRunbook } from '../../src/runbooks/load';
 import type { TimelineEvent } from '../../domain/incident';
 import type { IncidentOutcome } from '../../workflows/definitions';
 import { incidentInput, plan, startIncident } from '../helpers/incident-fixtures';
 import { type TimeSkippingEngine, startTimeSkippingEngine, until } from '../helpers/time-skipping-engine';
-
-const HISTORIES_DIR = path.resolve(import.meta.dirname, 'histories');
+import { HISTORIES_DIR, recordIncidentHistories } from './history-files';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -309,46 +306,12 @@ const SCENARIOS: Scenario[] = [
   },
 ];
 
-/** The phase children an incident started, from its own history: workflow id and the phase it names. */
-function phaseChildren(history: History): { workflowId: string; phase: string }[] {
-  const children: { workflowId: string; phase: string }[] = [];
-  for (const event of history.events ?? []) {
-    const workflowId = event.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId;
-    if (workflowId) children.push({ workflowId, phase: workflowId.slice(workflowId.lastIndexOf('.') + 1) });
-  }
-  return children;
-}
-
-/** Writes a history as `temporal workflow show --output json` would, after checking it reads back and is complete. */
-function writeHistory(file: string, history: History): number {
-  const json = historyToJSON(history) + '\n';
-  const events = historyFromJSON(JSON.parse(json)).events ?? [];
-  const last = events.at(-1);
-  check(last?.workflowExecutionCompletedEventAttributes, `${path.basename(file)} ends with WorkflowExecutionCompleted`);
-  writeFileSync(file, json);
-  return events.length;
-}
-
 async function record(engine: TimeSkippingEngine, scenario: Scenario): Promise<void> {
-  for (const file of readdirSync(HISTORIES_DIR)) {
-    if (file.startsWith(`${scenario.name}.`) && file.endsWith('.json')) rmSync(path.join(HISTORIES_DIR, file));
-  }
   const started = Date.now();
-  const handle = await scenario.run(engine, scenario.incidentId);
-  const history = await handle.fetchHistory();
-  const written: [string, History][] = [[`${scenario.name}.incident.json`, history]];
-  for (const child of phaseChildren(history)) {
-    written.push([
-      `${scenario.name}.${child.phase}.json`,
-      await engine.env.client.workflow.getHandle(child.workflowId).fetchHistory(),
-    ]);
-  }
-  for (const [name, h] of written) {
-    const file = path.join(HISTORIES_DIR, name);
-    // Recorded histories are kept in the clear, so the replay gate needs no keys.
-    const events = writeHistory(file, await decryptHistory(h, [testCodec]));
+  await scenario.run(engine, scenario.incidentId);
+  // Recorded histories are kept in the clear (the client's codec decrypts them), so the replay gate needs no keys.
+  for (const { file, events } of await recordIncidentHistories(engine.env.client, scenario.incidentId, scenario.name))
     process.stdout.write(`  ${path.relative(process.cwd(), file)}: ${events} events\n`);
-  }
   process.stdout.write(
     `${scenario.name} (${scenario.incidentId}) recorded in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
   );

@@ -17,7 +17,10 @@ const FILES = readdirSync(HISTORIES_DIR)
   .filter((f) => f.endsWith('.json'))
   .sort();
 
-/** What test/replay/record-histories.ts writes: each scenario's incident and every phase child it started. */
+/**
+ * What test/replay/record-histories.ts writes, and test/e2e/crash-recovery.test.ts with RECORD_HISTORIES=1: each
+ * scenario's incident and every phase child it started.
+ */
 const RECORDED = {
   'happy-path': ['incident', 'detect', 'contain', 'eradicate', 'recover', 'post-incident'],
   'escalation-chain': ['incident', 'detect', 'contain', 'eradicate', 'recover', 'post-incident'],
@@ -27,6 +30,10 @@ const RECORDED = {
   'alert-labels': ['incident', 'detect', 'contain', 'eradicate', 'recover', 'post-incident'],
   // The escalation chain with its timers kept while their deadlines stay the same (the stable-timers patch).
   'stable-timers': ['incident', 'detect', 'contain', 'eradicate', 'recover', 'post-incident'],
+  // A worker SIGKILLed while containment's notification was in flight: that attempt lost, retried on a new worker.
+  'worker-kill-mid-step': ['incident', 'detect', 'contain', 'eradicate', 'recover', 'post-incident'],
+  // Still open, waiting in eradication: its escalation timer armed before a dev server restart fired after it.
+  'server-restart-mid-timer': ['incident', 'detect', 'contain', 'eradicate'],
 };
 
 /** A history as proto JSON (the CLI's format); events are edited in place by the tamper cases. */
@@ -97,20 +104,33 @@ describe('replay gate', () => {
       error: RegExp;
     }
 
+    /** Renames the first scheduled activity, when it is `from`, to `to`: a step run as a different action. */
+    const firstActivityAs =
+      (from: string, to: string) =>
+      (history: HistoryJSON): number => {
+        const event = history.events.find((e) => 'activityTaskScheduledEventAttributes' in e) as
+          Attributes<'activityTaskScheduledEventAttributes'> | undefined;
+        const type = event?.activityTaskScheduledEventAttributes.activityType as { name: string } | undefined;
+        if (type?.name !== from) return 0;
+        type.name = to;
+        return 1;
+      };
+    const escalationAsOtherActivityError =
+      /Activity type of scheduled event 'notify\.send' does not match activity type of activity command 'notifyEscalation'/;
+
     const tampers: Tamper[] = [
       {
         name: 'an escalation notification scheduled as a different activity',
         file: 'escalation-chain.incident.json',
-        edit(history) {
-          const event = history.events.find((e) => 'activityTaskScheduledEventAttributes' in e) as
-            Attributes<'activityTaskScheduledEventAttributes'> | undefined;
-          const type = event?.activityTaskScheduledEventAttributes.activityType as { name: string } | undefined;
-          if (type?.name !== 'notifyEscalation') return 0;
-          type.name = 'notify.send';
-          return 1;
-        },
-        error:
-          /Activity type of scheduled event 'notify\.send' does not match activity type of activity command 'notifyEscalation'/,
+        edit: firstActivityAs('notifyEscalation', 'notify.send'),
+        error: escalationAsOtherActivityError,
+      },
+      {
+        // A running incident's partial history is checked as far as it goes, not skipped.
+        name: 'the escalation fired after a server restart scheduled as a different activity',
+        file: 'server-restart-mid-timer.incident.json',
+        edit: firstActivityAs('notifyEscalation', 'notify.send'),
+        error: escalationAsOtherActivityError,
       },
       {
         name: 'the second phase started as the first phase’s workflow',
@@ -131,14 +151,7 @@ describe('replay gate', () => {
       {
         name: 'a containment step run as a different action',
         file: 'happy-path.contain.json',
-        edit(history) {
-          const event = history.events.find((e) => 'activityTaskScheduledEventAttributes' in e) as
-            Attributes<'activityTaskScheduledEventAttributes'> | undefined;
-          const type = event?.activityTaskScheduledEventAttributes.activityType as { name: string } | undefined;
-          if (type?.name !== 'evidence.snapshot') return 0;
-          type.name = 'notify.send';
-          return 1;
-        },
+        edit: firstActivityAs('evidence.snapshot', 'notify.send'),
         error:
           /Activity type of scheduled event 'notify\.send' does not match activity type of activity command 'evidence\.snapshot'/,
       },
