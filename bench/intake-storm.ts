@@ -6,7 +6,8 @@
 // detector rate limit above the storm's rate (`api.rateLimit.detector` in incident-engine.yaml).
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
+import { connectClosable } from '../src/temporal/closable-connection';
 import pLimit from 'p-limit';
 import { alertStreamId } from '../workflows/definitions';
 
@@ -69,7 +70,7 @@ for (const deadline = Date.now() + 60_000; Date.now() < deadline;) {
   await new Promise((resolve) => setTimeout(resolve, 2_000));
 }
 
-const connection = await Connection.connect({ address: TEMPORAL });
+const connection = await connectClosable({ address: TEMPORAL });
 const client = new Client({ connection });
 const historyOf = async (id: string) => (await client.workflow.getHandle(id).describe()).historyLength;
 const result = {

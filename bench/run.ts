@@ -6,7 +6,8 @@
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
+import { connectClosable } from '../src/temporal/closable-connection';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { IncidentClient } from '../src/client';
 import { buildConfig } from '../src/config';
@@ -87,7 +88,7 @@ async function main(): Promise<void> {
     const metricsUrl = await findMetricsUrl(server.process.pid!);
     log(`dev server at ${server.address} (pid ${server.process.pid}; metrics ${metricsUrl ?? 'not found'})`);
 
-    const connection = await Connection.connect({ address: server.address });
+    const connection = await connectClosable({ address: server.address });
     cleanups.push(() => connection.close());
     const namespace = 'default';
     const client = new Client({ connection, namespace });

@@ -9,7 +9,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, Connection, WithStartWorkflowOperation } from '@temporalio/client';
+import { Client, WithStartWorkflowOperation } from '@temporalio/client';
+import { connectClosable } from '../src/temporal/closable-connection';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { IncidentClient } from '../src/client';
 import { buildConfig } from '../src/config';
@@ -107,7 +108,7 @@ async function measure(
       identity: 'settings-engine',
     });
     stops.push(() => worker.stop());
-    const connection = await Connection.connect({ address: server.address });
+    const connection = await connectClosable({ address: server.address });
     stops.push(() => connection.close());
     const client = new Client({ connection, namespace: 'default' });
 

@@ -28,6 +28,7 @@ import { OpenRequest } from '../../domain/messages';
 import { type RunbookPlan, planForOpening } from '../../domain/runbook';
 import { bundleWorkflows } from '../worker';
 import type { IncidentInput, IncidentStatusView } from '../../workflows/definitions';
+import { type Anchor, simulatedInstant } from './clock-anchors';
 import { resolveRunbook } from './load';
 import {
   type DrillReport,
@@ -122,18 +123,6 @@ const SETTLE_LIMIT_MS = 120_000;
 interface IncidentState {
   status: IncidentStatusView;
   timeline: TimelineEvent[];
-}
-
-/**
- * One stop of the clock: the simulated instant the runner stood at (`target`), and from when until when it stood there
- * by the server's clock. That clock runs on in real time while the engine works at a stop, so the server is a little
- * ahead of the simulated instant by the time a timer is armed there; a stop at that timer has its `from` (when the
- * server fires it) a little after its `target` (when the runbook meant it to fire).
- */
-interface Anchor {
-  target: number;
-  from: number;
-  to?: number;
 }
 
 /** A timer the runner will stop at: when the runbook means it to fire, and when the server will fire it. */
@@ -362,29 +351,9 @@ class DrillSession {
   /** Whole seconds after the opening; work done while the runner stood at an instant counts at that instant. */
   readonly offsetOf = (ms: number): number => Math.round((this.logicalOf(ms) - this.openedAt) / 1000);
 
-  /** The simulated instant of a server time: the stop it happened at, else as far from the last stop as the server says. */
+  /** The simulated instant of a server time (see simulatedInstant). */
   private logicalOf(ms: number): number {
-    const anchors = this.anchors;
-    for (let i = anchors.length - 1; i >= 0; i--) {
-      const a = anchors[i]!;
-      if (ms >= a.from && (a.to === undefined || ms <= a.to)) return a.target;
-    }
-    // Between a late timer's intended instant and its firing: computed at the stop that armed it (a deadline shown
-    // on the timeline as `now + timeout`), so it is that timer's instant.
-    for (let i = anchors.length - 1; i >= 0; i--) {
-      const a = anchors[i]!;
-      if (a.target < a.from && ms >= a.target && ms < a.from) return a.target;
-    }
-    // Past the drill's end: a deadline fixed from the opening (a resolution SLA). The server's clock and the drill's
-    // agree at the opening, so it stands where the server says; counting it from the last stop would take off however
-    // long that stop took.
-    const last = anchors.at(-1);
-    if (last?.to !== undefined && ms > last.to) return ms;
-    for (let i = anchors.length - 1; i >= 0; i--) {
-      const a = anchors[i]!;
-      if (ms >= a.from) return a.target + (ms - (a.to ?? a.from));
-    }
-    return ms;
+    return simulatedInstant(this.anchors, this.openedAt, ms);
   }
 
   async play(): Promise<{

@@ -3,7 +3,8 @@
 // time only through `sleep`; waiting for an update's result never skips time on this server. When the dev server
 // gains per-workflow time skipping, a second implementation of DrillServer is all a move needs.
 // It must never start a server on npm start's fixed ports or touch another server's data.
-import { Client, Connection } from '@temporalio/client';
+import { Client, type Connection } from '@temporalio/client';
+import { connectClosable } from '../temporal/closable-connection';
 import type { DataConverter } from '@temporalio/common';
 import type { NativeConnection } from '@temporalio/worker';
 import { registerSearchAttributes } from '../temporal/search-attributes';
@@ -44,7 +45,7 @@ export async function startDrillServer(options: DrillServerOptions = {}): Promis
   // default) with GOAWAY "too many pings", which fails the calls in flight on a long drill.
   let connection: Connection;
   try {
-    connection = await Connection.connect({
+    connection = await connectClosable({
       address: env.address,
       channelArgs: { 'grpc.keepalive_permit_without_calls': 0, 'grpc.keepalive_time_ms': 3_600_000 },
     });

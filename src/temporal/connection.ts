@@ -2,7 +2,8 @@
 // (@temporalio/envconfig: TEMPORAL_PROFILE, TEMPORAL_CONFIG_FILE or the default temporal.toml, TEMPORAL_ADDRESS,
 // TEMPORAL_NAMESPACE, TEMPORAL_TLS*, TEMPORAL_API_KEY). It must never start a server, never invent an address when
 // one was configured, and never log credentials.
-import { Connection } from '@temporalio/client';
+import { type Connection } from '@temporalio/client';
+import { connectClosable } from './closable-connection';
 import { loadClientConfigProfile, toClientOptions, type ClientConfigProfile } from '@temporalio/envconfig';
 import { NativeConnection, type NativeConnectionOptions } from '@temporalio/worker';
 
@@ -69,7 +70,7 @@ export async function connectClient(
 ): Promise<Connection> {
   let connection: Connection | undefined;
   try {
-    connection = await Connection.connect({
+    connection = await connectClosable({
       ...target.connectOptions,
       connectTimeout: options.connectTimeoutMs ?? 5_000,
     });

@@ -5,7 +5,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmod, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { Connection } from '@temporalio/client';
+import { type Connection } from '@temporalio/client';
+import { connectClosable } from './closable-connection';
 import { INCIDENT_SEARCH_ATTRIBUTES } from '../../domain/search-attributes';
 import { assertPortFree } from './ports';
 import { toolchainPaths } from './toolchain';
@@ -244,7 +245,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
 async function checkReady(address: string, namespace: string): Promise<string | undefined> {
   let connection: Connection | undefined;
   try {
-    connection = await Connection.connect({ address, connectTimeout: 1_000 });
+    connection = await connectClosable({ address, connectTimeout: 1_000 });
     await connection.workflowService.getSystemInfo({});
     await connection.workflowService.describeNamespace({ namespace });
     const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });

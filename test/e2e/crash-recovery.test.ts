@@ -7,7 +7,8 @@
 import { createHash } from 'node:crypto';
 import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { Client, type Connection } from '@temporalio/client';
+import { connectClosable } from '../../src/temporal/closable-connection';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { IncidentClient } from '../../src/client';
 import type { EngineConfig } from '../../src/config';
@@ -88,7 +89,7 @@ describe('crash recovery on a real dev server with worker processes', () => {
   }
 
   async function connect(on: DevServer, namespace: string, taskQueue: string) {
-    const connection = await Connection.connect({ address: on.address });
+    const connection = await connectClosable({ address: on.address });
     connections.add(connection);
     const client = new Client({ connection, namespace });
     return {

@@ -4,7 +4,8 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
+import { connectClosable } from '../../src/temporal/closable-connection';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INCIDENT_SEARCH_ATTRIBUTES } from '../../domain/search-attributes';
@@ -16,7 +17,7 @@ import { createLocalEnv, startDevServerForTest } from '../helpers/temporal-env';
 const INDEXED_VALUE_TYPE: Record<string, number> = { Keyword: 2, Bool: 5 };
 
 async function withClient<T>(server: DevServer, fn: (client: Client) => Promise<T>): Promise<T> {
-  const connection = await Connection.connect({ address: server.address });
+  const connection = await connectClosable({ address: server.address });
   try {
     return await fn(new Client({ connection, namespace: server.namespace }));
   } finally {

@@ -3,7 +3,8 @@
 // the Web UI's door) and `incident export` read it in the clear.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
+import { connectClosable } from '../../src/temporal/closable-connection';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportIncident } from '../../src/drills/export';
 import { toolchainPaths } from '../../src/temporal/toolchain';
@@ -50,7 +51,7 @@ function withBase64Decoded(json: string): string {
 
 /** Every payload byte of a history as text, as a client without the codec sees it. */
 async function rawHistoryText(): Promise<string> {
-  const connection = await Connection.connect({ address: env.server.address });
+  const connection = await connectClosable({ address: env.server.address });
   try {
     const history = await new Client({ connection }).workflow.getHandle(incidentId).fetchHistory();
     return bytesIn(history).join('\n');

@@ -1,7 +1,8 @@
 // The HTTP API as its own OS process, for tests that kill one mid-request or run several side by side:
 // `node --import tsx test/faults/api-process.ts` with FAULTS_API_PROCESS={address, taskQueue, runbookFile, keysFile}
 // in the environment. Listens on a free loopback port and prints `api ready <url>`; exits when stdin closes.
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
+import { connectClosable } from '../../src/temporal/closable-connection';
 import { ApiKeyStore } from '../../src/api-keys';
 import { startApiServer } from '../../src/api/server';
 import { IncidentClient } from '../../src/client';
@@ -13,7 +14,7 @@ async function main(): Promise<void> {
   const raw = process.env[API_PROCESS_ENV];
   if (!raw) throw new Error(`${API_PROCESS_ENV}: expected a JSON config, received nothing`);
   const options = JSON.parse(raw) as ApiProcessConfig;
-  const connection = await Connection.connect({ address: options.address });
+  const connection = await connectClosable({ address: options.address });
   const incidents = new IncidentClient(new Client({ connection, namespace: 'default' }), options.taskQueue);
   const plan = loadRunbookFile(options.runbookFile);
   const config = buildConfig({ taskQueue: options.taskQueue, channels: {}, audiences: {} }, process.cwd());

@@ -7,7 +7,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { Client, type Connection } from '@temporalio/client';
+import { connectClosable } from '../../src/temporal/closable-connection';
 import { type Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { IncidentClient } from '../../src/client';
@@ -79,7 +80,7 @@ describe('peers and disks that misbehave', () => {
     sink = await startWebhookSink();
     proxy = await startFaultProxy(sink.url);
     [bundle, server] = await Promise.all([bundleWorkflows(), startDevServerForTest(path.join(rootDir, 'server'))]);
-    connection = await Connection.connect({ address: server.address });
+    connection = await connectClosable({ address: server.address });
     client = new Client({ connection, namespace: 'default' });
   });
 

@@ -6,7 +6,8 @@
 // once, acknowledged ones never).
 import { writeFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { Client, type Connection } from '@temporalio/client';
+import { connectClosable } from '../../src/temporal/closable-connection';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKeyStore } from '../../src/api-keys';
 import { IncidentClient } from '../../src/client';
@@ -90,7 +91,7 @@ describe('two workers and two API processes on one server', () => {
       apis.push(spawnApi({ address: server.address, taskQueue: TASK_QUEUE, runbookFile, keysFile }));
     }
     await Promise.all([...workers.map((w) => w.ready), ...apis.map((a) => a.url)]);
-    connection = await Connection.connect({ address: server.address });
+    connection = await connectClosable({ address: server.address });
   });
 
   afterAll(async () => {

@@ -4,7 +4,8 @@
 // sends the alert again after Retry-After, as Alertmanager does; those resends count as alerts of their own.
 import path from 'node:path';
 import { rm } from 'node:fs/promises';
-import { Client, Connection } from '@temporalio/client';
+import { Client, type Connection } from '@temporalio/client';
+import { connectClosable } from '../../src/temporal/closable-connection';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKeyStore } from '../../src/api-keys';
@@ -58,7 +59,7 @@ describe('the dev server SIGKILLed and restarted mid alert storm', () => {
       workflowBundle: { code: bundle.code },
     });
     running = worker.run();
-    connection = await Connection.connect({ address: server.address });
+    connection = await connectClosable({ address: server.address });
     const incidents = new IncidentClient(new Client({ connection, namespace: 'default' }), TASK_QUEUE);
     const keys = new ApiKeyStore(path.join(rootDir, 'api-keys.json'));
     detectorKey = keys.create({ name: 'storm-detector', role: 'detector' }).key;

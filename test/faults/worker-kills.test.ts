@@ -6,7 +6,8 @@ import { writeFile, rm } from 'node:fs/promises';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import proto from '@temporalio/proto';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { Client, type Connection } from '@temporalio/client';
+import { connectClosable } from '../../src/temporal/closable-connection';
 import pLimit from 'p-limit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IncidentClient } from '../../src/client';
@@ -149,7 +150,7 @@ describe('workers SIGKILLed every second or so under a hundred incidents', () =>
     const first = startWorker();
     await first.ready;
     for (let i = 1; i < WORKERS; i++) startWorker();
-    connection = await Connection.connect({ address: server.address });
+    connection = await connectClosable({ address: server.address });
     const client = new Client({ connection, namespace: 'default' });
     const incidents = new IncidentClient(client, TASK_QUEUE);
     const plan = killPlan();

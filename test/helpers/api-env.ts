@@ -3,7 +3,8 @@
 // loopback port. Requests go over real HTTP (fetch). Test-only; never touches `npm start`'s ports or data.
 import { rm, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
+import { connectClosable } from '../../src/temporal/closable-connection';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { ApiKeyStore, type ApiRole, type CreatedKey } from '../../src/api-keys';
 import { type RunningApi, startApiServer } from '../../src/api/server';
@@ -86,7 +87,7 @@ export async function startApiEnv(options: ApiEnvOptions): Promise<ApiEnv> {
   });
   const running = worker.run();
 
-  const connection = await Connection.connect({ address: server.address });
+  const connection = await connectClosable({ address: server.address });
   const client = new Client({ connection, namespace: 'default', dataConverter: testDataConverter });
   const incidents = new IncidentClient(client, config.taskQueue);
 
