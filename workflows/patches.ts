@@ -143,7 +143,7 @@ export const PATCHES = {
       'Asked by the registry workflow at the first close it could remember: a run that closed incidents before ' +
       'the patch forgets them until it continues as new.',
     since: '2026-12-03',
-    recordedWith: [],
+    recordedWith: ['registry-recurrence'],
   },
 } as const satisfies Record<string, PatchInfo>;
 
