@@ -3,6 +3,7 @@
 // (timeline, notice, L1 at least).
 import { describe, expect, it } from 'vitest';
 import { describeEvent } from '../../domain/timeline-text';
+import { formatStatus } from '../../src/format';
 import {
   ENHANCED_MONITORING_MS,
   MAX_RECENTLY_CLOSED,
@@ -79,6 +80,7 @@ describe('an incident opened as a recurrence', () => {
     const h = harness({ severity: 'P3', recurrenceOf });
     const { incident } = h;
     expect(incident.view().recurrenceOf).toEqual(recurrenceOf);
+    expect(formatStatus(incident.view())).toContain('recurrence  of INC-2026-004 (resolved 2026-12-03T06:00:00Z)');
     const types = incident.timeline.map((e) => e.type);
     expect(types.slice(0, 3)).toEqual(['opened', 'classified', 'recurrence_of']);
     const link = incident.timeline[2]!;
