@@ -28,6 +28,7 @@ type Incident = {
   severity: string;
   status: string;
   phase: string;
+  awaitingAdvance: boolean;
   title: string;
   acknowledgedBy?: string;
   resolvedAt?: number;
@@ -692,14 +693,19 @@ describe('alert intake on a real dev server', () => {
     await step('resolve', { summary: 'rolled back the release' });
     await waitFor(async () => {
       const s = await get(id);
-      return s.phase === 'post-incident' ? s : undefined;
-    }, `${id} in post-incident`);
+      return s.phase === 'post-incident' && s.awaitingAdvance ? s : undefined;
+    }, `${id} waiting in post-incident`);
     await step('advance-phase', { note: 'review done' });
     const closed = await waitFor(async () => {
       const s = await get(id);
       return s.status === 'closed' ? s : undefined;
     }, `${id} closed`);
 
+    // A closing incident tells the registry last (an alert before that is answered 503, retry): wait for it.
+    await waitFor(
+      async () => ((await registry()).recentlyClosed ?? []).find((e) => e.incidentId === id),
+      `${id} remembered by the registry`,
+    );
     // The same alert again: a new incident, linked to the one just closed, paged at L1.
     const again = await alert('f-1');
     expect(again.status, again.text).toBe(202);
