@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { classifyAlert } from './classification';
 import type { AlertCounts } from './alert-book';
 import type { LessonKind } from './messages';
+import type { RecurrenceOf } from './recurrence';
 import type { ReviewFollowUp, ReviewLesson, ReviewNote } from './review';
 import type { ApiRole } from './roles';
 import { type Severity } from './severity';
@@ -181,6 +182,11 @@ export interface IncidentState {
   alertLabels: Record<string, string>;
   /** What detected it: the opener's `source`, else the first firing alert's (`${alert.source}`). */
   alertSource?: string;
+  /**
+   * The incident this one recurs: the last of its dedup key, resolved within the enhanced-monitoring window before
+   * this one opened (set by the registry).
+   */
+  recurrenceOf?: RecurrenceOf;
   escalation: EscalationState;
   /** Exact counts of the alerts delivered through the incident's alert stream (absent when none came that way). */
   alertCounts?: AlertCounts;
@@ -266,6 +272,8 @@ export type TimelineEvent = {
       labels?: Record<string, string>;
     }
   | { type: 'alert_recurrence'; source: string; summary: string }
+  /** Opened for the dedup key of an incident resolved within its enhanced-monitoring window. */
+  | { type: 'recurrence_of'; previousIncidentId: string; resolvedAt: number }
   | { type: 'alerts_resolved'; fingerprints: number; alerts: number }
   | { type: 'note_added'; text: string; finding: boolean }
   | { type: 'lessons_recorded'; counts: Partial<Record<LessonKind, number>> }

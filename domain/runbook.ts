@@ -6,6 +6,7 @@ import { Condition } from './condition';
 import { Duration } from './duration';
 import { type EscalationPolicy, EscalationPolicyOverride } from './escalation-policy';
 import { Category, EventType, type Phase, PHASES, classify } from './incident';
+import { ENHANCED_MONITORING_MS } from './recurrence';
 import type { Severity } from './severity';
 
 const StepId = z
@@ -248,7 +249,7 @@ export const RunbookMatch = z
 export type RunbookMatch = z.infer<typeof RunbookMatch>;
 
 /** Longest quiet period an automatic resolve may wait for: the enhanced-monitoring window's far end. */
-export const AUTO_RESOLVE_MAX_MS = 48 * 3_600_000;
+export const AUTO_RESOLVE_MAX_MS = ENHANCED_MONITORING_MS;
 
 /**
  * `autoResolve: { quietFor: 30m }`: once every alert of the incident has resolved and none fired again for

@@ -1,6 +1,7 @@
 // One line of text for each timeline event, as the CLI, the console, drill reports and post-incident reviews word it.
 // Pure and sandbox-safe.
 import type { TimelineEvent } from './incident';
+import { describeRecurrence } from './recurrence';
 import { describeSeverity } from './severity';
 
 const iso = (ms: number | undefined): string =>
@@ -44,6 +45,8 @@ export function describeEvent(e: TimelineEvent): string {
       return `alert ${e.status} from ${e.source}: ${e.summary}`;
     case 'alert_recurrence':
       return `recurrence after resolution: alert from ${e.source}: ${e.summary}`;
+    case 'recurrence_of':
+      return describeRecurrence(e.previousIncidentId, e.resolvedAt, e.at);
     case 'alerts_resolved':
       return `all ${e.fingerprints} alerts resolved (${e.alerts} received)`;
     case 'note_added':

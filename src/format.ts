@@ -60,6 +60,9 @@ export function formatStatus(s: IncidentStatusView): string {
     `  root cause  ${s.rootCause ? `${s.rootCause.summary} (${s.rootCause.by})` : '-'}`,
     `  metrics     ${formatMetrics(s.metrics)}`,
   ];
+  if (s.recurrenceOf) {
+    lines.push(`  recurrence  of ${s.recurrenceOf.incidentId} (resolved ${iso(s.recurrenceOf.resolvedAt)})`);
+  }
   if (s.affectedSystems.length) lines.push(`  systems     ${s.affectedSystems.join(', ')}`);
   // The targets the alerts named, which label-guarded steps act on (older incidents have none).
   const labels = Object.entries(s.alertLabels ?? {});

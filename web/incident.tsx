@@ -475,6 +475,15 @@ export function IncidentPage({ id, session }: { id: string; session: Session }) 
         </span>
         <span>{incident.acknowledgedBy ? `acknowledged by ${incident.acknowledgedBy}` : 'not acknowledged'}</span>
         {incident.owner ? <span>owner {incident.owner}</span> : null}
+        {incident.recurrenceOf ? (
+          <span>
+            recurrence of{' '}
+            <a href={`#/incidents/${encodeURIComponent(incident.recurrenceOf.incidentId)}`}>
+              {incident.recurrenceOf.incidentId}
+            </a>{' '}
+            (resolved <Time at={incident.recurrenceOf.resolvedAt} now={now} />)
+          </span>
+        ) : null}
       </p>
       {incident.rootCause ? (
         <p class="facts">

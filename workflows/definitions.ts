@@ -18,6 +18,7 @@ import type { ApiRole } from '../domain/roles';
 import type { RunbookPlan } from '../domain/runbook';
 import { UPDATE_NAMES, type UpdateName, type UpdateRequest } from '../domain/updates';
 import type { RunbookRef } from '../domain/runbook-ref';
+import type { RecentlyClosed, RecurrenceOf } from '../domain/recurrence';
 
 /** A step that waits for a person: an approval (approveStep / rejectStep) or a task (completeTask). */
 export interface WaitingStep {
@@ -88,6 +89,8 @@ export const timelinePageQuery = defineQuery<TimelinePage, [TimelinePageRequest]
 export interface IncidentInput extends OpenRequest {
   incidentId: string;
   plan: RunbookPlan;
+  /** Set by the registry: the incident of the same dedup key resolved within its enhanced-monitoring window. */
+  recurrenceOf?: RecurrenceOf;
 }
 
 /**
@@ -150,13 +153,25 @@ export interface OpenIncidentResult {
   incidentId: string;
   /** false when the dedup key matched an incident that is still open. */
   created: boolean;
+  /** A new incident whose dedup key's last incident was resolved within its enhanced-monitoring window. */
+  recurrenceOf?: RecurrenceOf;
 }
 
 /** An open: the request and its runbook by reference (`plan` only from openers older than references). */
 export type OpenIncidentInput = OpenRequest & { runbook?: RunbookRef; plan?: RunbookPlan };
 
 export const openIncidentUpdate = defineUpdate<OpenIncidentResult, [OpenIncidentInput]>('openIncident');
-export const incidentClosedSignal = defineSignal<[{ incidentId: string; dedupKey?: string }]>('incidentClosed');
+/**
+ * Incident -> registry: it closed; its dedup key is free again. An incident that was resolved says when
+ * (`resolvedAt`), and the registry remembers it for the enhanced-monitoring window. Older senders, false positives and
+ * the intake freeing the key of an incident that ended outside the engine leave it out: the key is only freed.
+ */
+export interface IncidentClosed {
+  incidentId: string;
+  dedupKey?: string;
+  resolvedAt?: number;
+}
+export const incidentClosedSignal = defineSignal<[IncidentClosed]>('incidentClosed');
 export const registryStateQuery = defineQuery<RegistryState>('registryState');
 
 export interface RegistryState {
@@ -168,6 +183,11 @@ export interface RegistryState {
   pending?: PendingStart[];
   /** Ids answered whose number turned out taken outside the registry: answered id -> the incident's id. */
   moved?: Record<string, string>;
+  /**
+   * Resolved incidents that closed, by dedup key, while their enhanced-monitoring window lasts (domain/recurrence.ts),
+   * oldest resolution first: an open for one of these keys is a recurrence.
+   */
+  recentlyClosed?: RecentlyClosed[];
 }
 
 /** An open the registry has answered and must start. */
@@ -176,4 +196,5 @@ export interface PendingStart {
   request: OpenRequest;
   runbook?: RunbookRef;
   plan?: RunbookPlan;
+  recurrenceOf?: RecurrenceOf;
 }

@@ -135,6 +135,16 @@ export const PATCHES = {
     since: '2026-12-03',
     recordedWith: [],
   },
+  'registry-recurrence': {
+    changed:
+      'the registry remembers a resolved incident that closed for its enhanced-monitoring window (48 h), and an ' +
+      'alert for its dedup key in that window opens an incident linked to it as a recurrence (timeline, ' +
+      'notification, L1); before, the key was forgotten at close and the next alert opened an unlinked incident. ' +
+      'Asked by the registry workflow at the first close it could remember: a run that closed incidents before ' +
+      'the patch forgets them until it continues as new.',
+    since: '2026-12-03',
+    recordedWith: ['registry-recurrence'],
+  },
 } as const satisfies Record<string, PatchInfo>;
 
 export type PatchId = keyof typeof PATCHES;

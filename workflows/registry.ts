@@ -3,7 +3,9 @@
 // the number and the incident to start are recorded in the registry's state in the same workflow task that answers
 // the update, and the main loop starts the child from that state (in the same task's commands), so a crash between
 // the answer and the start still starts the incident on replay. Many opens share one workflow task. Numbers are
-// gapless and never reused; the registry carries a runbook reference, never the plan. Deterministic.
+// gapless and never reused; the registry carries a runbook reference, never the plan. It also remembers, per dedup
+// key, the last resolved incident that closed, for its enhanced-monitoring window: an open for that key in the
+// window starts an incident that knows it is a recurrence (domain/recurrence.ts). Deterministic.
 import {
   ParentClosePolicy,
   WorkflowIdReusePolicy,
@@ -19,6 +21,7 @@ import {
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { OpenRequest } from '../domain/messages';
 import { RunbookRef } from '../domain/runbook-ref';
+import { pruneClosed, recurrenceFor, rememberClosed } from '../domain/recurrence';
 import {
   type IncidentStartInput,
   type OpenIncidentInput,
@@ -29,6 +32,7 @@ import {
   registryStateQuery,
 } from './definitions';
 import { incidentWorkflow } from './incident/workflow';
+import { patchOnce } from './patches';
 
 /** Past this many events the registry continues as new, carrying its counters, index and pending starts. */
 const HISTORY_BOUND = 5_000;
@@ -61,8 +65,11 @@ export async function incidentRegistryWorkflow(initial?: RegistryState): Promise
     counters: { ...initial?.counters },
     openByDedupKey: { ...initial?.openByDedupKey },
     pending: [...(initial?.pending ?? [])],
+    ...(initial?.recentlyClosed ? { recentlyClosed: [...initial.recentlyClosed] } : {}),
   };
   const answersBeforeStart = patched(REGISTRY_ANSWERS_BEFORE_START_PATCH);
+  // Asked at the first close that could be remembered: runs whose history closed incidents before it forget them.
+  const remembersClosed = patchOnce('registry-recurrence');
   let startedThisRun = 0;
   let starting = 0;
   setHandler(registryStateQuery, () => state);
@@ -83,6 +90,7 @@ export async function incidentRegistryWorkflow(initial?: RegistryState): Promise
     incidentId: open.incidentId,
     ...(open.runbook ? { runbook: open.runbook } : {}),
     ...(open.plan ? { plan: open.plan } : {}),
+    ...(open.recurrenceOf ? { recurrenceOf: open.recurrenceOf } : {}),
   });
 
   const startIncident = (input: IncidentStartInput) =>
@@ -124,21 +132,23 @@ export async function incidentRegistryWorkflow(initial?: RegistryState): Promise
       const dedupKey = request.dedupKey;
       const existing = dedupKey ? state.openByDedupKey[dedupKey] : undefined;
       if (existing) return { incidentId: existing, created: false };
+      const recurrenceOf = dedupKey ? recurrenceFor(state.recentlyClosed ?? [], dedupKey, Date.now()) : undefined;
       // From an opener that still sends the plan: keep it only when there is no reference.
       const open: PendingStart = {
         incidentId: allocate(dedupKey),
         request,
         ...(runbook ? { runbook } : plan ? { plan } : {}),
+        ...(recurrenceOf ? { recurrenceOf } : {}),
       };
       if (answersBeforeStart) {
         state.pending!.push(open);
-        return { incidentId: open.incidentId, created: true };
+        return { incidentId: open.incidentId, created: true, ...(recurrenceOf ? { recurrenceOf } : {}) };
       }
       // Runs begun before the patch: start inside the handler, skipping an id taken outside the registry.
       for (;;) {
         try {
           await startIncident(incidentInput(open));
-          return { incidentId: open.incidentId, created: true };
+          return { incidentId: open.incidentId, created: true, ...(recurrenceOf ? { recurrenceOf } : {}) };
         } catch (error) {
           if (dedupKey) delete state.openByDedupKey[dedupKey];
           if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
@@ -149,8 +159,12 @@ export async function incidentRegistryWorkflow(initial?: RegistryState): Promise
     { validator: validateOpen },
   );
 
-  setHandler(incidentClosedSignal, ({ incidentId, dedupKey }) => {
-    if (dedupKey && state.openByDedupKey[dedupKey] === incidentId) delete state.openByDedupKey[dedupKey];
+  setHandler(incidentClosedSignal, ({ incidentId, dedupKey, resolvedAt }) => {
+    if (!dedupKey || state.openByDedupKey[dedupKey] !== incidentId) return;
+    delete state.openByDedupKey[dedupKey];
+    if (resolvedAt === undefined || !remembersClosed()) return;
+    const entry = { dedupKey, incidentId, resolvedAt };
+    state.recentlyClosed = rememberClosed(state.recentlyClosed ?? [], entry, Date.now());
   });
 
   const mustContinue = (): boolean =>
@@ -170,5 +184,6 @@ export async function incidentRegistryWorkflow(initial?: RegistryState): Promise
   }
   // Opens recorded but not started yet are carried to the next run, which starts them first.
   await condition(() => starting === 0 && allHandlersFinished());
+  if (state.recentlyClosed) state.recentlyClosed = pruneClosed(state.recentlyClosed, Date.now());
   await continueAsNew<typeof incidentRegistryWorkflow>(state);
 }

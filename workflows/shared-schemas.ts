@@ -31,6 +31,7 @@ import * as followUpReminder from '../domain/follow-up-reminder';
 import * as incident from '../domain/incident';
 import * as limits from '../domain/limits';
 import * as messages from '../domain/messages';
+import * as recurrence from '../domain/recurrence';
 import * as roles from '../domain/roles';
 import * as runbook from '../domain/runbook';
 import * as runbookRef from '../domain/runbook-ref';
@@ -62,6 +63,7 @@ export const SHARED_SCHEMA_MODULES = {
   incident,
   limits,
   messages,
+  recurrence,
   roles,
   runbook,
   'runbook-ref': runbookRef,

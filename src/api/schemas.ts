@@ -93,6 +93,18 @@ export const WaitingStepView = z
   })
   .meta({ id: 'WaitingStep', description: 'A step that waits for a person: approveStep/rejectStep or completeTask' });
 
+/** The incident a new one recurs (the registry's link, shown on the incident and in the intake's reply). */
+export const RecurrenceView = z
+  .object({
+    incidentId: z.string(),
+    resolvedAt: z.number().describe('epoch ms'),
+  })
+  .describe(
+    'The last incident of the same dedup key, resolved within its enhanced-monitoring window (48 h) before this ' +
+      'one opened: this one is a recurrence of it',
+  )
+  .meta({ id: 'Recurrence' });
+
 /** The incident's status as the workflow reports it; the main fields are listed, the rest pass through. */
 export const IncidentView = z
   .looseObject({
@@ -114,6 +126,7 @@ export const IncidentView = z
       .optional()
       .describe("The alerts' labels (the opener's, then what later firing alerts added; a label's first value wins)"),
     alertSource: z.string().optional().describe("What detected it: the opener's source, else the first firing alert's"),
+    recurrenceOf: RecurrenceView.optional(),
   })
   .meta({ id: 'Incident' });
 

@@ -27,8 +27,13 @@ type Incident = {
   runbookId: string;
   severity: string;
   status: string;
+  phase: string;
+  awaitingAdvance: boolean;
   title: string;
   acknowledgedBy?: string;
+  resolvedAt?: number;
+  recurrenceOf?: { incidentId: string; resolvedAt: number };
+  escalation: { level: number };
   alertLabels: Record<string, string>;
   alertSource?: string;
   timeline: { type: string; [k: string]: unknown }[];
@@ -662,6 +667,58 @@ describe('alert intake on a real dev server', () => {
     expect(await snapshot()).toEqual(before);
   });
 
+  it('opens a recurrence for the key of an incident resolved and closed within its enhanced-monitoring window', async () => {
+    const dedupKey = `recur-${Date.now()}`;
+    const alert = (fingerprint: string) =>
+      http<{ incidentId: string; created: boolean; recurrenceOf?: { incidentId: string; resolvedAt: number } }>(
+        `${url}/intake/alerts`,
+        {
+          key: key.detector.key,
+          body: { source: 'prometheus', title: 'checkout 5xx', runbook: 'web-outage', dedupKey, fingerprint },
+        },
+      );
+    const first = await alert('f-1');
+    expect(first.status, first.text).toBe(202);
+    expect(first.body.created).toBe(true);
+    expect(first.body.recurrenceOf).toBeUndefined();
+    const id = first.body.incidentId;
+    const step = async (path: string, body: Record<string, unknown>) => {
+      const res = await http(`${url}/incidents/${id}/${path}`, { key: key.commander.key, body });
+      expect(res.status, res.text).toBe(200);
+    };
+    await waitFor(async () => {
+      const s = await get(id);
+      return s.phase === 'eradicate' ? s : undefined;
+    }, `${id} contained`);
+    await step('resolve', { summary: 'rolled back the release' });
+    await waitFor(async () => {
+      const s = await get(id);
+      return s.phase === 'post-incident' && s.awaitingAdvance ? s : undefined;
+    }, `${id} waiting in post-incident`);
+    await step('advance-phase', { note: 'review done' });
+    const closed = await waitFor(async () => {
+      const s = await get(id);
+      return s.status === 'closed' ? s : undefined;
+    }, `${id} closed`);
+
+    // A closing incident tells the registry last (an alert before that is answered 503, retry): wait for it.
+    await waitFor(
+      async () => ((await registry()).recentlyClosed ?? []).find((e) => e.incidentId === id),
+      `${id} remembered by the registry`,
+    );
+    // The same alert again: a new incident, linked to the one just closed, paged at L1.
+    const again = await alert('f-1');
+    expect(again.status, again.text).toBe(202);
+    expect(again.body.created).toBe(true);
+    expect(again.body.incidentId).not.toBe(id);
+    expect(again.body.recurrenceOf).toEqual({ incidentId: id, resolvedAt: closed.resolvedAt });
+    const recurrence = await get(again.body.incidentId);
+    expect(recurrence.recurrenceOf).toEqual({ incidentId: id, resolvedAt: closed.resolvedAt });
+    expect(recurrence.escalation.level).toBeGreaterThanOrEqual(1);
+    expect(recurrence.timeline.find((e) => e.type === 'recurrence_of')).toMatchObject({ previousIncidentId: id });
+    expect(recurrence.timeline.find((e) => e.type === 'escalated')).toMatchObject({ toLevel: 1 });
+  });
+
   it('opens a new incident for the key of one terminated outside the engine, in this API and in a fresh one', async () => {
     const dedupKey = `terminated-${Date.now()}`;
     const send = (base: string) =>
@@ -680,6 +737,8 @@ describe('alert intake on a real dev server', () => {
     expect(second.status, second.text).toBe(202);
     expect(second.body.created).toBe(true);
     expect(second.body.incidentId).not.toBe(first.body.incidentId);
+    // Ended, not resolved: not a recurrence.
+    expect(second.body).not.toHaveProperty('recurrenceOf');
     expect(await alertCount(second.body.incidentId, 1)).toBe(1);
     expect((await registry()).openByDedupKey[`generic:detector-1:${dedupKey}`]).toBe(second.body.incidentId);
 

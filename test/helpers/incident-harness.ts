@@ -3,6 +3,7 @@
 import type { Phase, StepResult } from '../../domain/incident';
 import type { OpenRequest } from '../../domain/messages';
 import type { UpdateName, UpdateRequest } from '../../domain/updates';
+import type { IncidentInput } from '../../workflows/definitions';
 import { Incident, type IncidentPatches, type UpdateEffect, parseUpdate } from '../../workflows/incident/incident';
 import { incidentInput, planFromPhases } from './incident-fixtures';
 
@@ -44,7 +45,7 @@ export interface Harness {
 }
 
 export function harness(
-  request: Partial<OpenRequest> = {},
+  { recurrenceOf, ...request }: Partial<OpenRequest> & Pick<IncidentInput, 'recurrenceOf'> = {},
   patches: Partial<IncidentPatches> = {},
   yaml = PLAN_YAML,
 ): Harness {
@@ -52,7 +53,7 @@ export function harness(
   const calls: string[] = [];
   const plan = planFromPhases('unit', ['other'], yaml, 'test/helpers/incident-harness.ts');
   const incident = new Incident(
-    incidentInput(ID, plan, { severity: 'P2', ...request }),
+    { ...incidentInput(ID, plan, { severity: 'P2', ...request }), ...(recurrenceOf ? { recurrenceOf } : {}) },
     () => clock,
     {
       publish: () => calls.push('publish'),

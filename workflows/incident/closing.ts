@@ -1,6 +1,7 @@
 // What a closing incident leaves behind: the reminders of its open follow-ups, its review and summary in the data
-// directory, and word to the workflows that track it: the registry (its dedup key is free again) and its alert stream
-// (forward what is queued and end). None of them failing stops the close: each is logged.
+// directory, and word to the workflows that track it: the registry (its dedup key is free again, and a resolved one
+// is remembered for its enhanced-monitoring window) and its alert stream (forward what is queued and end). None of
+// them failing stops the close: each is logged.
 import {
   ParentClosePolicy,
   getExternalWorkflowHandle,
@@ -34,7 +35,9 @@ export async function announceClosed(input: IncidentInput, state: IncidentState)
   }
   if (input.dedupKey && workflowInfo().parent?.workflowId === REGISTRY_WORKFLOW_ID) {
     try {
-      const closed = { incidentId, dedupKey: input.dedupKey };
+      // A resolved incident says when, so the registry knows its enhanced-monitoring window.
+      const resolved = state.resolvedAt !== undefined ? { resolvedAt: state.resolvedAt } : {};
+      const closed = { incidentId, dedupKey: input.dedupKey, ...resolved };
       await getExternalWorkflowHandle(REGISTRY_WORKFLOW_ID).signal(incidentClosedSignal, closed);
     } catch (error) {
       log.warn('could not tell the registry the incident closed', { incidentId, error: String(error) });

@@ -30,6 +30,7 @@ import type { ApiRole } from '../../domain/roles';
 import type { PlanStep } from '../../domain/runbook';
 import { describeSeverity, severityRank } from '../../domain/severity';
 import { formatDuration } from '../../domain/duration';
+import { describeRecurrence } from '../../domain/recurrence';
 import { statusUpdateMessage } from '../../domain/status-updates';
 import { usesAlertTemplates } from '../../domain/template';
 import { UPDATES, type UpdateInput, type UpdateName } from '../../domain/updates';
@@ -217,6 +218,7 @@ export class Incident {
       affectedSystems: [...new Set(input.affectedSystems ?? [])],
       alertLabels: mergeAlertLabels({}, input.labels),
       ...(input.source !== undefined ? { alertSource: input.source } : {}),
+      ...(input.recurrenceOf ? { recurrenceOf: input.recurrenceOf } : {}),
       escalation: { level: 0, levelSince: openedAt, levelAcknowledged: false, fired: [] },
       phases: {},
       steps: [],
@@ -279,8 +281,20 @@ export class Incident {
       title: state.title,
     });
     this.record({ at, type: 'classified', severity: state.severity, basis: this.basis });
+    const recurs = state.recurrenceOf;
+    if (recurs) {
+      this.record({ at, type: 'recurrence_of', previousIncidentId: recurs.incidentId, resolvedAt: recurs.resolvedAt });
+    }
     this.hooks.publish();
     this.evaluateEscalations();
+    if (recurs) this.openedAsRecurrence(recurs.incidentId, recurs.resolvedAt);
+  }
+
+  /** Opened within a resolved incident's enhanced-monitoring window: the owner is told and L1 is paged at least. */
+  private openedAsRecurrence(previous: string, resolvedAt: number): void {
+    const what = describeRecurrence(previous, resolvedAt, this.now());
+    this.tell('recurrence', `Recurrence of ${previous}: ${this.incidentId}`, `${this.incidentId} is a ${what}.`, 1);
+    if (this.state.escalation.level < 1) this.escalateTo(this.input.trigger, what, 1);
   }
 
   startPhase(phase: Phase): void {
@@ -966,7 +980,8 @@ export class Incident {
       this.changed();
     }
     if (state.status === 'resolved') {
-      const n = this.timeline.filter((event) => event.type === 'alert_recurrence').length + 1;
+      // Numbered after the recurrence the incident opened as, if it did (its notice is number 1).
+      const n = this.timeline.filter((e) => e.type === 'alert_recurrence' || e.type === 'recurrence_of').length + 1;
       this.record({ at: this.now(), by, type: 'alert_recurrence', source: alert.source, summary: alert.summary });
       this.tell('recurrence', `Recurrence on ${this.incidentId}`, `${named} fired again after resolution.`, n);
       if (state.escalation.level < 1) this.escalateTo(by, `${named} recurred after resolution`, 1);

@@ -7,6 +7,7 @@
 // Dedup keys are scoped to the intake format and the sending API key (`<format>:<key name>:<sender's key>`), so a
 // detector can only ever join, label or acknowledge incidents its own alerts opened. Alerts no runbook's match rules
 // select go to the default or triage runbook; an alert naming a runbook that does not exist too, with the reason.
+// An incident opened within the enhanced-monitoring window of the key's last resolved incident says it recurs it.
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { type IncidentClient, IncidentNotFoundError, UpdateRefusedError } from '../../client';
 import { type RunbookChoice, selectRunbook } from '../../runbooks/match';
@@ -14,6 +15,7 @@ import { classifyAlert } from '../../../domain/classification';
 import { classify } from '../../../domain/incident';
 import { type Severity, severityRank } from '../../../domain/severity';
 import type { AlertSignalInput } from '../../../domain/messages';
+import type { RecurrenceOf } from '../../../domain/recurrence';
 import type { RunbookPlan } from '../../../domain/runbook';
 import {
   REGISTRY_WORKFLOW_ID,
@@ -30,6 +32,8 @@ export interface DeliveryResult {
   created: boolean;
   /** The runbook that took the alert, and why (a match rule, the default, triage), when this delivery opened one. */
   runbook?: { id: string; reason: string };
+  /** The incident of the same dedup key resolved within its enhanced-monitoring window, when this one recurs it. */
+  recurrenceOf?: RecurrenceOf;
   /** Alerts put on the timeline. */
   recorded: number;
   /** Alerts skipped: repeats of a recorded state, or resolves with nothing open. */
@@ -257,6 +261,7 @@ export class AlertIntake {
           incidentId: opened.incidentId,
           created: opened.created,
           ...(opened.created ? { runbook: opened.runbook } : {}),
+          ...(opened.created && opened.recurrenceOf ? { recurrenceOf: opened.recurrenceOf } : {}),
           recorded,
           ignored,
         };

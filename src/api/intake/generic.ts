@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { type IntakeEvent, pastTime } from './event';
 import { Category, EventType } from '../../../domain/incident';
 import { Severity } from '../../../domain/severity';
+import { RecurrenceView } from '../schemas';
 
 export const GenericAlert = z
   .object({
@@ -36,6 +37,7 @@ export const GenericReply = z
       .object({ id: z.string(), reason: z.string() })
       .optional()
       .describe('The runbook that took the alert (a match rule, the default, or triage), when it opened the incident'),
+    recurrenceOf: RecurrenceView.optional(),
   })
   .meta({ id: 'GenericAlertReply' });
 

@@ -7,7 +7,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ApiContext } from '../context';
 import { ApiError, errorResponses } from '../errors';
-import { KEY_AUTH } from '../schemas';
+import { KEY_AUTH, RecurrenceView } from '../schemas';
 import { AlertmanagerWebhook, alertmanagerEvent } from '../intake/alertmanager';
 import { GenericAlert, GenericReply, genericEvent } from '../intake/generic';
 import { IncidentNotFoundError, UpdateRefusedError } from '../../client';
@@ -33,6 +33,7 @@ const AlertmanagerReply = z
     incidentId: z.string().optional().describe('Absent when a resolved group had no open incident'),
     created: z.boolean(),
     runbook: RunbookTaken.optional(),
+    recurrenceOf: RecurrenceView.optional(),
     recorded: z.number().int().describe('Alerts put on the timeline'),
     ignored: z.number().int().describe('Repeats of a recorded state, or resolves with nothing open'),
   })
@@ -122,7 +123,7 @@ export function intakeRoutes(app: FastifyInstance, ctx: ApiContext): void {
         message =
           result.incidentId === undefined
             ? 'Event processed: no open incident has this dedup_key'
-            : `Event processed: ${result.incidentId}${result.runbook ? ` opened with runbook ${result.runbook.id} (${result.runbook.reason})` : ''}`;
+            : `Event processed: ${result.incidentId}${result.runbook ? ` opened with runbook ${result.runbook.id} (${result.runbook.reason})` : ''}${result.recurrenceOf ? `, a recurrence of ${result.recurrenceOf.incidentId}` : ''}`;
       }
       return reply.code(202).send({ status: 'success', message, dedup_key: dedupKey });
     },
@@ -153,6 +154,7 @@ export function intakeRoutes(app: FastifyInstance, ctx: ApiContext): void {
         created: result.created,
         dedupKey: event.dedupKey,
         ...(result.runbook ? { runbook: result.runbook } : {}),
+        ...(result.recurrenceOf ? { recurrenceOf: result.recurrenceOf } : {}),
       });
     },
   );
