@@ -167,9 +167,13 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   child.stderr?.on('data', keep);
   let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   let spawnError: Error | undefined;
+  // The server never outlives the process that started it, even one that exits without stopping it.
+  const killWithParent = (): void => void (exited ?? child.kill('SIGKILL'));
+  process.once('exit', killWithParent);
   const exitPromise = new Promise<void>((resolveExit) => {
     child.on('exit', (code, signal) => {
       exited = { code, signal };
+      process.off('exit', killWithParent);
       resolveExit();
     });
     child.on('error', (err) => {

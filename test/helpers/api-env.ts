@@ -144,7 +144,8 @@ export async function startApiEnv(options: ApiEnvOptions): Promise<ApiEnv> {
     async close() {
       await Promise.all([api, ...others].map((a) => a.close().catch(() => undefined)));
       worker.shutdown();
-      await running.catch(() => undefined);
+      // A worker still finishing a storm's tasks must not keep the server up past the file's hooks.
+      await Promise.race([running.catch(() => undefined), new Promise((r) => setTimeout(r, 30_000).unref())]);
       await nativeConnection.close().catch(() => undefined);
       await connection.close().catch(() => undefined);
       await server.stop();
