@@ -1,7 +1,8 @@
 // The alert book: every alert a detector sends for one incident, coalesced per fingerprint (first seen, last seen,
 // count, status), with exact counts however many arrive. It decides which alerts the incident must hear about (a new
 // fingerprint, a change of status, new label names, a higher severity); repeats only change counts. Fingerprints past
-// a cap are counted, not tracked, so the book's size is bounded. Pure and sandbox-safe: no clock, no I/O.
+// a cap are counted, not tracked, so the book's size is bounded; with a bound on status changes too, so is what it
+// forwards in any hour. Pure and sandbox-safe: no clock, no I/O.
 import { z } from 'zod';
 import type { AlertSignalInput } from './messages';
 import { type Severity, severityRank } from './severity';
@@ -10,6 +11,15 @@ import { type Severity, severityRank } from './severity';
 export const MAX_TRACKED_FINGERPRINTS = 1_000;
 /** Most label names the book remembers having forwarded (the incident keeps at most MAX_ALERT_LABELS). */
 export const MAX_FORWARDED_LABEL_NAMES = 200;
+
+/**
+ * Status changes (firing to resolved and back) of tracked fingerprints forwarded one by one in any hour, when the
+ * caller bounds them: every other kind of news is bounded in total (the fingerprint cap, the label names, four
+ * severities), but a detector whose alerts flap could otherwise make the incident's history grow with its rate. Past
+ * it a change is counted only: the counts the incident gets carry firing and resolved fingerprints exactly.
+ */
+export const MAX_STATUS_FORWARDS_PER_HOUR = 30;
+const HOUR_MS = 3_600_000;
 
 export interface FingerprintEntry {
   firstSeen: number;
@@ -42,6 +52,8 @@ export interface AlertBook {
   fingerprints: Record<string, FingerprintEntry>;
   forwardedLabelNames: string[];
   highestSeverity?: Severity;
+  /** Status changes forwarded in the hour that began at `since` (kept when they are bounded). */
+  statusForwards?: { since: number; count: number };
 }
 
 export function emptyAlertBook(): AlertBook {
@@ -62,11 +74,27 @@ export function fingerprintOf(alert: AlertSignalInput): string {
   return `${alert.source}|${alert.summary}|${labels}`;
 }
 
+/** Whether one more status change may be forwarded this hour (and counts it when it may). */
+function takeStatusForward(book: AlertBook, at: number): boolean {
+  const current = book.statusForwards;
+  const hour = current && at - current.since < HOUR_MS ? current : { since: at, count: 0 };
+  book.statusForwards = hour;
+  if (hour.count >= MAX_STATUS_FORWARDS_PER_HOUR) return false;
+  hour.count += 1;
+  return true;
+}
+
 /**
  * Adds one alert to the book (in place). Returns whether the incident must hear about it: a newly tracked fingerprint,
- * a tracked fingerprint changing status, label names not forwarded yet (firing alerts only), or a higher severity.
+ * a tracked fingerprint changing status (with `boundStatusChanges`, at most MAX_STATUS_FORWARDS_PER_HOUR), label names
+ * not forwarded yet (firing alerts only), or a higher severity.
  */
-export function observeAlert(book: AlertBook, alert: AlertSignalInput, at: number): boolean {
+export function observeAlert(
+  book: AlertBook,
+  alert: AlertSignalInput,
+  at: number,
+  boundStatusChanges = false,
+): boolean {
   const { counts } = book;
   counts.total += 1;
   counts[alert.status] += 1;
@@ -80,7 +108,7 @@ export function observeAlert(book: AlertBook, alert: AlertSignalInput, at: numbe
     if (entry.status !== alert.status) {
       counts.firingFingerprints += alert.status === 'firing' ? 1 : -1;
       entry.status = alert.status;
-      forward = true;
+      forward = !boundStatusChanges || takeStatusForward(book, at);
     }
   } else if (counts.fingerprints < MAX_TRACKED_FINGERPRINTS) {
     book.fingerprints[key] = { firstSeen: at, lastSeen: at, count: 1, status: alert.status };

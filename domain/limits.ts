@@ -19,6 +19,14 @@ export const MAX_DEPTH = 16;
 /** The whole request body, and so the most one request hands to Temporal. */
 export const MAX_PAYLOAD_BYTES = 256 * 1024;
 
+/**
+ * Past this many events in an incident's history, its validators refuse every operator update that does not take it
+ * toward its end (UPDATES' `finishes`): each accepted update adds events, a refused one adds none, so no key can grow an
+ * incident's history without bound. Temporal ends a workflow at 51,200 events (and warns at 10,240); the 11,200 left
+ * are room for finishing it: the updates still taken, its phases, undoing its steps and closing.
+ */
+export const MAX_UPDATE_HISTORY_EVENTS = 40_000;
+
 /** Object members that hold labels: the label limits apply to them. */
 export const LABEL_FIELDS: readonly string[] = [
   'labels',

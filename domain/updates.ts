@@ -62,6 +62,11 @@ export interface UpdateSpec<I extends z.ZodType = z.ZodType> {
   roles: readonly ApiRole[];
   /** The timeline events an accepted update records. */
   events: readonly TimelineEventType[];
+  /**
+   * It takes the incident toward its end (or stops its paging), so it is still taken once the incident's history is
+   * past MAX_UPDATE_HISTORY_EVENTS (domain/limits.ts), when every other update is refused.
+   */
+  finishes?: true;
   /** One line, for the OpenAPI document and the docs. */
   summary: string;
   cli: CliCommand;
@@ -81,6 +86,7 @@ export const UPDATES = {
   acknowledge: update({
     input: AcknowledgeInput,
     roles: STEER,
+    finishes: true,
     events: ['acknowledged'],
     summary: 'Acknowledge the incident at its current escalation level',
     cli: {
@@ -153,6 +159,7 @@ export const UPDATES = {
   advancePhase: update({
     input: AdvancePhaseInput,
     roles: STEER,
+    finishes: true,
     events: ['phase_advanced'],
     summary: 'Leave a phase that waits for an operator',
     cli: {
@@ -164,6 +171,7 @@ export const UPDATES = {
   resolve: update({
     input: ResolveInput,
     roles: STEER,
+    finishes: true,
     events: ['resolved'],
     summary: 'Resolve the incident (after containment; a P0 needs a commander key)',
     cli: {
@@ -175,6 +183,7 @@ export const UPDATES = {
   declareFalsePositive: update({
     input: DeclareFalsePositiveInput,
     roles: STEER,
+    finishes: true,
     events: ['false_positive'],
     summary: 'Declare a false positive: undo containment, then close',
     cli: {
@@ -188,6 +197,7 @@ export const UPDATES = {
     // The runbook role is optional over HTTP: without it the server acts in the step's first approver role.
     body: ApproveStepInput.omit(SENDER_KEYS).partial({ role: true }),
     roles: STEER,
+    finishes: true,
     events: ['approval_granted'],
     summary: 'Approve a step waiting at its approval gate (a destructive action needs a commander key)',
     cli: {
@@ -209,6 +219,7 @@ export const UPDATES = {
     input: RejectStepInput,
     body: RejectStepInput.omit(SENDER_KEYS).partial({ role: true }),
     roles: STEER,
+    finishes: true,
     events: ['approval_rejected'],
     summary: 'Reject a step waiting at its approval gate: it is skipped with the reason',
     cli: {
@@ -224,6 +235,7 @@ export const UPDATES = {
   completeTask: update({
     input: CompleteTaskInput,
     roles: STEER,
+    finishes: true,
     events: ['task_completed'],
     summary: "Mark a waiting task step (a person's work) done",
     cli: {
@@ -297,6 +309,8 @@ export const UPDATES = {
 export type Updates = typeof UPDATES;
 export type UpdateName = keyof Updates;
 export const UPDATE_NAMES = Object.keys(UPDATES) as UpdateName[];
+/** The updates still taken past the history budget (`finishes`). */
+export const FINISHING_UPDATES = UPDATE_NAMES.filter((name) => (UPDATES[name] as UpdateSpec).finishes === true);
 
 /** What a sender passes (before parsing: defaults optional, severity names accepted). */
 export type UpdateRequest<N extends UpdateName> = z.input<Updates[N]['input']>;

@@ -5,6 +5,7 @@ import {
   ApplicationFailure,
   type Client,
   QueryNotRegisteredError,
+  type SignalDefinition,
   WithStartWorkflowOperation,
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
@@ -23,9 +24,11 @@ import { UPDATE_NAMES, type UpdateName, type UpdateRequest } from '../domain/upd
 import { storePlan } from './runbooks/plan-store';
 import { untilStarted } from './temporal/until-started';
 import {
+  ALERT_BATCH_MAX,
   type IncidentStatusView,
   type OpenIncidentResult,
   REGISTRY_WORKFLOW_ID,
+  alertBatchSignal,
   alertBookQuery,
   alertSignal,
   alertStreamId,
@@ -147,9 +150,18 @@ const whenQueryable = <T>(query: () => Promise<T>): Promise<T> =>
  */
 const whileStreamRollsOver = <T>(send: () => Promise<T>): Promise<T> => retryWhile(isSignalLimitError, 10_000, send);
 
+/** An alert waiting to be signalled to its incident's stream, and its caller. */
+interface WaitingAlert {
+  alert: AlertSignalInput;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class IncidentClient {
   private readonly openSlots = pLimit(OPENS_IN_FLIGHT);
+  /** Alerts waiting for the signal in flight to their incident's stream, by incident (see deliverAlert). */
+  private readonly waitingAlerts = new Map<string, WaitingAlert[] & { sending?: boolean }>();
 
   constructor(
     readonly client: Client,
@@ -220,15 +232,55 @@ export class IncidentClient {
    * storm so the incident never outgrows Temporal's limits. A stream that has ended means the incident closed.
    */
   async deliverAlert(incidentId: string, alert: AlertSignalInput): Promise<void> {
+    // One signal in flight per incident from this process: alerts that arrive meanwhile go together in the next, so a
+    // flood reaches the stream as batches (fewer history events, and pauses it can continue as new in) not one each.
+    const delivered = new Promise<void>((resolve, reject) => {
+      const waiting = this.waitingAlerts.get(incidentId);
+      if (waiting) waiting.push({ alert, resolve, reject });
+      else this.waitingAlerts.set(incidentId, [{ alert, resolve, reject }]);
+    });
+    if (!this.waitingAlerts.get(incidentId)!.sending) void this.sendWaitingAlerts(incidentId);
+    await delivered;
+  }
+
+  private async sendWaitingAlerts(incidentId: string): Promise<void> {
+    const waiting = this.waitingAlerts.get(incidentId)!;
+    waiting.sending = true;
+    while (waiting.length > 0) {
+      const batch = waiting.splice(0, ALERT_BATCH_MAX);
+      try {
+        if (batch.length === 1) await this.toAlertStream(incidentId, alertSignal, batch[0]!.alert);
+        else
+          await this.toAlertStream(
+            incidentId,
+            alertBatchSignal,
+            batch.map((w) => w.alert),
+          );
+        batch.forEach((w) => w.resolve());
+      } catch (error) {
+        batch.forEach((w) => w.reject(error));
+      }
+    }
+    this.waitingAlerts.delete(incidentId);
+  }
+
+  /** Delivers many alerts through the alert stream, ALERT_BATCH_MAX to a signal: one history event for each batch. */
+  async deliverAlerts(incidentId: string, alerts: AlertSignalInput[]): Promise<void> {
+    for (let from = 0; from < alerts.length; from += ALERT_BATCH_MAX) {
+      await this.toAlertStream(incidentId, alertBatchSignal, alerts.slice(from, from + ALERT_BATCH_MAX));
+    }
+  }
+
+  private async toAlertStream<T>(incidentId: string, signal: SignalDefinition<[T]>, payload: T): Promise<void> {
     this.handle(incidentId);
     try {
       await whileStreamRollsOver(() =>
-        this.client.workflow.signalWithStart<typeof alertStreamWorkflow, [AlertSignalInput]>('alertStreamWorkflow', {
+        this.client.workflow.signalWithStart<typeof alertStreamWorkflow, [T]>('alertStreamWorkflow', {
           workflowId: alertStreamId(incidentId),
           taskQueue: this.taskQueue,
           args: [{ incidentId }],
-          signal: alertSignal,
-          signalArgs: [alert],
+          signal,
+          signalArgs: [payload],
           workflowIdReusePolicy: 'REJECT_DUPLICATE',
         }),
       );

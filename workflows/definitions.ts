@@ -69,6 +69,10 @@ export interface AlertStreamInput {
   pending?: AlertSignalInput[];
   /** The total the previous run last sent the incident, when it had not sent the latest. */
   countsSent?: number;
+  /** How many count deliveries the incident has had from earlier runs: they set the cadence (alert-stream.ts). */
+  countsDelivered?: number;
+  /** When the incident last got counts (workflow time): the cadence counts from it. */
+  countsSentAt?: number;
 }
 
 /** The operator updates, one per entry of the update table (domain/updates.ts), by wire name. */

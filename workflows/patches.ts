@@ -145,6 +145,14 @@ export const PATCHES = {
     since: '2026-12-03',
     recordedWith: ['registry-recurrence'],
   },
+  'alert-delivery-bounded': {
+    changed:
+      'an alert stream sends counts alone ever less often as a storm goes on (every 10 s, then every minute, then ' +
+      "every ten minutes) and forwards at most 30 status changes an hour, so an incident's events per hour do not " +
+      'grow with the alert rate; before, counts every 10 s and every status change, however long the storm',
+    since: '2026-12-03',
+    recordedWith: [],
+  },
 } as const satisfies Record<string, PatchInfo>;
 
 export type PatchId = keyof typeof PATCHES;

@@ -38,6 +38,8 @@ export interface Harness {
   /** What the hooks were asked, in order: publish, notify:<trigger>, facts:<phase>, cancel, tell:<kind>:<audience>. */
   calls: string[];
   tick(ms: number): void;
+  /** Sets the length of the history the incident's update budget reads (0 at first). */
+  setHistoryLength(events: number): void;
   /** check then apply, as the validator and handler do; throws the refusal. */
   send<N extends UpdateName>(name: N, input: UpdateRequest<N>): UpdateEffect;
   /** The refusal message of an update that must be refused; fails when it is accepted. */
@@ -51,6 +53,7 @@ export function harness(
 ): Harness {
   let clock = Date.UTC(2026, 11, 3, 9, 0, 0);
   const calls: string[] = [];
+  let historyLength = 0;
   const plan = planFromPhases('unit', ['other'], yaml, 'test/helpers/incident-harness.ts');
   const incident = new Incident(
     { ...incidentInput(ID, plan, { severity: 'P2', ...request }), ...(recurrenceOf ? { recurrenceOf } : {}) },
@@ -61,6 +64,7 @@ export function harness(
       sendFacts: (phase) => calls.push(`facts:${phase}`),
       cancelPhase: () => calls.push('cancel'),
       tell: (notice) => calls.push(`tell:${notice.kind}:${notice.audience}`),
+      historyLength: () => historyLength,
     },
     {
       alertLabels: () => true,
@@ -80,6 +84,7 @@ export function harness(
     incident,
     calls,
     tick: (ms) => (clock += ms),
+    setHistoryLength: (events) => (historyLength = events),
     send,
     refusal: (name, input) => {
       try {

@@ -2,6 +2,7 @@
 // reason in the states it may not act in, and leaves the incident unchanged; accepted, it records its table events.
 import { describe, expect, it } from 'vitest';
 import type { StepEvent } from '../../workflows/definitions';
+import { MAX_UPDATE_HISTORY_EVENTS } from '../../domain/limits';
 import { UPDATES, UPDATE_NAMES, type UpdateName, type UpdateRequest } from '../../domain/updates';
 import { ID, endPhase, harness, result, runPhase, startPhase } from '../helpers/incident-harness';
 
@@ -51,6 +52,32 @@ function waitingForApproval() {
   return h;
 }
 
+/** An incident in which `name`, sent with its VALID input, is accepted. */
+function readyFor(name: UpdateName) {
+  const h = name === 'approveStep' || name === 'rejectStep' ? waitingForApproval() : harness();
+  const { incident } = h;
+  if (name === 'advancePhase') {
+    runPhase(incident, 'detect');
+    startPhase(incident, 'contain');
+    expect(endPhase(incident, 'contain')).toBe('next');
+    incident.finishPhase('contain');
+    startPhase(incident, 'eradicate');
+    expect(endPhase(incident, 'eradicate')).toBe('wait');
+  }
+  if (name === 'resolve') {
+    runPhase(incident, 'detect');
+    runPhase(incident, 'contain');
+    startPhase(incident, 'eradicate');
+  }
+  if (name === 'completeTask') {
+    runPhase(incident, 'detect');
+    startPhase(incident, 'contain');
+    incident.onStepEvent(TASK_WAITING);
+  }
+  if (name === 'completeFollowUp') h.send('addFollowUp', VALID.addFollowUp);
+  return h;
+}
+
 describe('every update', () => {
   it.each(UPDATE_NAMES)('%s is refused once the incident is closed, false positive or failed', (name) => {
     for (const end of ['closed', 'false_positive', 'failed'] as const) {
@@ -69,27 +96,8 @@ describe('every update', () => {
   });
 
   it.each(UPDATE_NAMES)('%s, accepted, records the timeline events the update table names', (name) => {
-    const h = name === 'approveStep' || name === 'rejectStep' ? waitingForApproval() : harness();
+    const h = readyFor(name);
     const { incident } = h;
-    if (name === 'advancePhase') {
-      runPhase(incident, 'detect');
-      startPhase(incident, 'contain');
-      expect(endPhase(incident, 'contain')).toBe('next');
-      incident.finishPhase('contain');
-      startPhase(incident, 'eradicate');
-      expect(endPhase(incident, 'eradicate')).toBe('wait');
-    }
-    if (name === 'resolve') {
-      runPhase(incident, 'detect');
-      runPhase(incident, 'contain');
-      startPhase(incident, 'eradicate');
-    }
-    if (name === 'completeTask') {
-      runPhase(incident, 'detect');
-      startPhase(incident, 'contain');
-      incident.onStepEvent(TASK_WAITING);
-    }
-    if (name === 'completeFollowUp') h.send('addFollowUp', VALID.addFollowUp);
     const before = incident.timeline.length;
     const effect = h.send(name, VALID[name] as never);
     if (effect.kind === 'decide') {
@@ -100,6 +108,33 @@ describe('every update', () => {
     }
     const recorded = incident.timeline.slice(before).map((e) => e.type);
     for (const event of UPDATES[name].events) expect(recorded).toContain(event);
+  });
+});
+
+describe('the history budget', () => {
+  it.each(UPDATE_NAMES)('%s past MAX_UPDATE_HISTORY_EVENTS is taken only when it finishes the incident', (name) => {
+    const h = readyFor(name);
+    h.setHistoryLength(MAX_UPDATE_HISTORY_EVENTS);
+    const before = h.incident.timeline.length;
+    if (UPDATES[name].finishes) {
+      expect(() => h.send(name, VALID[name] as never)).not.toThrow();
+      return;
+    }
+    expect(h.refusal(name, VALID[name] as never)).toBe(
+      `incident ${ID} has ${MAX_UPDATE_HISTORY_EVENTS} events in its history, past the ` +
+        `${MAX_UPDATE_HISTORY_EVENTS} after which only updates that finish it are taken (Temporal ends a workflow ` +
+        'at 51,200 events); still taken: acknowledge, advancePhase, resolve, declareFalsePositive, approveStep, ' +
+        'rejectStep, completeTask',
+    );
+    expect(h.incident.timeline.length).toBe(before);
+  });
+
+  it('takes every update one event short of it', () => {
+    const h = harness();
+    h.setHistoryLength(MAX_UPDATE_HISTORY_EVENTS - 1);
+    h.send('addNote', VALID.addNote);
+    h.send('assignOwner', VALID.assignOwner);
+    expect(h.incident.state.owner).toBe('bob');
   });
 });
 

@@ -24,7 +24,7 @@ import type { IncidentNotice } from '../../domain/actions';
 import { type AlertCounts, allAlertsResolved } from '../../domain/alert-book';
 import { ACTIONS, isActionName } from '../../domain/actions';
 import { type ReminderIncident, followUpDueNotice } from '../../domain/follow-up-reminder';
-import { MAX_LIST_ITEMS } from '../../domain/limits';
+import { MAX_LIST_ITEMS, MAX_UPDATE_HISTORY_EVENTS } from '../../domain/limits';
 import { type AlertSignalInput, LESSON_KINDS, dueAtOf } from '../../domain/messages';
 import type { ApiRole } from '../../domain/roles';
 import type { PlanStep } from '../../domain/runbook';
@@ -33,7 +33,7 @@ import { formatDuration } from '../../domain/duration';
 import { describeRecurrence } from '../../domain/recurrence';
 import { statusUpdateMessage } from '../../domain/status-updates';
 import { usesAlertTemplates } from '../../domain/template';
-import { UPDATES, type UpdateInput, type UpdateName } from '../../domain/updates';
+import { FINISHING_UPDATES, UPDATES, type UpdateInput, type UpdateName } from '../../domain/updates';
 import type { IncidentInput, IncidentStatusView, StepDecision, StepEvent, WaitingStep } from '../definitions';
 import type { PhaseInput, PhaseResult } from '../steps';
 
@@ -90,6 +90,8 @@ export interface IncidentHooks {
   cancelPhase(): void;
   /** Send a notification about the incident to its internal audience (the notifyIncident activity). */
   tell?(notice: IncidentNotice): void;
+  /** Events in the incident's history so far (workflowInfo().historyLength): the update budget reads it. */
+  historyLength?(): number;
 }
 
 /** The patched() decisions the Incident's rules depend on (workflows/patches.ts); each asked at most once. */
@@ -446,6 +448,18 @@ export class Incident {
       forbid(`${name} needs an API role of ${roles.join(' or ')}; ${by} has ${apiRole}`);
     }
     (this.rules[name] as (input: UpdateInput<N>) => void)(input);
+    this.checkHistoryBudget(name);
+  }
+
+  /** Past MAX_UPDATE_HISTORY_EVENTS only the updates that finish the incident are taken (a refusal adds no event). */
+  private checkHistoryBudget(name: UpdateName): void {
+    const events = this.hooks.historyLength?.() ?? 0;
+    if (events < MAX_UPDATE_HISTORY_EVENTS || UPDATES[name].finishes) return;
+    refuse(
+      `incident ${this.incidentId} has ${events} events in its history, past the ${MAX_UPDATE_HISTORY_EVENTS} after ` +
+        `which only updates that finish it are taken (Temporal ends a workflow at 51,200 events); still taken: ` +
+        FINISHING_UPDATES.join(', '),
+    );
   }
 
   /** Applies an accepted update; says what the workflow still has to do before answering. */

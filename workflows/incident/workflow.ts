@@ -15,6 +15,7 @@ import {
   setHandler,
   startChild,
   upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { createActivities } from '../../activities';
@@ -94,6 +95,7 @@ export async function incidentWorkflow(started: IncidentStartInput): Promise<Inc
       sendFacts: (phase, facts) => void signalPhase(phase, phaseFactsSignal, facts),
       cancelPhase: () => phaseScope?.cancel(),
       tell: (notice) => void notifications.push(notifyIncident(notice).then(() => undefined, notifyFailed('internal'))),
+      historyLength: () => workflowInfo().historyLength,
     },
     {
       alertLabels: patchOnce('alert-labels'),
