@@ -16,6 +16,17 @@ export const MAX_LIST_ITEMS = 200;
 export const MAX_OBJECT_KEYS = 256;
 /** Nesting of JSON objects and lists. */
 export const MAX_DEPTH = 16;
+/**
+ * An alert's fingerprint (Alertmanager sends 16 hex digits, PagerDuty allows 255 characters of dedup_key). The alert
+ * stream keys its book by fingerprint and carries the book across continue-as-new: 1,000 tracked fingerprints of this
+ * size keep it far below Temporal's 2 MB payload limit.
+ */
+export const MAX_FINGERPRINT_CHARS = 256;
+/**
+ * Characters of alerts (as JSON) in one batch signal, besides ALERT_BATCH_MAX alerts: a hundred alerts of the
+ * largest size allowed would be ten times Temporal's 2 MB payload limit. One alert always fits.
+ */
+export const MAX_ALERT_BATCH_CHARS = 512 * 1024;
 /** The whole request body, and so the most one request hands to Temporal. */
 export const MAX_PAYLOAD_BYTES = 256 * 1024;
 

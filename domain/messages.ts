@@ -11,6 +11,7 @@ import {
   MAX_LIST_ITEMS,
   MAX_TEXT_CHARS,
   MAX_TITLE_CHARS,
+  MAX_FINGERPRINT_CHARS,
 } from './limits';
 import { ApiRole } from './roles';
 import { Severity } from './severity';
@@ -147,7 +148,7 @@ export const AlertSignalInput = z
     source: boundedText().min(1),
     status: z.enum(['firing', 'resolved']),
     summary: boundedText().default(''),
-    fingerprint: boundedText().optional(),
+    fingerprint: boundedText(MAX_FINGERPRINT_CHARS).optional(),
     labels: AlertLabels.default({}),
     /** The detector's own severity for this alert: a higher one than the incident's raises it. */
     severity: Severity.optional(),

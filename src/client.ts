@@ -14,6 +14,7 @@ import {
 } from '@temporalio/client';
 import pLimit from 'p-limit';
 import type { AlertBook } from '../domain/alert-book';
+import { alertChars, takeBatch } from '../domain/alert-batch';
 import type { IncidentState, TimelineEvent } from '../domain/incident';
 import type { IncidentSummary } from '../domain/incident-summary';
 import type { TimelinePage, TimelinePageRequest } from '../domain/timeline-page';
@@ -247,7 +248,7 @@ export class IncidentClient {
     const waiting = this.waitingAlerts.get(incidentId)!;
     waiting.sending = true;
     while (waiting.length > 0) {
-      const batch = waiting.splice(0, ALERT_BATCH_MAX);
+      const batch = takeBatch(waiting, ALERT_BATCH_MAX, (w) => alertChars(w.alert));
       try {
         if (batch.length === 1) await this.toAlertStream(incidentId, alertSignal, batch[0]!.alert);
         else
@@ -262,13 +263,6 @@ export class IncidentClient {
       }
     }
     this.waitingAlerts.delete(incidentId);
-  }
-
-  /** Delivers many alerts through the alert stream, ALERT_BATCH_MAX to a signal: one history event for each batch. */
-  async deliverAlerts(incidentId: string, alerts: AlertSignalInput[]): Promise<void> {
-    for (let from = 0; from < alerts.length; from += ALERT_BATCH_MAX) {
-      await this.toAlertStream(incidentId, alertBatchSignal, alerts.slice(from, from + ALERT_BATCH_MAX));
-    }
   }
 
   private async toAlertStream<T>(incidentId: string, signal: SignalDefinition<[T]>, payload: T): Promise<void> {

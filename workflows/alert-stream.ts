@@ -18,6 +18,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { type AlertBook, emptyAlertBook, observeAlert } from '../domain/alert-book';
+import { alertChars, fitsOneBatch, takeBatch } from '../domain/alert-batch';
 import { AlertBatch, AlertSignalInput } from '../domain/messages';
 import { isPatched } from './patches';
 import {
@@ -116,7 +117,7 @@ export async function alertStreamWorkflow(input: AlertStreamInput): Promise<void
     if (boundedDelivery) await countsCadence();
     const news = queue.length > 0;
     while (queue.length > 0 && !incidentGone) {
-      const batch = queue.splice(0, ALERT_BATCH_MAX);
+      const batch = takeBatch(queue, ALERT_BATCH_MAX, alertChars);
       await send(() => incident.signal(alertBatchSignal, batch));
     }
     // Counts go with news, at the end, and when the cadence allows; a run about to continue as new carries them.
@@ -136,7 +137,7 @@ export async function alertStreamWorkflow(input: AlertStreamInput): Promise<void
       }
       // Alerts keep coming while it forwards: the next run takes over what is queued (one batch at most, so its
       // input stays as small as a batch signal) and the counts not yet sent, instead of waiting for a pause.
-      if (queue.length <= ALERT_BATCH_MAX && isPatched('stream-carries-queue')) {
+      if (fitsOneBatch(queue, ALERT_BATCH_MAX, alertChars) && isPatched('stream-carries-queue')) {
         return continueAsNew<typeof alertStreamWorkflow>({
           incidentId: input.incidentId,
           book,

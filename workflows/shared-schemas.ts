@@ -12,6 +12,7 @@
 // every schema module workflow code reaches is listed here.
 import { regexes } from 'zod/v4/core';
 import * as actions from '../domain/actions';
+import * as alertBatch from '../domain/alert-batch';
 import * as alertBook from '../domain/alert-book';
 import * as connectors from '../domain/actions/connectors';
 import * as emergency from '../domain/actions/emergency';
@@ -44,6 +45,7 @@ import * as urlTemplate from '../domain/url-template';
 
 export const SHARED_SCHEMA_MODULES = {
   'actions/index': actions,
+  'alert-batch': alertBatch,
   'alert-book': alertBook,
   'actions/connectors': connectors,
   'actions/emergency': emergency,

@@ -4,6 +4,7 @@
 // Alertmanager re-sends the whole group on every change and repeat: alerts whose fingerprint already has the same
 // status on the timeline are skipped, so repeats change nothing. Unknown fields are ignored (newer Alertmanagers).
 import { z } from 'zod';
+import { MAX_FINGERPRINT_CHARS } from '../../../domain/limits';
 import { type IntakeEvent, eventTypeFromLabel, mostSevere, pastTime, severityFromLabel } from './event';
 
 const Labels = z.record(z.string(), z.string());
@@ -15,7 +16,10 @@ export const AlertmanagerAlert = z.object({
   startsAt: z.string().optional(),
   endsAt: z.string().optional(),
   generatorURL: z.string().optional(),
-  fingerprint: z.string().min(1, 'expected the alert fingerprint Alertmanager sends'),
+  fingerprint: z
+    .string()
+    .min(1, 'expected the alert fingerprint Alertmanager sends')
+    .max(MAX_FINGERPRINT_CHARS, `expected a fingerprint of at most ${MAX_FINGERPRINT_CHARS} characters`),
 });
 
 export const AlertmanagerWebhook = z

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { type IntakeEvent, pastTime } from './event';
 import { Category, EventType } from '../../../domain/incident';
+import { MAX_FINGERPRINT_CHARS } from '../../../domain/limits';
 import { Severity } from '../../../domain/severity';
 import { RecurrenceView } from '../schemas';
 
@@ -17,7 +18,11 @@ export const GenericAlert = z
     eventType: EventType.optional(),
     category: Category.optional(),
     labels: z.record(z.string(), z.string()).default({}),
-    fingerprint: z.string().min(1).optional(),
+    fingerprint: z
+      .string()
+      .min(1)
+      .max(MAX_FINGERPRINT_CHARS, `expected a fingerprint of at most ${MAX_FINGERPRINT_CHARS} characters`)
+      .optional(),
     dedupKey: z.string().min(1).max(512).optional().describe('Alerts with one key share one open incident'),
     runbook: z.string().min(1).optional().describe("Runbook id; otherwise the runbooks' match rules decide"),
     affectedSystems: z.array(z.string().min(1)).optional(),
