@@ -170,13 +170,19 @@ describe('workers SIGKILLed every second or so under a hundred incidents', () =>
       }
     })();
 
-    // Opened while the killing goes on, through the registry, as the API would.
+    // Opened while the killing goes on, through the registry, as the API would. Each with its own dedup key, as a
+    // sender that retries must: an open the registry accepted but could not answer before a kill is answered on the
+    // retry with the same incident, not a second one.
     const limit = pLimit(8);
     const ids = await Promise.all(
       Array.from({ length: INCIDENTS }, (_, n) =>
         limit(async () => {
           const opened = await waitFor(
-            () => incidents.open({ title: `fault drill incident ${n}`, trigger: 'faults:kills', severity: 'P3' }, plan),
+            () =>
+              incidents.open(
+                { title: `fault drill incident ${n}`, trigger: 'faults:kills', severity: 'P3', dedupKey: `kills-${n}` },
+                plan,
+              ),
             `incident ${n} to open`,
             { timeoutMs: 120_000, intervalMs: 500 },
           );
@@ -240,7 +246,8 @@ describe('workers SIGKILLed every second or so under a hundred incidents', () =>
       timers_due: ids.length,
       timers_not_fired: timersNotFired,
     });
-    expect({ lost, duplicateEffects, missingEffects, timersNotFired }).toEqual({
+    const strayKeys = strays.slice(0, 5).map((r) => `${r.path} ${r.idempotencyKey}`);
+    expect({ lost, duplicateEffects, missingEffects, timersNotFired }, `stray keys: ${strayKeys.join(', ')}`).toEqual({
       lost: 0,
       duplicateEffects: 0,
       missingEffects: 0,
