@@ -19,6 +19,7 @@ import type { RunbookPlan } from '../domain/runbook';
 import { UPDATE_NAMES, type UpdateName, type UpdateRequest } from '../domain/updates';
 import type { RunbookRef } from '../domain/runbook-ref';
 import type { RecentlyClosed, RecurrenceOf } from '../domain/recurrence';
+import type { CarriedIncident, PhaseEnd } from './incident/carried';
 
 /** A step that waits for a person: an approval (approveStep / rejectStep) or a task (completeTask). */
 export interface WaitingStep {
@@ -42,6 +43,9 @@ export interface IncidentStatusView extends IncidentState {
   nextEscalationAt?: number;
   /** Steps of the running phase that wait for an approval or a task to be completed. */
   waitingSteps: WaitingStep[];
+  /** The incident continued as new (a long incident): its runs so far, and timeline events not carried over. */
+  runs?: number;
+  timelineOmitted?: number;
 }
 
 export const alertSignal = defineSignal<[AlertSignalInput]>('alert');
@@ -95,6 +99,13 @@ export interface IncidentInput extends OpenRequest {
   plan: RunbookPlan;
   /** Set by the registry: the incident of the same dedup key resolved within its enhanced-monitoring window. */
   recurrenceOf?: RecurrenceOf;
+  /** The incident's state from its previous run, when it continued as new (workflows/incident/carried.ts). */
+  carried?: CarriedIncident;
+  /**
+   * History events after which a run continues as new (workflows/incident/continuation.ts); only lower than the
+   * default, for tests and drills that exercise it. Not part of an open request: set by whoever starts the workflow.
+   */
+  continueAsNewAfterEvents?: number;
 }
 
 /**
@@ -139,7 +150,9 @@ export type StepEvent =
       stillWaiting: boolean;
       timeoutAt?: number;
     }
-  | { type: 'result'; result: StepResult };
+  | { type: 'result'; result: StepResult }
+  /** The child's last word, when its input asks for it (`reportsEnd`): a later run of the incident awaits this. */
+  | ({ type: 'phase_ended' } & PhaseEnd);
 
 /** Child -> incident. */
 export const stepEventSignal = defineSignal<[StepEvent]>('stepEvent');

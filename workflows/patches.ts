@@ -153,6 +153,14 @@ export const PATCHES = {
     since: '2026-12-03',
     recordedWith: [],
   },
+  'incident-continues-as-new': {
+    changed:
+      'a long incident continues as new (past 8,000 history events, at a quiet moment) carrying its state; its ' +
+      'phase children are started abandoned and report their end (phase_ended), so a later run can await a child ' +
+      'an earlier one started; before, an incident kept one run for its whole life and children ended with it',
+    since: '2026-12-03',
+    recordedWith: [],
+  },
 } as const satisfies Record<string, PatchInfo>;
 
 export type PatchId = keyof typeof PATCHES;

@@ -46,6 +46,11 @@ export interface PhaseInput {
   context: Record<string, unknown>;
   /** What `when` conditions look at, as of the phase's start; the incident sends fresh facts when they change. */
   facts?: StepFacts;
+  /**
+   * Report the phase's end to the incident (a phase_ended step event), and stop when the incident is gone. Set by
+   * incidents that may continue as new: a later run did not start this child and learns of its end only so.
+   */
+  reportsEnd?: boolean;
 }
 
 export interface PhaseResult {
@@ -154,6 +159,30 @@ type WaitOutcome =
   | { kind: 'stopped'; reason: string };
 
 export async function runSteps(input: PhaseInput): Promise<PhaseResult> {
+  const parentId = workflowInfo().parent?.workflowId;
+  if (!input.reportsEnd || parentId === undefined) return runPhaseSteps(input);
+  const tell = (event: StepEvent) =>
+    getExternalWorkflowHandle(parentId)
+      .signal(stepEventSignal, event)
+      .catch((error: unknown) => log.warn('could not report the phase end', { error: describeFailure(error) }));
+  let result: PhaseResult;
+  try {
+    result = await runPhaseSteps(input);
+  } catch (error) {
+    await tell({ type: 'phase_ended', phase: input.phase, error: describeFailure(error) });
+    throw error;
+  }
+  const { failed, stopped } = result;
+  await tell({
+    type: 'phase_ended',
+    phase: input.phase,
+    ...(failed ? { failed } : {}),
+    ...(stopped ? { stopped } : {}),
+  });
+  return result;
+}
+
+async function runPhaseSteps(input: PhaseInput): Promise<PhaseResult> {
   const { incidentId, phase } = input;
   const parentId = workflowInfo().parent?.workflowId;
   // Children recorded before this patch never signalled their incident; new ones report every step live.
@@ -184,6 +213,8 @@ export async function runSteps(input: PhaseInput): Promise<PhaseResult> {
         type: event.type,
         error: describeFailure(error),
       });
+      // Its incident no longer runs (terminated outside the engine): this phase starts nothing more.
+      if (input.reportsEnd) stopped ??= 'the incident is no longer running';
     }
   }
 

@@ -1,4 +1,5 @@
-// `incident export`: an incident's whole history and the histories of the phase children it started, in the proto JSON
+// `incident export`: an incident's whole history (every run, when a long incident continued as new) and the histories
+// of the phase children it started, in the proto JSON
 // that `temporal workflow show --output json` prints (historyToJSON). As one bundle file, or one file per workflow
 // named the way the replay gate expects (`<prefix>.incident.json`, `<prefix>.<phase>.json`), so an operator can drop a
 // production incident into test/replay/histories. Payloads are written decrypted (the files are 0600). Read-only: it never signals, updates or changes a workflow.
@@ -12,7 +13,7 @@ export const HISTORY_BUNDLE_FORMAT = 'incident-engine/history-bundle@1';
 
 export interface ExportedWorkflow {
   workflowId: string;
-  /** `incident`, or the phase the child runs (`detect`, `contain`, ...). */
+  /** `incident` (its first run; `incident-run-2`... for the runs it continued as new into), or the phase the child runs (`detect`, `contain`, ...). */
   role: string;
   /** Proto JSON, as `temporal workflow show --output json` prints it. */
   history: { events: unknown[] };
@@ -42,19 +43,40 @@ async function asJson(client: Client, history: History): Promise<{ events: unkno
   return JSON.parse(historyToJSON(history)) as { events: unknown[] };
 }
 
+/** The run a history continued from, if it is not the incident's first. */
+function previousRunId(history: History): string | undefined {
+  return history.events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId || undefined;
+}
+
+/** The histories of every run of the incident, first to last (each run names the one it continued from). */
+async function incidentRuns(client: Client, incidentId: string): Promise<History[]> {
+  const runs: History[] = [];
+  let runId: string | undefined;
+  do {
+    const history = await client.workflow.getHandle(incidentId, runId).fetchHistory();
+    runs.unshift(history);
+    runId = previousRunId(history);
+  } while (runId !== undefined);
+  return runs;
+}
+
 /** Fetches the incident's history and every phase child's; an unknown incident is an error naming it. */
 export async function exportIncident(client: Client, incidentId: string): Promise<HistoryBundle> {
-  let history: History;
+  let runs: History[];
   try {
-    history = await client.workflow.getHandle(incidentId).fetchHistory();
+    runs = await incidentRuns(client, incidentId);
   } catch (error) {
     if (error instanceof WorkflowNotFoundError) throw new Error(`no incident ${incidentId}`, { cause: error });
     throw error;
   }
-  const workflows: ExportedWorkflow[] = [
-    { workflowId: incidentId, role: 'incident', history: await asJson(client, history) },
-  ];
-  for (const child of phaseChildren(history)) {
+  const workflows: ExportedWorkflow[] = [];
+  for (const [i, history] of runs.entries()) {
+    const role = i === 0 ? 'incident' : `incident-run-${i + 1}`;
+    workflows.push({ workflowId: incidentId, role, history: await asJson(client, history) });
+  }
+  // Children from every run, each once (a later run awaits the child an earlier one started).
+  const children = phaseChildren({ events: runs.flatMap((history) => history.events ?? []) });
+  for (const child of children) {
     try {
       const childHistory = await client.workflow.getHandle(child.workflowId).fetchHistory();
       workflows.push({ ...child, history: await asJson(client, childHistory) });

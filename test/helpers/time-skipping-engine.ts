@@ -1,5 +1,6 @@
 // A whole engine on the time-skipping test server for one test file: server with the incident search attributes,
-// a worker with real activities, a real webhook peer for notifications, and an IncidentClient.
+// a worker with real activities, a real webhook peer for notifications, and an IncidentClient. The same on an
+// in-memory dev server (startLocalEngine) where a behaviour differs between the two servers.
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { IncidentClient } from '../../src/client';
@@ -8,7 +9,7 @@ import { registerSearchAttributes } from '../../src/temporal/search-attributes';
 import { bundleWorkflows, createWorker } from '../../src/worker';
 import { testDataConverter } from './codec';
 import { makeEngineConfig } from './incident-fixtures';
-import { createTimeSkippingEnv } from './temporal-env';
+import { createLocalEnv, createTimeSkippingEnv } from './temporal-env';
 import { startWebhookSink, type WebhookSink } from './webhook-sink';
 
 export interface TimeSkippingEngine {
@@ -20,10 +21,22 @@ export interface TimeSkippingEngine {
   close(): Promise<void>;
 }
 
-export async function startTimeSkippingEngine(taskQueue: string): Promise<TimeSkippingEngine> {
+export function startTimeSkippingEngine(taskQueue: string): Promise<TimeSkippingEngine> {
+  return startEngine(taskQueue, async () => {
+    const env = await createTimeSkippingEnv({ client: { dataConverter: testDataConverter } });
+    await registerSearchAttributes(env.connection);
+    return env;
+  });
+}
+
+/** The same on the dev server (the real server's rules, a real clock). */
+export function startLocalEngine(taskQueue: string): Promise<TimeSkippingEngine> {
+  return startEngine(taskQueue, () => createLocalEnv({ client: { dataConverter: testDataConverter } }));
+}
+
+async function startEngine(taskQueue: string, createEnv: () => Promise<TestWorkflowEnvironment>) {
   const sink = await startWebhookSink();
-  const env = await createTimeSkippingEnv({ client: { dataConverter: testDataConverter } });
-  await registerSearchAttributes(env.connection);
+  const env = await createEnv();
   const config = makeEngineConfig(`${sink.url}/hooks/incidents`, taskQueue);
   const worker: Worker = await createWorker({
     connection: env.nativeConnection,

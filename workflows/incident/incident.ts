@@ -36,6 +36,7 @@ import { usesAlertTemplates } from '../../domain/template';
 import { FINISHING_UPDATES, UPDATES, type UpdateInput, type UpdateName } from '../../domain/updates';
 import type { IncidentInput, IncidentStatusView, StepDecision, StepEvent, WaitingStep } from '../definitions';
 import type { PhaseInput, PhaseResult } from '../steps';
+import type { CarriedIncident, PhaseEnd } from './carried';
 
 /**
  * Where the incident is in its life. Together with `status` (active, resolved, false_positive, failed, closed) this
@@ -171,7 +172,11 @@ const ANSWER: UpdateEffect = { kind: 'answer' };
 export class Incident {
   readonly incidentId: string;
   readonly state: IncidentState;
-  readonly timeline: TimelineEvent[] = [];
+  readonly timeline: TimelineEvent[];
+  /** Timeline events of earlier runs not carried into this one (carried.ts): the export has them. */
+  readonly timelineOmitted: number;
+  /** This run's number: 1, then one more each time the incident continues as new. */
+  readonly runs: number;
   /** Bumped on every change: wakes the workflow's loops so every deadline is re-armed at once. */
   version = 0;
   nextEscalationAt: number | undefined;
@@ -186,20 +191,48 @@ export class Incident {
   private readonly basis: 'opener' | 'assessment';
   /** Since when every alert has been resolved (the alert stream's counts), while none fired again. */
   private alertsQuietSince: number | undefined;
+  /** How the running phase's child said it ended (phase_ended), for a run that did not start it. */
+  phaseEnd: PhaseEnd | undefined;
+  /** Internal status updates sent, and the instant the last one spoke as of (timers.ts keeps the cadence). */
+  readonly statusUpdates: { sent: number; lastAt: number };
 
+  /** A new incident, or (with `carried`) the same incident in the next run after it continued as new. */
   constructor(
     readonly input: IncidentInput,
     private readonly now: () => number,
     private readonly hooks: IncidentHooks,
     private readonly patches: IncidentPatches,
+    carried?: CarriedIncident,
   ) {
+    this.incidentId = input.incidentId;
+    if (carried) {
+      this.state = carried.state;
+      this.timeline = carried.timeline;
+      this.timelineOmitted = carried.timelineOmitted;
+      this.runs = carried.run + 1;
+      this.version = carried.version;
+      this.nextEscalationAt = carried.nextEscalationAt;
+      this.stageNow = carried.stage;
+      this.advanceRequested = carried.advanceRequested;
+      for (const step of carried.waiting) this.waiting.set(step.stepId, step);
+      for (const stepId of carried.acceptedSteps) this.acceptedSteps.add(stepId);
+      this.lastFactsSent = carried.lastFactsSent;
+      this.basis = carried.basis;
+      this.alertsQuietSince = carried.alertsQuietSince;
+      this.phaseEnd = carried.phaseEnd;
+      this.statusUpdates = { ...carried.statusUpdates };
+      return;
+    }
+    this.timeline = [];
+    this.timelineOmitted = 0;
+    this.runs = 1;
     const { plan } = input;
     const openedAt = now();
+    this.statusUpdates = { sent: 0, lastAt: openedAt };
     // An alert's labels count once the combined-severity patch is in (asked only when there are labels).
     const labels = input.labels !== undefined && patches.combinedSeverity?.() ? input.labels : undefined;
     const classification = classify(input.eventType, input.severity, labels);
     this.basis = classification.basis;
-    this.incidentId = input.incidentId;
     this.state = {
       incidentId: input.incidentId,
       title: input.title,
@@ -301,6 +334,7 @@ export class Incident {
 
   startPhase(phase: Phase): void {
     this.moveTo('phase_starting');
+    this.phaseEnd = undefined;
     this.state.phase = phase;
     this.state.phases[phase] = { startedAt: this.now() };
     this.record({ at: this.now(), type: 'phase_started', phase });
@@ -423,6 +457,32 @@ export class Incident {
     this.version++;
   }
 
+  /** Everything the next run needs, as of now; see carried.ts for the size bound. */
+  carry(): CarriedIncident {
+    return {
+      run: this.runs,
+      state: this.state,
+      timeline: this.timeline,
+      timelineOmitted: this.timelineOmitted,
+      version: this.version,
+      ...(this.nextEscalationAt !== undefined ? { nextEscalationAt: this.nextEscalationAt } : {}),
+      stage: this.stageNow,
+      advanceRequested: this.advanceRequested,
+      waiting: [...this.waiting.values()],
+      acceptedSteps: [...this.acceptedSteps],
+      ...(this.lastFactsSent !== undefined ? { lastFactsSent: this.lastFactsSent } : {}),
+      basis: this.basis,
+      ...(this.alertsQuietSince !== undefined ? { alertsQuietSince: this.alertsQuietSince } : {}),
+      ...(this.phaseEnd ? { phaseEnd: this.phaseEnd } : {}),
+      statusUpdates: { ...this.statusUpdates },
+    };
+  }
+
+  /** A decision is being forwarded to the running phase: the run may not continue as new before it settles. */
+  get deciding(): boolean {
+    return [...this.waiting.values()].some((step) => step.deciding === true);
+  }
+
   // ---- what clients read -----------------------------------------------------------------------------------
 
   view(): IncidentStatusView {
@@ -431,6 +491,8 @@ export class Incident {
       metrics: incidentMetrics(this.state),
       ...(this.nextEscalationAt !== undefined ? { nextEscalationAt: this.nextEscalationAt } : {}),
       waitingSteps: [...this.waiting.values()].map(({ deciding: _deciding, ...step }) => step),
+      ...(this.runs > 1 ? { runs: this.runs } : {}),
+      ...(this.timelineOmitted > 0 ? { timelineOmitted: this.timelineOmitted } : {}),
     };
   }
 
@@ -860,6 +922,14 @@ export class Incident {
       case 'result':
         this.acceptStep(event.result.phase, event.result, now);
         return;
+      case 'phase_ended': {
+        // Only the running phase's end counts: a late report of an earlier phase changes nothing.
+        if (event.phase !== this.state.phase || !this.phaseRunning) return;
+        const { type: _type, ...end } = event;
+        this.phaseEnd = end;
+        this.version++;
+        return;
+      }
       case 'waiting': {
         const { type: _type, ...entry } = event;
         this.waiting.set(event.stepId, { ...entry, since: now });

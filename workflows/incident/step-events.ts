@@ -55,6 +55,13 @@ const StepEventShape = z.discriminatedUnion('type', [
       reason: z.string().optional(),
     }),
   }),
+  z.looseObject({
+    type: z.literal('phase_ended'),
+    phase: Phase,
+    failed: z.looseObject({ stepId: z.string(), error: z.string() }).optional(),
+    stopped: z.string().optional(),
+    error: z.string().optional(),
+  }),
 ]);
 
 /** `raw` as a StepEvent when the incident can read it; otherwise logged (with what was wrong) and undefined. */

@@ -57,13 +57,13 @@ export async function runStatusUpdates(
   const onCadence = patchOnce('status-update-on-cadence');
   const timer = stableTimers ? new DeadlineTimer() : undefined;
   const { escalation } = incident.input.plan;
-  let sent = 0;
-  let lastAt = incident.state.openedAt;
+  // Kept on the Incident so a run that continues as new carries the cadence on.
+  const cadence = incident.statusUpdates;
   while (!incident.terminal) {
     const seen = incident.version;
     const active = incident.state.status === 'active';
     const interval = statusUpdateInterval(escalation, incident.state.severity);
-    const dueAt = lastAt + interval;
+    const dueAt = cadence.lastAt + interval;
     if (!active || dueAt > Date.now()) {
       const at = active ? dueAt : undefined;
       if (timer) {
@@ -74,12 +74,12 @@ export async function runStatusUpdates(
       else await condition(() => incident.version !== seen, at - Date.now());
       continue;
     }
-    const n = ++sent;
+    const n = ++cadence.sent;
     const firedAt = Date.now();
     // On cadence, the update speaks as of the instant it was due however late its timer fired on a loaded worker,
     // and the next one falls an interval after that instant (after a long pause it restarts from now).
     const asOf = onCadence() && firedAt - dueAt < interval ? dueAt : firedAt;
-    lastAt = asOf;
+    cadence.lastAt = asOf;
     // Escalations due at this instant first, so the update reports the same level whatever order timers fire in.
     if (stable()) incident.evaluateEscalations();
     send(incident.statusUpdate(n, firedAt, stable(), asOf));

@@ -3,23 +3,22 @@
 // child workflows, keeps the escalation and status-update timers, and undoes completed steps on a false positive or
 // a failed phase. Deterministic: time comes from the workflow clock, effects from activities and signals.
 import {
-  CancellationScope,
+  type CancellationScope,
   allHandlersFinished,
   condition,
+  continueAsNew,
   currentUpdateInfo,
   getExternalWorkflowHandle,
-  isCancellation,
   log,
   proxyActivities,
   type SignalDefinition,
   setHandler,
-  startChild,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { createActivities } from '../../activities';
-import { type Phase, PHASES } from '../../domain/incident';
+import type { Phase } from '../../domain/incident';
 import { timelinePage } from '../../domain/timeline-page';
 import { UPDATE_NAMES, type UpdateInput, type UpdateName } from '../../domain/updates';
 import {
@@ -36,49 +35,42 @@ import {
   timelinePageQuery,
 } from '../definitions';
 import { NOTIFY_OPTIONS } from '../notify-options';
-import { patchOnce } from '../patches';
+import { isPatched, patchOnce } from '../patches';
 import { loadPinnedPlan } from '../runbook-plan';
-import { containPhase } from '../phases/contain';
-import { detectPhase } from '../phases/detect';
-import { eradicatePhase } from '../phases/eradicate';
-import { postIncidentPhase } from '../phases/post-incident';
-import { recoverPhase } from '../phases/recover';
 import { incidentSearchAttributes } from '../search-attributes';
-import type { PhaseInput, PhaseResult } from '../steps';
 import { Incident, type UpdateEffect, failureMessage, parseUpdate } from './incident';
 import { handleSignals } from './signals';
 import { announceClosed, recordAtClose, startFollowUpReminders } from './closing';
 import { compensate } from './compensation';
+import { Continuation } from './continuation';
+import { phaseChildId, runPhases } from './phases';
 import { runIncidentTimers } from './timers';
 
 const { notifyEscalation, notifyIncident } = proxyActivities<ReturnType<typeof createActivities>>(NOTIFY_OPTIONS);
-
-const PHASE_WORKFLOWS: Record<Phase, (input: PhaseInput) => Promise<PhaseResult>> = {
-  detect: detectPhase,
-  contain: containPhase,
-  eradicate: eradicatePhase,
-  recover: recoverPhase,
-  'post-incident': postIncidentPhase,
-};
 
 export async function incidentWorkflow(started: IncidentStartInput): Promise<IncidentOutcome> {
   // Opened through the registry: the plan comes by reference and is pinned here (a local activity's marker).
   const input: IncidentInput = started.plan
     ? { ...started, plan: started.plan }
     : { ...started, plan: await loadPinnedPlan(started.runbook) };
-  const { incidentId } = input;
+  const { incidentId, carried } = input;
   const now = (): number => Date.now();
   const notifications: Promise<void>[] = [];
   let phaseScope: CancellationScope | undefined;
+  // Asked once per run: a carried run is always a new one, so it continues as new in turn.
+  const continues = isPatched('incident-continues-as-new');
 
   /** Sends a signal to the running phase child; a child that has just finished is not an error. */
-  async function signalPhase<T extends unknown[]>(phase: Phase, signal: SignalDefinition<T>, ...args: T) {
-    try {
-      await getExternalWorkflowHandle(`${incidentId}.${phase}`).signal(signal, ...args);
-    } catch (error) {
-      log.warn('could not signal the phase', { incidentId, phase, error: failureMessage(error) });
-    }
+  function signalPhase<T extends unknown[]>(phase: Phase, signal: SignalDefinition<T>, ...args: T): Promise<void> {
+    const sent = getExternalWorkflowHandle(phaseChildId(incidentId, phase))
+      .signal(signal, ...args)
+      .catch((error: unknown) =>
+        log.warn('could not signal the phase', { incidentId, phase, error: failureMessage(error) }),
+      );
+    return continuation.track(sent);
   }
+  /** A notification (an activity) the incident does not wait for, except before it closes or continues as new. */
+  const notify = (sent: Promise<void>) => void notifications.push(continuation.track(sent));
 
   const notifyFailed = (audience: string) => (error: unknown) => {
     incident.record({ at: now(), type: 'notification_failed', audience, error: failureMessage(error) });
@@ -89,12 +81,10 @@ export async function incidentWorkflow(started: IncidentStartInput): Promise<Inc
     {
       publish: () => upsertSearchAttributes(incidentSearchAttributes(incident.state)),
       notify: (fired) =>
-        void notifications.push(
-          notifyEscalation(incident.escalationNotice(fired)).then(() => undefined, notifyFailed(fired.audience)),
-        ),
+        notify(notifyEscalation(incident.escalationNotice(fired)).then(() => undefined, notifyFailed(fired.audience))),
       sendFacts: (phase, facts) => void signalPhase(phase, phaseFactsSignal, facts),
       cancelPhase: () => phaseScope?.cancel(),
-      tell: (notice) => void notifications.push(notifyIncident(notice).then(() => undefined, notifyFailed('internal'))),
+      tell: (notice) => notify(notifyIncident(notice).then(() => undefined, notifyFailed('internal'))),
       historyLength: () => workflowInfo().historyLength,
     },
     {
@@ -105,7 +95,9 @@ export async function incidentWorkflow(started: IncidentStartInput): Promise<Inc
       phaseFailureCompensates: patchOnce('phase-failure-compensates'),
       senderRecorded: patchOnce('sender-recorded'),
     },
+    carried,
   );
+  const continuation = new Continuation(continues, incident, input.continueAsNewAfterEvents);
 
   // ---- messages -------------------------------------------------------------------------------------------
 
@@ -173,40 +165,25 @@ export async function incidentWorkflow(started: IncidentStartInput): Promise<Inc
 
   // ---- timers ---------------------------------------------------------------------------------------------
 
-  incident.open();
+  // A carried incident was opened by its first run; this run only publishes its search attributes again.
+  if (carried) upsertSearchAttributes(incidentSearchAttributes(incident.state));
+  else incident.open();
   const timers = runIncidentTimers(incident);
 
   // ---- phases ---------------------------------------------------------------------------------------------
 
-  for (const phase of PHASES) {
-    if (incident.isFalsePositive) break;
-    incident.startPhase(phase);
-    let failure: string | undefined;
-    let cancelled = false;
-    try {
-      const scope = new CancellationScope();
-      phaseScope = scope;
-      // startChild then result: the same commands as executeChild, but the incident knows when the child exists.
-      const child = await scope.run(() =>
-        startChild(PHASE_WORKFLOWS[phase], {
-          workflowId: `${incidentId}.${phase}`,
-          args: [incident.phaseInput(phase)],
-        }),
-      );
-      incident.phaseChildStarted();
-      failure = incident.phaseResult(phase, await scope.run(() => child.result()));
-    } catch (error) {
-      cancelled = isCancellation(error) && incident.isFalsePositive;
-      if (!cancelled) failure = failureMessage(error);
-    } finally {
-      phaseScope = undefined;
-      incident.phaseEnded(phase);
+  const phaseRun = {
+    incident,
+    continues,
+    continueNow: () => continuation.due(),
+    setScope: (scope: CancellationScope | undefined) => (phaseScope = scope),
+  };
+  while ((await runPhases(phaseRun)) === 'continue') {
+    const next = continuation.carry();
+    if (next) {
+      const { runbook: _reference, ...request } = started;
+      await continueAsNew<typeof incidentWorkflow>({ ...request, plan: input.plan, carried: next });
     }
-    if (cancelled) break;
-    const next = incident.afterPhase(phase, failure);
-    if (next === 'stop') break;
-    if (next === 'wait') await condition(() => incident.advanceReady);
-    if (!incident.finishPhase(phase)) break;
   }
 
   await compensate(incident);

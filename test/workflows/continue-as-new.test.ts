@@ -1,0 +1,140 @@
+// A long incident continues as new, with a real worker on the time-skipping server and on the dev server (which,
+// unlike the former, applies each child's parent-close policy when a run continues as new): its start input lowers
+// the history bound so a hundred alerts take it there. The incident waits in detect on a person's task when it
+// continues; the next run carries its state (timeline, alert labels, the waiting task, the escalation deadline), the
+// task completed in the new run reaches the child the first run started, the phases go on from there, the escalation
+// timer armed before fires after (on the time-skipping server, which can skip to its deadline), and the incident
+// closes. Its export holds every run, and every run replays.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exportIncident } from '../../src/drills/export';
+import { replayHistories } from '../../src/drills/replay';
+import type { TimelineEvent } from '../../domain/incident';
+import { incidentInput, planFromPhases, startIncident } from '../helpers/incident-fixtures';
+import {
+  type TimeSkippingEngine,
+  startLocalEngine,
+  startTimeSkippingEngine,
+  until,
+} from '../helpers/time-skipping-engine';
+
+const TASK_QUEUE = 'continue-as-new-test';
+const INCIDENT = 'INC-2026-801';
+const ALERTS = 120;
+
+const plan = planFromPhases(
+  'continue-as-new-test',
+  ['service_outage'],
+  `
+detect:
+  steps:
+    - id: confirm-scope
+      action: task
+      with: { instructions: Confirm which services are down. }
+contain:
+  steps:
+    - id: tell-the-team
+      action: notify.send
+      with: { audience: internal, message: '\${incident.id} contained' }
+post-incident: { advance: manual }
+`,
+  'test/workflows/continue-as-new.test.ts',
+);
+
+const types = (timeline: TimelineEvent[]) => timeline.map((event) => event.type);
+
+describe.each([
+  { server: 'time-skipping server', start: startTimeSkippingEngine, skipsTime: true },
+  { server: 'dev server', start: startLocalEngine, skipsTime: false },
+])('a long incident continues as new ($server)', ({ start, skipsTime }) => {
+  let engine: TimeSkippingEngine;
+  beforeAll(async () => {
+    engine = await start(TASK_QUEUE);
+  }, 60_000);
+  afterAll(async () => {
+    await engine?.close();
+  });
+  const status = () => engine.incidents.status(INCIDENT);
+
+  it('carries its state, its phase child and its timers into the next run', { timeout: 180_000 }, async () => {
+    const handle = await startIncident(engine.env.client, TASK_QUEUE, {
+      ...incidentInput(INCIDENT, plan, { severity: 'P2', eventType: 'service_outage', drill: true }),
+      continueAsNewAfterEvents: 100,
+    });
+    const firstRunId = handle.firstExecutionRunId;
+    const waiting = await until(status, (s) => s.waitingSteps.some((step) => step.stepId === 'confirm-scope'));
+    expect(waiting.runs).toBeUndefined();
+    const escalationDue = waiting.nextEscalationAt!;
+    expect(escalationDue).toBeGreaterThan(waiting.openedAt);
+
+    for (let i = 0; i < ALERTS; i++) {
+      await engine.incidents.signalAlert(INCIDENT, {
+        status: 'firing',
+        source: 'prometheus',
+        summary: `checkout 5xx on node ${i}`,
+        labels: { node: `node-${i}` },
+        fingerprint: `fp-${i}`,
+      });
+    }
+    const carried = await until(status, (s) => (s.runs ?? 1) >= 2, 'a second run');
+    const described = await engine.env.client.workflow.getHandle(INCIDENT).describe();
+    expect(described.runId).not.toBe(firstRunId);
+
+    // The first run ended by continuing as new, with no child terminated.
+    const first = await engine.env.client.workflow.getHandle(INCIDENT, firstRunId).fetchHistory();
+    expect(first.events!.at(-1)!.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy();
+    expect(first.events!.length).toBeLessThan(400);
+
+    // Everything the first run knew is in the second: the opening, every alert, the waiting task, the deadline.
+    // Alerts that came while it continued land in the new run: none is lost, none counted twice.
+    const timeline = await until(
+      () => engine.incidents.timeline(INCIDENT),
+      (events) => events.filter((e) => e.type === 'alert').length >= ALERTS,
+      'every alert on the timeline',
+    );
+    expect(types(timeline).slice(0, 2)).toEqual(['opened', 'classified']);
+    expect(timeline.filter((e) => e.type === 'alert').length).toBe(ALERTS);
+    expect(carried.timelineOmitted).toBeUndefined();
+    expect(carried.waitingSteps.map((step) => step.stepId)).toEqual(['confirm-scope']);
+    expect(carried.alertLabels.node).toBeDefined();
+    expect(carried.nextEscalationAt).toBe(escalationDue);
+    expect(carried.phase).toBe('detect');
+
+    if (skipsTime) {
+      // The escalation timer armed in the first run fires in the second.
+      const now = await engine.env.currentTimeMs();
+      await engine.env.sleep(escalationDue - now + 1_000);
+      const escalated = await until(
+        () => engine.incidents.timeline(INCIDENT),
+        (events) => events.some((e) => e.type === 'escalated'),
+        'the escalation after continuing',
+      );
+      expect(escalated.find((e) => e.type === 'escalated')!.at).toBeGreaterThanOrEqual(escalationDue);
+    }
+
+    // The task completed now reaches the child the first run started; the phases go on.
+    await engine.incidents.completeTask(INCIDENT, { stepId: 'confirm-scope', by: 'alice' });
+    const review = await until(status, (s) => s.phase === 'post-incident' && s.awaitingAdvance, 'post-incident');
+    expect(review.steps.map((step) => [step.stepId, step.status])).toEqual([
+      ['confirm-scope', 'completed'],
+      ['tell-the-team', 'completed'],
+    ]);
+    expect(review.status).toBe('resolved');
+    const closed = await engine.incidents.advancePhase(INCIDENT, { by: 'alice' });
+    expect(closed.status).toBe('closed');
+
+    // The export holds every run and the children; every history replays against the code.
+    const bundle = await exportIncident(engine.env.client, INCIDENT);
+    const roles = bundle.workflows.map((w) => w.role);
+    expect(roles.slice(0, 2)).toEqual(['incident', 'incident-run-2']);
+    expect(roles).toEqual(expect.arrayContaining(['detect', 'contain', 'eradicate', 'recover', 'post-incident']));
+    const outcomes = await replayHistories(
+      bundle.workflows.map((w) => ({
+        name: w.role,
+        workflowId: w.workflowId,
+        history: w.history as { events: Record<string, unknown>[] },
+      })),
+      { dataConverter: engine.env.client.options.dataConverter },
+    );
+    expect(outcomes.filter((o) => !o.ok).map((o) => `${o.name}: ${o.message}`)).toEqual([]);
+  });
+});

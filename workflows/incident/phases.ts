@@ -1,0 +1,129 @@
+// The incident's five phases, each a child workflow, run in order from wherever the incident is: the opening, or
+// (in a run that continued as new) the phase child an earlier run started or the manual phase waiting to advance.
+// Incidents that may continue as new (the incident-continues-as-new patch) start each child abandoned, so it
+// outlives the run that started it, and learn of its end from its phase_ended report; every other incident keeps
+// the commands it always issued (startChild, then the child's result). Deterministic.
+import { CancellationScope, ParentClosePolicy, condition, isCancellation, startChild } from '@temporalio/workflow';
+import { type Phase, PHASES } from '../../domain/incident';
+import { containPhase } from '../phases/contain';
+import { detectPhase } from '../phases/detect';
+import { eradicatePhase } from '../phases/eradicate';
+import { postIncidentPhase } from '../phases/post-incident';
+import { recoverPhase } from '../phases/recover';
+import type { PhaseInput, PhaseResult } from '../steps';
+import type { PhaseEnd } from './carried';
+import { type Incident, failureMessage } from './incident';
+
+const PHASE_WORKFLOWS: Record<Phase, (input: PhaseInput) => Promise<PhaseResult>> = {
+  detect: detectPhase,
+  contain: containPhase,
+  eradicate: eradicatePhase,
+  recover: recoverPhase,
+  'post-incident': postIncidentPhase,
+};
+
+export interface PhaseRun {
+  incident: Incident;
+  /** The incident may continue as new: children are abandoned and report their end. */
+  continues: boolean;
+  /** True when the run should stop here and continue as new (checked while the incident waits). */
+  continueNow: () => boolean;
+  /** The running child's cancellation scope, for incidents that cancel a phase on a false positive (never carried). */
+  setScope: (scope: CancellationScope | undefined) => void;
+}
+
+export function phaseChildId(incidentId: string, phase: Phase): string {
+  return `${incidentId}.${phase}`;
+}
+
+function endFailure(end: PhaseEnd): string | undefined {
+  if (end.error !== undefined) return end.error;
+  return end.failed ? `critical step "${end.failed.stepId}" failed: ${end.failed.error}` : undefined;
+}
+
+/**
+ * Runs the phases until the incident's last one ends or it stops (false positive, failed phase); returns `continue`
+ * when the run should continue as new first, with the incident where a next run picks it up.
+ */
+export async function runPhases(run: PhaseRun): Promise<'done' | 'continue'> {
+  const { incident } = run;
+  // A carried incident resumes inside its phase; a new one starts at the first.
+  let resume = incident.stage === 'opened' ? undefined : incident.stage;
+  for (const phase of PHASES.slice(resume ? PHASES.indexOf(incident.state.phase) : 0)) {
+    if (resume !== 'awaiting_advance') {
+      if (resume === undefined) {
+        if (incident.isFalsePositive) break;
+        incident.startPhase(phase);
+      }
+      const ran = await runPhase(run, phase, resume === 'phase_running');
+      if (ran === 'continue') return 'continue';
+      if (ran.cancelled) break;
+      const next = incident.afterPhase(phase, ran.failure);
+      if (next === 'stop') break;
+      resume = next === 'wait' ? 'awaiting_advance' : undefined;
+    }
+    if (resume === 'awaiting_advance') {
+      await condition(() => incident.advanceReady || run.continueNow());
+      if (!incident.advanceReady) return 'continue';
+      resume = undefined;
+    }
+    if (!incident.finishPhase(phase)) break;
+  }
+  return 'done';
+}
+
+type Ran = { failure?: string; cancelled: boolean } | 'continue';
+
+/** Starts the phase's child (unless an earlier run did) and waits for its end. */
+async function runPhase(run: PhaseRun, phase: Phase, started: boolean): Promise<Ran> {
+  const { incident } = run;
+  let failure: string | undefined;
+  let cancelled = false;
+  try {
+    const scope = new CancellationScope();
+    run.setScope(scope);
+    if (started) {
+      // Started by an earlier run: its phase_ended report is all this run can learn of its end.
+      if (!(await endReported(run))) return 'continue';
+      failure = endFailure(incident.phaseEnd!);
+    } else {
+      // startChild then result: the same commands as executeChild, but the incident knows when the child exists.
+      const child = await scope.run(() =>
+        startChild(PHASE_WORKFLOWS[phase], {
+          workflowId: phaseChildId(incident.incidentId, phase),
+          args: [{ ...incident.phaseInput(phase), ...(run.continues ? { reportsEnd: true } : {}) }],
+          ...(run.continues ? { parentClosePolicy: ParentClosePolicy.ABANDON } : {}),
+        }),
+      );
+      incident.phaseChildStarted();
+      if (!run.continues) {
+        failure = incident.phaseResult(phase, await scope.run(() => child.result()));
+      } else {
+        const result = scope
+          .run(() => child.result())
+          .then(
+            (value) => ({ value }),
+            (error: unknown) => ({ error }),
+          );
+        let settled: { value: PhaseResult } | { error: unknown } | undefined;
+        void result.then((outcome) => (settled = outcome));
+        if (!(await endReported(run, () => settled !== undefined))) return 'continue';
+        if (settled && 'error' in settled) throw settled.error;
+        failure = settled ? incident.phaseResult(phase, settled.value) : endFailure(incident.phaseEnd!);
+      }
+    }
+  } catch (error) {
+    cancelled = isCancellation(error) && incident.isFalsePositive;
+    if (!cancelled) failure = failureMessage(error);
+  } finally {
+    run.setScope(undefined);
+  }
+  incident.phaseEnded(phase);
+  return { failure, cancelled };
+}
+
+/** Waits for the running child's end (its report, or `ended`); false when the run should continue as new first. */
+async function endReported(run: PhaseRun, ended: () => boolean = () => false): Promise<boolean> {
+  await condition(() => run.incident.phaseEnd !== undefined || ended() || run.continueNow());
+  return run.incident.phaseEnd !== undefined || ended();
+}
