@@ -153,6 +153,14 @@ export const PATCHES = {
     since: '2026-12-03',
     recordedWith: [],
   },
+  'refire-after-quiet': {
+    changed:
+      'an alert stream with bounded delivery forwards a firing alert that follows 10 minutes with nothing firing ' +
+      'even past the 30 status changes an hour (at most 4 such an hour), so a resolved incident hears of a real ' +
+      're-fire (a recurrence) after a flapping detector used the hour; before, it was counted only',
+    since: '2026-12-03',
+    recordedWith: [],
+  },
 } as const satisfies Record<string, PatchInfo>;
 
 export type PatchId = keyof typeof PATCHES;
