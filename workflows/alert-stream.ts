@@ -4,10 +4,12 @@
 // change, new labels, a higher severity), and sends the exact counts with each forward and otherwise at a bounded
 // cadence. With the alert-delivery-bounded patch that cadence slows as a storm goes on (COUNTS_CADENCE) and status
 // changes are forwarded at most MAX_STATUS_FORWARDS_PER_HOUR, so the incident's events per hour do not grow with the
-// alert rate. This workflow, which has no children and no timers worth keeping, continues as new well before
-// Temporal's per-run limits (10,000 signals, 10,240 events warning), carrying its book (and, with the
-// stream-carries-queue patch, what it has not forwarded yet, so a storm that never pauses cannot hold it past its
-// limits). It ends when the incident tells it the incident closed.
+// alert rate; with the refire-after-quiet patch a firing alert after a quiet period still goes past that bound (at most
+// MAX_REFIRE_FORWARDS_PER_HOUR), so a flapping detector cannot hide a real re-fire from a resolved incident. This
+// workflow, which has no children and no timers worth keeping, continues as new well before Temporal's per-run limits
+// (10,000 signals, 10,240 events warning), carrying its book (and, with the stream-carries-queue patch, what it has
+// not forwarded yet, so a storm that never pauses cannot hold it past its limits). It ends when the incident tells it
+// the incident closed.
 import {
   allHandlersFinished,
   condition,
@@ -17,7 +19,7 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import { type AlertBook, emptyAlertBook, observeAlert } from '../domain/alert-book';
+import { type AlertBook, type ForwardRules, emptyAlertBook, observeAlert } from '../domain/alert-book';
 import { alertChars, fitsOneBatch, takeBatch } from '../domain/alert-batch';
 import { AlertBatch, AlertSignalInput } from '../domain/messages';
 import { isPatched } from './patches';
@@ -55,8 +57,13 @@ export function countsEveryMs(delivered: number): number {
 }
 
 export async function alertStreamWorkflow(input: AlertStreamInput): Promise<void> {
-  // Decided before anything else: streams that ran before it keep the 10-second cadence and every status change.
+  // Decided before anything else: streams that ran before them keep the rules they started with.
   const boundedDelivery = isPatched('alert-delivery-bounded');
+  const rules: ForwardRules = {
+    boundStatusChanges: boundedDelivery,
+    // Only where status changes are bounded is there a bound for a re-fire to go past.
+    refireAfterQuiet: boundedDelivery && isPatched('refire-after-quiet'),
+  };
   const book: AlertBook = input.book ?? emptyAlertBook();
   const incident = getExternalWorkflowHandle(input.incidentId);
   const queue: AlertSignalInput[] = [...(input.pending ?? [])];
@@ -71,7 +78,7 @@ export async function alertStreamWorkflow(input: AlertStreamInput): Promise<void
     stopped = true;
   });
   const take = (alert: AlertSignalInput) => {
-    if (observeAlert(book, alert, Date.now(), boundedDelivery)) queue.push(alert);
+    if (observeAlert(book, alert, Date.now(), rules)) queue.push(alert);
   };
   const ignored = (what: string, error: string) =>
     log.warn(`${what} ignored: invalid payload`, { incidentId: input.incidentId, error });
