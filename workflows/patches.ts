@@ -158,6 +158,9 @@ export const PATCHES = {
       'a long incident continues as new (past 8,000 history events, at a quiet moment) carrying its state; its ' +
       'phase children are started abandoned and report their end (phase_ended), so a later run can await a child ' +
       'an earlier one started; before, an incident kept one run for its whole life and children ended with it',
+    since: '2026-12-03',
+    recordedWith: [],
+  },
   'refire-after-quiet': {
     changed:
       'an alert stream with bounded delivery forwards a firing alert that follows 10 minutes with nothing firing ' +
