@@ -151,7 +151,7 @@ export type StepEvent =
       timeoutAt?: number;
     }
   | { type: 'result'; result: StepResult }
-  /** The child's last word, when its input asks for it (`reportsEnd`): a later run of the incident awaits this. */
+  /** The child's last word, when the incident asked for it (reportPhaseEnd): a later run of the incident awaits it. */
   | ({ type: 'phase_ended' } & PhaseEnd);
 
 /** Child -> incident. */
@@ -162,6 +162,11 @@ export const stepDecisionSignal = defineSignal<[StepDecision]>('stepDecision');
 export const phaseFactsSignal = defineSignal<[StepFacts]>('phaseFacts');
 /** Incident -> child: start no more steps, end every wait, return what ran (the incident then compensates). */
 export const stopPhaseSignal = defineSignal<[{ reason: string }]>('stopPhase');
+/**
+ * Incident -> child, before the incident continues as new: report your end (phase_ended) when you get there, to the
+ * incident's workflow id, since the run that started you will be gone.
+ */
+export const reportPhaseEndSignal = defineSignal('reportPhaseEnd');
 
 // Registry: allocates INC-YYYY-NNN and starts the incident, so an id is used exactly when an incident exists.
 export const REGISTRY_WORKFLOW_ID = 'incident-registry';

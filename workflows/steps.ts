@@ -28,10 +28,12 @@ import {
   type StepDecision,
   type StepEvent,
   phaseFactsSignal,
+  reportPhaseEndSignal,
   stepDecisionSignal,
   stepEventSignal,
   stopPhaseSignal,
 } from './definitions';
+import type { PhaseEnd } from './incident/carried';
 import { isPatched } from './patches';
 
 type Activities = ReturnType<typeof createActivities>;
@@ -47,10 +49,11 @@ export interface PhaseInput {
   /** What `when` conditions look at, as of the phase's start; the incident sends fresh facts when they change. */
   facts?: StepFacts;
   /**
-   * Report the phase's end to the incident (a phase_ended step event), and stop when the incident is gone. Set by
-   * incidents that may continue as new: a later run did not start this child and learns of its end only so.
+   * Started abandoned by an incident that may continue as new: the child outlives the run that started it, reports
+   * its end (a phase_ended step event) when the incident asks (reportPhaseEnd), and starts nothing more once it cannot
+   * reach its incident (terminated outside the engine).
    */
-  reportsEnd?: boolean;
+  abandoned?: boolean;
 }
 
 export interface PhaseResult {
@@ -160,25 +163,28 @@ type WaitOutcome =
 
 export async function runSteps(input: PhaseInput): Promise<PhaseResult> {
   const parentId = workflowInfo().parent?.workflowId;
-  if (!input.reportsEnd || parentId === undefined) return runPhaseSteps(input);
-  const tell = (event: StepEvent) =>
-    getExternalWorkflowHandle(parentId)
-      .signal(stepEventSignal, event)
-      .catch((error: unknown) => log.warn('could not report the phase end', { error: describeFailure(error) }));
+  if (!input.abandoned || parentId === undefined) return runPhaseSteps(input);
+  // Asked by an incident run about to continue as new. Signal handlers run before the workflow code in an
+  // activation, so a request that meets the phase's last step is still seen before the phase returns.
+  let reportEnd = false;
+  setHandler(reportPhaseEndSignal, () => void (reportEnd = true));
+  const tell = async (end: PhaseEnd) => {
+    if (!reportEnd) return;
+    try {
+      await getExternalWorkflowHandle(parentId).signal(stepEventSignal, { type: 'phase_ended', ...end });
+    } catch (error) {
+      log.warn('could not report the phase end', { incidentId: input.incidentId, error: describeFailure(error) });
+    }
+  };
   let result: PhaseResult;
   try {
     result = await runPhaseSteps(input);
   } catch (error) {
-    await tell({ type: 'phase_ended', phase: input.phase, error: describeFailure(error) });
+    await tell({ phase: input.phase, error: describeFailure(error) });
     throw error;
   }
   const { failed, stopped } = result;
-  await tell({
-    type: 'phase_ended',
-    phase: input.phase,
-    ...(failed ? { failed } : {}),
-    ...(stopped ? { stopped } : {}),
-  });
+  await tell({ phase: input.phase, ...(failed ? { failed } : {}), ...(stopped ? { stopped } : {}) });
   return result;
 }
 
@@ -214,7 +220,7 @@ async function runPhaseSteps(input: PhaseInput): Promise<PhaseResult> {
         error: describeFailure(error),
       });
       // Its incident no longer runs (terminated outside the engine): this phase starts nothing more.
-      if (input.reportsEnd) stopped ??= 'the incident is no longer running';
+      if (input.abandoned) stopped ??= 'the incident is no longer running';
     }
   }
 

@@ -1,15 +1,25 @@
 // The incident's five phases, each a child workflow, run in order from wherever the incident is: the opening, or
 // (in a run that continued as new) the phase child an earlier run started or the manual phase waiting to advance.
 // Incidents that may continue as new (the incident-continues-as-new patch) start each child abandoned, so it
-// outlives the run that started it, and learn of its end from its phase_ended report; every other incident keeps
-// the commands it always issued (startChild, then the child's result). Deterministic.
-import { CancellationScope, ParentClosePolicy, condition, isCancellation, startChild } from '@temporalio/workflow';
+// outlives the run that started it; before a run continues as new it asks the running child to report its end
+// (askPhaseEnd), and the next run awaits that phase_ended report. A child that is never asked costs no more events
+// than before. Every other incident keeps the commands it always issued (startChild, then the child's result).
+// Deterministic.
+import {
+  CancellationScope,
+  ParentClosePolicy,
+  condition,
+  getExternalWorkflowHandle,
+  isCancellation,
+  startChild,
+} from '@temporalio/workflow';
 import { type Phase, PHASES } from '../../domain/incident';
 import { containPhase } from '../phases/contain';
 import { detectPhase } from '../phases/detect';
 import { eradicatePhase } from '../phases/eradicate';
 import { postIncidentPhase } from '../phases/post-incident';
 import { recoverPhase } from '../phases/recover';
+import { reportPhaseEndSignal } from '../definitions';
 import type { PhaseInput, PhaseResult } from '../steps';
 import type { PhaseEnd } from './carried';
 import { type Incident, failureMessage } from './incident';
@@ -30,6 +40,10 @@ export interface PhaseRun {
   continueNow: () => boolean;
   /** The running child's cancellation scope, for incidents that cancel a phase on a false positive (never carried). */
   setScope: (scope: CancellationScope | undefined) => void;
+  /** How the child this run started ended, once it has. */
+  outcome?: ChildOutcome;
+  /** The running child closed before it could be asked to report its end: this run sees the phase out. */
+  holdContinue?: boolean;
 }
 
 export function phaseChildId(incidentId: string, phase: Phase): string {
@@ -73,6 +87,7 @@ export async function runPhases(run: PhaseRun): Promise<'done' | 'continue'> {
 }
 
 type Ran = { failure?: string; cancelled: boolean } | 'continue';
+type ChildOutcome = { value: PhaseResult } | { error: unknown };
 
 /** Starts the phase's child (unless an earlier run did) and waits for its end. */
 async function runPhase(run: PhaseRun, phase: Phase, started: boolean): Promise<Ran> {
@@ -82,35 +97,35 @@ async function runPhase(run: PhaseRun, phase: Phase, started: boolean): Promise<
   try {
     const scope = new CancellationScope();
     run.setScope(scope);
-    if (started) {
-      // Started by an earlier run: its phase_ended report is all this run can learn of its end.
-      if (!(await endReported(run))) return 'continue';
-      failure = endFailure(incident.phaseEnd!);
-    } else {
+    if (!started) {
       // startChild then result: the same commands as executeChild, but the incident knows when the child exists.
       const child = await scope.run(() =>
         startChild(PHASE_WORKFLOWS[phase], {
           workflowId: phaseChildId(incident.incidentId, phase),
-          args: [{ ...incident.phaseInput(phase), ...(run.continues ? { reportsEnd: true } : {}) }],
+          args: [{ ...incident.phaseInput(phase), ...(run.continues ? { abandoned: true } : {}) }],
           ...(run.continues ? { parentClosePolicy: ParentClosePolicy.ABANDON } : {}),
         }),
       );
       incident.phaseChildStarted();
-      if (!run.continues) {
-        failure = incident.phaseResult(phase, await scope.run(() => child.result()));
-      } else {
-        const result = scope
+      if (!run.continues) failure = incident.phaseResult(phase, await scope.run(() => child.result()));
+      else {
+        run.outcome = undefined;
+        run.holdContinue = false;
+        void scope
           .run(() => child.result())
           .then(
-            (value) => ({ value }),
-            (error: unknown) => ({ error }),
+            (value) => (run.outcome = { value }),
+            (error: unknown) => (run.outcome = { error }),
           );
-        let settled: { value: PhaseResult } | { error: unknown } | undefined;
-        void result.then((outcome) => (settled = outcome));
-        if (!(await endReported(run, () => settled !== undefined))) return 'continue';
-        if (settled && 'error' in settled) throw settled.error;
-        failure = settled ? incident.phaseResult(phase, settled.value) : endFailure(incident.phaseEnd!);
       }
+    }
+    if (started || run.continues) {
+      // This run's child ends with its result; a child an earlier run started, with its phase_ended report.
+      await condition(() => incident.phaseEnd !== undefined || run.outcome !== undefined || run.continueNow());
+      const outcome = run.outcome;
+      if (outcome === undefined && incident.phaseEnd === undefined) return 'continue';
+      if (outcome && 'error' in outcome) throw outcome.error;
+      failure = outcome ? incident.phaseResult(phase, outcome.value) : endFailure(incident.phaseEnd!);
     }
   } catch (error) {
     cancelled = isCancellation(error) && incident.isFalsePositive;
@@ -122,8 +137,20 @@ async function runPhase(run: PhaseRun, phase: Phase, started: boolean): Promise<
   return { failure, cancelled };
 }
 
-/** Waits for the running child's end (its report, or `ended`); false when the run should continue as new first. */
-async function endReported(run: PhaseRun, ended: () => boolean = () => false): Promise<boolean> {
-  await condition(() => run.incident.phaseEnd !== undefined || ended() || run.continueNow());
-  return run.incident.phaseEnd !== undefined || ended();
+/**
+ * Before the run continues as new with a phase child running: asks the child to report its end (phase_ended) to
+ * the incident's next run. False when the child has already closed: its result reaches this run, which then goes on
+ * here (and holds off continuing until that phase ends).
+ */
+export async function askPhaseEnd(run: PhaseRun): Promise<boolean> {
+  const { incident } = run;
+  try {
+    await getExternalWorkflowHandle(phaseChildId(incident.incidentId, incident.state.phase)).signal(
+      reportPhaseEndSignal,
+    );
+    return true;
+  } catch {
+    run.holdContinue = true;
+    return false;
+  }
 }

@@ -43,7 +43,7 @@ import { handleSignals } from './signals';
 import { announceClosed, recordAtClose, startFollowUpReminders } from './closing';
 import { compensate } from './compensation';
 import { Continuation } from './continuation';
-import { phaseChildId, runPhases } from './phases';
+import { type PhaseRun, askPhaseEnd, phaseChildId, runPhases } from './phases';
 import { runIncidentTimers } from './timers';
 
 const { notifyEscalation, notifyIncident } = proxyActivities<ReturnType<typeof createActivities>>(NOTIFY_OPTIONS);
@@ -172,13 +172,15 @@ export async function incidentWorkflow(started: IncidentStartInput): Promise<Inc
 
   // ---- phases ---------------------------------------------------------------------------------------------
 
-  const phaseRun = {
+  const phaseRun: PhaseRun = {
     incident,
     continues,
-    continueNow: () => continuation.due(),
-    setScope: (scope: CancellationScope | undefined) => (phaseScope = scope),
+    continueNow: () => !phaseRun.holdContinue && continuation.due(),
+    setScope: (scope) => (phaseScope = scope),
   };
   while ((await runPhases(phaseRun)) === 'continue') {
+    // A running phase child outlives this run only once it has been asked to tell the next run how it ends.
+    if (incident.childStarted && incident.phaseEnd === undefined && !(await askPhaseEnd(phaseRun))) continue;
     const next = continuation.carry();
     if (next) {
       const { runbook: _reference, ...request } = started;
