@@ -13,6 +13,9 @@
 // 2. Delete the deprecatePatch call once no running execution has the old marker's decision pending (every incident
 //    that started before step 1 shipped is closed).
 //
+// Histories recorded after the baseline (BASELINE_PATCH below) carry its one marker in place of the markers of the
+// patches it lists; `recordedWith` names the histories recorded with a patch's own marker.
+//
 // Status (checked against test/replay/histories): none can be retired yet. happy-path, escalation-chain and p0-raise
 // predate every patch and take the old paths (p0-raise is a false positive without compensation, and its phase
 // children report no step events); alert-labels predates stable-timers and status-update-stable.
@@ -173,13 +176,46 @@ export const PATCHES = {
 
 export type PatchId = keyof typeof PATCHES;
 
-/** patched() for a registered id only. */
+/**
+ * One marker for every patch above, for workflows first run after they all shipped. Asking patched() for each of
+ * them cost a marker and a TemporalChangeVersion upsert per patch in every new incident, phase child and stream (about
+ * 20 of an incident's events). A run that asks any of them asks this one first: a new run records it once and every
+ * patch in the list is on; a history recorded before it has no such marker, so on replay the answer falls to the
+ * patch's own marker exactly as before. Equivalent to asking each patch, since a run live past its history answers
+ * true to any patch it asks. A patch added later is asked on its own until a next baseline lists it; this list never
+ * changes (histories carry its marker), and retiring a patch in it follows the rule above for the patch itself.
+ */
+export const BASELINE_PATCH = 'patches-through-2026-12-03';
+const BASELINE: ReadonlySet<PatchId> = new Set<PatchId>([
+  'step-events',
+  'false-positive-compensates',
+  'phase-failure-compensates',
+  'status-updates',
+  'status-update-stable',
+  'alert-labels',
+  'stable-timers',
+  'tasks-beside-steps',
+  'alert-lifecycle',
+  'sender-recorded',
+  'record-at-close',
+  'auto-resolve',
+  'combined-severity',
+  'stream-carries-queue',
+  'status-update-on-cadence',
+  'follow-ups-outlive',
+  'registry-recurrence',
+  'alert-delivery-bounded',
+  'incident-continues-as-new',
+  'refire-after-quiet',
+]);
+
+/** patched() for a registered id only, through the baseline marker when the id is in it. */
 export function isPatched(id: PatchId): boolean {
-  return patched(id);
+  return (BASELINE.has(id) && patched(BASELINE_PATCH)) || patched(id);
 }
 
 /** A patch decided once per run, the first time it matters (later calls return the same answer, no new marker). */
 export function patchOnce(id: PatchId): () => boolean {
   let decided: boolean | undefined;
-  return () => (decided ??= patched(id));
+  return () => (decided ??= isPatched(id));
 }
