@@ -3,7 +3,7 @@
 // carries its state into a fresh run at the next quiet moment: while it waits on a phase child or an operator's
 // advance, with no update, notification or signal of its own in flight. Temporal warns at 10,240 events and ends a
 // workflow at 51,200, so a run never gets near either. Deterministic: it reads only the workflow's own info.
-import { allHandlersFinished, log, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, log, sleep, workflowInfo } from '@temporalio/workflow';
 import { type CarriedIncident, fitCarried } from './carried';
 import type { Incident } from './incident';
 
@@ -14,6 +14,10 @@ export const MIN_CONTINUE_AS_NEW_AFTER_EVENTS = 100;
 
 export class Continuation {
   private inFlight = 0;
+  /** The history length of the last workflow task in which an update ran or finished. */
+  private lastUpdateTask: number | undefined;
+  /** Continuing waited only on an update handled in this task: wake the run again in a later one. */
+  private nudge = false;
   /** The state did not fit one payload: this run stays (its update budget still bounds it). */
   private tooLarge = false;
 
@@ -30,12 +34,40 @@ export class Continuation {
     return promise.finally(() => this.inFlight--);
   }
 
+  /**
+   * An update handler ran or finished in this workflow task. The run does not continue as new in that same task: the
+   * server may then hand an update it has just completed to the next run as if it were new, and the next run would
+   * apply it again (temporalio/temporal#6375; seen here on the dev server: an operator's note recorded twice).
+   */
+  noteUpdate(): void {
+    this.lastUpdateTask = workflowInfo().historyLength;
+  }
+
   /** The history is long enough and nothing is in flight: the run should continue as new now. */
   due(): boolean {
     if (!this.enabled || this.tooLarge) return false;
     const info = workflowInfo();
     if (info.historyLength < this.afterEvents && !info.continueAsNewSuggested) return false;
-    return this.inFlight === 0 && allHandlersFinished() && !this.incident.deciding;
+    const quiet = this.inFlight === 0 && allHandlersFinished() && !this.incident.deciding;
+    if (quiet && info.historyLength === this.lastUpdateTask) {
+      this.nudge = true;
+      return false;
+    }
+    return quiet;
+  }
+
+  /**
+   * Until `done`: when continuing waited only on an update handled in that task, a one-second timer brings a later
+   * task to continue in (nothing else may come for hours). Under a stream of updates every task may hold one; the
+   * update budget (domain/limits.ts) then ends that stream, and the run continues.
+   */
+  async keepAwake(done: () => boolean): Promise<void> {
+    while (!done()) {
+      await condition(() => this.nudge || done());
+      if (done()) return;
+      this.nudge = false;
+      await sleep(1_000);
+    }
   }
 
   /** What the next run starts from, when it is still due; undefined (and never again) when it does not fit. */

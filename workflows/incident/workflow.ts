@@ -137,6 +137,7 @@ export async function incidentWorkflow(started: IncidentStartInput): Promise<Inc
         break;
       }
     }
+    continuation.noteUpdate();
     return incident.view();
   }
 
@@ -145,6 +146,7 @@ export async function incidentWorkflow(started: IncidentStartInput): Promise<Inc
     setHandler(
       incidentUpdates[name] as UpdateDefinition<IncidentStatusView, [unknown]>,
       (raw) => {
+        continuation.noteUpdate();
         const id = currentUpdateInfo()?.id ?? '';
         // On replay no validator runs: the handler parses (a recorded update was valid when accepted).
         const value = parsedInputs.has(id) ? (parsedInputs.get(id) as UpdateInput<N>) : parseUpdate(name, raw);
@@ -169,6 +171,7 @@ export async function incidentWorkflow(started: IncidentStartInput): Promise<Inc
   if (carried) upsertSearchAttributes(incidentSearchAttributes(incident.state));
   else incident.open();
   const timers = runIncidentTimers(incident);
+  void continuation.keepAwake(() => incident.closed);
 
   // ---- phases ---------------------------------------------------------------------------------------------
 
