@@ -19,7 +19,7 @@ const FILES = readdirSync(HISTORIES_DIR)
 
 /**
  * What test/replay/record-histories.ts writes, and test/e2e/crash-recovery.test.ts with RECORD_HISTORIES=1: each
- * scenario's incident and every phase child it started.
+ * scenario's incident, every child it started (phases, follow-up reminders) and each run of its alert stream.
  */
 const RECORDED = {
   'happy-path': ['incident', 'detect', 'contain', 'eradicate', 'recover', 'post-incident'],
@@ -34,6 +34,12 @@ const RECORDED = {
   'worker-kill-mid-step': ['incident', 'detect', 'contain', 'eradicate', 'recover', 'post-incident'],
   // Still open, waiting in eradication: its escalation timer armed before a dev server restart fired after it.
   'server-restart-mid-timer': ['incident', 'detect', 'contain', 'eradicate'],
+  // A storm of repeats through the alert stream: its first run passes its history bound and continues as new
+  // carrying the counts not sent yet (stream-carries-queue); the second ends at close.
+  'alert-storm': ['incident', 'detect', 'contain', 'eradicate', 'recover', 'post-incident', 'alerts-1', 'alerts-2'],
+  // Opened with an alert's labels, alerts through the stream, status updates on cadence, resolved automatically
+  // after a quiet period, closed with its review recorded and a follow-up whose reminder outlives it.
+  'quiet-close': ['incident', 'detect', 'contain', 'eradicate', 'recover', 'post-incident', 'alerts-1', 'follow-ups'],
 };
 
 /** A history as proto JSON (the CLI's format); events are edited in place by the tamper cases. */
