@@ -1,8 +1,9 @@
 // Writes an incident's history and its children's into test/replay/histories the way the replay gate reads them
-// (`<scenario>.incident.json`, `<scenario>.<phase>.json`, `<scenario>.follow-ups.json`), and each run of its alert stream
-// when it had one (`<scenario>.alerts-1.json`, ...), payloads decrypted with the client's own codecs. Shared by
-// record-histories.ts (scenarios on the time-skipping server) and the crash-recovery test (a worker killed mid-step,
-// a dev server restarted mid-timer), so every recorded file is exported the same way `incident export` does it.
+// (`<scenario>.incident.json`, `<scenario>.<phase>.json`, `<scenario>.follow-ups.json`), and each run of its alert
+// stream when it had one (`<scenario>.alerts.json`, `<scenario>.alerts-run-2.json`, ...), payloads decrypted with the
+// client's own codecs. Shared by record-histories.ts (scenarios on the time-skipping server) and the crash-recovery
+// test (a worker killed mid-step, a dev server restarted mid-timer), so every recorded file is exported the same way
+// `incident export` does it.
 import { readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
@@ -19,8 +20,8 @@ export interface RecordOptions {
 }
 
 /**
- * Every run of the incident's alert stream, first to last (roles `alerts-1`, `alerts-2`, ...: a stream continues as
- * new past its history bound); none when its alerts never came through a stream.
+ * Every run of the incident's alert stream, first to last (roles `alerts`, `alerts-run-2`, ...: a stream continues as
+ * new past its history bound), named like the incident's runs; none when its alerts never came through a stream.
  */
 async function alertStreamRuns(client: Client, incidentId: string): Promise<ExportedWorkflow[]> {
   const workflowId = alertStreamId(incidentId);
@@ -40,7 +41,7 @@ async function alertStreamRuns(client: Client, incidentId: string): Promise<Expo
   return Promise.all(
     histories.map(async (history, i) => ({
       workflowId,
-      role: `alerts-${i + 1}`,
+      role: i === 0 ? 'alerts' : `alerts-run-${i + 1}`,
       history: JSON.parse(historyToJSON(await decryptHistory(history, codecs))) as { events: unknown[] },
     })),
   );
@@ -48,8 +49,8 @@ async function alertStreamRuns(client: Client, incidentId: string): Promise<Expo
 
 /**
  * Replaces the scenario's files with the incident's history and every phase child's; returns each file written with
- * its event count. A finished scenario must end every history with WorkflowExecutionCompleted (a stream's earlier runs
- * with WorkflowExecutionContinuedAsNew).
+ * its event count. A finished scenario must end every history with WorkflowExecutionCompleted (a workflow's earlier
+ * runs with WorkflowExecutionContinuedAsNew).
  */
 export async function recordIncidentHistories(
   client: Client,
@@ -58,12 +59,12 @@ export async function recordIncidentHistories(
   { running = false }: RecordOptions = {},
 ): Promise<{ file: string; events: number }[]> {
   const bundle = await exportIncident(client, incidentId);
-  const streamRuns = await alertStreamRuns(client, incidentId);
-  bundle.workflows.push(...streamRuns);
-  const counts = bundle.workflows.map(({ role, history }) => {
+  bundle.workflows.push(...(await alertStreamRuns(client, incidentId)));
+  const counts = bundle.workflows.map(({ workflowId, role, history }, i) => {
     const events = historyFromJSON(history).events ?? [];
     const last = events.at(-1);
-    const continued = role.startsWith('alerts-') && role !== `alerts-${streamRuns.length}`;
+    // A run followed by another of the same workflow continued as new into it.
+    const continued = bundle.workflows.slice(i + 1).some((later) => later.workflowId === workflowId);
     if (continued && !last?.workflowExecutionContinuedAsNewEventAttributes)
       throw new Error(`${scenario}.${role}.json: expected the history to end with WorkflowExecutionContinuedAsNew`);
     if (!continued && !running && !last?.workflowExecutionCompletedEventAttributes)

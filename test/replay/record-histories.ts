@@ -3,7 +3,7 @@
 // with a real worker, real activities and a real webhook peer (the same engine the workflow tests use), then writes
 // the incident's history, the history of each child it started (phases, follow-up reminders) and of each run of its
 // alert stream as proto JSON, the format `temporal workflow show --output json` prints, into
-// test/replay/histories/<scenario>.<incident|phase|follow-ups|alerts-N>.json.
+// test/replay/histories/<scenario>.<incident|phase|follow-ups|alerts|alerts-run-N>.json.
 //
 // Re-recording replaces a scenario's files; histories an operator added under other names are left alone.
 // Only record with workflow code you trust: the gate treats these files as the behaviour to stay compatible with.
@@ -484,9 +484,9 @@ SCENARIOS.push(
   },
   {
     // Opened with an alert's labels (impact partial_outage raises the performance degradation from P2 to P1 by
-    // combined severity); three alerts through the alert stream, the second and third in one batch. Acknowledged, a note
-    // and a follow-up due after close; two hourly status updates on cadence; every alert resolves and after 30 quiet
-    // minutes the incident resolves itself (auto-resolve). Closed: its review recorded (record-at-close), its
+    // combined severity); three alerts through the alert stream, the second and third in one batch. Acknowledged, a
+    // note and a follow-up due after close; two hourly status updates on cadence; every alert resolves and after 30
+    // quiet minutes the incident resolves itself (auto-resolve). Closed: its review recorded (record-at-close), its
     // follow-up's reminder outlives it (follow-ups-outlive) and is sent when due, three days after opening.
     // Recorded last: once an abandoned child has ended the time-skipping server hangs on a sleep
     // (temporalio/sdk-typescript#1101).
