@@ -491,8 +491,6 @@ SCENARIOS.push(
     // note and a follow-up due after close; two hourly status updates on cadence; every alert resolves and after 30
     // quiet minutes the incident resolves itself (auto-resolve). Closed: its review recorded (record-at-close), its
     // follow-up's reminder outlives it (follow-ups-outlive) and is sent when due, three days after opening.
-    // Recorded last: once an abandoned child has ended the time-skipping server hangs on a sleep
-    // (temporalio/sdk-typescript#1101).
     name: 'quiet-close',
     incidentId: 'INC-2026-907',
     takes: [
@@ -564,6 +562,16 @@ SCENARIOS.push(
   },
 );
 
+// Both again, recorded after the baseline patch (workflows/patches.ts): each workflow carries its one marker in place of
+// the markers of every patch above, so alert-storm and quiet-close keep the patches' own markers under test and these
+// the baseline's.
+for (const [name, incidentId] of [
+  ['alert-storm', 'INC-2026-908'],
+  ['quiet-close', 'INC-2026-909'],
+] as const) {
+  SCENARIOS.push({ ...SCENARIOS.find((s) => s.name === name)!, name: `baseline-${name}`, incidentId });
+}
+
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
   const unknown = wanted.filter((name) => !SCENARIOS.some((s) => s.name === name));
@@ -571,11 +579,15 @@ async function main(): Promise<void> {
     throw new Error(`unknown scenario(s) ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.name).join(', ')}`);
   const scenarios = wanted.length ? SCENARIOS.filter((s) => wanted.includes(s.name)) : SCENARIOS;
   mkdirSync(HISTORIES_DIR, { recursive: true });
-  const engine = await startTimeSkippingEngine('record-histories');
-  try {
-    for (const scenario of scenarios) await record(engine, scenario);
-  } finally {
-    await engine.close();
+  // A server of its own for each scenario: once an abandoned child (follow-up reminders) has ended, the time-skipping
+  // server hangs on a sleep (temporalio/sdk-typescript#1101), and a scenario after it would wait forever.
+  for (const scenario of scenarios) {
+    const engine = await startTimeSkippingEngine('record-histories');
+    try {
+      await record(engine, scenario);
+    } finally {
+      await engine.close();
+    }
   }
 }
 
