@@ -17,6 +17,12 @@ const FILES = readdirSync(HISTORIES_DIR)
   .filter((f) => f.endsWith('.json'))
   .sort();
 
+const INCIDENT_AND_PHASES = ['incident', 'detect', 'contain', 'eradicate', 'recover', 'post-incident'];
+/** An incident with every phase, and its alert stream's two runs. */
+const ALERT_STORM_PARTS = [...INCIDENT_AND_PHASES, 'alerts', 'alerts-run-2'];
+/** An incident with every phase, its alert stream's one run, and its follow-up reminders. */
+const QUIET_CLOSE_PARTS = [...INCIDENT_AND_PHASES, 'alerts', 'follow-ups'];
+
 /**
  * What test/replay/record-histories.ts writes, and test/e2e/crash-recovery.test.ts with RECORD_HISTORIES=1: each
  * scenario's incident, every child it started (phases, follow-up reminders) and each run of its alert stream.
@@ -36,10 +42,13 @@ const RECORDED = {
   'server-restart-mid-timer': ['incident', 'detect', 'contain', 'eradicate'],
   // A storm of repeats through the alert stream: its first run passes its history bound and continues as new
   // carrying the counts not sent yet (stream-carries-queue); the second ends at close.
-  'alert-storm': ['incident', 'detect', 'contain', 'eradicate', 'recover', 'post-incident', 'alerts', 'alerts-run-2'],
+  'alert-storm': ALERT_STORM_PARTS,
   // Opened with an alert's labels, alerts through the stream, status updates on cadence, resolved automatically
   // after a quiet period, closed with its review recorded and a follow-up whose reminder outlives it.
-  'quiet-close': ['incident', 'detect', 'contain', 'eradicate', 'recover', 'post-incident', 'alerts', 'follow-ups'],
+  'quiet-close': QUIET_CLOSE_PARTS,
+  // Both again after the baseline patch: one marker per workflow stands for every patch they take.
+  'baseline-alert-storm': ALERT_STORM_PARTS,
+  'baseline-quiet-close': QUIET_CLOSE_PARTS,
 };
 
 /** A history as proto JSON (the CLI's format); events are edited in place by the tamper cases. */
