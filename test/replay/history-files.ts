@@ -1,12 +1,16 @@
-// Writes an incident's history and its phase children's into test/replay/histories the way the replay gate reads them
-// (`<scenario>.incident.json`, `<scenario>.<phase>.json`), payloads decrypted with the client's own codecs. Shared by
-// record-histories.ts (scenarios on the time-skipping server) and the crash-recovery test (a worker killed mid-step,
-// a dev server restarted mid-timer), so every recorded file is exported the same way `incident export` does it.
+// Writes an incident's history and its children's into test/replay/histories the way the replay gate reads them
+// (`<scenario>.incident.json`, `<scenario>.<phase>.json`, `<scenario>.follow-ups.json`), and each run of its alert
+// stream when it had one (`<scenario>.alerts.json`, `<scenario>.alerts-run-2.json`, ...), payloads decrypted with the
+// client's own codecs. Shared by record-histories.ts (scenarios on the time-skipping server) and the crash-recovery
+// test (a worker killed mid-step, a dev server restarted mid-timer), so every recorded file is exported the same way
+// `incident export` does it.
 import { readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import type { Client } from '@temporalio/client';
-import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
-import { exportIncident, writeSplit } from '../../src/drills/export';
+import { type Client, WorkflowNotFoundError } from '@temporalio/client';
+import { type History, historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { decryptHistory } from '../../src/codec/history';
+import { type ExportedWorkflow, exportIncident, writeSplit } from '../../src/drills/export';
+import { alertStreamId } from '../../workflows/definitions';
 
 export const HISTORIES_DIR = path.resolve(import.meta.dirname, 'histories');
 
@@ -16,8 +20,37 @@ export interface RecordOptions {
 }
 
 /**
+ * Every run of the incident's alert stream, first to last (roles `alerts`, `alerts-run-2`, ...: a stream continues as
+ * new past its history bound), named like the incident's runs; none when its alerts never came through a stream.
+ */
+async function alertStreamRuns(client: Client, incidentId: string): Promise<ExportedWorkflow[]> {
+  const workflowId = alertStreamId(incidentId);
+  const histories: History[] = [];
+  let runId: string | undefined;
+  try {
+    do {
+      const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+      histories.unshift(history);
+      runId = history.events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId || undefined;
+    } while (runId);
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError && histories.length === 0) return [];
+    throw error;
+  }
+  const codecs = client.options.loadedDataConverter.payloadCodecs;
+  return Promise.all(
+    histories.map(async (history, i) => ({
+      workflowId,
+      role: i === 0 ? 'alerts' : `alerts-run-${i + 1}`,
+      history: JSON.parse(historyToJSON(await decryptHistory(history, codecs))) as { events: unknown[] },
+    })),
+  );
+}
+
+/**
  * Replaces the scenario's files with the incident's history and every phase child's; returns each file written with
- * its event count. A finished scenario must end every history with WorkflowExecutionCompleted.
+ * its event count. A finished scenario must end every history with WorkflowExecutionCompleted (a workflow's earlier
+ * runs with WorkflowExecutionContinuedAsNew).
  */
 export async function recordIncidentHistories(
   client: Client,
@@ -26,9 +59,15 @@ export async function recordIncidentHistories(
   { running = false }: RecordOptions = {},
 ): Promise<{ file: string; events: number }[]> {
   const bundle = await exportIncident(client, incidentId);
-  const counts = bundle.workflows.map(({ role, history }) => {
+  bundle.workflows.push(...(await alertStreamRuns(client, incidentId)));
+  const counts = bundle.workflows.map(({ workflowId, role, history }, i) => {
     const events = historyFromJSON(history).events ?? [];
-    if (!running && !events.at(-1)?.workflowExecutionCompletedEventAttributes)
+    const last = events.at(-1);
+    // A run followed by another of the same workflow continued as new into it.
+    const continued = bundle.workflows.slice(i + 1).some((later) => later.workflowId === workflowId);
+    if (continued && !last?.workflowExecutionContinuedAsNewEventAttributes)
+      throw new Error(`${scenario}.${role}.json: expected the history to end with WorkflowExecutionContinuedAsNew`);
+    if (!continued && !running && !last?.workflowExecutionCompletedEventAttributes)
       throw new Error(`${scenario}.${role}.json: expected the history to end with WorkflowExecutionCompleted`);
     return events.length;
   });

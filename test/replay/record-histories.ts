@@ -1,24 +1,31 @@
 // `npm run record-histories [-- scenario...]`: records the histories the replay gate (test/replay/replay.test.ts)
 // replays against the current workflow code. Each scenario drives one incident on the time-skipping test server
 // with a real worker, real activities and a real webhook peer (the same engine the workflow tests use), then writes
-// the incident's history and the history of each phase child it started as proto JSON, the format
-// `temporal workflow show --output json` prints, into test/replay/histories/<scenario>.<incident|phase>.json.
+// the incident's history, the history of each child it started (phases, follow-up reminders) and of each run of its
+// alert stream as proto JSON, the format `temporal workflow show --output json` prints, into
+// test/replay/histories/<scenario>.<incident|phase|follow-ups|alerts|alerts-run-N>.json.
 //
 // Re-recording replaces a scenario's files; histories an operator added under other names are left alone.
 // Only record with workflow code you trust: the gate treats these files as the behaviour to stay compatible with.
 import { testDataConverter } from '../helpers/codec';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, type WorkflowHandle } from '@temporalio/client';
+import { reviewDir } from '../../src/reports/store';
 import { compileRunbook } from '../../src/runbooks/load';
 import type { TimelineEvent } from '../../domain/incident';
-import type { IncidentOutcome } from '../../workflows/definitions';
+import type { AlertSignalInput } from '../../domain/messages';
+import { STREAM_HISTORY_BOUND } from '../../workflows/alert-stream';
+import { type IncidentOutcome, alertStreamId } from '../../workflows/definitions';
+import { followUpRemindersId } from '../../workflows/follow-up-reminders';
+import { BASELINE_PATCH, type PatchId } from '../../workflows/patches';
 import { incidentInput, plan, startIncident } from '../helpers/incident-fixtures';
 import { type TimeSkippingEngine, startTimeSkippingEngine, until } from '../helpers/time-skipping-engine';
 import { HISTORIES_DIR, recordIncidentHistories } from './history-files';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
 
 interface Scenario {
   /** File name prefix: `<name>.incident.json`, `<name>.<phase>.json`. */
@@ -26,6 +33,8 @@ interface Scenario {
   incidentId: string;
   /** Drives the incident to its end; returns the handle of the incident workflow. */
   run(engine: TimeSkippingEngine, incidentId: string): Promise<WorkflowHandle>;
+  /** Patches whose marker (or the baseline's) the recorded files must carry: the recording fails when one is missing. */
+  takes?: readonly PatchId[];
 }
 
 type Escalated = Extract<TimelineEvent, { type: 'escalated' }>;
@@ -77,6 +86,18 @@ async function closeFromPostIncident(engine: TimeSkippingEngine, id: string): Pr
   check(closing.status === 'closed', `${id} closed by advancePhase, got ${closing.status}`);
   const outcome = await outcomeOf(engine, id);
   check(outcome.status === 'closed', `${id} outcome closed, got ${outcome.status}`);
+}
+
+/** The patch ids whose markers a recorded history file carries. */
+function patchMarkers(file: string): string[] {
+  const history = JSON.parse(readFileSync(file, 'utf8')) as {
+    events: { markerRecordedEventAttributes?: { details?: Record<string, { payloads?: { data?: string }[] }> } }[];
+  };
+  return history.events.flatMap((event) =>
+    (event.markerRecordedEventAttributes?.details?.['patch-data']?.payloads ?? []).map(
+      (payload) => (JSON.parse(Buffer.from(payload.data ?? '', 'base64').toString('utf8')) as { id: string }).id,
+    ),
+  );
 }
 
 /**
@@ -310,8 +331,18 @@ async function record(engine: TimeSkippingEngine, scenario: Scenario): Promise<v
   const started = Date.now();
   await scenario.run(engine, scenario.incidentId);
   // Recorded histories are kept in the clear (the client's codec decrypts them), so the replay gate needs no keys.
-  for (const { file, events } of await recordIncidentHistories(engine.env.client, scenario.incidentId, scenario.name))
-    process.stdout.write(`  ${path.relative(process.cwd(), file)}: ${events} events\n`);
+  const written = await recordIncidentHistories(engine.env.client, scenario.incidentId, scenario.name);
+  const taken = new Set<string>();
+  for (const { file, events } of written) {
+    const markers = patchMarkers(file);
+    markers.forEach((id) => taken.add(id));
+    const patches = markers.length ? ` (patches: ${markers.join(', ')})` : '';
+    process.stdout.write(`  ${path.relative(process.cwd(), file)}: ${events} events${patches}\n`);
+  }
+  // Recorded since the baseline patch, a workflow carries its one marker in place of the markers of the patches it
+  // lists (workflows/patches.ts): there, the scenario's own checks show each patch's path was taken.
+  const missing = (scenario.takes ?? []).filter((id) => !taken.has(id) && !taken.has(BASELINE_PATCH));
+  check(missing.length === 0, `${scenario.name} recorded without the marker of ${missing.join(', ')}`);
   process.stdout.write(
     `${scenario.name} (${scenario.incidentId}) recorded in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
   );
@@ -325,6 +356,222 @@ SCENARIOS.push({
   incidentId: 'INC-2026-905',
 });
 
+/**
+ * The runbook of the alert-storm and quiet-close scenarios: a slow service whose containment is a person's task;
+ * eradication waits for an operator (or the automatic resolve, once every alert has resolved and none fired for 30m).
+ */
+const QUIET_CLOSE_RUNBOOK = `id: quiet-close-history
+version: 1
+title: Quiet close (replay history)
+category: operational
+eventTypes: [performance_degradation]
+autoResolve: { quietFor: 30m }
+phases:
+  detect:
+    steps:
+      - id: notify-responders
+        action: notify.send
+        with: { message: '\${incident.id} opened at \${incident.severity}' }
+  contain:
+    steps:
+      - id: shed-load
+        action: task
+        with: { instructions: Shed load from the slow endpoint. }
+      - id: tell-contained
+        action: notify.send
+        with: { message: '\${incident.id} contained' }
+  eradicate:
+    advance: manual
+  recover:
+    steps:
+      - id: tell-recovered
+        action: notify.send
+        with: { message: '\${incident.id} recovered' }
+  post-incident:
+    advance: manual
+`;
+
+function quietCloseIncident(id: string, request: Parameters<typeof incidentInput>[2]) {
+  return incidentInput(id, compileRunbook(QUIET_CLOSE_RUNBOOK, 'test/replay/record-histories.ts'), {
+    eventType: 'performance_degradation',
+    ...request,
+  });
+}
+
+const slowSearch = (fingerprint: string, status: AlertSignalInput['status']): AlertSignalInput => ({
+  source: 'prometheus',
+  status,
+  summary: 'search p99 above 2 s',
+  fingerprint,
+  labels: { service: 'search' },
+});
+
+/** Completes containment's task once it waits, then waits for eradication to wait for an operator. */
+async function containedByHand(engine: TimeSkippingEngine, id: string) {
+  await until(
+    () => engine.incidents.status(id),
+    (s) => s.waitingSteps.some((w) => w.stepId === 'shed-load'),
+    `${id} waiting for shed-load`,
+  );
+  await engine.incidents.completeTask(id, { by: 'alice', stepId: 'shed-load' });
+  return waitingInEradicate(engine, id);
+}
+
+SCENARIOS.push(
+  {
+    // Alerts through the incident's alert stream: one new alert, then a storm of repeats of it, one signal each,
+    // until the stream passes its history bound while counts are still to be sent and continues as new carrying them
+    // (stream-carries-queue; its first run is the long one). The second run ends when the incident, resolved by an
+    // operator, closes.
+    name: 'alert-storm',
+    incidentId: 'INC-2026-906',
+    takes: ['alert-delivery-bounded', 'stream-carries-queue'],
+    async run(engine, id) {
+      const handle = await startIncident(
+        engine.env.client,
+        engine.taskQueue,
+        quietCloseIncident(id, { title: 'search slow in every region', severity: 'P2' }),
+      );
+      await engine.incidents.acknowledge(id, { by: 'alice' });
+      const stream = engine.env.client.workflow.getHandle(alertStreamId(id));
+      const repeat = () => engine.incidents.deliverAlert(id, slowSearch('search-p99', 'firing'));
+      let sent = 0;
+      /** Repeats one at a time until the stream's history has `events`. */
+      const stormUntil = async (events: number) => {
+        while ((await stream.describe()).historyLength < events) {
+          check(sent < 5_000, `the alert stream's history reached ${events} events within 5,000 alerts`);
+          for (let i = 0; i < 5; i++, sent++) await repeat();
+        }
+      };
+      await repeat();
+      sent++;
+      const firstRun = (await stream.describe()).runId;
+      // Close to the bound, a pause: the counts reach the incident (every 10 s while alerts keep coming).
+      await stormUntil(STREAM_HISTORY_BOUND - 50);
+      await until(
+        () => engine.incidents.status(id),
+        (s) => s.alertCounts?.total === sent,
+        `${id} counted ${sent} alerts`,
+      );
+      // Then single repeats, each in a workflow task of its own, so the run passes its bound on exactly one of them,
+      // within 10 s of those counts: the counts of the latest repeats are not due yet, and the run continues as new
+      // carrying them. (A storm that went on would keep it from continuing: the server refuses a workflow task that
+      // completes the run while new signals wait. Waiting on describe, not a query: a query answered as the run
+      // continues as new leaves the time-skipping server's history of that run without its last events.)
+      for (let i = 0; ; i++) {
+        const before = await stream.describe();
+        if (before.runId !== firstRun) break;
+        check(i < 20, `${id}'s alert stream continued as new once past its history bound`);
+        await repeat();
+        sent++;
+        // Its workflow task done: the signal and the task's three events, or the run continued as new.
+        await until(
+          () => stream.describe(),
+          (d) => d.runId !== firstRun || d.historyLength >= before.historyLength + 4,
+          `${id}'s alert stream took alert ${sent}`,
+        );
+      }
+      const { alertCounts } = await until(
+        () => engine.incidents.status(id),
+        (s) => s.alertCounts?.total === sent,
+        `${id} counted ${sent} alerts`,
+      );
+      check(alertCounts?.fingerprints === 1, `one fingerprint, got ${JSON.stringify(alertCounts)}`);
+      await containedByHand(engine, id);
+      await engine.incidents.recordRootCause(id, { by: 'alice', summary: 'search index rebuilt during peak hours' });
+      const resolved = await engine.incidents.resolve(id, { by: 'alice', summary: 'rebuild moved to the night' });
+      check(resolved.status === 'resolved', 'resolved');
+      await closeFromPostIncident(engine, id);
+      return handle;
+    },
+  },
+  {
+    // Opened with an alert's labels (impact partial_outage raises the performance degradation from P2 to P1 by
+    // combined severity); three alerts through the alert stream, the second and third in one batch. Acknowledged, a
+    // note and a follow-up due after close; two hourly status updates on cadence; every alert resolves and after 30
+    // quiet minutes the incident resolves itself (auto-resolve). Closed: its review recorded (record-at-close), its
+    // follow-up's reminder outlives it (follow-ups-outlive) and is sent when due, three days after opening.
+    name: 'quiet-close',
+    incidentId: 'INC-2026-907',
+    takes: [
+      'combined-severity',
+      'alert-delivery-bounded',
+      'status-update-on-cadence',
+      'auto-resolve',
+      'record-at-close',
+      'follow-ups-outlive',
+    ],
+    async run(engine, id) {
+      const handle = await startIncident(
+        engine.env.client,
+        engine.taskQueue,
+        quietCloseIncident(id, {
+          title: 'search slow in eu-west',
+          labels: { impact: 'partial_outage', service: 'search' },
+          source: 'prometheus',
+        }),
+      );
+      const opened = await engine.incidents.status(id);
+      check(opened.severity === 'P1', `partial outage classified P1, got ${opened.severity}`);
+      await engine.incidents.acknowledge(id, { by: 'alice', note: 'looking at the search cluster' });
+      await Promise.all([
+        engine.incidents.deliverAlert(id, slowSearch('search-p99-eu', 'firing')),
+        engine.incidents.deliverAlert(id, slowSearch('search-errors-eu', 'firing')),
+        engine.incidents.deliverAlert(id, slowSearch('search-p99-eu', 'firing')),
+      ]);
+      const { openedAt } = await containedByHand(engine, id);
+      await engine.incidents.recordRootCause(id, { by: 'alice', summary: 'one search node out of heap' });
+      await engine.incidents.addNote(id, { by: 'alice', text: 'node restarted with a larger heap' });
+      await engine.incidents.addFollowUp(id, {
+        by: 'alice',
+        title: 'alert on search heap usage',
+        owner: 'bob',
+        due: new Date(openedAt + 3 * DAY).toISOString(),
+      });
+      await sleepUntil(engine, openedAt + 2 * HOUR + 1_000);
+      const updates = (await engine.incidents.timeline(id)).filter((e) => e.type === 'status_update');
+      check(updates.length === 2, `two hourly status updates, got ${updates.length}`);
+      await Promise.all([
+        engine.incidents.deliverAlert(id, slowSearch('search-p99-eu', 'resolved')),
+        engine.incidents.deliverAlert(id, slowSearch('search-errors-eu', 'resolved')),
+      ]);
+      await until(
+        () => engine.incidents.status(id),
+        (s) => s.alertCounts?.fingerprints === 2 && s.alertCounts.firingFingerprints === 0,
+        `${id} told every alert resolved`,
+      );
+      const quietFrom = await engine.env.currentTimeMs();
+      await sleepUntil(engine, quietFrom + 31 * MINUTE);
+      const resolved = (await engine.incidents.timeline(id)).find((e) => e.type === 'resolved');
+      check(resolved?.by === 'auto-resolve', `resolved by auto-resolve, got ${JSON.stringify(resolved)}`);
+      await closeFromPostIncident(engine, id);
+      const review = path.join(reviewDir(engine.config.dataDir), `${id}.json`);
+      check(existsSync(review), `the closed incident's review recorded in ${review}`);
+      const reminders = engine.env.client.workflow.getHandle(followUpRemindersId(id));
+      check((await reminders.describe()).status.name === 'RUNNING', 'the follow-up reminders outlive the incident');
+      await sleepUntil(engine, openedAt + 3 * DAY + 1_000);
+      await until(
+        async () => (await reminders.describe()).status.name,
+        (status) => status === 'COMPLETED',
+        `${id} follow-up reminders ended`,
+      );
+      const reminded = engine.sink.requests.filter((r) => r.idempotencyKey === `${id}/follow-up-due/F1` && r.applied);
+      check(reminded.length === 1, `bob reminded once after close, got ${reminded.length}`);
+      return handle;
+    },
+  },
+);
+
+// Both again, recorded after the baseline patch (workflows/patches.ts): each workflow carries its one marker in place of
+// the markers of every patch above, so alert-storm and quiet-close keep the patches' own markers under test and these
+// the baseline's.
+for (const [name, incidentId] of [
+  ['alert-storm', 'INC-2026-908'],
+  ['quiet-close', 'INC-2026-909'],
+] as const) {
+  SCENARIOS.push({ ...SCENARIOS.find((s) => s.name === name)!, name: `baseline-${name}`, incidentId });
+}
+
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
   const unknown = wanted.filter((name) => !SCENARIOS.some((s) => s.name === name));
@@ -332,11 +579,15 @@ async function main(): Promise<void> {
     throw new Error(`unknown scenario(s) ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.name).join(', ')}`);
   const scenarios = wanted.length ? SCENARIOS.filter((s) => wanted.includes(s.name)) : SCENARIOS;
   mkdirSync(HISTORIES_DIR, { recursive: true });
-  const engine = await startTimeSkippingEngine('record-histories');
-  try {
-    for (const scenario of scenarios) await record(engine, scenario);
-  } finally {
-    await engine.close();
+  // A server of its own for each scenario: once an abandoned child (follow-up reminders) has ended, the time-skipping
+  // server hangs on a sleep (temporalio/sdk-typescript#1101), and a scenario after it would wait forever.
+  for (const scenario of scenarios) {
+    const engine = await startTimeSkippingEngine('record-histories');
+    try {
+      await record(engine, scenario);
+    } finally {
+      await engine.close();
+    }
   }
 }
 

@@ -17,9 +17,15 @@ const FILES = readdirSync(HISTORIES_DIR)
   .filter((f) => f.endsWith('.json'))
   .sort();
 
+const INCIDENT_AND_PHASES = ['incident', 'detect', 'contain', 'eradicate', 'recover', 'post-incident'];
+/** An incident with every phase, and its alert stream's two runs. */
+const ALERT_STORM_PARTS = [...INCIDENT_AND_PHASES, 'alerts', 'alerts-run-2'];
+/** An incident with every phase, its alert stream's one run, and its follow-up reminders. */
+const QUIET_CLOSE_PARTS = [...INCIDENT_AND_PHASES, 'alerts', 'follow-ups'];
+
 /**
  * What test/replay/record-histories.ts writes, and test/e2e/crash-recovery.test.ts with RECORD_HISTORIES=1: each
- * scenario's incident and every phase child it started.
+ * scenario's incident, every child it started (phases, follow-up reminders) and each run of its alert stream.
  */
 const RECORDED = {
   'happy-path': ['incident', 'detect', 'contain', 'eradicate', 'recover', 'post-incident'],
@@ -34,6 +40,15 @@ const RECORDED = {
   'worker-kill-mid-step': ['incident', 'detect', 'contain', 'eradicate', 'recover', 'post-incident'],
   // Still open, waiting in eradication: its escalation timer armed before a dev server restart fired after it.
   'server-restart-mid-timer': ['incident', 'detect', 'contain', 'eradicate'],
+  // A storm of repeats through the alert stream: its first run passes its history bound and continues as new
+  // carrying the counts not sent yet (stream-carries-queue); the second ends at close.
+  'alert-storm': ALERT_STORM_PARTS,
+  // Opened with an alert's labels, alerts through the stream, status updates on cadence, resolved automatically
+  // after a quiet period, closed with its review recorded and a follow-up whose reminder outlives it.
+  'quiet-close': QUIET_CLOSE_PARTS,
+  // Both again after the baseline patch: one marker per workflow stands for every patch they take.
+  'baseline-alert-storm': ALERT_STORM_PARTS,
+  'baseline-quiet-close': QUIET_CLOSE_PARTS,
 };
 
 /** A history as proto JSON (the CLI's format); events are edited in place by the tamper cases. */
