@@ -14,7 +14,8 @@
 //    that started before step 1 shipped is closed).
 //
 // Histories recorded after the baseline (BASELINE_PATCH below) carry its one marker in place of the markers of the
-// patches it lists; `recordedWith` names the histories recorded with a patch's own marker.
+// patches it lists (baseline-alert-storm, baseline-quiet-close, continue-as-new); `recordedWith` names the histories
+// recorded with a patch's own marker.
 //
 // Status (checked against test/replay/histories): none can be retired yet. happy-path, escalation-chain and p0-raise
 // predate every patch and take the old paths (p0-raise is a false positive without compensation, and its phase
@@ -34,7 +35,14 @@ export const PATCHES = {
   'step-events': {
     changed: 'phase children report each step to the incident as it happens (stepEvent); before, only in their result',
     since: '2026-11-23',
-    recordedWith: ['alert-labels', 'stable-timers'],
+    recordedWith: [
+      'alert-labels',
+      'alert-storm',
+      'quiet-close',
+      'server-restart-mid-timer',
+      'stable-timers',
+      'worker-kill-mid-step',
+    ],
   },
   'false-positive-compensates': {
     changed: 'a false positive stops the running phase (stopPhase) and undoes completed steps; before, it cancelled it',
@@ -49,42 +57,49 @@ export const PATCHES = {
   'status-updates': {
     changed: "an active incident sends internal status updates at its severity's cadence",
     since: '2026-11-23',
-    recordedWith: ['alert-labels', 'stable-timers'],
+    recordedWith: [
+      'alert-labels',
+      'alert-storm',
+      'quiet-close',
+      'server-restart-mid-timer',
+      'stable-timers',
+      'worker-kill-mid-step',
+    ],
   },
   'status-update-stable': {
     changed:
       'a status update first fires the escalations due at its instant and lists actions in runbook order, so it is ' +
       'the same whatever order simultaneous timers and parallel steps finish in',
     since: '2026-11-23',
-    recordedWith: ['stable-timers'],
+    recordedWith: ['quiet-close', 'stable-timers'],
   },
   'alert-labels': {
     changed:
       "a firing alert's labels (and source) are merged into alertLabels and the running phase gets fresh facts; " +
       'before, later alerts were only recorded',
     since: '2026-11-23',
-    recordedWith: ['alert-labels'],
+    recordedWith: ['alert-labels', 'alert-storm', 'quiet-close'],
   },
   'stable-timers': {
     changed:
       'escalation and status-update timers are kept while their deadline stays the same; before, re-armed on ' +
       'every change (a cancelled and a new timer)',
     since: '2026-11-23',
-    recordedWith: ['stable-timers'],
+    recordedWith: ['alert-storm', 'quiet-close', 'server-restart-mid-timer', 'stable-timers', 'worker-kill-mid-step'],
   },
   'tasks-beside-steps': {
     changed:
       "a phase's step waits only for the steps before it that need no person and the steps its after: names, so " +
       "people's tasks and approval gates run beside later automated steps; before, every entry waited for the last",
     since: '2026-12-03',
-    recordedWith: [],
+    recordedWith: ['alert-storm', 'quiet-close', 'server-restart-mid-timer', 'worker-kill-mid-step'],
   },
   'alert-lifecycle': {
     changed:
       'a firing alert with a higher severity raises the incident, one after resolution is a recurrence (timeline, ' +
       'notification, L1), and the owner is told when every alert has resolved',
     since: '2026-12-03',
-    recordedWith: [],
+    recordedWith: ['alert-storm', 'quiet-close'],
   },
   'sender-recorded': {
     changed:
@@ -92,28 +107,28 @@ export const PATCHES = {
       'updates were recorded with `by` only. (The commander-only rules and runbook-role bindings are validator ' +
       'checks: they issue no commands, so they apply to running incidents without a patch.)',
     since: '2026-12-03',
-    recordedWith: [],
+    recordedWith: ['alert-storm', 'quiet-close', 'worker-kill-mid-step'],
   },
   'record-at-close': {
     changed:
       "a closing incident writes its final review and its summary to the data directory (the reports' store); " +
       'before, nothing was recorded at close',
     since: '2026-12-03',
-    recordedWith: [],
+    recordedWith: ['alert-storm', 'quiet-close', 'worker-kill-mid-step'],
   },
   'auto-resolve': {
     changed:
       "a runbook's autoResolve resolves the incident (as auto-resolve) once every alert has resolved and none " +
       'fired for its quiet period, after containment; before, autoResolve was not read',
     since: '2026-12-03',
-    recordedWith: [],
+    recordedWith: ['alert-storm', 'quiet-close'],
   },
   'combined-severity': {
     changed:
       "an incident opened with an alert's labels is classified by both procedure documents' criteria and the " +
       "opener's severity (domain/classification.ts); before, by the event type or the opener's severity only",
     since: '2026-12-03',
-    recordedWith: [],
+    recordedWith: ['quiet-close'],
   },
   'stream-carries-queue': {
     changed:
@@ -121,7 +136,7 @@ export const PATCHES = {
       'counts; before, it waited for a pause in the storm, which a storm that never paused could hold past ' +
       "Temporal's 10,000-signal limit",
     since: '2026-12-03',
-    recordedWith: [],
+    recordedWith: ['alert-storm'],
   },
   'status-update-on-cadence': {
     changed:
@@ -129,14 +144,14 @@ export const PATCHES = {
       'before, both counted from when its timer fired, so a loaded worker shifted the text ("Open for 1h1s") and ' +
       'the cadence',
     since: '2026-12-03',
-    recordedWith: [],
+    recordedWith: ['quiet-close'],
   },
   'follow-ups-outlive': {
     changed:
       'a closing incident with open follow-ups whose owners are still to be reminded starts their reminders ' +
       '(followUpRemindersWorkflow, an abandoned child that outlives it); before, no reminder was sent after close',
     since: '2026-12-03',
-    recordedWith: [],
+    recordedWith: ['quiet-close'],
   },
   'registry-recurrence': {
     changed:
@@ -154,7 +169,7 @@ export const PATCHES = {
       "every ten minutes) and forwards at most 30 status changes an hour, so an incident's events per hour do not " +
       'grow with the alert rate; before, counts every 10 s and every status change, however long the storm',
     since: '2026-12-03',
-    recordedWith: [],
+    recordedWith: ['alert-storm', 'quiet-close'],
   },
   'incident-continues-as-new': {
     changed:

@@ -562,6 +562,70 @@ SCENARIOS.push(
   },
 );
 
+/** The continue-as-new scenario's runbook: detect waits on a person's task, containment tells the team. */
+const CONTINUE_AS_NEW_RUNBOOK = `id: continue-as-new-history
+version: 1
+title: Continue as new (replay history)
+category: operational
+eventTypes: [service_outage]
+phases:
+  detect:
+    steps:
+      - id: confirm-scope
+        action: task
+        with: { instructions: Confirm which services are down. }
+  contain:
+    steps:
+      - id: tell-the-team
+        action: notify.send
+        with: { message: '\${incident.id} contained' }
+  eradicate: {}
+  recover: {}
+  post-incident:
+    advance: manual
+`;
+
+SCENARIOS.push({
+  // A long incident (its history bound lowered to 100 events through the start input): 120 alerts signalled
+  // straight to it while detect waits on a task take it past the bound; it asks the running child to report its end
+  // and continues as new. The task completed in the second run reaches the child the first run started; the phases
+  // go on and it closes. Files: both runs of the incident and the five children.
+  name: 'continue-as-new',
+  incidentId: 'INC-2026-910',
+  takes: ['incident-continues-as-new'],
+  async run(engine, id) {
+    const handle = await startIncident(engine.env.client, engine.taskQueue, {
+      ...incidentInput(id, compileRunbook(CONTINUE_AS_NEW_RUNBOOK, 'test/replay/record-histories.ts'), {
+        severity: 'P2',
+        eventType: 'service_outage',
+      }),
+      continueAsNewAfterEvents: 100,
+    });
+    await until(
+      () => engine.incidents.status(id),
+      (s) => s.waitingSteps.some((step) => step.stepId === 'confirm-scope'),
+      `${id} waiting on its task`,
+    );
+    for (let i = 0; i < 120; i++) {
+      await engine.incidents.signalAlert(id, {
+        status: 'firing',
+        source: 'prometheus',
+        summary: `checkout 5xx on node ${i}`,
+        labels: { node: `node-${i}` },
+        fingerprint: `node-${i}`,
+      });
+    }
+    await until(
+      () => engine.incidents.status(id),
+      (s) => (s.runs ?? 1) >= 2,
+      `${id} in its second run`,
+    );
+    await engine.incidents.completeTask(id, { stepId: 'confirm-scope', by: 'alice' });
+    await closeFromPostIncident(engine, id);
+    return handle;
+  },
+});
+
 // Both again, recorded after the baseline patch (workflows/patches.ts): each workflow carries its one marker in place of
 // the markers of every patch above, so alert-storm and quiet-close keep the patches' own markers under test and these
 // the baseline's.

@@ -49,6 +49,8 @@ const RECORDED = {
   // Both again after the baseline patch: one marker per workflow stands for every patch they take.
   'baseline-alert-storm': ALERT_STORM_PARTS,
   'baseline-quiet-close': QUIET_CLOSE_PARTS,
+  // A long incident that continued as new while its detect phase waited on a task: both runs and every child.
+  'continue-as-new': ['incident', 'incident-run-2', 'detect', 'contain', 'eradicate', 'recover', 'post-incident'],
 };
 
 /** A history as proto JSON (the CLI's format); events are edited in place by the tamper cases. */
