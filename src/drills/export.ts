@@ -38,7 +38,7 @@ export function phaseChildren(history: History): { workflowId: string; role: str
 }
 
 /** Proto JSON of the history with its payloads decrypted by the client's codecs (replay needs the plaintext). */
-async function asJson(client: Client, history: History): Promise<{ events: unknown[] }> {
+export async function asJson(client: Client, history: History): Promise<{ events: unknown[] }> {
   await decryptHistory(history, client.options.loadedDataConverter.payloadCodecs);
   return JSON.parse(historyToJSON(history)) as { events: unknown[] };
 }
@@ -48,12 +48,15 @@ function previousRunId(history: History): string | undefined {
   return history.events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId || undefined;
 }
 
-/** The histories of every run of the incident, first to last (each run names the one it continued from). */
-async function incidentRuns(client: Client, incidentId: string): Promise<History[]> {
+/**
+ * The histories of every run of a workflow, first to last: each run names the one it continued from (an incident or
+ * an alert stream continues as new). WorkflowNotFoundError when the workflow does not exist.
+ */
+export async function workflowRuns(client: Client, workflowId: string): Promise<History[]> {
   const runs: History[] = [];
   let runId: string | undefined;
   do {
-    const history = await client.workflow.getHandle(incidentId, runId).fetchHistory();
+    const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
     runs.unshift(history);
     runId = previousRunId(history);
   } while (runId !== undefined);
@@ -64,7 +67,7 @@ async function incidentRuns(client: Client, incidentId: string): Promise<History
 export async function exportIncident(client: Client, incidentId: string): Promise<HistoryBundle> {
   let runs: History[];
   try {
-    runs = await incidentRuns(client, incidentId);
+    runs = await workflowRuns(client, incidentId);
   } catch (error) {
     if (error instanceof WorkflowNotFoundError) throw new Error(`no incident ${incidentId}`, { cause: error });
     throw error;

@@ -68,6 +68,31 @@ export function planFromPhases(id: string, eventTypes: string[], phasesYaml: str
   return pinnedPlan(runbook, { contentHash: 'test', source });
 }
 
+/**
+ * A long incident's runbook for the continue-as-new test and recorded history: detect waits on a person's task,
+ * containment tells the team, post-incident waits for an operator.
+ */
+export function waitingOnTaskPlan(id: string, source: string): RunbookPlan {
+  return planFromPhases(
+    id,
+    ['service_outage'],
+    `
+detect:
+  steps:
+    - id: confirm-scope
+      action: task
+      with: { instructions: Confirm which services are down. }
+contain:
+  steps:
+    - id: tell-the-team
+      action: notify.send
+      with: { audience: internal, message: '\${incident.id} contained' }
+post-incident: { advance: manual }
+`,
+    source,
+  );
+}
+
 export function incidentInput(
   incidentId: string,
   runbook: RunbookPlan,

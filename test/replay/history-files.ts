@@ -8,9 +8,8 @@ import { readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
-import { type History, historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { decryptHistory } from '../../src/codec/history';
-import { type ExportedWorkflow, exportIncident, writeSplit } from '../../src/drills/export';
+import { type History, historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { type ExportedWorkflow, asJson, exportIncident, workflowRuns, writeSplit } from '../../src/drills/export';
 import { alertStreamId } from '../../workflows/definitions';
 
 export const HISTORIES_DIR = path.resolve(import.meta.dirname, 'histories');
@@ -26,26 +25,20 @@ export interface RecordOptions {
  */
 async function alertStreamRuns(client: Client, incidentId: string): Promise<ExportedWorkflow[]> {
   const workflowId = alertStreamId(incidentId);
-  const histories: History[] = [];
-  let runId: string | undefined;
+  let histories: History[];
   try {
-    do {
-      const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
-      histories.unshift(history);
-      runId = history.events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId || undefined;
-    } while (runId);
+    histories = await workflowRuns(client, workflowId);
   } catch (error) {
     // The time-skipping server answers a plain gRPC NOT_FOUND where the dev server's is a WorkflowNotFoundError.
     const notFound = error instanceof WorkflowNotFoundError || (error as { code?: number }).code === status.NOT_FOUND;
-    if (notFound && histories.length === 0) return [];
+    if (notFound) return [];
     throw error;
   }
-  const codecs = client.options.loadedDataConverter.payloadCodecs;
   return Promise.all(
     histories.map(async (history, i) => ({
       workflowId,
       role: i === 0 ? 'alerts' : `alerts-run-${i + 1}`,
-      history: JSON.parse(historyToJSON(await decryptHistory(history, codecs))) as { events: unknown[] },
+      history: await asJson(client, history),
     })),
   );
 }

@@ -19,7 +19,7 @@ import { STREAM_HISTORY_BOUND } from '../../workflows/alert-stream';
 import { type IncidentOutcome, alertStreamId } from '../../workflows/definitions';
 import { followUpRemindersId } from '../../workflows/follow-up-reminders';
 import { BASELINE_PATCH, type PatchId } from '../../workflows/patches';
-import { incidentInput, plan, startIncident } from '../helpers/incident-fixtures';
+import { incidentInput, plan, startIncident, waitingOnTaskPlan } from '../helpers/incident-fixtures';
 import { type TimeSkippingEngine, startTimeSkippingEngine, until } from '../helpers/time-skipping-engine';
 import { HISTORIES_DIR, recordIncidentHistories } from './history-files';
 
@@ -562,29 +562,6 @@ SCENARIOS.push(
   },
 );
 
-/** The continue-as-new scenario's runbook: detect waits on a person's task, containment tells the team. */
-const CONTINUE_AS_NEW_RUNBOOK = `id: continue-as-new-history
-version: 1
-title: Continue as new (replay history)
-category: operational
-eventTypes: [service_outage]
-phases:
-  detect:
-    steps:
-      - id: confirm-scope
-        action: task
-        with: { instructions: Confirm which services are down. }
-  contain:
-    steps:
-      - id: tell-the-team
-        action: notify.send
-        with: { message: '\${incident.id} contained' }
-  eradicate: {}
-  recover: {}
-  post-incident:
-    advance: manual
-`;
-
 SCENARIOS.push({
   // A long incident (its history bound lowered to 100 events through the start input): 120 alerts signalled
   // straight to it while detect waits on a task take it past the bound; it asks the running child to report its end
@@ -595,7 +572,7 @@ SCENARIOS.push({
   takes: ['incident-continues-as-new'],
   async run(engine, id) {
     const handle = await startIncident(engine.env.client, engine.taskQueue, {
-      ...incidentInput(id, compileRunbook(CONTINUE_AS_NEW_RUNBOOK, 'test/replay/record-histories.ts'), {
+      ...incidentInput(id, waitingOnTaskPlan('continue-as-new-history', 'test/replay/record-histories.ts'), {
         severity: 'P2',
         eventType: 'service_outage',
       }),

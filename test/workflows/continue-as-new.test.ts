@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportIncident } from '../../src/drills/export';
 import { replayHistories } from '../../src/drills/replay';
 import type { TimelineEvent } from '../../domain/incident';
-import { incidentInput, planFromPhases, startIncident } from '../helpers/incident-fixtures';
+import { incidentInput, startIncident, waitingOnTaskPlan } from '../helpers/incident-fixtures';
 import {
   type TimeSkippingEngine,
   startLocalEngine,
@@ -21,24 +21,7 @@ const TASK_QUEUE = 'continue-as-new-test';
 const INCIDENT = 'INC-2026-801';
 const ALERTS = 120;
 
-const plan = planFromPhases(
-  'continue-as-new-test',
-  ['service_outage'],
-  `
-detect:
-  steps:
-    - id: confirm-scope
-      action: task
-      with: { instructions: Confirm which services are down. }
-contain:
-  steps:
-    - id: tell-the-team
-      action: notify.send
-      with: { audience: internal, message: '\${incident.id} contained' }
-post-incident: { advance: manual }
-`,
-  'test/workflows/continue-as-new.test.ts',
-);
+const plan = waitingOnTaskPlan('continue-as-new-test', 'test/workflows/continue-as-new.test.ts');
 
 const types = (timeline: TimelineEvent[]) => timeline.map((event) => event.type);
 
