@@ -127,6 +127,16 @@ export const IncidentView = z
       .describe("The alerts' labels (the opener's, then what later firing alerts added; a label's first value wins)"),
     alertSource: z.string().optional().describe("What detected it: the opener's source, else the first firing alert's"),
     recurrenceOf: RecurrenceView.optional(),
+    runs: z
+      .number()
+      .int()
+      .optional()
+      .describe('A long incident continued as new: its runs so far (absent while it has one)'),
+    timelineOmitted: z
+      .number()
+      .int()
+      .optional()
+      .describe("Timeline events left in earlier runs' histories (the export has them); absent when none"),
   })
   .meta({ id: 'Incident' });
 
