@@ -13,9 +13,10 @@
 // 2. Delete the deprecatePatch call once no running execution has the old marker's decision pending (every incident
 //    that started before step 1 shipped is closed).
 //
-// Histories recorded after the baseline (BASELINE_PATCH below) carry its one marker in place of the markers of the
-// patches it lists (baseline-alert-storm, baseline-quiet-close, continue-as-new); `recordedWith` names the histories
-// recorded with a patch's own marker.
+// Histories recorded after a baseline (BASELINES below) carry its one marker in place of the markers of the patches
+// it lists (patches-through-2026-12-03: baseline-alert-storm, baseline-quiet-close, continue-as-new;
+// patches-through-2026-12-03-b: phase-end-quiet-close); `recordedWith` names the histories recorded with a patch's
+// own marker.
 //
 // Status (checked against test/replay/histories): none can be retired yet. happy-path, escalation-chain and p0-raise
 // predate every patch and take the old paths (p0-raise is a false positive without compensation, and its phase
@@ -187,21 +188,20 @@ export const PATCHES = {
     since: '2026-12-03',
     recordedWith: [],
   },
+  'phase-end-in-result': {
+    changed:
+      "a phase child's last step result reaches the incident in the phase's own result, not by a stepEvent signal " +
+      'just before it (one signal and one workflow task fewer on each side per phase); before, every result was ' +
+      'signalled. Results of steps that end while others in the phase still run are still signalled as they happen.',
+    since: '2026-12-03',
+    recordedWith: [],
+  },
 } as const satisfies Record<string, PatchInfo>;
 
 export type PatchId = keyof typeof PATCHES;
 
-/**
- * One marker for every patch above, for workflows first run after they all shipped. Asking patched() for each of
- * them cost a marker and a TemporalChangeVersion upsert per patch in every new incident, phase child and stream (about
- * 20 of an incident's events). A run that asks any of them asks this one first: a new run records it once and every
- * patch in the list is on; a history recorded before it has no such marker, so on replay the answer falls to the
- * patch's own marker exactly as before. Equivalent to asking each patch, since a run live past its history answers
- * true to any patch it asks. A patch added later is asked on its own until a next baseline lists it; this list never
- * changes (histories carry its marker), and retiring a patch in it follows the rule above for the patch itself.
- */
-export const BASELINE_PATCH = 'patches-through-2026-12-03';
-const BASELINE: ReadonlySet<PatchId> = new Set<PatchId>([
+/** The patches of the first baseline, in the order they shipped. */
+const THROUGH_2026_12_03: readonly PatchId[] = [
   'step-events',
   'false-positive-compensates',
   'phase-failure-compensates',
@@ -222,11 +222,32 @@ const BASELINE: ReadonlySet<PatchId> = new Set<PatchId>([
   'alert-delivery-bounded',
   'incident-continues-as-new',
   'refire-after-quiet',
-]);
+];
+/**
+ * One marker for every patch shipped until then, for workflows first run after they all shipped. Asking patched() for
+ * each of them cost a marker and a TemporalChangeVersion upsert per patch in every new incident, phase child and
+ * stream (about 20 of an incident's events). A run that asks any of them asks the newest baseline listing it first: a
+ * new run records that one marker once and every patch in its list is on; a history recorded before it has no such
+ * marker, so on replay the answer falls to the older baseline's marker, then to the patch's own, exactly as before.
+ * Equivalent to asking each patch, since a run live past its history answers true to any patch it asks. A new
+ * patch is either asked on its own or listed in a new baseline (which lists every earlier patch too); a baseline's
+ * list never changes once shipped (histories carry its marker), and retiring a patch in it follows the rule above for
+ * the patch itself.
+ *
+ * Newest first: a new run records only the first.
+ */
+const BASELINES: readonly { id: string; patches: ReadonlySet<PatchId> }[] = [
+  { id: 'patches-through-2026-12-03-b', patches: new Set([...THROUGH_2026_12_03, 'phase-end-in-result']) },
+  { id: 'patches-through-2026-12-03', patches: new Set(THROUGH_2026_12_03) },
+];
+/** The marker a workflow first run with this code records. */
+export const BASELINE_PATCH = BASELINES[0]!.id;
+/** Every baseline marker a recorded history may carry in place of its patches' own. */
+export const BASELINE_PATCHES: readonly string[] = BASELINES.map((b) => b.id);
 
 /** patched() for a registered id only, through the baseline marker when the id is in it. */
 export function isPatched(id: PatchId): boolean {
-  return (BASELINE.has(id) && patched(BASELINE_PATCH)) || patched(id);
+  return BASELINES.some((baseline) => baseline.patches.has(id) && patched(baseline.id)) || patched(id);
 }
 
 /** A patch decided once per run, the first time it matters (later calls return the same answer, no new marker). */

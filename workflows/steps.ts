@@ -163,7 +163,7 @@ type WaitOutcome =
 
 export async function runSteps(input: PhaseInput): Promise<PhaseResult> {
   const parentId = workflowInfo().parent?.workflowId;
-  if (!input.abandoned || parentId === undefined) return runPhaseSteps(input);
+  if (!input.abandoned || parentId === undefined) return runPhaseSteps(input, () => false);
   // Asked by an incident run about to continue as new. Signal handlers run before the workflow code in an
   // activation, so a request that meets the phase's last step is still seen before the phase returns.
   let reportEnd = false;
@@ -178,7 +178,8 @@ export async function runSteps(input: PhaseInput): Promise<PhaseResult> {
   };
   let result: PhaseResult;
   try {
-    result = await runPhaseSteps(input);
+    // Asked to report its end, the phase reports every step live: the run that asked may not see its result.
+    result = await runPhaseSteps(input, () => reportEnd);
   } catch (error) {
     await tell({ phase: input.phase, error: describeFailure(error) });
     throw error;
@@ -188,7 +189,8 @@ export async function runSteps(input: PhaseInput): Promise<PhaseResult> {
   return result;
 }
 
-async function runPhaseSteps(input: PhaseInput): Promise<PhaseResult> {
+/** `reportsEnd`: the incident asked this phase to report its end (phase_ended) rather than read its result. */
+async function runPhaseSteps(input: PhaseInput, reportsEnd: () => boolean): Promise<PhaseResult> {
   const { incidentId, phase } = input;
   const parentId = workflowInfo().parent?.workflowId;
   // Children recorded before this patch never signalled their incident; new ones report every step live.
@@ -226,10 +228,15 @@ async function runPhaseSteps(input: PhaseInput): Promise<PhaseResult> {
 
   const results: StepResult[] = [];
   let failed: PhaseResult['failed'];
+  /** Steps not settled yet (running, waiting, or not started): at 1 in finish(), the step is the phase's last. */
+  let unsettled = input.steps.length;
 
   async function finish(result: StepResult): Promise<StepResult> {
     results.push(result);
-    await report({ type: 'result', result });
+    // The phase's last result reaches the incident with the phase's own result a moment later: no signal, and one
+    // workflow task fewer on each side.
+    const inResult = unsettled === 1 && !reportsEnd() && isPatched('phase-end-in-result');
+    if (!inResult) await report({ type: 'result', result });
     return result;
   }
 
@@ -402,11 +409,15 @@ async function runPhaseSteps(input: PhaseInput): Promise<PhaseResult> {
       for (const step of entry.steps) {
         const waitFor = (deps.get(step.id) ?? []).map((id) => settledSteps.get(id));
         const run = Promise.all(waitFor).then(async () => {
-          if (stopped !== undefined || failed) return;
-          const result = await runOne(step, entry.group);
-          if (result?.status === 'failed' && step.critical && !failed) {
-            failed = { stepId: step.id, error: result.error ?? 'failed' };
-            halted = `critical step "${step.id}" failed`;
+          try {
+            if (stopped !== undefined || failed) return;
+            const result = await runOne(step, entry.group);
+            if (result?.status === 'failed' && step.critical && !failed) {
+              failed = { stepId: step.id, error: result.error ?? 'failed' };
+              halted = `critical step "${step.id}" failed`;
+            }
+          } finally {
+            unsettled--;
           }
         });
         settledSteps.set(step.id, run);
@@ -417,6 +428,7 @@ async function runPhaseSteps(input: PhaseInput): Promise<PhaseResult> {
     for (const entry of planEntries(input.steps)) {
       if (stopped !== undefined || failed) break;
       const ran = await Promise.all(entry.steps.map((step) => runOne(step, entry.group)));
+      unsettled -= entry.steps.length;
       const critical = ran.find(
         (result) => result?.status === 'failed' && input.steps.find((s) => s.id === result.stepId)?.critical,
       );

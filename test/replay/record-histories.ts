@@ -613,6 +613,16 @@ for (const [name, incidentId] of [
   SCENARIOS.push({ ...SCENARIOS.find((s) => s.name === name)!, name: `baseline-${name}`, incidentId });
 }
 
+// quiet-close once more under the second baseline (patches-through-2026-12-03-b): each phase's last step result
+// reaches the incident in the phase's result instead of a signal (phase-end-in-result); containment's notification,
+// done while its task still waits, is still signalled.
+SCENARIOS.push({
+  ...SCENARIOS.find((s) => s.name === 'quiet-close')!,
+  name: 'phase-end-quiet-close',
+  incidentId: 'INC-2026-911',
+  takes: [...(SCENARIOS.find((s) => s.name === 'quiet-close')!.takes ?? []), 'phase-end-in-result'],
+});
+
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
   const unknown = wanted.filter((name) => !SCENARIOS.some((s) => s.name === name));

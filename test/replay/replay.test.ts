@@ -49,6 +49,8 @@ const RECORDED = {
   // Both again after the baseline patch: one marker per workflow stands for every patch they take.
   'baseline-alert-storm': ALERT_STORM_PARTS,
   'baseline-quiet-close': QUIET_CLOSE_PARTS,
+  // quiet-close under the second baseline: each phase's last step result rides in the phase's result.
+  'phase-end-quiet-close': QUIET_CLOSE_PARTS,
   // A long incident that continued as new while its detect phase waited on a task: both runs and every child.
   'continue-as-new': ['incident', 'incident-run-2', 'detect', 'contain', 'eradicate', 'recover', 'post-incident'],
 };
@@ -80,6 +82,28 @@ describe('replay gate', () => {
       parts.map((part) => `${scenario}.${part}.json`),
     );
     expect(FILES).toEqual(expect.arrayContaining(expected));
+  });
+
+  it("keeps both step-report paths under test: every result signalled, and a phase's last in its result", () => {
+    const resultSignals = (file: string): string[] =>
+      load(file).events.flatMap((e) => {
+        const signal = (e as Attributes<'signalExternalWorkflowExecutionInitiatedEventAttributes'>)
+          .signalExternalWorkflowExecutionInitiatedEventAttributes;
+        const payload = (signal?.input as { payloads: { data: string }[] } | undefined)?.payloads[0];
+        if (!payload) return [];
+        const event = JSON.parse(Buffer.from(payload.data, 'base64').toString('utf8')) as {
+          type: string;
+          result?: { stepId: string };
+        };
+        return event.type === 'result' && event.result ? [event.result.stepId] : [];
+      });
+    // Before phase-end-in-result: each step's result is signalled. After: a one-step phase signals none, and
+    // containment signals only the notification that ended while its task still waited.
+    expect(resultSignals('baseline-quiet-close.detect.json')).toEqual(['notify-responders']);
+    expect(resultSignals('baseline-quiet-close.contain.json')).toEqual(['tell-contained', 'shed-load']);
+    expect(resultSignals('phase-end-quiet-close.detect.json')).toEqual([]);
+    expect(resultSignals('phase-end-quiet-close.contain.json')).toEqual(['tell-contained']);
+    expect(resultSignals('phase-end-quiet-close.recover.json')).toEqual([]);
   });
 
   describe('replays every recorded history clean', () => {
