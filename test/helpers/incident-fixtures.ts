@@ -8,7 +8,7 @@ import { buildConfig, type EngineConfig } from '../../src/config';
 import { parse as parseYaml } from 'yaml';
 import { loadRunbookFile, pinnedPlan } from '../../src/runbooks/load';
 import { Runbook, type RunbookPlan } from '../../domain/runbook';
-import { OpenRequest } from '../../domain/messages';
+import { type AlertSignalInput, OpenRequest } from '../../domain/messages';
 import type { IncidentInput } from '../../workflows/definitions';
 
 export const RUNBOOK_DIR = path.resolve(import.meta.dirname, '../../runbooks');
@@ -91,6 +91,17 @@ post-incident: { advance: manual }
 `,
     source,
   );
+}
+
+/** The long incident's n-th alert: one node of the outage, a fingerprint of its own. */
+export function nodeAlert(n: number): AlertSignalInput {
+  return {
+    status: 'firing',
+    source: 'prometheus',
+    summary: `checkout 5xx on node ${n}`,
+    labels: { node: `node-${n}` },
+    fingerprint: `node-${n}`,
+  };
 }
 
 export function incidentInput(

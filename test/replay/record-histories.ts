@@ -19,7 +19,7 @@ import { STREAM_HISTORY_BOUND } from '../../workflows/alert-stream';
 import { type IncidentOutcome, alertStreamId } from '../../workflows/definitions';
 import { followUpRemindersId } from '../../workflows/follow-up-reminders';
 import { BASELINE_PATCH, type PatchId } from '../../workflows/patches';
-import { incidentInput, plan, startIncident, waitingOnTaskPlan } from '../helpers/incident-fixtures';
+import { incidentInput, nodeAlert, plan, startIncident, waitingOnTaskPlan } from '../helpers/incident-fixtures';
 import { type TimeSkippingEngine, startTimeSkippingEngine, until } from '../helpers/time-skipping-engine';
 import { HISTORIES_DIR, recordIncidentHistories } from './history-files';
 
@@ -583,15 +583,7 @@ SCENARIOS.push({
       (s) => s.waitingSteps.some((step) => step.stepId === 'confirm-scope'),
       `${id} waiting on its task`,
     );
-    for (let i = 0; i < 120; i++) {
-      await engine.incidents.signalAlert(id, {
-        status: 'firing',
-        source: 'prometheus',
-        summary: `checkout 5xx on node ${i}`,
-        labels: { node: `node-${i}` },
-        fingerprint: `node-${i}`,
-      });
-    }
+    for (let i = 0; i < 120; i++) await engine.incidents.signalAlert(id, nodeAlert(i));
     await until(
       () => engine.incidents.status(id),
       (s) => (s.runs ?? 1) >= 2,

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportIncident } from '../../src/drills/export';
 import { replayHistories } from '../../src/drills/replay';
 import type { TimelineEvent } from '../../domain/incident';
-import { incidentInput, startIncident, waitingOnTaskPlan } from '../helpers/incident-fixtures';
+import { incidentInput, nodeAlert, startIncident, waitingOnTaskPlan } from '../helpers/incident-fixtures';
 import {
   type TimeSkippingEngine,
   startLocalEngine,
@@ -54,13 +54,7 @@ describe.each([
     // (its history then ends without the continue-as-new event).
     const notes: Promise<unknown>[] = [];
     for (let i = 0; i < ALERTS; i++) {
-      await engine.incidents.signalAlert(INCIDENT, {
-        status: 'firing',
-        source: 'prometheus',
-        summary: `checkout 5xx on node ${i}`,
-        labels: { node: `node-${i}` },
-        fingerprint: `fp-${i}`,
-      });
+      await engine.incidents.signalAlert(INCIDENT, nodeAlert(i));
       if (!skipsTime && i % 4 === 0) notes.push(engine.incidents.addNote(INCIDENT, { by: 'alice', text: `note ${i}` }));
     }
     await Promise.all(notes);
