@@ -38,6 +38,7 @@ import * as runbook from '../domain/runbook';
 import * as runbookRef from '../domain/runbook-ref';
 import * as severity from '../domain/severity';
 import * as statusUpdates from '../domain/status-updates';
+import * as stepEvent from '../domain/step-event';
 import * as template from '../domain/template';
 import * as timelinePage from '../domain/timeline-page';
 import * as updates from '../domain/updates';
@@ -71,6 +72,7 @@ export const SHARED_SCHEMA_MODULES = {
   'runbook-ref': runbookRef,
   severity,
   'status-updates': statusUpdates,
+  'step-event': stepEvent,
   template,
   'timeline-page': timelinePage,
   updates,

@@ -55,6 +55,20 @@ describe('workflows/shared-schemas.ts', () => {
     expect(listed.sort()).toEqual(reached);
   });
 
+  it('leaves no workflow module building schemas of its own (each workflow instance would build them again)', () => {
+    const workflowModules = (dir: string): string[] =>
+      readdirSync(path.join(ROOT, dir), { withFileTypes: true }).flatMap((entry) => {
+        const rel = path.join(dir, entry.name);
+        if (entry.isDirectory()) return workflowModules(rel);
+        return entry.name.endsWith('.ts') && rel !== path.join('workflows', 'shared-schemas.ts') ? [rel] : [];
+      });
+    // zod imported as a value: the module builds a schema when it is evaluated, once per workflow instance.
+    const buildsSchemas = workflowModules('workflows').filter((file) =>
+      /^import\s+(?!type\s)[^;]*from\s+'zod(\/[^']*)?'/m.test(readFileSync(path.join(ROOT, file), 'utf8')),
+    );
+    expect(buildsSchemas).toEqual([]);
+  });
+
   it('is what the workflow bundle preloads', () => {
     expect(SHARED_WORKFLOW_MODULES).toEqual([path.join(ROOT, 'workflows/shared-schemas.ts')]);
   });
