@@ -123,6 +123,27 @@ describe('dev server on a SQLite file', () => {
     }
   });
 
+  it('test servers start again on fresh ports when a port they were given is taken', async () => {
+    const s = server as DevServer;
+    const taken = Number(s.address.split(':')[1]);
+    const other = await mkdtemp(join(tmpdir(), 'dev-server-race-'));
+    const picked: number[][] = [];
+    let retried: DevServer | undefined;
+    try {
+      // The first pair's UI port is the running server's gRPC port, as if another test took it in between.
+      retried = await startDevServerForTest(other, {}, async () => {
+        const pair = picked.length === 0 ? [await freePort(), taken] : [await freePort(), await freePort()];
+        picked.push(pair);
+        return pair;
+      });
+      expect(picked).toHaveLength(2);
+      expect(retried.address).toBe(`127.0.0.1:${picked[1]![0]}`);
+    } finally {
+      await retried?.stop();
+      await rm(other, { recursive: true, force: true });
+    }
+  });
+
   it('reports an early exit with the server output (a file that is not SQLite)', async () => {
     const other = await mkdtemp(join(tmpdir(), 'dev-server-exit-'));
     try {

@@ -52,11 +52,28 @@ export function createLocalEnv(opts: LocalTestWorkflowEnvironmentOptions = {}): 
   });
 }
 
-/** Our launcher on `dataDir/temporal.sqlite` with free gRPC and UI ports. */
+/** Start attempts when a port the server was given is taken before it binds it. */
+const PORT_RACE_ATTEMPTS = 3;
+
+/**
+ * Our launcher on `dataDir/temporal.sqlite` with free gRPC and UI ports. A port found free can be taken by another
+ * test's process before the server binds it (the server then exits with "address already in use"): it starts again
+ * on fresh ports.
+ */
 export async function startDevServerForTest(
   dataDir: string,
   opts: Omit<DevServerOptions, 'dataDir' | 'port' | 'uiPort'> = {},
+  pickPorts: () => Promise<number[]> = () => freePorts(2),
 ): Promise<DevServer> {
-  const [port, uiPort] = await freePorts(2);
-  return startDevServer({ quiet: true, ...opts, dataDir, port, uiPort });
+  for (let attempt = 1; ; attempt++) {
+    const [port, uiPort] = await pickPorts();
+    try {
+      return await startDevServer({ quiet: true, ...opts, dataDir, port, uiPort });
+    } catch (error) {
+      // Taken before the launcher's own check, or between that check and the server's bind.
+      const portTaken =
+        error instanceof Error && /address already in use|something already listens there/.test(error.message);
+      if (!portTaken || attempt === PORT_RACE_ATTEMPTS) throw error;
+    }
+  }
 }
