@@ -362,9 +362,9 @@ export class Incident {
 
   /** The child's result: records steps it did not report live; returns the failure, if a critical step failed. */
   phaseResult(phase: Phase, result: PhaseResult): string | undefined {
-    // At the step's end, but never before what the timeline already holds: it stays in time order.
-    const lastAt = this.timeline.at(-1)?.at ?? 0;
-    for (const step of result.steps) this.acceptStep(phase, step, Math.max(step.endedAt, lastAt));
+    // When the incident learns of it, as a live report is recorded: the child's own clock (endedAt) can fall before
+    // events the incident recorded since, and a drill maps each time to the stop it happened at.
+    for (const step of result.steps) this.acceptStep(phase, step, this.now());
     return result.failed ? `critical step "${result.failed.stepId}" failed: ${result.failed.error}` : undefined;
   }
 
