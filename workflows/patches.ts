@@ -15,8 +15,9 @@
 //
 // Histories recorded after a baseline (BASELINES below) carry its one marker in place of the markers of the patches
 // it lists (patches-through-2026-12-03: baseline-alert-storm, baseline-quiet-close, continue-as-new;
-// patches-through-2026-12-03-b: phase-end-quiet-close); `recordedWith` names the histories recorded with a patch's
-// own marker.
+// patches-through-2026-12-03-b: phase-end-quiet-close; patches-through-2026-12-03-c: phase-types-quiet-close, whose
+// phase children are of the types born with it and carry no marker at all); `recordedWith` names the histories
+// recorded with a patch's own marker.
 //
 // Status (checked against test/replay/histories): none can be retired yet. happy-path, escalation-chain and p0-raise
 // predate every patch and take the old paths (p0-raise is a false positive without compensation, and its phase
@@ -196,6 +197,22 @@ export const PATCHES = {
     since: '2026-12-03',
     recordedWith: [],
   },
+  'phase-types-born-patched': {
+    changed:
+      'new incidents start their phases as the phase child types first shipped with every patch of baseline ' +
+      'patches-through-2026-12-03-c (detectPhaseV2 ... postIncidentPhaseV2, workflows/phases/v2.ts): no run of them ' +
+      'ever lacked those patches, so they record no patch marker and no TemporalChangeVersion upsert (two events ' +
+      'fewer per phase); before, detectPhase ... recorded the baseline marker',
+    since: '2026-12-03',
+    recordedWith: [],
+  },
+  'search-attributes-changed-only': {
+    changed:
+      'the incident upserts only the search attributes that changed since it last published them, and none when ' +
+      'none did (the detect phase starting right after the opening); before, all six at every publish',
+    since: '2026-12-03',
+    recordedWith: [],
+  },
 } as const satisfies Record<string, PatchInfo>;
 
 export type PatchId = keyof typeof PATCHES;
@@ -237,6 +254,15 @@ const THROUGH_2026_12_03: readonly PatchId[] = [
  * Newest first: a new run records only the first.
  */
 const BASELINES: readonly { id: string; patches: ReadonlySet<PatchId> }[] = [
+  {
+    id: 'patches-through-2026-12-03-c',
+    patches: new Set([
+      ...THROUGH_2026_12_03,
+      'phase-end-in-result',
+      'phase-types-born-patched',
+      'search-attributes-changed-only',
+    ]),
+  },
   { id: 'patches-through-2026-12-03-b', patches: new Set([...THROUGH_2026_12_03, 'phase-end-in-result']) },
   { id: 'patches-through-2026-12-03', patches: new Set(THROUGH_2026_12_03) },
 ];
@@ -245,8 +271,26 @@ export const BASELINE_PATCH = BASELINES[0]!.id;
 /** Every baseline marker a recorded history may carry in place of its patches' own. */
 export const BASELINE_PATCHES: readonly string[] = BASELINES.map((b) => b.id);
 
-/** patched() for a registered id only, through the baseline marker when the id is in it. */
+/**
+ * The patches of the baseline a workflow type first shipped with: no run of that type ever lacked them, so it asks
+ * no marker for them. Module state is per workflow (the SDK gives each workflow its own module instances), and only a
+ * type's entry point sets it (workflows/phases/v2.ts).
+ */
+let bornWith: ReadonlySet<PatchId> = new Set();
+
+/** Declares, first thing in a workflow type's function, the baseline the type first shipped with. */
+export function typeBornWith(baselineId: string): void {
+  const baseline = BASELINES.find((b) => b.id === baselineId);
+  if (!baseline) throw new Error(`unknown patch baseline ${baselineId}`);
+  bornWith = baseline.patches;
+}
+
+/**
+ * patched() for a registered id only, through the baseline marker when the id is in it; true without a marker for
+ * a patch the running workflow type was born with.
+ */
 export function isPatched(id: PatchId): boolean {
+  if (bornWith.has(id)) return true;
   return BASELINES.some((baseline) => baseline.patches.has(id) && patched(baseline.id)) || patched(id);
 }
 

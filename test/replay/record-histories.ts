@@ -615,6 +615,20 @@ SCENARIOS.push({
   takes: [...(SCENARIOS.find((s) => s.name === 'quiet-close')!.takes ?? []), 'phase-end-in-result'],
 });
 
+// quiet-close under the third baseline (patches-through-2026-12-03-c): phase children of the types born with it (no
+// patch marker of their own), and only changed search attributes upserted.
+SCENARIOS.push({
+  ...SCENARIOS.find((s) => s.name === 'quiet-close')!,
+  name: 'phase-types-quiet-close',
+  incidentId: 'INC-2026-912',
+  takes: [
+    ...(SCENARIOS.find((s) => s.name === 'quiet-close')!.takes ?? []),
+    'phase-end-in-result',
+    'phase-types-born-patched',
+    'search-attributes-changed-only',
+  ],
+});
+
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
   const unknown = wanted.filter((name) => !SCENARIOS.some((s) => s.name === name));

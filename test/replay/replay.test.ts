@@ -51,6 +51,9 @@ const RECORDED = {
   'baseline-quiet-close': QUIET_CLOSE_PARTS,
   // quiet-close under the second baseline: each phase's last step result rides in the phase's result.
   'phase-end-quiet-close': QUIET_CLOSE_PARTS,
+  // quiet-close under the third baseline: phase children of the types born with it (no marker of their own), and
+  // only changed search attributes upserted.
+  'phase-types-quiet-close': QUIET_CLOSE_PARTS,
   // A long incident that continued as new while its detect phase waited on a task: both runs and every child.
   'continue-as-new': ['incident', 'incident-run-2', 'detect', 'contain', 'eradicate', 'recover', 'post-incident'],
 };
@@ -104,6 +107,42 @@ describe('replay gate', () => {
     expect(resultSignals('phase-end-quiet-close.detect.json')).toEqual([]);
     expect(resultSignals('phase-end-quiet-close.contain.json')).toEqual(['tell-contained']);
     expect(resultSignals('phase-end-quiet-close.recover.json')).toEqual([]);
+  });
+
+  it('keeps both phase-type paths under test: children with the baseline marker, and born-patched types without', () => {
+    const types = (history: HistoryJSON, attributes: string): string[] =>
+      history.events.flatMap((e) => {
+        const name = ((e as Attributes<string>)[attributes]?.workflowType as { name: string } | undefined)?.name;
+        return name ? [name] : [];
+      });
+    const eventTypes = (file: string): string[] => load(file).events.map((e) => String(e.eventType));
+    const phases = ['detect', 'contain', 'eradicate', 'recover', 'post-incident'];
+    for (const phase of phases) {
+      const before = `phase-end-quiet-close.${phase}.json`;
+      const after = `phase-types-quiet-close.${phase}.json`;
+      expect(eventTypes(before), before).toContain('EVENT_TYPE_MARKER_RECORDED');
+      expect(eventTypes(after), after).not.toContain('EVENT_TYPE_MARKER_RECORDED');
+      expect(eventTypes(after), after).not.toContain('EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES');
+      expect(types(load(after), 'workflowExecutionStartedEventAttributes')[0], after).toMatch(/PhaseV2$/);
+    }
+    const incident = load('phase-types-quiet-close.incident.json');
+    expect(
+      types(incident, 'startChildWorkflowExecutionInitiatedEventAttributes').filter((t) => t.includes('Phase')),
+    ).toEqual(['detectPhaseV2', 'containPhaseV2', 'eradicatePhaseV2', 'recoverPhaseV2', 'postIncidentPhaseV2']);
+    // Every attribute once at the opening, then only the one that changed (the phase, the status).
+    const upserted = incident.events.flatMap((e) => {
+      const upsert = (e as Attributes<'upsertWorkflowSearchAttributesEventAttributes'>)
+        .upsertWorkflowSearchAttributesEventAttributes;
+      const fields = (upsert?.searchAttributes as { indexedFields: Record<string, unknown> } | undefined)
+        ?.indexedFields;
+      return fields && !('TemporalChangeVersion' in fields) ? [Object.keys(fields).length] : [];
+    });
+    expect(upserted[0]).toBe(6);
+    expect(upserted.slice(1).every((n) => n === 1)).toBe(true);
+    const before = load('phase-end-quiet-close.incident.json').events.filter((e) =>
+      String(e.eventType).includes('UPSERT'),
+    ).length;
+    expect(upserted.length + 1).toBeLessThan(before);
   });
 
   describe('replays every recorded history clean', () => {
@@ -220,6 +259,20 @@ describe('replay gate', () => {
           return 1;
         },
         error: /HistoryEvent\(id: \d+, SignalExternalWorkflowExecutionInitiated\)/,
+      },
+      {
+        // A born-patched type replayed as the type it replaces: with no marker in the history, the old type takes
+        // every patch's old path (no step reports at all) and the recorded signals are unexpected.
+        name: 'a containment child of a born-patched type replayed as the type before it',
+        file: 'phase-types-quiet-close.contain.json',
+        edit(history) {
+          const started = history.events[0] as Attributes<'workflowExecutionStartedEventAttributes'>;
+          const type = started.workflowExecutionStartedEventAttributes?.workflowType as { name: string } | undefined;
+          if (type?.name !== 'containPhaseV2') return 0;
+          type.name = 'containPhase';
+          return 1;
+        },
+        error: /SignalExternalWorkflowExecutionInitiated/,
       },
     ];
 

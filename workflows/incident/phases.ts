@@ -19,18 +19,36 @@ import { detectPhase } from '../phases/detect';
 import { eradicatePhase } from '../phases/eradicate';
 import { postIncidentPhase } from '../phases/post-incident';
 import { recoverPhase } from '../phases/recover';
+import { containPhaseV2, detectPhaseV2, eradicatePhaseV2, postIncidentPhaseV2, recoverPhaseV2 } from '../phases/v2';
+import { isPatched } from '../patches';
 import { reportPhaseEndSignal } from '../definitions';
 import type { PhaseInput, PhaseResult } from '../steps';
 import type { PhaseEnd } from './carried';
 import { type Incident, failureMessage } from './incident';
 
-const PHASE_WORKFLOWS: Record<Phase, (input: PhaseInput) => Promise<PhaseResult>> = {
+type PhaseWorkflow = (input: PhaseInput) => Promise<PhaseResult>;
+
+/** The phase types children are started as before the phase-types-born-patched patch. */
+const PHASE_WORKFLOWS: Record<Phase, PhaseWorkflow> = {
   detect: detectPhase,
   contain: containPhase,
   eradicate: eradicatePhase,
   recover: recoverPhase,
   'post-incident': postIncidentPhase,
 };
+
+/** The same phases as types born with every current patch: they record no patch marker (workflows/phases/v2.ts). */
+const PHASE_WORKFLOWS_BORN_PATCHED: Record<Phase, PhaseWorkflow> = {
+  detect: detectPhaseV2,
+  contain: containPhaseV2,
+  eradicate: eradicatePhaseV2,
+  recover: recoverPhaseV2,
+  'post-incident': postIncidentPhaseV2,
+};
+
+function phaseWorkflow(phase: Phase): PhaseWorkflow {
+  return (isPatched('phase-types-born-patched') ? PHASE_WORKFLOWS_BORN_PATCHED : PHASE_WORKFLOWS)[phase];
+}
 
 export interface PhaseRun {
   incident: Incident;
@@ -100,7 +118,7 @@ async function runPhase(run: PhaseRun, phase: Phase, started: boolean): Promise<
     if (!started) {
       // startChild then result: the same commands as executeChild, but the incident knows when the child exists.
       const child = await scope.run(() =>
-        startChild(PHASE_WORKFLOWS[phase], {
+        startChild(phaseWorkflow(phase), {
           workflowId: phaseChildId(incident.incidentId, phase),
           args: [{ ...incident.phaseInput(phase), ...(run.continues ? { abandoned: true } : {}) }],
           ...(run.continues ? { parentClosePolicy: ParentClosePolicy.ABANDON } : {}),

@@ -13,7 +13,6 @@ import {
   proxyActivities,
   type SignalDefinition,
   setHandler,
-  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { UpdateDefinition } from '@temporalio/common';
@@ -42,6 +41,7 @@ import { Incident, type UpdateEffect, failureMessage, parseUpdate } from './inci
 import { handleSignals } from './signals';
 import { announceClosed, recordAtClose, startFollowUpReminders } from './closing';
 import { compensate } from './compensation';
+import { PublishedAttributes } from './published-attributes';
 import { Continuation } from './continuation';
 import { type PhaseRun, askPhaseEnd, phaseChildId, runPhases } from './phases';
 import { runIncidentTimers } from './timers';
@@ -75,11 +75,12 @@ export async function incidentWorkflow(started: IncidentStartInput): Promise<Inc
   const notifyFailed = (audience: string) => (error: unknown) => {
     incident.record({ at: now(), type: 'notification_failed', audience, error: failureMessage(error) });
   };
+  const published = new PublishedAttributes(patchOnce('search-attributes-changed-only'));
   const incident: Incident = new Incident(
     input,
     now,
     {
-      publish: () => upsertSearchAttributes(incidentSearchAttributes(incident.state)),
+      publish: () => published.publish(incidentSearchAttributes(incident.state)),
       notify: (fired) =>
         notify(notifyEscalation(incident.escalationNotice(fired)).then(() => undefined, notifyFailed(fired.audience))),
       sendFacts: (phase, facts) => void signalPhase(phase, phaseFactsSignal, facts),
@@ -168,7 +169,7 @@ export async function incidentWorkflow(started: IncidentStartInput): Promise<Inc
   // ---- timers ---------------------------------------------------------------------------------------------
 
   // A carried incident was opened by its first run; this run only publishes its search attributes again.
-  if (carried) upsertSearchAttributes(incidentSearchAttributes(incident.state));
+  if (carried) published.publish(incidentSearchAttributes(incident.state));
   else incident.open();
   const timers = runIncidentTimers(incident);
   void continuation.keepAwake(() => incident.closed);
