@@ -69,6 +69,27 @@ describe('workflows/shared-schemas.ts', () => {
     expect(buildsSchemas).toEqual([]);
   });
 
+  it('reaches no workflow module: those keep per-workflow state (the patches a phase type was born with)', () => {
+    const seen = new Set<string>();
+    const pending = [path.join(ROOT, 'workflows/shared-schemas.ts')];
+    while (pending.length > 0) {
+      const file = pending.pop()!;
+      if (seen.has(file)) continue;
+      seen.add(file);
+      for (const match of readFileSync(file, 'utf8').matchAll(IMPORT)) {
+        const target = resolveModule(file, match[1]!);
+        if (target) pending.push(target);
+      }
+    }
+    const workflowModules = [...seen]
+      .map((file) => path.relative(ROOT, file))
+      .filter(
+        (file) => file.startsWith(`workflows${path.sep}`) && file !== path.join('workflows', 'shared-schemas.ts'),
+      );
+    expect(seen.size).toBeGreaterThan(5);
+    expect(workflowModules).toEqual([]);
+  });
+
   it('is what the workflow bundle preloads', () => {
     expect(SHARED_WORKFLOW_MODULES).toEqual([path.join(ROOT, 'workflows/shared-schemas.ts')]);
   });
