@@ -17,14 +17,10 @@ function resolveModule(from: string, specifier: string): string | undefined {
   return [`${base}.ts`, path.join(base, 'index.ts')].find((file) => existsSync(file));
 }
 
-function reachableSchemaModules(): string[] {
-  const workflowFiles = ['workflows', 'workflows/phases'].flatMap((dir) =>
-    readdirSync(path.join(ROOT, dir))
-      .filter((f) => f.endsWith('.ts') && f !== 'shared-schemas.ts')
-      .map((f) => path.join(ROOT, dir, f)),
-  );
+/** Every module the given files reach through value imports, themselves included. */
+function reachableFrom(files: string[]): Set<string> {
   const seen = new Set<string>();
-  const pending = [...workflowFiles];
+  const pending = [...files];
   while (pending.length > 0) {
     const file = pending.pop()!;
     if (seen.has(file)) continue;
@@ -34,6 +30,16 @@ function reachableSchemaModules(): string[] {
       if (target) pending.push(target);
     }
   }
+  return seen;
+}
+
+function reachableSchemaModules(): string[] {
+  const workflowFiles = ['workflows', 'workflows/phases'].flatMap((dir) =>
+    readdirSync(path.join(ROOT, dir))
+      .filter((f) => f.endsWith('.ts') && f !== 'shared-schemas.ts')
+      .map((f) => path.join(ROOT, dir, f)),
+  );
+  const seen = reachableFrom(workflowFiles);
   const schemasDir = path.join(ROOT, 'domain') + path.sep;
   return [...seen]
     .filter((file) => file.startsWith(schemasDir))
@@ -70,17 +76,7 @@ describe('workflows/shared-schemas.ts', () => {
   });
 
   it('reaches no workflow module: those keep per-workflow state (the patches a phase type was born with)', () => {
-    const seen = new Set<string>();
-    const pending = [path.join(ROOT, 'workflows/shared-schemas.ts')];
-    while (pending.length > 0) {
-      const file = pending.pop()!;
-      if (seen.has(file)) continue;
-      seen.add(file);
-      for (const match of readFileSync(file, 'utf8').matchAll(IMPORT)) {
-        const target = resolveModule(file, match[1]!);
-        if (target) pending.push(target);
-      }
-    }
+    const seen = reachableFrom([path.join(ROOT, 'workflows/shared-schemas.ts')]);
     const workflowModules = [...seen]
       .map((file) => path.relative(ROOT, file))
       .filter(
