@@ -2,8 +2,8 @@
 // APIs at once, with operators acknowledging half the incidents through either API. One API process is SIGKILLed in
 // the middle of the storm; a detector whose request got no answer sends the same alert again to the other API, as
 // Alertmanager retries. Counted: incidents per dedup key (dedup must be atomic across the APIs: exactly one),
-// effects applied at the peer per Idempotency-Key (once), and escalations per incident (unacknowledged ones escalate
-// once, acknowledged ones never).
+// effects applied at the peer per Idempotency-Key (once), escalations per incident (unacknowledged ones escalate
+// once, acknowledged ones never), and the workflow tasks and activities each worker took (both a share).
 import { writeFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Client, type Connection } from '@temporalio/client';
@@ -188,7 +188,27 @@ describe('two workers and two API processes on one server', () => {
     for (const count of perKey.values()) if (count > 1) duplicateEffects += count - 1;
     const openedNotices = [...perKey.keys()].filter((k) => k.endsWith('/notify-opened')).length;
 
+    // The load is shared: which worker took each workflow task and each activity of the incidents and their phases.
+    const tasksBy = new Map<string, number>();
+    for (const id of ids) {
+      const phases = ['detect', 'contain', 'eradicate', 'recover', 'post-incident'].map((p) => `${id}.${p}`);
+      for (const workflowId of [id, ...phases]) {
+        const history = await client.workflow
+          .getHandle(workflowId)
+          .fetchHistory()
+          .catch(() => undefined);
+        for (const event of history?.events ?? []) {
+          const identity =
+            event.workflowTaskCompletedEventAttributes?.identity ?? event.activityTaskStartedEventAttributes?.identity;
+          if (identity) tasksBy.set(identity, (tasksBy.get(identity) ?? 0) + 1);
+        }
+      }
+    }
+    const tasks = [...tasksBy.values()].reduce((a, b) => a + b, 0);
+
     recordFigures('processes', {
+      processes_tasks_worker_a: tasksBy.get('worker-a') ?? 0,
+      processes_tasks_worker_b: tasksBy.get('worker-b') ?? 0,
       processes_workers: workers.length,
       processes_apis: apis.length,
       processes_alerts: ALERTS,
@@ -209,5 +229,8 @@ describe('two workers and two API processes on one server', () => {
     expect(duplicateEffects).toBe(0);
     expect(escalationsWrong).toBe(0);
     expect(apiKilled).toBe(true);
+    // Both workers did a real share of the tasks (each at least a tenth), and no other worker took any.
+    expect([...tasksBy.keys()].sort()).toEqual(['worker-a', 'worker-b']);
+    for (const identity of ['worker-a', 'worker-b']) expect(tasksBy.get(identity)!).toBeGreaterThan(tasks / 10);
   }, 600_000);
 });
