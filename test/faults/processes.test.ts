@@ -12,10 +12,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKeyStore } from '../../src/api-keys';
 import { IncidentClient } from '../../src/client';
 import type { EngineConfig } from '../../src/config';
-import type { TimelineEvent } from '../../domain/incident';
+import { PHASES, type TimelineEvent } from '../../domain/incident';
 import type { DevServer } from '../../src/temporal/dev-server';
 import { bundleWorkflows } from '../../src/worker';
 import { REGISTRY_WORKFLOW_ID, type RegistryState, registryStateQuery } from '../../workflows/definitions';
+import { phaseChildId } from '../../workflows/incident/phases';
 import { alertsOf, http } from '../helpers/api-env';
 import { makeEngineConfig, tempDir } from '../helpers/incident-fixtures';
 import { startDevServerForTest } from '../helpers/temporal-env';
@@ -188,16 +189,14 @@ describe('two workers and two API processes on one server', () => {
     for (const count of perKey.values()) if (count > 1) duplicateEffects += count - 1;
     const openedNotices = [...perKey.keys()].filter((k) => k.endsWith('/notify-opened')).length;
 
-    // The load is shared: which worker took each workflow task and each activity of the incidents and their phases.
+    // The load is shared: which worker took each workflow task and each activity of the incidents and the phases they
+    // ran (up to eradication, which waits for an operator).
     const tasksBy = new Map<string, number>();
+    const phasesRun = PHASES.slice(0, PHASES.indexOf('eradicate') + 1);
     for (const id of ids) {
-      const phases = ['detect', 'contain', 'eradicate', 'recover', 'post-incident'].map((p) => `${id}.${p}`);
-      for (const workflowId of [id, ...phases]) {
-        const history = await client.workflow
-          .getHandle(workflowId)
-          .fetchHistory()
-          .catch(() => undefined);
-        for (const event of history?.events ?? []) {
+      for (const workflowId of [id, ...phasesRun.map((phase) => phaseChildId(id, phase))]) {
+        const history = await client.workflow.getHandle(workflowId).fetchHistory();
+        for (const event of history.events ?? []) {
           const identity =
             event.workflowTaskCompletedEventAttributes?.identity ?? event.activityTaskStartedEventAttributes?.identity;
           if (identity) tasksBy.set(identity, (tasksBy.get(identity) ?? 0) + 1);

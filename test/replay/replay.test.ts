@@ -10,6 +10,7 @@ import type { WorkflowBundle } from '@temporalio/worker';
 import { Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { PHASES } from '../../domain/incident';
 import { bundleWorkflows } from '../../src/worker';
 
 const HISTORIES_DIR = path.resolve(import.meta.dirname, 'histories');
@@ -116,8 +117,7 @@ describe('replay gate', () => {
         return name ? [name] : [];
       });
     const eventTypes = (file: string): string[] => load(file).events.map((e) => String(e.eventType));
-    const phases = ['detect', 'contain', 'eradicate', 'recover', 'post-incident'];
-    for (const phase of phases) {
+    for (const phase of PHASES) {
       const before = `phase-end-quiet-close.${phase}.json`;
       const after = `phase-types-quiet-close.${phase}.json`;
       expect(eventTypes(before), before).toContain('EVENT_TYPE_MARKER_RECORDED');
