@@ -1,12 +1,12 @@
 // 3a. Alert to action: incidents opened at a steady rate (open loop: one every 1/rate s, whatever the earlier ones are
 // doing, as detector alerts arrive) on the contain-and-wait bench runbook; for each, the time from the open call
-// (the "alert") to the start of its first containment activity (the contain child's first ActivityTaskStarted, a
-// server timestamp on the same machine's clock). Measured from IncidentClient.open unless the HTTP intake is used
+// (the "alert") to the start of its first containment activity (the contain child's first ActivityTaskStarted, or
+// the scheduling its local activity's marker records; timestamps on the same machine's clock). Measured from IncidentClient.open unless the HTTP intake is used
 // (bench/intake.ts). Split into: open (registry: ID, child start) -> incident started -> contain child started ->
 // first activity started.
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { type BenchContext, type Resources, measured, openLoop, resources } from './lib/context';
-import { eventTimeMs, historyBreakdown, mapLimit } from './lib/counts';
+import { firstActivityStartMs, historyBreakdown, mapLimit } from './lib/counts';
 import { round, sleep, summarize, type Summary } from './lib/stats';
 import type { Intake } from './intake';
 
@@ -89,14 +89,14 @@ export async function runLatency(
         historyBreakdown(ctx.client, incidentId),
         historyBreakdown(ctx.client, `${incidentId}.contain`),
       ]);
-      const firstStart = contain.raw.find((e) => e.activityTaskStartedEventAttributes);
-      if (!firstStart) return undefined;
+      const firstActivity = firstActivityStartMs(contain.raw);
+      if (firstActivity === undefined) return undefined;
       return {
         alertAt,
         openedAt,
         incidentStarted: incident.firstEventMs,
         containStarted: contain.firstEventMs,
-        firstActivity: eventTimeMs(firstStart),
+        firstActivity,
       };
     });
     return { load, timings };

@@ -155,7 +155,7 @@ export function figures(r: BenchResults): Record<string, Figure> {
         { concurrency: `${steady.rate}/s offered (open loop)`, duration_s: steady.duration_s },
         steady.alert_to_action_ms.p99,
         `from ${steady.via === 'http-intake' ? 'the POST to /intake/alerts' : 'the IncidentClient.open call (HTTP intake not available)'} ` +
-          `to the contain child's first ActivityTaskStarted; p50 ${steady.alert_to_action_ms.p50} ms, max ${steady.alert_to_action_ms.max} ms, ` +
+          `to the start of the contain child's first activity (a local activity's scheduling in its marker); p50 ${steady.alert_to_action_ms.p50} ms, max ${steady.alert_to_action_ms.max} ms, ` +
           `${steady.measured} of ${steady.offered} alerts measured` +
           (steady.errors ? ` (${steady.errors} refused: ${steady.first_error ?? '?'})` : '') +
           `; opens kept up at ${steady.achieved_open_rate}/s` +

@@ -51,6 +51,43 @@ export function eventTimeMs(event: HistoryEvent): number {
   return ms(event.eventTime as { seconds?: unknown; nanos?: number | null } | null | undefined);
 }
 
+/** A local activity as its marker records it: the worker's clock when it was scheduled and when it completed. */
+export interface LocalActivityRun {
+  activityType: string;
+  scheduledMs: number;
+  completedMs: number;
+}
+
+/** The local activity a `core_local_activity` marker records (its `data` detail, JSON); undefined for other events. */
+export function localActivityRun(event: HistoryEvent): LocalActivityRun | undefined {
+  const marker = event.markerRecordedEventAttributes;
+  const payload = marker?.markerName === 'core_local_activity' ? marker.details?.data?.payloads?.[0] : undefined;
+  if (!payload?.data) return undefined;
+  const data = JSON.parse(Buffer.from(payload.data).toString('utf8')) as {
+    activity_type: string;
+    original_schedule_time: { seconds: number; nanos: number };
+    complete_time: { seconds: number; nanos: number };
+  };
+  return {
+    activityType: data.activity_type,
+    scheduledMs: ms(data.original_schedule_time),
+    completedMs: ms(data.complete_time),
+  };
+}
+
+/**
+ * When the first activity of a history started: a scheduled activity's ActivityTaskStarted (the server's clock), or
+ * a local activity's scheduling in the worker (its marker; the worker runs it at once, on the same machine's clock).
+ */
+export function firstActivityStartMs(events: HistoryEvent[]): number | undefined {
+  for (const event of events) {
+    if (event.activityTaskStartedEventAttributes) return eventTimeMs(event);
+    const local = localActivityRun(event);
+    if (local) return local.scheduledMs;
+  }
+  return undefined;
+}
+
 /** Histories of closed workflows do not change: analyses that read one several times ask for the cached copy. */
 const closedHistories = new Map<string, Promise<History>>();
 

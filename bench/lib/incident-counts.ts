@@ -2,7 +2,7 @@
 // transitions (describe), events and workflow tasks (histories), and where the events go, by category.
 import type { Client } from '@temporalio/client';
 import { PHASES } from '../../domain/incident';
-import { describeCounts, eventTimeMs, historyBreakdown, mapLimit } from './counts';
+import { describeCounts, eventTimeMs, historyBreakdown, localActivityRun, mapLimit } from './counts';
 import { mean, round } from './stats';
 
 export interface IncidentCost {
@@ -173,6 +173,9 @@ export async function timeSplit(client: Client, incidentId: string): Promise<Tim
       }
       const done = e.activityTaskCompletedEventAttributes;
       if (done) split.activity_run_ms += at - (startedAt.get(String(done.scheduledEventId)) ?? at);
+      // A local activity runs inside a workflow task, from its scheduling in the worker to its completion.
+      const local = localActivityRun(e);
+      if (local) split.activity_run_ms += local.completedMs - local.scheduledMs;
       if (e.signalExternalWorkflowExecutionInitiatedEventAttributes) signalInit.set(String(e.eventId), at);
       const sig = e.externalWorkflowExecutionSignaledEventAttributes;
       if (sig) split.signal_delivery_ms += at - (signalInit.get(String(sig.initiatedEventId)) ?? at);
