@@ -42,13 +42,14 @@ const quietBundlerLogger = {
  * docs/BENCHMARKS.md: 673 MB with 2,000 cached) and saves a replay of its history (tens of milliseconds) when it
  * wakes. 1,000 cached bound a worker near 450 MB whatever the number of open incidents; the others are replayed when a
  * timer, signal or update wakes them, which for a sleeping incident is rare. Workflow tasks are CPU work on one workflow thread, so 20 at once is enough to
- * keep it busy while others wait for the server; activities are mostly waiting on HTTP, so they keep 100.
+ * keep it busy while others wait for the server; activities, and the phases' steps run as local activities, are mostly
+ * waiting on HTTP, so they keep 100 each.
  */
 export const WORKER_LIMITS = {
   maxCachedWorkflows: 1_000,
   maxConcurrentWorkflowTaskExecutions: 20,
   maxConcurrentActivityTaskExecutions: 100,
-  maxConcurrentLocalActivityExecutions: 20,
+  maxConcurrentLocalActivityExecutions: 100,
 } as const;
 
 export interface CreateWorkerOptions {

@@ -16,7 +16,8 @@
 // Histories recorded after a baseline (BASELINES below) carry its one marker in place of the markers of the patches
 // it lists (patches-through-2026-12-03: baseline-alert-storm, baseline-quiet-close, continue-as-new;
 // patches-through-2026-12-03-b: phase-end-quiet-close; patches-through-2026-12-03-c: phase-types-quiet-close, whose
-// phase children are of the types born with it and carry no marker at all); `recordedWith` names the histories
+// phase children are of the types born with it and carry no marker at all; patches-through-2026-12-03-d:
+// local-steps-quiet-close, whose children are the types born with it and run their steps as local activities); `recordedWith` names the histories
 // recorded with a patch's own marker.
 //
 // Status (checked against test/replay/histories): none can be retired yet. happy-path, escalation-chain and p0-raise
@@ -213,6 +214,16 @@ export const PATCHES = {
     since: '2026-12-03',
     recordedWith: [],
   },
+  'steps-as-local-activities': {
+    changed:
+      "a phase's automated steps run as local activities, inside the workflow task that reaches them: a one-step " +
+      'phase child is one workflow task and a marker (6 history events, 11 before), and the first action runs ' +
+      'without a round trip through the task queue. New incidents start their phases as the types born with it ' +
+      '(detectPhaseV3 ... postIncidentPhaseV3, workflows/phases/v3.ts), which record no patch marker; before, each ' +
+      'step was a scheduled activity (scheduled, started, completed and the workflow task its result woke)',
+    since: '2026-12-03',
+    recordedWith: [],
+  },
 } as const satisfies Record<string, PatchInfo>;
 
 export type PatchId = keyof typeof PATCHES;
@@ -255,6 +266,16 @@ const THROUGH_2026_12_03: readonly PatchId[] = [
  */
 const BASELINES: readonly { id: string; patches: ReadonlySet<PatchId> }[] = [
   {
+    id: 'patches-through-2026-12-03-d',
+    patches: new Set([
+      ...THROUGH_2026_12_03,
+      'phase-end-in-result',
+      'phase-types-born-patched',
+      'search-attributes-changed-only',
+      'steps-as-local-activities',
+    ]),
+  },
+  {
     id: 'patches-through-2026-12-03-c',
     patches: new Set([
       ...THROUGH_2026_12_03,
@@ -274,7 +295,7 @@ export const BASELINE_PATCHES: readonly string[] = BASELINES.map((b) => b.id);
 /**
  * The patches of the baseline a workflow type first shipped with: no run of that type ever lacked them, so it asks
  * no marker for them. Module state is per workflow (the SDK gives each workflow its own module instances), and only a
- * type's entry point sets it (workflows/phases/v2.ts).
+ * type's entry point sets it (workflows/phases/born-with.ts).
  */
 let bornWith: ReadonlySet<PatchId> = new Set();
 

@@ -12,6 +12,7 @@ import {
   getExternalWorkflowHandle,
   log,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -34,7 +35,7 @@ import {
   stopPhaseSignal,
 } from './definitions';
 import type { PhaseEnd } from './incident/carried';
-import { isPatched } from './patches';
+import { isPatched, patchOnce } from './patches';
 
 type Activities = ReturnType<typeof createActivities>;
 type ActionActivity = (input: ActionInput) => Promise<unknown>;
@@ -106,12 +107,21 @@ export function retryOptions(retry: PlanRetry | undefined) {
   };
 }
 
-/** The activity that runs `action`, with the step's timeout and retry policy. */
-export function actionActivity(action: string, step: Pick<PlanStep, 'timeoutMs' | 'retry'>): ActionActivity {
-  const proxies = proxyActivities<Activities>({
-    startToCloseTimeout: step.timeoutMs ?? DEFAULT_STEP_TIMEOUT_MS,
-    retry: retryOptions(step.retry),
-  }) as unknown as Record<string, ActionActivity>;
+/**
+ * The activity that runs `action`, with the step's timeout and retry policy. `local`: a local activity, run by the
+ * worker inside the workflow task that reaches the step (no task-queue round trip; a marker in place of scheduled,
+ * started, completed and the task its result wakes). The worker heartbeats the task while a long one runs, and
+ * retries past a minute wait on a durable timer.
+ */
+export function actionActivity(
+  action: string,
+  step: Pick<PlanStep, 'timeoutMs' | 'retry'>,
+  local = false,
+): ActionActivity {
+  const options = { startToCloseTimeout: step.timeoutMs ?? DEFAULT_STEP_TIMEOUT_MS, retry: retryOptions(step.retry) };
+  const proxies = (local
+    ? proxyLocalActivities<Activities>(options)
+    : proxyActivities<Activities>(options)) as unknown as Record<string, ActionActivity>;
   const activity = isActionName(action) && !isWorkflowAction(action) ? proxies[action] : undefined;
   if (!activity)
     throw ApplicationFailure.create({
@@ -195,6 +205,8 @@ async function runPhaseSteps(input: PhaseInput, reportsEnd: () => boolean): Prom
   const parentId = workflowInfo().parent?.workflowId;
   // Children recorded before this patch never signalled their incident; new ones report every step live.
   const live = parentId !== undefined && isPatched('step-events');
+  // Asked when the first automated step runs, so a phase of people's tasks only records no marker for it.
+  const localSteps = patchOnce('steps-as-local-activities');
   let facts = input.facts;
   let stopped: string | undefined;
   /** A critical step failed while tasks beside it waited: they stop waiting (the phase ends). */
@@ -374,6 +386,7 @@ async function runPhaseSteps(input: PhaseInput, reportsEnd: () => boolean): Prom
       const output = await actionActivity(
         step.action,
         step,
+        localSteps(),
       )({
         incidentId,
         phase,

@@ -109,6 +109,20 @@ function eventType(event: Record<string, unknown>): string {
   return String(event.eventType ?? '').replace(TYPE_PREFIX, '');
 }
 
+/** The activity type a local activity's marker records (its `data` detail: JSON, base64 in proto JSON). */
+function localActivityType(marker: Record<string, unknown>): string | undefined {
+  const data = (marker.details as Record<string, { payloads?: { data?: string }[] }> | undefined)?.data;
+  const encoded = data?.payloads?.[0]?.data;
+  if (typeof encoded !== 'string') return undefined;
+  try {
+    const type = (JSON.parse(Buffer.from(encoded, 'base64').toString('utf8')) as { activity_type?: unknown })
+      .activity_type;
+    return typeof type === 'string' ? `local activity ${type}` : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** What an event names, for a report: the activity type, child workflow type, timer id or signal name. */
 function eventDetail(event: Record<string, unknown>): string | undefined {
   for (const [key, value] of Object.entries(event)) {
@@ -120,6 +134,7 @@ function eventDetail(event: Record<string, unknown>): string | undefined {
     if (name) return name;
     if (typeof a.timerId === 'string') return `timer ${a.timerId}`;
     if (typeof a.signalName === 'string') return `signal ${a.signalName}`;
+    if (a.markerName === 'core_local_activity') return localActivityType(a) ?? 'local activity';
     if (typeof a.markerName === 'string') return `marker ${a.markerName}`;
   }
   return undefined;
@@ -190,7 +205,10 @@ async function locateDivergence(
   const from = lo === 0 ? 0 : cuts[lo - 1]!;
   const to = cuts[lo] ?? events.length;
   const group = events.slice(from, to);
-  const named = /of scheduled event '([^']+)'/.exec(message)?.[1] ?? /event '([^']+)'/.exec(message)?.[1];
+  const marker = /of recorded marker '([^']+)'/.exec(message)?.[1];
+  const named =
+    /of scheduled event '([^']+)'/.exec(message)?.[1] ??
+    (marker !== undefined ? `local activity ${marker}` : /event '([^']+)'/.exec(message)?.[1]);
   const hit =
     (named !== undefined ? group.find((e) => eventDetail(e) === named) : undefined) ??
     group.find(

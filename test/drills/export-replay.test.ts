@@ -136,12 +136,18 @@ describe('incident export and drill replay', () => {
   it('reports the first divergence of a tampered history: core’s message and the event, and exits 1', async () => {
     const tampered = JSON.parse(JSON.stringify(exported)) as HistoryBundle;
     const contain = tampered.workflows.find((w) => w.role === 'contain')!;
-    const event = (contain.history.events as Record<string, Record<string, unknown>>[]).find(
-      (e) =>
-        (e.activityTaskScheduledEventAttributes?.activityType as { name?: string } | undefined)?.name ===
-        'evidence.snapshot',
-    )!;
-    (event.activityTaskScheduledEventAttributes!.activityType as { name: string }).name = 'notify.send';
+    // Containment's steps run as local activities: the evidence snapshot's marker, recorded as a notification.
+    const markerData = (e: Record<string, Record<string, unknown>>) =>
+      (e.markerRecordedEventAttributes?.details as { data?: { payloads: { data: string }[] } } | undefined)?.data
+        ?.payloads[0];
+    const decode = (payload: { data: string }) =>
+      JSON.parse(Buffer.from(payload.data, 'base64').toString('utf8')) as { activity_type: string };
+    const event = (contain.history.events as Record<string, Record<string, unknown>>[]).find((e) => {
+      const payload = markerData(e);
+      return payload !== undefined && decode(payload).activity_type === 'evidence.snapshot';
+    })!;
+    const payload = markerData(event)!;
+    payload.data = Buffer.from(JSON.stringify({ ...decode(payload), activity_type: 'notify.send' })).toString('base64');
     const file = path.join(dir, 'tampered.json');
     writeFileSync(file, JSON.stringify(tampered));
 
@@ -152,16 +158,20 @@ describe('incident export and drill replay', () => {
       workflowId: `${ID}.contain`,
       failure: 'nondeterminism',
       message:
-        "[TMPRL1100] Nondeterminism error: Activity type of scheduled event 'notify.send' does not match activity type of activity command 'evidence.snapshot'",
-      divergence: { eventId: Number(event.eventId), eventType: 'ACTIVITY_TASK_SCHEDULED', detail: 'notify.send' },
+        "[TMPRL1100] Nondeterminism error: Activity type of recorded marker 'notify.send' does not match activity type of local activity command 'evidence.snapshot'",
+      divergence: {
+        eventId: Number(event.eventId),
+        eventType: 'MARKER_RECORDED',
+        detail: 'local activity notify.send',
+      },
     });
 
     const run = await cli(['drill', 'replay', file]);
     expect(run.code).toBe(1);
     expect(run.stdout).toContain(`DIVERGES  tampered.json#${ID}.contain (`);
-    expect(run.stdout).toContain(`at event ${String(event.eventId)} ACTIVITY_TASK_SCHEDULED (notify.send)`);
+    expect(run.stdout).toContain(`at event ${String(event.eventId)} MARKER_RECORDED (local activity notify.send)`);
     expect(run.stdout).toContain(
-      "Activity type of scheduled event 'notify.send' does not match activity type of activity command 'evidence.snapshot'",
+      "Activity type of recorded marker 'notify.send' does not match activity type of local activity command 'evidence.snapshot'",
     );
     expect(run.stdout).toContain('1 of 6 history(ies) do not replay against the current code');
   });

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Client, type Connection } from '@temporalio/client';
+import proto from '@temporalio/proto';
 import { connectClosable } from '../../src/temporal/closable-connection';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { IncidentClient } from '../../src/client';
@@ -26,6 +27,7 @@ import { waitFor } from '../helpers/wait-for';
 
 /** Start-to-close timeout of the step held in flight: the killed attempt is retried once it runs out. */
 const HELD_STEP_TIMEOUT_MS = 4_000;
+const { EventType, PendingWorkflowTaskState } = proto.temporal.api.enums.v1;
 /** How long the sink holds the held step's acknowledgement: longer than the test; the kill cuts it short. */
 const HOLD_MS = 120_000;
 /** P3 response time in the restart test: the `unacknowledged` escalation falls due this long after opening. */
@@ -123,7 +125,7 @@ describe('crash recovery on a real dev server with worker processes', () => {
   });
 
   beforeEach(() => {
-    sink.setBehaviour({ delayMs: 0, failFirst: 0 });
+    sink.setBehaviour({ delayMs: 0, failFirst: 0, delayKeySuffix: undefined });
   });
 
   afterAll(async () => {
@@ -142,6 +144,8 @@ describe('crash recovery on a real dev server with worker processes', () => {
     expect(held?.action).toBe('notify.send');
     held!.timeoutMs = HELD_STEP_TIMEOUT_MS;
 
+    // Containment's notification is held by the peer: the effect is applied, the acknowledgement waits.
+    sink.setBehaviour({ delayMs: HOLD_MS, delayKeySuffix: '/notify-contained' });
     const first = await startWorker(server, 'default', config, 'worker-1');
     const { client, incidents, close } = await connect(server, 'default', config.taskQueue);
     // P3: no escalation falls due during the test, so the only webhook traffic is the steps, one at a time.
@@ -152,28 +156,28 @@ describe('crash recovery on a real dev server with worker processes', () => {
     expect(created).toBe(true);
     const key = (stepId: string) => `${id}/${stepId}`;
 
-    // Steps run one after another: once detect's notification has landed, the next webhook request is containment's
-    // second step (after the evidence snapshot). Hold its acknowledgement: the effect is applied, the activity waits.
-    await waitFor(() => sink.deliveriesFor(key('notify-responders'))[0], 'the detect notification', { intervalMs: 5 });
-    expect(sink.deliveriesFor(key('notify-contained')), 'the held step must not have started yet').toEqual([]);
-    sink.setBehaviour({ delayMs: HOLD_MS });
     const heldDelivery = await waitFor(() => sink.deliveriesFor(key('notify-contained'))[0], 'the held delivery');
     expect(heldDelivery).toMatchObject({ applied: true });
 
-    // The activity is in flight on worker-1: started, first attempt, not finished.
+    // The step runs as a local activity inside containment's workflow task, which worker-1 holds: started, not done.
     const containHandle = client.workflow.getHandle(`${id}.contain`);
-    const pending = await waitFor(async () => {
+    const running = await waitFor(async () => {
       const { raw } = await containHandle.describe();
-      return raw.pendingActivities?.find((a) => a.activityType?.name === 'notify.send' && a.lastStartedTime);
-    }, 'the held activity to be pending');
-    expect(pending).toMatchObject({ attempt: 1, lastWorkerIdentity: 'worker-1' });
+      return raw.pendingWorkflowTask?.state === PendingWorkflowTaskState.PENDING_WORKFLOW_TASK_STATE_STARTED
+        ? raw.pendingWorkflowTask
+        : undefined;
+    }, 'the workflow task running the held step');
+    expect(running.attempt).toBe(1);
+    const started = (await containHandle.fetchHistory()).events?.filter((e) => e.workflowTaskStartedEventAttributes);
+    expect(started?.at(-1)?.workflowTaskStartedEventAttributes?.identity).toBe('worker-1');
 
     await first.kill('SIGKILL');
     expect(await first.exited).toEqual({ code: null, signal: 'SIGKILL' });
-    sink.setBehaviour({ delayMs: 0 });
+    sink.setBehaviour({ delayMs: 0, delayKeySuffix: undefined });
     const second = await startWorker(server, 'default', config, 'worker-2');
 
-    // The killed attempt times out and is retried on worker-2 with the same key: acknowledged, not applied again.
+    // The killed worker's task times out and worker-2 runs the step again with the same key: acknowledged, not
+    // applied again.
     const retried = await waitFor(() => sink.deliveriesFor(key('notify-contained'))[1], 'the retried delivery', {
       timeoutMs: 90_000,
     });
@@ -230,24 +234,20 @@ describe('crash recovery on a real dev server with worker processes', () => {
     });
     expect(await sha256(status.evidence[0]!.archive)).toBe(status.evidence[0]!.sha256);
 
-    // History: the snapshot completed on worker-1; the held step completed on its second attempt, on worker-2.
+    // History: the snapshot's marker came from worker-1; worker-1's task running the held step timed out, and the
+    // step's marker came from worker-2. Each local-activity marker follows the completed task that recorded it.
     const history = await containHandle.fetchHistory();
-    const events = history.events ?? [];
-    const scheduled = new Map(
-      events.flatMap((e) =>
-        e.activityTaskScheduledEventAttributes
-          ? [[String(e.eventId), e.activityTaskScheduledEventAttributes.activityType?.name]]
-          : [],
-      ),
-    );
-    const starts = events.flatMap((e) => {
-      const a = e.activityTaskStartedEventAttributes;
-      return a ? [[scheduled.get(String(a.scheduledEventId)), a.attempt, a.identity]] : [];
+    let completedBy: string | undefined;
+    const recorded = (history.events ?? []).flatMap((e) => {
+      if (e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT) return [['timed out']];
+      if (e.workflowTaskCompletedEventAttributes) completedBy = e.workflowTaskCompletedEventAttributes.identity ?? '';
+      const marker = e.markerRecordedEventAttributes;
+      const data = marker?.markerName === 'core_local_activity' ? marker.details?.data?.payloads?.[0]?.data : undefined;
+      if (!data) return [];
+      const { activity_type } = JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type: string };
+      return [[activity_type, completedBy]];
     });
-    expect(starts).toEqual([
-      ['evidence.snapshot', 1, 'worker-1'],
-      ['notify.send', 2, 'worker-2'],
-    ]);
+    expect(recorded).toEqual([['evidence.snapshot', 'worker-1'], ['timed out'], ['notify.send', 'worker-2']]);
 
     // The test's processes use the default data converter (no codec): the histories are already in the clear.
     if (RECORD_HISTORIES) await recordIncidentHistories(client, id, 'worker-kill-mid-step');

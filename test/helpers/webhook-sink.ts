@@ -13,6 +13,8 @@ export interface SinkBehaviour {
   failBody: string;
   /** Wait this long before answering (after the effect is applied, like a peer that is slow to acknowledge). */
   delayMs: number;
+  /** When set, only requests whose Idempotency-Key ends with it wait `delayMs`; the others are answered at once. */
+  delayKeySuffix: string | undefined;
 }
 
 export interface SinkRequest {
@@ -44,10 +46,16 @@ export interface WebhookSink {
 const MAX_BODY_BYTES = 1024 * 1024;
 
 export async function startWebhookSink(initial: Partial<SinkBehaviour> = {}): Promise<WebhookSink> {
-  const behaviour: SinkBehaviour = { failFirst: 0, failStatus: 503, failBody: 'sink: simulated failure', delayMs: 0 };
+  const behaviour: SinkBehaviour = {
+    failFirst: 0,
+    failStatus: 503,
+    failBody: 'sink: simulated failure',
+    delayMs: 0,
+    delayKeySuffix: undefined,
+  };
   const update = (next: Partial<SinkBehaviour>): void => {
     for (const [name, value] of Object.entries(next)) {
-      if (value !== undefined) Object.assign(behaviour, { [name]: value });
+      if (value !== undefined || name === 'delayKeySuffix') Object.assign(behaviour, { [name]: value });
     }
   };
   update(initial);
@@ -89,9 +97,10 @@ export async function startWebhookSink(initial: Partial<SinkBehaviour> = {}): Pr
       applied: false,
     };
     requests.push(record);
+    const delayed = behaviour.delayKeySuffix === undefined || key?.endsWith(behaviour.delayKeySuffix) === true;
     const answer = (status: number, payload: unknown, delayMs = 0): void => {
       record.status = status;
-      reply(res, status, payload, delayMs);
+      reply(res, status, payload, delayed ? delayMs : 0);
     };
 
     if (req.method !== 'POST') return answer(405, `sink: expected POST, received ${req.method ?? '?'}`);

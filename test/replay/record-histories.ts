@@ -629,6 +629,21 @@ SCENARIOS.push({
   ],
 });
 
+// quiet-close under the fourth baseline (patches-through-2026-12-03-d): phase children of the types born with it, whose
+// automated steps run as local activities (a marker each, no scheduled activity).
+SCENARIOS.push({
+  ...SCENARIOS.find((s) => s.name === 'quiet-close')!,
+  name: 'local-steps-quiet-close',
+  incidentId: 'INC-2026-913',
+  takes: [
+    ...(SCENARIOS.find((s) => s.name === 'quiet-close')!.takes ?? []),
+    'phase-end-in-result',
+    'phase-types-born-patched',
+    'search-attributes-changed-only',
+    'steps-as-local-activities',
+  ],
+});
+
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
   const unknown = wanted.filter((name) => !SCENARIOS.some((s) => s.name === name));

@@ -55,6 +55,8 @@ const RECORDED = {
   // quiet-close under the third baseline: phase children of the types born with it (no marker of their own), and
   // only changed search attributes upserted.
   'phase-types-quiet-close': QUIET_CLOSE_PARTS,
+  // quiet-close under the fourth baseline: the types born with it run their automated steps as local activities.
+  'local-steps-quiet-close': QUIET_CLOSE_PARTS,
   // A long incident that continued as new while its detect phase waited on a task: both runs and every child.
   'continue-as-new': ['incident', 'incident-run-2', 'detect', 'contain', 'eradicate', 'recover', 'post-incident'],
 };
@@ -145,6 +147,48 @@ describe('replay gate', () => {
     expect(upserted.length + 1).toBeLessThan(before);
   });
 
+  it('keeps both step paths under test: scheduled activities, and local activities in the types born with them', () => {
+    const history = (scenario: string, phase: string): HistoryJSON => load(`${scenario}.${phase}.json`);
+    const eventTypes = (h: HistoryJSON): string[] => h.events.map((e) => String(e.eventType));
+    /** The actions a phase child ran, in order: scheduled activities, or local-activity markers. */
+    const actions = (h: HistoryJSON): string[] =>
+      h.events.flatMap((e) => {
+        const scheduled = (e as Attributes<'activityTaskScheduledEventAttributes'>)
+          .activityTaskScheduledEventAttributes;
+        if (scheduled) return [(scheduled.activityType as { name: string }).name];
+        const marker = (e as Attributes<'markerRecordedEventAttributes'>).markerRecordedEventAttributes;
+        const data = (marker?.details as Record<string, { payloads: { data: string }[] }> | undefined)?.data;
+        if (marker?.markerName !== 'core_local_activity' || !data) return [];
+        const decoded = JSON.parse(Buffer.from(data.payloads[0]!.data, 'base64').toString('utf8')) as {
+          activity_type: string;
+        };
+        return [decoded.activity_type];
+      });
+    let ran = 0;
+    for (const phase of PHASES) {
+      const before = history('phase-types-quiet-close', phase);
+      const after = history('local-steps-quiet-close', phase);
+      const name = `local-steps-quiet-close.${phase}.json`;
+      // The same actions in the same order, each a marker in place of scheduled, started and completed.
+      expect(actions(after), name).toEqual(actions(before));
+      ran += actions(after).length;
+      expect(eventTypes(after), name).not.toContain('EVENT_TYPE_ACTIVITY_TASK_SCHEDULED');
+      expect(
+        after.events.filter((e) => String(e.eventType) === 'EVENT_TYPE_MARKER_RECORDED').length,
+        `${name}: a marker per action and no patch marker`,
+      ).toBe(actions(after).length);
+      // At least five events fewer per action: a marker for three activity events and the workflow task it woke.
+      expect(before.events.length - after.events.length, name).toBeGreaterThanOrEqual(5 * actions(before).length);
+      expect(
+        (
+          (after.events[0] as Attributes<'workflowExecutionStartedEventAttributes'>)
+            .workflowExecutionStartedEventAttributes.workflowType as { name: string }
+        ).name,
+      ).toMatch(/PhaseV3$/);
+    }
+    expect(ran).toBeGreaterThan(0);
+  });
+
   describe('replays every recorded history clean', () => {
     // One replay worker for all files; each file's outcome is its own test below.
     let outcomes: Map<string, Error | undefined> | undefined;
@@ -191,6 +235,16 @@ describe('replay gate', () => {
         const event = history.events.find((e) => 'activityTaskScheduledEventAttributes' in e) as
           Attributes<'activityTaskScheduledEventAttributes'> | undefined;
         const type = event?.activityTaskScheduledEventAttributes.activityType as { name: string } | undefined;
+        if (type?.name !== from) return 0;
+        type.name = to;
+        return 1;
+      };
+    /** Renames the workflow's own type, when it is `from`, to `to`: a history replayed as another type. */
+    const startedAs =
+      (from: string, to: string) =>
+      (history: HistoryJSON): number => {
+        const started = history.events[0] as Attributes<'workflowExecutionStartedEventAttributes'>;
+        const type = started.workflowExecutionStartedEventAttributes?.workflowType as { name: string } | undefined;
         if (type?.name !== from) return 0;
         type.name = to;
         return 1;
@@ -265,14 +319,16 @@ describe('replay gate', () => {
         // every patch's old path (no step reports at all) and the recorded signals are unexpected.
         name: 'a containment child of a born-patched type replayed as the type before it',
         file: 'phase-types-quiet-close.contain.json',
-        edit(history) {
-          const started = history.events[0] as Attributes<'workflowExecutionStartedEventAttributes'>;
-          const type = started.workflowExecutionStartedEventAttributes?.workflowType as { name: string } | undefined;
-          if (type?.name !== 'containPhaseV2') return 0;
-          type.name = 'containPhase';
-          return 1;
-        },
+        edit: startedAs('containPhaseV2', 'containPhase'),
         error: /SignalExternalWorkflowExecutionInitiated/,
+      },
+      {
+        // Its steps are local-activity markers: replayed as the type before it, which schedules them as activities,
+        // the first step's command meets a marker.
+        name: 'a containment child that ran its steps as local activities replayed as the type before it',
+        file: 'local-steps-quiet-close.contain.json',
+        edit: startedAs('containPhaseV3', 'containPhaseV2'),
+        error: /Missing associated machine for LocalActivity/,
       },
     ];
 

@@ -20,6 +20,7 @@ import { eradicatePhase } from '../phases/eradicate';
 import { postIncidentPhase } from '../phases/post-incident';
 import { recoverPhase } from '../phases/recover';
 import { containPhaseV2, detectPhaseV2, eradicatePhaseV2, postIncidentPhaseV2, recoverPhaseV2 } from '../phases/v2';
+import { containPhaseV3, detectPhaseV3, eradicatePhaseV3, postIncidentPhaseV3, recoverPhaseV3 } from '../phases/v3';
 import { isPatched } from '../patches';
 import { reportPhaseEndSignal } from '../definitions';
 import type { PhaseInput, PhaseResult } from '../steps';
@@ -46,7 +47,17 @@ const PHASE_WORKFLOWS_BORN_PATCHED: Record<Phase, PhaseWorkflow> = {
   'post-incident': postIncidentPhaseV2,
 };
 
+/** The types new incidents start: born with local-activity steps and every patch before (workflows/phases/v3.ts). */
+const PHASE_WORKFLOWS_LOCAL_STEPS: Record<Phase, PhaseWorkflow> = {
+  detect: detectPhaseV3,
+  contain: containPhaseV3,
+  eradicate: eradicatePhaseV3,
+  recover: recoverPhaseV3,
+  'post-incident': postIncidentPhaseV3,
+};
+
 function phaseWorkflow(phase: Phase): PhaseWorkflow {
+  if (isPatched('steps-as-local-activities')) return PHASE_WORKFLOWS_LOCAL_STEPS[phase];
   return (isPatched('phase-types-born-patched') ? PHASE_WORKFLOWS_BORN_PATCHED : PHASE_WORKFLOWS)[phase];
 }
 
