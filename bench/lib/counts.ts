@@ -51,28 +51,19 @@ export function eventTimeMs(event: HistoryEvent): number {
   return ms(event.eventTime as { seconds?: unknown; nanos?: number | null } | null | undefined);
 }
 
-/** A local activity as its marker records it: the worker's clock when it was scheduled and when it completed. */
-export interface LocalActivityRun {
-  activityType: string;
-  scheduledMs: number;
-  completedMs: number;
-}
-
-/** The local activity a `core_local_activity` marker records (its `data` detail, JSON); undefined for other events. */
-export function localActivityRun(event: HistoryEvent): LocalActivityRun | undefined {
+/**
+ * When the worker scheduled the local activity a `core_local_activity` marker records (its `data` detail, JSON:
+ * `original_schedule_time` is the worker's clock; its `complete_time` is the workflow's, so no run time can be read
+ * from it: a local activity's run is inside its workflow task's start-to-complete). Undefined for other events.
+ */
+export function localActivityScheduledMs(event: HistoryEvent): number | undefined {
   const marker = event.markerRecordedEventAttributes;
   const payload = marker?.markerName === 'core_local_activity' ? marker.details?.data?.payloads?.[0] : undefined;
   if (!payload?.data) return undefined;
   const data = JSON.parse(Buffer.from(payload.data).toString('utf8')) as {
-    activity_type: string;
     original_schedule_time: { seconds: number; nanos: number };
-    complete_time: { seconds: number; nanos: number };
   };
-  return {
-    activityType: data.activity_type,
-    scheduledMs: ms(data.original_schedule_time),
-    completedMs: ms(data.complete_time),
-  };
+  return ms(data.original_schedule_time);
 }
 
 /**
@@ -82,8 +73,8 @@ export function localActivityRun(event: HistoryEvent): LocalActivityRun | undefi
 export function firstActivityStartMs(events: HistoryEvent[]): number | undefined {
   for (const event of events) {
     if (event.activityTaskStartedEventAttributes) return eventTimeMs(event);
-    const local = localActivityRun(event);
-    if (local) return local.scheduledMs;
+    const local = localActivityScheduledMs(event);
+    if (local !== undefined) return local;
   }
   return undefined;
 }

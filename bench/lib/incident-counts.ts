@@ -2,7 +2,7 @@
 // transitions (describe), events and workflow tasks (histories), and where the events go, by category.
 import type { Client } from '@temporalio/client';
 import { PHASES } from '../../domain/incident';
-import { describeCounts, eventTimeMs, historyBreakdown, localActivityRun, mapLimit } from './counts';
+import { describeCounts, eventTimeMs, historyBreakdown, mapLimit } from './counts';
 import { mean, round } from './stats';
 
 export interface IncidentCost {
@@ -117,7 +117,8 @@ export async function summarizeIncidentCosts(client: Client, incidentIds: string
  * incident and its phase children, in ms. Parent side: starting each child (StartChildWorkflowExecutionInitiated ->
  * ChildWorkflowExecutionStarted) and hearing it finished (child's WorkflowExecutionCompleted ->
  * ChildWorkflowExecutionCompleted). Everywhere: workflow tasks waiting to be picked up (scheduled -> started) and in
- * the worker (started -> completed), activities waiting and running, signals to the incident in flight.
+ * the worker (started -> completed, which holds the run of the phases' steps: local activities), scheduled
+ * activities waiting and running, signals to the incident in flight.
  */
 export interface TimeSplit {
   open_to_close_ms: number;
@@ -173,9 +174,6 @@ export async function timeSplit(client: Client, incidentId: string): Promise<Tim
       }
       const done = e.activityTaskCompletedEventAttributes;
       if (done) split.activity_run_ms += at - (startedAt.get(String(done.scheduledEventId)) ?? at);
-      // A local activity runs inside a workflow task, from its scheduling in the worker to its completion.
-      const local = localActivityRun(e);
-      if (local) split.activity_run_ms += local.completedMs - local.scheduledMs;
       if (e.signalExternalWorkflowExecutionInitiatedEventAttributes) signalInit.set(String(e.eventId), at);
       const sig = e.externalWorkflowExecutionSignaledEventAttributes;
       if (sig) split.signal_delivery_ms += at - (signalInit.get(String(sig.initiatedEventId)) ?? at);
