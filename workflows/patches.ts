@@ -17,7 +17,8 @@
 // it lists (patches-through-2026-12-03: baseline-alert-storm, baseline-quiet-close, continue-as-new;
 // patches-through-2026-12-03-b: phase-end-quiet-close; patches-through-2026-12-03-c: phase-types-quiet-close, whose
 // phase children are of the types born with it and carry no marker at all; patches-through-2026-12-03-d:
-// local-steps-quiet-close, whose children are the types born with it and run their steps as local activities); `recordedWith` names the histories
+// local-steps-quiet-close, whose children are the types born with it and run their steps as local activities, and
+// watched-continue-as-new); `recordedWith` names the histories
 // recorded with a patch's own marker.
 //
 // Status (checked against test/replay/histories): none can be retired yet. happy-path, escalation-chain and p0-raise
@@ -224,6 +225,14 @@ export const PATCHES = {
     since: '2026-12-03',
     recordedWith: [],
   },
+  'earlier-child-watched': {
+    changed:
+      'a run that continued as new while a phase child ran checks that child at its start and every 6 hours (it ' +
+      'asks it again to report its end); a child closed without reporting (terminated or reset outside the ' +
+      'engine) fails the phase; before, the run waited for its report forever',
+    since: '2026-12-03',
+    recordedWith: [],
+  },
 } as const satisfies Record<string, PatchInfo>;
 
 export type PatchId = keyof typeof PATCHES;
@@ -273,6 +282,7 @@ const BASELINES: readonly { id: string; patches: ReadonlySet<PatchId> }[] = [
       'phase-types-born-patched',
       'search-attributes-changed-only',
       'steps-as-local-activities',
+      'earlier-child-watched',
     ]),
   },
   {

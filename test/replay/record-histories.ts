@@ -644,6 +644,15 @@ SCENARIOS.push({
   ],
 });
 
+// continue-as-new under the fourth baseline: the second run asks the detect child the first run started to report its
+// end again at its start (earlier-child-watched), and cancels that check's timer once the report arrives.
+SCENARIOS.push({
+  ...SCENARIOS.find((s) => s.name === 'continue-as-new')!,
+  name: 'watched-continue-as-new',
+  incidentId: 'INC-2026-914',
+  takes: ['incident-continues-as-new', 'earlier-child-watched'],
+});
+
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
   const unknown = wanted.filter((name) => !SCENARIOS.some((s) => s.name === name));

@@ -59,6 +59,16 @@ const RECORDED = {
   'local-steps-quiet-close': QUIET_CLOSE_PARTS,
   // A long incident that continued as new while its detect phase waited on a task: both runs and every child.
   'continue-as-new': ['incident', 'incident-run-2', 'detect', 'contain', 'eradicate', 'recover', 'post-incident'],
+  // The same under the fourth baseline: the second run checks on the detect child the first run started.
+  'watched-continue-as-new': [
+    'incident',
+    'incident-run-2',
+    'detect',
+    'contain',
+    'eradicate',
+    'recover',
+    'post-incident',
+  ],
 };
 
 /** A history as proto JSON (the CLI's format); events are edited in place by the tamper cases. */
@@ -187,6 +197,20 @@ describe('replay gate', () => {
       ).toMatch(/PhaseV3$/);
     }
     expect(ran).toBeGreaterThan(0);
+  });
+
+  it('keeps both continued-run paths under test: the earlier run’s child awaited, and checked on as well', () => {
+    const signalsToChildren = (file: string): string[] =>
+      load(file).events.flatMap((e) => {
+        const signal = (e as Attributes<'signalExternalWorkflowExecutionInitiatedEventAttributes'>)
+          .signalExternalWorkflowExecutionInitiatedEventAttributes;
+        return signal ? [String(signal.signalName)] : [];
+      });
+    expect(signalsToChildren('continue-as-new.incident-run-2.json')).toEqual(['stepDecision']);
+    expect(signalsToChildren('watched-continue-as-new.incident-run-2.json')).toEqual([
+      'reportPhaseEnd',
+      'stepDecision',
+    ]);
   });
 
   describe('replays every recorded history clean', () => {

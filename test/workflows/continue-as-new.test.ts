@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportIncident } from '../../src/drills/export';
 import { replayHistories } from '../../src/drills/replay';
 import type { TimelineEvent } from '../../domain/incident';
+import { EARLIER_CHILD_CHECK_MS } from '../../workflows/incident/phases';
 import { incidentInput, nodeAlert, startIncident, waitingOnTaskPlan } from '../helpers/incident-fixtures';
 import {
   type TimeSkippingEngine,
@@ -124,5 +125,45 @@ describe.each([
       { dataConverter: engine.env.client.options.dataConverter },
     );
     expect(outcomes.filter((o) => !o.ok).map((o) => `${o.name}: ${o.message}`)).toEqual([]);
+  });
+});
+
+// A phase child an earlier run started, terminated by hand after the incident continued as new: the next run checks
+// on it every few hours (EARLIER_CHILD_CHECK_MS) and fails the phase instead of waiting for a report that cannot come.
+describe('a phase child terminated outside the engine after its incident continued as new', () => {
+  const incidentId = 'INC-2026-802';
+  let engine: TimeSkippingEngine;
+  beforeAll(async () => {
+    engine = await startTimeSkippingEngine(`${TASK_QUEUE}-terminated`);
+  }, 60_000);
+  afterAll(async () => {
+    await engine?.close();
+  });
+
+  it('fails the phase at the next check, naming the child, and the incident ends', { timeout: 180_000 }, async () => {
+    const status = () => engine.incidents.status(incidentId);
+    await startIncident(engine.env.client, `${TASK_QUEUE}-terminated`, {
+      ...incidentInput(incidentId, plan, { severity: 'P2', eventType: 'service_outage', drill: true }),
+      continueAsNewAfterEvents: 100,
+    });
+    await until(status, (s) => s.waitingSteps.some((step) => step.stepId === 'confirm-scope'));
+    for (let i = 0; i < ALERTS; i++) await engine.incidents.signalAlert(incidentId, nodeAlert(i));
+    await until(status, (s) => (s.runs ?? 1) >= 2, 'a second run');
+
+    const child = `${incidentId}.detect`;
+    await engine.env.client.workflow.getHandle(child).terminate('stuck, terminated by hand');
+    await engine.env.sleep(EARLIER_CHILD_CHECK_MS + 60_000);
+
+    const failed = await until(status, (s) => s.status === 'failed', 'the incident failed');
+    expect(failed.phase).toBe('detect');
+    const timeline = await engine.incidents.timeline(incidentId);
+    const phaseFailed = timeline.find((e) => e.type === 'phase_failed');
+    expect(phaseFailed).toMatchObject({ phase: 'detect' });
+    expect((phaseFailed as { error: string }).error).toBe(
+      `the detect phase's workflow ${child} closed without reporting how it ended (terminated or reset outside the engine)`,
+    );
+    // The incident's own workflow ends: nothing waits on the child any more.
+    const outcome = await engine.env.client.workflow.getHandle(incidentId).result();
+    expect(outcome).toMatchObject({ status: 'failed' });
   });
 });

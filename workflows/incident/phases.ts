@@ -2,9 +2,9 @@
 // (in a run that continued as new) the phase child an earlier run started or the manual phase waiting to advance.
 // Incidents that may continue as new (the incident-continues-as-new patch) start each child abandoned, so it
 // outlives the run that started it; before a run continues as new it asks the running child to report its end
-// (askPhaseEnd), and the next run awaits that phase_ended report. A child that is never asked costs no more events
-// than before. Every other incident keeps the commands it always issued (startChild, then the child's result).
-// Deterministic.
+// (askPhaseEnd), and the next run awaits that phase_ended report, checking the child still runs (watchEarlierChild).
+// A child that is never asked costs no more events than before. Every other incident keeps the commands it always
+// issued (startChild, then the child's result). Deterministic.
 import {
   CancellationScope,
   ParentClosePolicy,
@@ -73,7 +73,12 @@ export interface PhaseRun {
   outcome?: ChildOutcome;
   /** The running child closed before it could be asked to report its end: this run sees the phase out. */
   holdContinue?: boolean;
+  /** The child an earlier run started was found closed without having reported its end (watchEarlierChild). */
+  childGone?: boolean;
 }
+
+/** How often a run waiting on a phase child an earlier run started checks that the child still runs. */
+export const EARLIER_CHILD_CHECK_MS = 6 * 60 * 60_000;
 
 export function phaseChildId(incidentId: string, phase: Phase): string {
   return `${incidentId}.${phase}`;
@@ -150,11 +155,25 @@ async function runPhase(run: PhaseRun, phase: Phase, started: boolean): Promise<
     }
     if (started || run.continues) {
       // This run's child ends with its result; a child an earlier run started, with its phase_ended report.
-      await condition(() => incident.phaseEnd !== undefined || run.outcome !== undefined || run.continueNow());
+      run.childGone = false;
+      let waited = false;
+      if (started && incident.phaseEnd === undefined && isPatched('earlier-child-watched')) {
+        void watchEarlierChild(run, phase, () => waited);
+      }
+      await condition(
+        () =>
+          incident.phaseEnd !== undefined || run.outcome !== undefined || run.childGone === true || run.continueNow(),
+      );
+      waited = true;
       const outcome = run.outcome;
-      if (outcome === undefined && incident.phaseEnd === undefined) return 'continue';
+      if (outcome === undefined && incident.phaseEnd === undefined && !run.childGone) return 'continue';
       if (outcome && 'error' in outcome) throw outcome.error;
-      failure = outcome ? incident.phaseResult(phase, outcome.value) : endFailure(incident.phaseEnd!);
+      if (outcome) failure = incident.phaseResult(phase, outcome.value);
+      else if (incident.phaseEnd) failure = endFailure(incident.phaseEnd);
+      else
+        failure =
+          `the ${phase} phase's workflow ${phaseChildId(incident.incidentId, phase)} closed without reporting how ` +
+          'it ended (terminated or reset outside the engine)';
     }
   } catch (error) {
     cancelled = isCancellation(error) && incident.isFalsePositive;
@@ -164,6 +183,25 @@ async function runPhase(run: PhaseRun, phase: Phase, started: boolean): Promise<
   }
   incident.phaseEnded(phase);
   return { failure, cancelled };
+}
+
+/**
+ * While this run waits on the phase child an earlier run started: asks it again to report its end, at once and then
+ * every EARLIER_CHILD_CHECK_MS. The signal fails only once the child has closed, and a child that reports its end has
+ * its phase_ended in this run's history before it closes; so a failed signal with no report means the child was
+ * terminated or reset outside the engine, and the phase ends as failed instead of being awaited forever.
+ */
+async function watchEarlierChild(run: PhaseRun, phase: Phase, waited: () => boolean): Promise<void> {
+  const child = getExternalWorkflowHandle(phaseChildId(run.incident.incidentId, phase));
+  while (!waited()) {
+    try {
+      await child.signal(reportPhaseEndSignal);
+    } catch {
+      run.childGone = true;
+      return;
+    }
+    await condition(waited, EARLIER_CHILD_CHECK_MS);
+  }
 }
 
 /**
