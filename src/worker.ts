@@ -41,9 +41,11 @@ const quietBundlerLogger = {
  * A cached workflow costs the worker about 0.2 MB over its 246 MB floor (the 1,000-incident timers run in
  * docs/BENCHMARKS.md: 673 MB with 2,000 cached) and saves a replay of its history (tens of milliseconds) when it
  * wakes. 1,000 cached bound a worker near 450 MB whatever the number of open incidents; the others are replayed when a
- * timer, signal or update wakes them, which for a sleeping incident is rare. Workflow tasks are CPU work on one workflow thread, so 20 at once is enough to
- * keep it busy while others wait for the server; activities, and the phases' steps run as local activities, are mostly
- * waiting on HTTP, so they keep 100 each.
+ * timer, signal or update wakes them, which for a sleeping incident is rare. Workflow tasks are CPU work on one
+ * workflow thread, so 20 at once is enough to keep it busy while others wait for the server; activities, and the
+ * first attempts of the phases' steps run as local activities, are mostly waiting on HTTP, so they keep 100 each. A
+ * local activity also holds its workflow task's slot while it runs, which is why a step's local attempt is bounded
+ * (LOCAL_ATTEMPT_MS in workflows/steps.ts).
  */
 export const WORKER_LIMITS = {
   maxCachedWorkflows: 1_000,

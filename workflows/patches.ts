@@ -217,9 +217,10 @@ export const PATCHES = {
   },
   'steps-as-local-activities': {
     changed:
-      "a phase's automated steps run as local activities, inside the workflow task that reaches them: a one-step " +
-      'phase child is one workflow task and a marker (6 history events, 11 before), and the first action runs ' +
-      'without a round trip through the task queue. New incidents start their phases as the types born with it ' +
+      "a phase's automated steps make their first attempt (at most 2 s) as a local activity, inside the workflow " +
+      'task that reaches them, and go on as scheduled activities only past it: a one-step phase child is one ' +
+      'workflow task and a marker (6 history events, 11 before), and the first action runs without a round trip ' +
+      'through the task queue. New incidents start their phases as the types born with it ' +
       '(detectPhaseV3 ... postIncidentPhaseV3, workflows/phases/v3.ts), which record no patch marker; before, each ' +
       'step was a scheduled activity (scheduled, started, completed and the workflow task its result woke)',
     since: '2026-12-03',

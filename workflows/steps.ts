@@ -10,6 +10,7 @@ import {
   ApplicationFailure,
   condition,
   getExternalWorkflowHandle,
+  isCancellation,
   log,
   proxyActivities,
   proxyLocalActivities,
@@ -107,21 +108,18 @@ export function retryOptions(retry: PlanRetry | undefined) {
   };
 }
 
-/**
- * The activity that runs `action`, with the step's timeout and retry policy. `local`: a local activity, run by the
- * worker inside the workflow task that reaches the step (no task-queue round trip; a marker in place of scheduled,
- * started, completed and the task its result wakes). The worker heartbeats the task while a long one runs, and
- * retries past a minute wait on a durable timer.
- */
+/** The activity that runs `action`, with the step's timeout and retry policy (`retry` overrides the latter). */
 export function actionActivity(
   action: string,
   step: Pick<PlanStep, 'timeoutMs' | 'retry'>,
-  local = false,
+  local?: { timeoutMs: number },
 ): ActionActivity {
-  const options = { startToCloseTimeout: step.timeoutMs ?? DEFAULT_STEP_TIMEOUT_MS, retry: retryOptions(step.retry) };
   const proxies = (local
-    ? proxyLocalActivities<Activities>(options)
-    : proxyActivities<Activities>(options)) as unknown as Record<string, ActionActivity>;
+    ? proxyLocalActivities<Activities>({ startToCloseTimeout: local.timeoutMs, retry: { maximumAttempts: 1 } })
+    : proxyActivities<Activities>({
+        startToCloseTimeout: step.timeoutMs ?? DEFAULT_STEP_TIMEOUT_MS,
+        retry: retryOptions(step.retry),
+      })) as unknown as Record<string, ActionActivity>;
   const activity = isActionName(action) && !isWorkflowAction(action) ? proxies[action] : undefined;
   if (!activity)
     throw ApplicationFailure.create({
@@ -130,6 +128,42 @@ export function actionActivity(
       nonRetryable: true,
     });
   return activity;
+}
+
+/**
+ * The longest a step's first attempt runs as a local activity. A local activity runs inside the phase's workflow
+ * task and holds one of the worker's workflow task slots while it runs (20, WORKER_LIMITS): a peer that hangs must not
+ * hold them longer than this, or escalations and operators' updates on that worker wait behind it.
+ */
+export const LOCAL_ATTEMPT_MS = 2_000;
+
+/** A failure that another attempt cannot fix: a non-retryable type (domain/errors.ts), or the phase was cancelled. */
+function final(error: unknown): boolean {
+  if (isCancellation(error)) return true;
+  const cause = error instanceof ActivityFailure ? error.cause : undefined;
+  return (
+    cause instanceof ApplicationFailure &&
+    (cause.nonRetryable || (NON_RETRYABLE_ERROR_TYPES as readonly string[]).includes(cause.type ?? ''))
+  );
+}
+
+/**
+ * Runs a step's action. With `local`, its first attempt is a local activity of at most LOCAL_ATTEMPT_MS (a marker
+ * in the phase's own workflow task: no task-queue round trip); an attempt that fails or runs longer goes on as a
+ * scheduled activity with the step's timeout and the rest of its attempts, under the same idempotency key. A step
+ * allowed one attempt only runs it as a scheduled activity, with its whole timeout.
+ */
+export async function runAction(step: PlanStep, input: ActionInput, local: boolean): Promise<unknown> {
+  const attempts = step.retry?.maximumAttempts ?? DEFAULT_STEP_RETRY.maximumAttempts;
+  if (!local || attempts === 1) return actionActivity(step.action, step)(input);
+  const timeoutMs = Math.min(step.timeoutMs ?? DEFAULT_STEP_TIMEOUT_MS, LOCAL_ATTEMPT_MS);
+  try {
+    return await actionActivity(step.action, step, { timeoutMs })(input);
+  } catch (error) {
+    if (final(error)) throw error;
+    const retry = { ...(step.retry ?? DEFAULT_STEP_RETRY), ...(attempts > 1 ? { maximumAttempts: attempts - 1 } : {}) };
+    return actionActivity(step.action, { ...step, retry })(input);
+  }
 }
 
 export function describeFailure(error: unknown): string {
@@ -383,19 +417,19 @@ async function runPhaseSteps(input: PhaseInput, reportsEnd: () => boolean): Prom
     }
 
     try {
-      const output = await actionActivity(
-        step.action,
+      const output = await runAction(
         step,
+        {
+          incidentId,
+          phase,
+          stepId: step.id,
+          action: step.action,
+          params,
+          drill: input.drill,
+          idempotencyKey: `${incidentId}/${step.id}`,
+        },
         localSteps(),
-      )({
-        incidentId,
-        phase,
-        stepId: step.id,
-        action: step.action,
-        params,
-        drill: input.drill,
-        idempotencyKey: `${incidentId}/${step.id}`,
-      });
+      );
       const undo = undoFor(step, params, output);
       return finish({
         ...base,

@@ -1,7 +1,8 @@
 // Crash recovery against a real dev server started here (SQLite file in a temp dir, free ports) and workers that are
 // real OS processes: a worker SIGKILLed while a step's webhook is in flight is replaced and every step's effect lands
 // once at the peer; a dev server stopped and restarted on the same file keeps its incidents and their escalation
-// timers; and concurrent opens through the registry get distinct, gapless ids. No mocks: the webhook peer is a real
+// timers; a step whose peer is slow goes on past its local attempt as a scheduled activity; and concurrent opens
+// through the registry get distinct, gapless ids. No mocks: the webhook peer is a real
 // HTTP server, evidence goes to real files. With RECORD_HISTORIES=1 the kill and the restart incidents' histories are
 // written to test/replay/histories for the replay gate.
 import { createHash } from 'node:crypto';
@@ -17,6 +18,7 @@ import { PHASES, type TimelineEvent } from '../../domain/incident';
 import type { RunbookPlan } from '../../domain/runbook';
 import type { DevServer } from '../../src/temporal/dev-server';
 import { bundleWorkflows } from '../../src/worker';
+import { LOCAL_ATTEMPT_MS } from '../../workflows/steps';
 import { REGISTRY_WORKFLOW_ID, type IncidentOutcome, registryStateQuery } from '../../workflows/definitions';
 import { makeEngineConfig, plan, tempDir } from '../helpers/incident-fixtures';
 import { recordIncidentHistories } from '../replay/history-files';
@@ -255,6 +257,53 @@ describe('crash recovery on a real dev server with worker processes', () => {
     await close();
     await second.kill('SIGTERM');
   }, 120_000);
+
+  it('runs a step past its local attempt as a scheduled activity when the peer is slow; the effect lands once', async () => {
+    // The task queue of the first test: the namespace's incident registry, which that test started, runs there.
+    const config = engineConfig('crash-recovery');
+    const worker = await startWorker(server, 'default', config, 'worker-slow-peer');
+    const { client, incidents, close } = await connect(server, 'default', config.taskQueue);
+    // The peer applies containment's notification at once and acknowledges it after longer than a local attempt.
+    sink.setBehaviour({ delayMs: LOCAL_ATTEMPT_MS + 1_500, delayKeySuffix: '/notify-contained' });
+    const { incidentId: id } = await incidents.open(
+      { title: 'slow webhook peer during containment', trigger: 'operator:alice', severity: 'P3' },
+      securityPlan(),
+    );
+    await waitFor(async () => {
+      const s = await incidents.status(id);
+      return s.phase === 'eradicate' && s.awaitingAdvance ? s : undefined;
+    }, `${id} waiting in eradicate`);
+
+    // Containment's history: the snapshot and the notification's first attempt as local activities, then the
+    // notification as a scheduled activity that completed.
+    const events = (await client.workflow.getHandle(`${id}.contain`).fetchHistory()).events ?? [];
+    const recorded = events.flatMap((e) => {
+      const marker = e.markerRecordedEventAttributes;
+      const data = marker?.markerName === 'core_local_activity' ? marker.details?.data?.payloads?.[0]?.data : undefined;
+      if (data) {
+        const { activity_type } = JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type: string };
+        return [[`local ${activity_type}`, marker!.failure ? 'failed' : 'completed']];
+      }
+      const scheduled = e.activityTaskScheduledEventAttributes;
+      if (scheduled) return [[`scheduled ${scheduled.activityType?.name ?? ''}`, 'scheduled']];
+      return e.activityTaskCompletedEventAttributes ? [['scheduled', 'completed']] : [];
+    });
+    expect(recorded).toEqual([
+      ['local evidence.snapshot', 'completed'],
+      ['local notify.send', 'failed'],
+      ['scheduled notify.send', 'scheduled'],
+      ['scheduled', 'completed'],
+    ]);
+    const timeline = await incidents.timeline(id);
+    expect(timeline.find((e) => e.type === 'step_completed' && e.stepId === 'notify-contained')).toBeDefined();
+    // Applied by the first attempt, acknowledged without a second effect for the scheduled one.
+    expect(sink.deliveriesFor(`${id}/notify-contained`).map((r) => [r.status, r.applied])).toEqual([
+      [200, true],
+      [200, false],
+    ]);
+    await close();
+    await worker.kill('SIGTERM');
+  });
 
   it('keeps an open incident and its escalation timer across a dev server restart on the same SQLite file', async () => {
     const dataDir = path.join(rootDir, 'restart-server');

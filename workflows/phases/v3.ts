@@ -1,6 +1,7 @@
 // The phase child types new incidents start (patch steps-as-local-activities). Born with baseline
-// patches-through-2026-12-03-d, they run their automated steps as local activities and record no patch marker. The
-// V2 types (v2.ts) keep scheduled activities, so children started before replay as they ran.
+// patches-through-2026-12-03-d, they run their automated steps' first attempts as local activities (runAction in
+// steps.ts) and record no patch marker. The V2 types (v2.ts) keep scheduled activities, so children started before
+// replay as they ran.
 import type { PhaseInput, PhaseResult } from '../steps';
 import { runPhaseBornWith } from './born-with';
 
