@@ -108,7 +108,10 @@ export function retryOptions(retry: PlanRetry | undefined) {
   };
 }
 
-/** The activity that runs `action`, with the step's timeout and retry policy (`retry` overrides the latter). */
+/**
+ * The activity that runs `action`, with the step's timeout and retry policy; with `local`, a local activity of one
+ * attempt and at most `local.timeoutMs` instead (runAction).
+ */
 export function actionActivity(
   action: string,
   step: Pick<PlanStep, 'timeoutMs' | 'retry'>,
@@ -140,7 +143,8 @@ export const LOCAL_ATTEMPT_MS = 2_000;
 /** A failure that another attempt cannot fix: a non-retryable type (domain/errors.ts), or the phase was cancelled. */
 function final(error: unknown): boolean {
   if (isCancellation(error)) return true;
-  const cause = error instanceof ActivityFailure ? error.cause : undefined;
+  // An activity's failure carries the action's as its cause; an unknown action fails before any activity.
+  const cause = error instanceof ActivityFailure ? error.cause : error;
   return (
     cause instanceof ApplicationFailure &&
     (cause.nonRetryable || (NON_RETRYABLE_ERROR_TYPES as readonly string[]).includes(cause.type ?? ''))
