@@ -44,6 +44,18 @@ type Escalated = Extract<TimelineEvent, { type: 'escalated' }>;
 const escalations = (timeline: TimelineEvent[]): Escalated[] =>
   timeline.filter((e): e is Escalated => e.type === 'escalated');
 
+type HistoryEvent = NonNullable<
+  Awaited<ReturnType<ReturnType<Client['workflow']['getHandle']>['fetchHistory']>>['events']
+>[number];
+
+/** The activity type a local activity's marker records (its `data` detail, JSON); undefined for any other event. */
+function localActivityType(event: HistoryEvent): string | undefined {
+  const marker = event.markerRecordedEventAttributes;
+  const data = marker?.markerName === 'core_local_activity' ? marker.details?.data?.payloads?.[0]?.data : undefined;
+  if (!data) return undefined;
+  return (JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type: string }).activity_type;
+}
+
 /** A deep copy of the security-incident runbook, safe to change for one test. */
 function securityPlan(): RunbookPlan {
   return structuredClone(plan('security-incident'));
@@ -243,11 +255,8 @@ describe('crash recovery on a real dev server with worker processes', () => {
     const recorded = (history.events ?? []).flatMap((e) => {
       if (e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT) return [['timed out']];
       if (e.workflowTaskCompletedEventAttributes) completedBy = e.workflowTaskCompletedEventAttributes.identity ?? '';
-      const marker = e.markerRecordedEventAttributes;
-      const data = marker?.markerName === 'core_local_activity' ? marker.details?.data?.payloads?.[0]?.data : undefined;
-      if (!data) return [];
-      const { activity_type } = JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type: string };
-      return [[activity_type, completedBy]];
+      const local = localActivityType(e);
+      return local ? [[local, completedBy]] : [];
     });
     expect(recorded).toEqual([['evidence.snapshot', 'worker-1'], ['timed out'], ['notify.send', 'worker-2']]);
 
@@ -278,12 +287,8 @@ describe('crash recovery on a real dev server with worker processes', () => {
     // notification as a scheduled activity that completed.
     const events = (await client.workflow.getHandle(`${id}.contain`).fetchHistory()).events ?? [];
     const recorded = events.flatMap((e) => {
-      const marker = e.markerRecordedEventAttributes;
-      const data = marker?.markerName === 'core_local_activity' ? marker.details?.data?.payloads?.[0]?.data : undefined;
-      if (data) {
-        const { activity_type } = JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type: string };
-        return [[`local ${activity_type}`, marker!.failure ? 'failed' : 'completed']];
-      }
+      const local = localActivityType(e);
+      if (local) return [[`local ${local}`, e.markerRecordedEventAttributes!.failure ? 'failed' : 'completed']];
       const scheduled = e.activityTaskScheduledEventAttributes;
       if (scheduled) return [[`scheduled ${scheduled.activityType?.name ?? ''}`, 'scheduled']];
       return e.activityTaskCompletedEventAttributes ? [['scheduled', 'completed']] : [];

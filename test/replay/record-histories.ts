@@ -605,53 +605,36 @@ for (const [name, incidentId] of [
   SCENARIOS.push({ ...SCENARIOS.find((s) => s.name === name)!, name: `baseline-${name}`, incidentId });
 }
 
-// quiet-close once more under the second baseline (patches-through-2026-12-03-b): each phase's last step result
-// reaches the incident in the phase's result instead of a signal (phase-end-in-result); containment's notification,
-// done while its task still waits, is still signalled.
-SCENARIOS.push({
-  ...SCENARIOS.find((s) => s.name === 'quiet-close')!,
-  name: 'phase-end-quiet-close',
-  incidentId: 'INC-2026-911',
-  takes: [...(SCENARIOS.find((s) => s.name === 'quiet-close')!.takes ?? []), 'phase-end-in-result'],
-});
+/** A recorded scenario again under another name and incident id, also taking `more` patches. */
+function again(base: string, name: string, incidentId: string, more: readonly PatchId[]): Scenario {
+  const scenario = SCENARIOS.find((s) => s.name === base)!;
+  return { ...scenario, name, incidentId, takes: [...(scenario.takes ?? []), ...more] };
+}
 
-// quiet-close under the third baseline (patches-through-2026-12-03-c): phase children of the types born with it (no
-// patch marker of their own), and only changed search attributes upserted.
-SCENARIOS.push({
-  ...SCENARIOS.find((s) => s.name === 'quiet-close')!,
-  name: 'phase-types-quiet-close',
-  incidentId: 'INC-2026-912',
-  takes: [
-    ...(SCENARIOS.find((s) => s.name === 'quiet-close')!.takes ?? []),
+SCENARIOS.push(
+  // quiet-close once more under the second baseline (patches-through-2026-12-03-b): each phase's last step result
+  // reaches the incident in the phase's result instead of a signal (phase-end-in-result); containment's notification,
+  // done while its task still waits, is still signalled.
+  again('quiet-close', 'phase-end-quiet-close', 'INC-2026-911', ['phase-end-in-result']),
+  // quiet-close under the third baseline (patches-through-2026-12-03-c): phase children of the types born with it (no
+  // patch marker of their own), and only changed search attributes upserted.
+  again('quiet-close', 'phase-types-quiet-close', 'INC-2026-912', [
     'phase-end-in-result',
     'phase-types-born-patched',
     'search-attributes-changed-only',
-  ],
-});
-
-// quiet-close under the fourth baseline (patches-through-2026-12-03-d): phase children of the types born with it, whose
-// automated steps run as local activities (a marker each, no scheduled activity).
-SCENARIOS.push({
-  ...SCENARIOS.find((s) => s.name === 'quiet-close')!,
-  name: 'local-steps-quiet-close',
-  incidentId: 'INC-2026-913',
-  takes: [
-    ...(SCENARIOS.find((s) => s.name === 'quiet-close')!.takes ?? []),
+  ]),
+  // quiet-close under the fourth baseline (patches-through-2026-12-03-d): phase children of the types born with it,
+  // whose automated steps run as local activities (a marker each, no scheduled activity).
+  again('quiet-close', 'local-steps-quiet-close', 'INC-2026-913', [
     'phase-end-in-result',
     'phase-types-born-patched',
     'search-attributes-changed-only',
     'steps-as-local-activities',
-  ],
-});
-
-// continue-as-new under the fourth baseline: the second run asks the detect child the first run started to report its
-// end again at its start (earlier-child-watched), and cancels that check's timer once the report arrives.
-SCENARIOS.push({
-  ...SCENARIOS.find((s) => s.name === 'continue-as-new')!,
-  name: 'watched-continue-as-new',
-  incidentId: 'INC-2026-914',
-  takes: ['incident-continues-as-new', 'earlier-child-watched'],
-});
+  ]),
+  // continue-as-new under the fourth baseline: the second run asks the detect child the first run started to report
+  // its end again at its start (earlier-child-watched), and cancels that check's timer once the report arrives.
+  again('continue-as-new', 'watched-continue-as-new', 'INC-2026-914', ['earlier-child-watched']),
+);
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);

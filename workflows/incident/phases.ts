@@ -73,8 +73,6 @@ export interface PhaseRun {
   outcome?: ChildOutcome;
   /** The running child closed before it could be asked to report its end: this run sees the phase out. */
   holdContinue?: boolean;
-  /** The child an earlier run started was found closed without having reported its end (watchEarlierChild). */
-  childGone?: boolean;
 }
 
 /** How often a run waiting on a phase child an earlier run started checks that the child still runs. */
@@ -155,18 +153,17 @@ async function runPhase(run: PhaseRun, phase: Phase, started: boolean): Promise<
     }
     if (started || run.continues) {
       // This run's child ends with its result; a child an earlier run started, with its phase_ended report.
-      run.childGone = false;
       let waited = false;
+      let childGone = false;
       if (started && incident.phaseEnd === undefined && isPatched('earlier-child-watched')) {
-        void watchEarlierChild(run, phase, () => waited);
+        void watchEarlierChild(incident.incidentId, phase, () => waited).then((gone) => (childGone = gone));
       }
       await condition(
-        () =>
-          incident.phaseEnd !== undefined || run.outcome !== undefined || run.childGone === true || run.continueNow(),
+        () => incident.phaseEnd !== undefined || run.outcome !== undefined || childGone || run.continueNow(),
       );
       waited = true;
       const outcome = run.outcome;
-      if (outcome === undefined && incident.phaseEnd === undefined && !run.childGone) return 'continue';
+      if (outcome === undefined && incident.phaseEnd === undefined && !childGone) return 'continue';
       if (outcome && 'error' in outcome) throw outcome.error;
       if (outcome) failure = incident.phaseResult(phase, outcome.value);
       else if (incident.phaseEnd) failure = endFailure(incident.phaseEnd);
@@ -189,19 +186,20 @@ async function runPhase(run: PhaseRun, phase: Phase, started: boolean): Promise<
  * While this run waits on the phase child an earlier run started: asks it again to report its end, at once and then
  * every EARLIER_CHILD_CHECK_MS. The signal fails only once the child has closed, and a child that reports its end has
  * its phase_ended in this run's history before it closes; so a failed signal with no report means the child was
- * terminated or reset outside the engine, and the phase ends as failed instead of being awaited forever.
+ * terminated or reset outside the engine, and the phase ends as failed instead of being awaited forever. True when it
+ * found the child so.
  */
-async function watchEarlierChild(run: PhaseRun, phase: Phase, waited: () => boolean): Promise<void> {
-  const child = getExternalWorkflowHandle(phaseChildId(run.incident.incidentId, phase));
+async function watchEarlierChild(incidentId: string, phase: Phase, waited: () => boolean): Promise<boolean> {
+  const child = getExternalWorkflowHandle(phaseChildId(incidentId, phase));
   while (!waited()) {
     try {
       await child.signal(reportPhaseEndSignal);
     } catch {
-      run.childGone = true;
-      return;
+      return true;
     }
     await condition(waited, EARLIER_CHILD_CHECK_MS);
   }
+  return false;
 }
 
 /**
