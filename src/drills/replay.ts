@@ -11,6 +11,7 @@ import { DeterminismViolationError } from '@temporalio/workflow';
 import { bundleWorkflows } from '../worker';
 import { HISTORY_BUNDLE_FORMAT, type HistoryBundle } from './export';
 import { displayPath } from './load';
+import { skipStackTracesOnThisThread } from './replay-stack-traces';
 
 export interface ReplayInput {
   /** What to call it in a report: the file, and the workflow inside a bundle. */
@@ -243,9 +244,12 @@ export interface ReplayOptions {
 /** Replays every input with one bundle; the outcomes are in input order. */
 export async function replayHistories(inputs: ReplayInput[], options: ReplayOptions = {}): Promise<ReplayOutcome[]> {
   const bundle = options.workflowBundle ?? (await bundleWorkflows());
+  skipStackTracesOnThisThread();
+  // Parsed once here: the replay worker would otherwise parse each proto JSON history again.
+  const parsed: History[] = [];
   for (const input of inputs) {
     try {
-      historyFromJSON(input.history) as History;
+      parsed.push(historyFromJSON(input.history) as History);
     } catch (error) {
       throw new Error(`${input.name}: not a valid history: ${(error as Error).message}`, { cause: error });
     }
@@ -257,7 +261,7 @@ export async function replayHistories(inputs: ReplayInput[], options: ReplayOpti
   await Promise.all(
     Array.from({ length: workers }, async (_, worker) => {
       const share = inputs.flatMap((input, index) =>
-        index % workers === worker ? [{ workflowId: ids[index]!, history: input.history }] : [],
+        index % workers === worker ? [{ workflowId: ids[index]!, history: parsed[index]! }] : [],
       );
       for await (const result of Worker.runReplayHistories(
         {

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDataConverter } from '../helpers/codec';
 import { type HistoryBundle, exportIncident } from '../../src/drills/export';
 import { reenactHistories } from '../../src/drills/reenact';
+import { stackTracesOnThisThread } from '../../src/drills/replay-stack-traces';
 import { loadHistories, replayHistories } from '../../src/drills/replay';
 import { bundleWorkflows } from '../../src/worker';
 import type { IncidentOutcome } from '../../workflows/definitions';
@@ -127,6 +128,9 @@ describe('incident export and drill replay', () => {
     });
     expect(outcomes).toHaveLength(12);
     expect(outcomes.filter((o) => !o.ok)).toEqual([]);
+    // Replay ran without the SDK's per-promise stack capture (most of its CPU); this fails if an SDK upgrade moves
+    // the switch.
+    expect(stackTracesOnThisThread()).toBe(false);
 
     const run = await cli(['drill', 'replay', path.join(dir, 'split')]);
     expect(run.code, run.stderr).toBe(0);
