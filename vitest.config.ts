@@ -1,9 +1,12 @@
 // Test runner settings. Forks, not threads: the Temporal native bridge is unsafe in worker threads.
 import { defineConfig } from 'vitest/config';
+import { ENGINE_NODE_FLAGS } from './src/engine-node-flags';
 
 export default defineConfig({
   test: {
     pool: 'forks',
+    // Workers in the test processes run as `npm start` runs them (no workflow stack traces).
+    execArgv: [...ENGINE_NODE_FLAGS],
     include: ['test/**/*.test.ts'],
     setupFiles: ['test/setup.ts'],
     // The fault suite has its own config (test/faults/vitest.config.ts, npm run test:faults).

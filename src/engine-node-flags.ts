@@ -1,0 +1,7 @@
+// The Node flags of a process that runs the engine's worker: `npm start` passes the same in package.json; the test
+// runner and the benchmarks' worker processes take them from here.
+import { fileURLToPath } from 'node:url';
+
+export const WORKFLOW_THREADS_PRELOAD = fileURLToPath(new URL('./workflow-threads.cjs', import.meta.url));
+
+export const ENGINE_NODE_FLAGS: readonly string[] = ['--require', WORKFLOW_THREADS_PRELOAD];
