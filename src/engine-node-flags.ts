@@ -2,6 +2,7 @@
 // runner and the benchmarks' worker processes take them from here.
 import { fileURLToPath } from 'node:url';
 
-export const WORKFLOW_THREADS_PRELOAD = fileURLToPath(new URL('./workflow-threads.cjs', import.meta.url));
-
-export const ENGINE_NODE_FLAGS: readonly string[] = ['--require', WORKFLOW_THREADS_PRELOAD];
+export const ENGINE_NODE_FLAGS: readonly string[] = [
+  '--require',
+  fileURLToPath(new URL('./workflow-threads.cjs', import.meta.url)),
+];
