@@ -6,6 +6,7 @@
 // (WorkflowTaskStarted after it - TimerFired). The worker's RSS is sampled throughout.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { TimelineEvent } from '../domain/incident';
 import { timelineQuery } from '../workflows/definitions';
 import { directIncidentId, directInput } from './lifecycle';
@@ -161,6 +162,12 @@ export async function runTimers(ctx: BenchContext, worker: WorkerHost): Promise<
     const h = await historyBreakdown(ctx.client, id);
     const failure = h.raw.find((e) => e.workflowTaskFailedEventAttributes)?.workflowTaskFailedEventAttributes?.failure
       ?.message;
+    // Kept for `drill replay` and the replay gate: a failed workflow task is a bug to find, not a number.
+    if (failure) {
+      const dir = path.join(ctx.resultsDir, 'failed-histories');
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(path.join(dir, `${id}.json`), historyToJSON({ events: h.raw }));
+    }
     return {
       id,
       events: h.raw.length,

@@ -3,7 +3,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import type { BenchWorkerConfig, HeapReport, HostMessage, WorkerMessage } from '../worker-process';
-import { ENGINE_NODE_FLAGS } from '../../src/engine-node-flags';
 
 const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
 const SCRIPT = path.join(REPO_ROOT, 'bench/worker-process.ts');
@@ -55,7 +54,7 @@ export class WorkerHost {
   ): Promise<WorkerHost> {
     const readyTimeoutMs = options.readyTimeoutMs ?? 120_000;
     const profile = options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : [];
-    const child = spawn(process.execPath, [...profile, ...ENGINE_NODE_FLAGS, '--import', 'tsx', SCRIPT], {
+    const child = spawn(process.execPath, [...profile, '--import', 'tsx', SCRIPT], {
       cwd: REPO_ROOT,
       env: { ...process.env, BENCH_WORKER_CONFIG: JSON.stringify(config) },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],

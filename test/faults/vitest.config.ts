@@ -7,9 +7,6 @@ export default defineConfig({
   root: path.resolve(import.meta.dirname, '../..'),
   test: {
     pool: 'forks',
-    // Workers in the test processes run as `npm start` runs them (no workflow stack traces): ENGINE_NODE_FLAGS of
-    // src/engine-node-flags.ts, spelled out because the config loader takes no extensionless TypeScript import.
-    execArgv: ['--require', path.resolve(import.meta.dirname, '../../src/workflow-threads.cjs')],
     include: ['test/faults/**/*.test.ts'],
     setupFiles: ['test/setup.ts'],
     testTimeout: 900_000,

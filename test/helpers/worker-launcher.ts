@@ -4,7 +4,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import type { EngineConfig } from '../../src/config';
-import { ENGINE_NODE_FLAGS } from '../../src/engine-node-flags';
 
 export const WORKER_CONFIG_ENV = 'INCIDENT_WORKER_PROCESS';
 export const READY_LINE = 'worker ready';
@@ -51,7 +50,7 @@ export const WORKER_SCRIPT = path.join(REPO_ROOT, 'test/helpers/worker-process.t
 export function spawnWorker(options: SpawnWorkerOptions): WorkerProcess {
   const { readyTimeoutMs = 60_000, verbose = false, compiledScript, ...config } = options;
   // cwd is the repo root so `--import tsx` resolves this project's tsx.
-  const args = [...ENGINE_NODE_FLAGS, ...(compiledScript ? [compiledScript] : ['--import', 'tsx', WORKER_SCRIPT])];
+  const args = compiledScript ? [compiledScript] : ['--import', 'tsx', WORKER_SCRIPT];
   const child = spawn(process.execPath, args, {
     cwd: REPO_ROOT,
     env: { ...process.env, [WORKER_CONFIG_ENV]: JSON.stringify(config) },
