@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportIncident } from '../../src/drills/export';
 import { replayHistories } from '../../src/drills/replay';
 import type { TimelineEvent } from '../../domain/incident';
+import { incidentUpdates } from '../../workflows/definitions';
 import { EARLIER_CHILD_CHECK_MS } from '../../workflows/incident/phases';
 import { incidentInput, nodeAlert, startIncident, waitingOnTaskPlan } from '../helpers/incident-fixtures';
 import {
@@ -166,5 +167,48 @@ describe('a phase child terminated outside the engine after its incident continu
     // The incident's own workflow ends: nothing waits on the child any more.
     const outcome = await engine.env.client.workflow.getHandle(incidentId).result();
     expect(outcome).toMatchObject({ status: 'failed' });
+  });
+});
+
+// The server can hand an update one run applied and completed to the next run as if it were new (an operator's note
+// was recorded twice that way on the dev server, temporalio/temporal#6375). The repeat keeps its update id, and the
+// next run carries the ids it must not apply again. Here the repeat is sent by hand with the same id once the incident
+// has continued as new: it is answered, not applied; a note with a new id still is.
+describe('an update applied before the incident continued as new, handed to the next run again', () => {
+  const incidentId = 'INC-2026-803';
+  let engine: TimeSkippingEngine;
+  beforeAll(async () => {
+    engine = await startTimeSkippingEngine(`${TASK_QUEUE}-repeat`);
+  }, 60_000);
+  afterAll(async () => {
+    await engine?.close();
+  });
+
+  it('is answered with the incident’s view and not applied twice', { timeout: 180_000 }, async () => {
+    const status = () => engine.incidents.status(incidentId);
+    const handle = await startIncident(engine.env.client, `${TASK_QUEUE}-repeat`, {
+      ...incidentInput(incidentId, plan, { severity: 'P2', eventType: 'service_outage', drill: true }),
+      continueAsNewAfterEvents: 100,
+    });
+    await until(status, (s) => s.waitingSteps.some((step) => step.stepId === 'confirm-scope'));
+    const note = (text: string, updateId: string) =>
+      engine.env.client.workflow
+        .getHandle(incidentId)
+        .executeUpdate(incidentUpdates.addNote, { args: [{ by: 'alice', text }], updateId });
+    const first = await note('seen once', 'note-at-the-end-of-run-1');
+    expect(first.notes?.map((n) => n.text)).toEqual(['seen once']);
+
+    for (let i = 0; i < ALERTS; i++) await engine.incidents.signalAlert(incidentId, nodeAlert(i));
+    await until(status, (s) => (s.runs ?? 1) >= 2, 'a second run');
+    expect((await engine.env.client.workflow.getHandle(incidentId).describe()).runId).not.toBe(
+      handle.firstExecutionRunId,
+    );
+
+    const repeated = await note('seen once', 'note-at-the-end-of-run-1');
+    expect(repeated.notes?.map((n) => n.text)).toEqual(['seen once']);
+    const another = await note('a new note', 'note-in-run-2');
+    expect(another.notes?.map((n) => n.text)).toEqual(['seen once', 'a new note']);
+    const timeline = await engine.incidents.timeline(incidentId);
+    expect(timeline.filter((e) => e.type === 'note_added').length).toBe(2);
   });
 });

@@ -39,6 +39,8 @@ export interface CarriedIncident {
   alertsQuietSince?: number;
   phaseEnd?: PhaseEnd;
   statusUpdates: { sent: number; lastAt: number };
+  /** The ids of the last updates applied (applied-updates.ts): a repeat of one in the next run is not applied again. */
+  appliedUpdateIds?: string[];
 }
 
 /**

@@ -70,10 +70,13 @@ export class Continuation {
     }
   }
 
-  /** What the next run starts from, when it is still due; undefined (and never again) when it does not fit. */
-  carry(): CarriedIncident | undefined {
+  /**
+   * What the next run starts from, with the ids of the last updates applied, when it is still due; undefined (and
+   * never again) when it does not fit.
+   */
+  carry(appliedUpdateIds: string[]): CarriedIncident | undefined {
     if (!this.due()) return undefined;
-    const carried = fitCarried(this.incident.carry());
+    const carried = fitCarried({ ...this.incident.carry(), appliedUpdateIds });
     if (!carried) {
       this.tooLarge = true;
       log.warn('the incident state is too large to carry into a new run; it stays in this one', {

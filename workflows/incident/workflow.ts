@@ -42,6 +42,7 @@ import { handleSignals } from './signals';
 import { announceClosed, recordAtClose, startFollowUpReminders } from './closing';
 import { compensate } from './compensation';
 import { PublishedAttributes } from './published-attributes';
+import { AppliedUpdates } from './applied-updates';
 import { Continuation } from './continuation';
 import { type PhaseRun, askPhaseEnd, phaseChildId, runPhases } from './phases';
 import { runIncidentTimers } from './timers';
@@ -107,6 +108,8 @@ export async function incidentWorkflow(started: IncidentStartInput): Promise<Inc
   setHandler(timelinePageQuery, (request) => timelinePage(incident.timeline, request));
   handleSignals(incident);
 
+  /** Updates applied by this run and the runs before it that it carried on from (their ids). */
+  const applied = new AppliedUpdates(carried?.appliedUpdateIds);
   /** Inputs the validator parsed, by update id, for its handler (a replay runs no validator: the handler parses). */
   const parsedInputs = new Map<string, unknown>();
 
@@ -149,6 +152,9 @@ export async function incidentWorkflow(started: IncidentStartInput): Promise<Inc
       (raw) => {
         continuation.noteUpdate();
         const id = currentUpdateInfo()?.id ?? '';
+        // An update the run before applied, handed to this run again: answered, not applied twice.
+        if (applied.has(id)) return incident.view();
+        applied.add(id);
         // On replay no validator runs: the handler parses (a recorded update was valid when accepted).
         const value = parsedInputs.has(id) ? (parsedInputs.get(id) as UpdateInput<N>) : parseUpdate(name, raw);
         parsedInputs.delete(id);
@@ -157,6 +163,8 @@ export async function incidentWorkflow(started: IncidentStartInput): Promise<Inc
       },
       {
         validator: (raw) => {
+          // A repeat of an applied update is accepted as it was the first time; its handler only answers.
+          if (applied.has(currentUpdateInfo()?.id ?? '')) return;
           const value = parseUpdate(name, raw);
           incident.check(name, value);
           parsedInputs.set(currentUpdateInfo()?.id ?? '', value);
@@ -185,7 +193,7 @@ export async function incidentWorkflow(started: IncidentStartInput): Promise<Inc
   while ((await runPhases(phaseRun)) === 'continue') {
     // A running phase child outlives this run only once it has been asked to tell the next run how it ends.
     if (incident.childStarted && incident.phaseEnd === undefined && !(await askPhaseEnd(phaseRun))) continue;
-    const next = continuation.carry();
+    const next = continuation.carry(applied.carry());
     if (next) {
       const { runbook: _reference, ...request } = started;
       await continueAsNew<typeof incidentWorkflow>({ ...request, plan: input.plan, carried: next });
