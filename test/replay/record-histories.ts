@@ -16,7 +16,7 @@ import { compileRunbook } from '../../src/runbooks/load';
 import type { TimelineEvent } from '../../domain/incident';
 import type { AlertSignalInput } from '../../domain/messages';
 import { STREAM_HISTORY_BOUND } from '../../workflows/alert-stream';
-import { type IncidentOutcome, alertStreamId } from '../../workflows/definitions';
+import { type IncidentOutcome, alertStreamId, incidentUpdates } from '../../workflows/definitions';
 import { followUpRemindersId } from '../../workflows/follow-up-reminders';
 import { BASELINE_PATCH, type PatchId } from '../../workflows/patches';
 import { incidentInput, nodeAlert, plan, startIncident, waitingOnTaskPlan } from '../helpers/incident-fixtures';
@@ -635,6 +635,48 @@ SCENARIOS.push(
   // its end again at its start (earlier-child-watched), and cancels that check's timer once the report arrives.
   again('continue-as-new', 'watched-continue-as-new', 'INC-2026-914', ['earlier-child-watched']),
 );
+
+SCENARIOS.push({
+  // continue-as-new with an operator's note sent under a fixed update id in the first run and the same id again in
+  // the second, as the server may hand it on (temporalio/temporal#6375): the second run carries the first run's
+  // update ids and answers the repeat without adding the note again. Files: both runs of the incident and the children.
+  name: 'repeat-after-continue-as-new',
+  incidentId: 'INC-2026-915',
+  takes: ['incident-continues-as-new'],
+  async run(engine, id) {
+    const handle = await startIncident(engine.env.client, engine.taskQueue, {
+      ...incidentInput(id, waitingOnTaskPlan('continue-as-new-history', 'test/replay/record-histories.ts'), {
+        severity: 'P2',
+        eventType: 'service_outage',
+      }),
+      continueAsNewAfterEvents: 100,
+    });
+    await until(
+      () => engine.incidents.status(id),
+      (s) => s.waitingSteps.some((step) => step.stepId === 'confirm-scope'),
+      `${id} waiting on its task`,
+    );
+    const note = () =>
+      engine.env.client.workflow
+        .getHandle(id)
+        .executeUpdate(incidentUpdates.addNote, {
+          args: [{ by: 'alice', text: 'scope is EU only' }],
+          updateId: 'note-1',
+        });
+    await note();
+    for (let i = 0; i < 120; i++) await engine.incidents.signalAlert(id, nodeAlert(i));
+    await until(
+      () => engine.incidents.status(id),
+      (s) => (s.runs ?? 1) >= 2,
+      `${id} in its second run`,
+    );
+    const repeated = await note();
+    check(repeated.notes?.length === 1, `the repeated note not added again, got ${repeated.notes?.length}`);
+    await engine.incidents.completeTask(id, { stepId: 'confirm-scope', by: 'alice' });
+    await closeFromPostIncident(engine, id);
+    return handle;
+  },
+});
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);

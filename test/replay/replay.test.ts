@@ -28,6 +28,9 @@ const QUIET_CLOSE_PARTS = [...INCIDENT_AND_PHASES, 'alerts', 'follow-ups'];
  * What test/replay/record-histories.ts writes, and test/e2e/crash-recovery.test.ts with RECORD_HISTORIES=1: each
  * scenario's incident, every child it started (phases, follow-up reminders) and each run of its alert stream.
  */
+/** Both runs of an incident that continued as new, and its five phase children. */
+const CONTINUED_PARTS = ['incident', 'incident-run-2', 'detect', 'contain', 'eradicate', 'recover', 'post-incident'];
+
 const RECORDED = {
   'happy-path': ['incident', 'detect', 'contain', 'eradicate', 'recover', 'post-incident'],
   'escalation-chain': ['incident', 'detect', 'contain', 'eradicate', 'recover', 'post-incident'],
@@ -57,18 +60,12 @@ const RECORDED = {
   'phase-types-quiet-close': QUIET_CLOSE_PARTS,
   // quiet-close under the fourth baseline: the types born with it run their automated steps as local activities.
   'local-steps-quiet-close': QUIET_CLOSE_PARTS,
+  // continue-as-new with a note repeated in the second run under the first run's update id: answered, not applied.
+  'repeat-after-continue-as-new': CONTINUED_PARTS,
   // A long incident that continued as new while its detect phase waited on a task: both runs and every child.
-  'continue-as-new': ['incident', 'incident-run-2', 'detect', 'contain', 'eradicate', 'recover', 'post-incident'],
+  'continue-as-new': CONTINUED_PARTS,
   // The same under the fourth baseline: the second run checks on the detect child the first run started.
-  'watched-continue-as-new': [
-    'incident',
-    'incident-run-2',
-    'detect',
-    'contain',
-    'eradicate',
-    'recover',
-    'post-incident',
-  ],
+  'watched-continue-as-new': CONTINUED_PARTS,
 };
 
 /** A history as proto JSON (the CLI's format); events are edited in place by the tamper cases. */
@@ -197,6 +194,25 @@ describe('replay gate', () => {
       ).toMatch(/PhaseV3$/);
     }
     expect(ran).toBeGreaterThan(0);
+  });
+
+  it('keeps an update repeated after continuing as new under test: carried by id, answered in the next run', () => {
+    const updateIds = (file: string): string[] =>
+      load(file).events.flatMap((e) => {
+        const accepted = (e as Attributes<'workflowExecutionUpdateAcceptedEventAttributes'>)
+          .workflowExecutionUpdateAcceptedEventAttributes;
+        return accepted ? [String(accepted.protocolInstanceId)] : [];
+      });
+    expect(updateIds('repeat-after-continue-as-new.incident.json')).toContain('note-1');
+    expect(updateIds('repeat-after-continue-as-new.incident-run-2.json')[0]).toBe('note-1');
+    const started = load('repeat-after-continue-as-new.incident-run-2.json')
+      .events[0] as Attributes<'workflowExecutionStartedEventAttributes'>;
+    const payload = (started.workflowExecutionStartedEventAttributes.input as { payloads: { data: string }[] })
+      .payloads[0]!;
+    const input = JSON.parse(Buffer.from(payload.data, 'base64').toString('utf8')) as {
+      carried?: { appliedUpdateIds?: string[] };
+    };
+    expect(input.carried?.appliedUpdateIds).toContain('note-1');
   });
 
   it('keeps both continued-run paths under test: the earlier run’s child awaited, and checked on as well', () => {
