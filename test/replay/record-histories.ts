@@ -657,12 +657,10 @@ SCENARIOS.push({
       `${id} waiting on its task`,
     );
     const note = () =>
-      engine.env.client.workflow
-        .getHandle(id)
-        .executeUpdate(incidentUpdates.addNote, {
-          args: [{ by: 'alice', text: 'scope is EU only' }],
-          updateId: 'note-1',
-        });
+      engine.env.client.workflow.getHandle(id).executeUpdate(incidentUpdates.addNote, {
+        args: [{ by: 'alice', text: 'scope is EU only' }],
+        updateId: 'note-1',
+      });
     await note();
     for (let i = 0; i < 120; i++) await engine.incidents.signalAlert(id, nodeAlert(i));
     await until(
