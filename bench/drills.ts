@@ -19,9 +19,9 @@ const HISTORIES = path.join(ROOT, 'test/replay/histories');
 const DRILL_RUNS = Number(process.env.BENCH_DRILL_RUNS ?? 3);
 const REPLAY_ROUNDS = Number(process.env.BENCH_REPLAY_ROUNDS ?? 3);
 const REPLAY_COPIES = Number(process.env.BENCH_REPLAY_COPIES ?? 5);
-/** Replay workers side by side (the product's default is 2); each count is measured in every round, in turn. */
-const REPLAY_WORKERS = (process.env.BENCH_REPLAY_WORKERS ?? '1,2,4').split(',').map(Number);
-const PRODUCT_REPLAY_WORKERS = 2;
+/** Replay threads side by side (the product's default is one per core); each count is measured in every round. */
+const REPLAY_THREADS = (process.env.BENCH_REPLAY_THREADS ?? '1,2,3').split(',').map(Number);
+const PRODUCT_REPLAY_THREADS = os.availableParallelism();
 
 /**
  * A P3 incident over its whole life: opened, contained, a root cause in the first hours, resolved on day three
@@ -78,26 +78,26 @@ async function main(): Promise<void> {
   }
   const drillMedianMs = median(drillWallMs);
 
-  // (2) Replay throughput: every recorded history, REPLAY_COPIES times over, in one batch (one replay worker, so its
-  // start-up is spread over the batch), REPLAY_ROUNDS batches.
+  // (2) Replay throughput: every recorded history, REPLAY_COPIES times over, in one batch (each thread's start-up is
+  // spread over its share), REPLAY_ROUNDS batches.
   const recorded = loadHistories([HISTORIES]);
   const histories = Array.from({ length: REPLAY_COPIES }, () => recorded).flat();
-  const wallByWorkers = new Map<number, number[]>(REPLAY_WORKERS.map((w) => [w, []]));
+  const wallByThreads = new Map<number, number[]>(REPLAY_THREADS.map((t) => [t, []]));
   for (let round = 1; round <= REPLAY_ROUNDS; round++) {
-    for (const workers of round % 2 ? REPLAY_WORKERS : [...REPLAY_WORKERS].reverse()) {
+    for (const threads of round % 2 ? REPLAY_THREADS : [...REPLAY_THREADS].reverse()) {
       const started = performance.now();
-      const outcomes = await replayHistories(histories, { workflowBundle: bundle, locate: false, workers });
-      wallByWorkers.get(workers)!.push(performance.now() - started);
+      const outcomes = await replayHistories(histories, { workflowBundle: bundle, locate: false, threads });
+      wallByThreads.get(threads)!.push(performance.now() - started);
       const bad = outcomes.filter((o) => !o.ok);
       if (bad.length)
         throw new Error(`recorded histories no longer replay: ${[...new Set(bad.map((o) => o.name))].join(', ')}`);
     }
   }
-  const replayWallMs = wallByWorkers.get(PRODUCT_REPLAY_WORKERS) ?? [...wallByWorkers.values()][0]!;
+  const replayWallMs = wallByThreads.get(PRODUCT_REPLAY_THREADS) ?? [...wallByThreads.values()][0]!;
   const replayMedianMs = median(replayWallMs);
-  const byWorkers = Object.fromEntries(
-    [...wallByWorkers].map(([w, ms]) => [
-      w,
+  const byThreads = Object.fromEntries(
+    [...wallByThreads].map(([t, ms]) => [
+      t,
       {
         medianWallSeconds: round(median(ms) / 1000, 2),
         historiesPerSecond: round(histories.length / (median(ms) / 1000), 1),
@@ -135,10 +135,10 @@ async function main(): Promise<void> {
       medianWallSeconds: round(replayMedianMs / 1000, 2),
       historiesPerSecond: round(histories.length / (replayMedianMs / 1000), 1),
       eventsPerSecond: Math.round(events / (replayMedianMs / 1000)),
-      workers: PRODUCT_REPLAY_WORKERS,
-      /** Each worker count, measured side by side in the same rounds. */
-      byWorkers,
-      note: 'test/replay/histories, each file REPLAY_COPIES times, replayed in one batch (one replay worker) per round; prebuilt bundle; no divergence search',
+      threads: PRODUCT_REPLAY_THREADS,
+      /** Each thread count, measured side by side in the same rounds (1: in the calling thread). */
+      byThreads,
+      note: 'test/replay/histories, each file REPLAY_COPIES times, replayed in one batch per round, shared among the replay threads (one per core, the product default); prebuilt bundle; no divergence search',
     },
   };
   mkdirSync(path.dirname(RESULTS), { recursive: true });

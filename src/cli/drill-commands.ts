@@ -180,9 +180,9 @@ export function registerDrillCommands(program: Command, io: DrillCommandIo): voi
       const { bundleWorkflows } = await import('../worker');
       const inputs = loadHistories(paths);
       const bundle = await bundleWorkflows();
-      const { dataConverterFor, engineCodec } = await import('../codec/engine');
-      const dataConverter = dataConverterFor(engineCodec(loadConfig().dataDir));
-      const outcomes = await replayHistories(inputs, { workflowBundle: bundle, locate: opts.locate, dataConverter });
+      const { loadCodecKeys } = await import('../codec/keys');
+      const keyring = loadCodecKeys(loadConfig().dataDir);
+      const outcomes = await replayHistories(inputs, { workflowBundle: bundle, locate: opts.locate, keyring });
       let failed = outcomes.some((o) => !o.ok);
       if (!opts.reenact) {
         io.print(outcomes, () => formatReplay(outcomes).trimEnd());

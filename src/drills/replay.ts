@@ -3,15 +3,19 @@
 // reports for each whether it replays clean or where it first diverges: the nondeterminism error's own words, plus the
 // event it concerns, found by replaying ever shorter prefixes of the history. Read-only: it never contacts a server.
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { type History, historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import type { DataConverter } from '@temporalio/common';
 import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
+import { AesGcmCodec } from '../codec/aes-gcm';
+import { dataConverterFor } from '../codec/engine';
+import type { CodecKeyring } from '../codec/keys';
 import { bundleWorkflows } from '../worker';
 import { HISTORY_BUNDLE_FORMAT, type HistoryBundle } from './export';
 import { displayPath } from './load';
-import { skipStackTracesOnThisThread } from './replay-stack-traces';
+import { replayPool } from './replay-pool';
+import { skipExecutionWatchdogOnThisThread, skipStackTracesOnThisThread } from './replay-sandbox';
 
 export interface ReplayInput {
   /** What to call it in a report: the file, and the workflow inside a bundle. */
@@ -35,6 +39,8 @@ export interface ReplayOutcome {
   name: string;
   workflowId: string;
   events: number;
+  /** Where it was replayed: 0 the calling thread, 1 and up the replay threads. */
+  thread: number;
   ok: boolean;
   /** `nondeterminism` when the code no longer matches; `error` when the replay failed otherwise. */
   failure?: 'nondeterminism' | 'error';
@@ -98,10 +104,10 @@ export function loadHistories(paths: string[]): ReplayInput[] {
   return inputs;
 }
 
-/** The message core put inside the SDK's wrapper ("[TMPRL1100] Nondeterminism error: ..."), else the error's own. */
-export function innerMessage(error: Error): string {
-  const match = /message: "((?:[^"\\]|\\.)*)"/.exec(error.message);
-  return match ? match[1]!.replace(/\\"/g, '"').replace(/\\\\/g, '\\') : error.message;
+/** The message core put inside the SDK's wrapper ("[TMPRL1100] Nondeterminism error: ..."), else the whole one. */
+export function innerMessage(message: string): string {
+  const match = /message: "((?:[^"\\]|\\.)*)"/.exec(message);
+  return match ? match[1]!.replace(/\\"/g, '"').replace(/\\\\/g, '\\') : message;
 }
 
 const TYPE_PREFIX = 'EVENT_TYPE_';
@@ -233,58 +239,51 @@ export interface ReplayOptions {
   /** Skip locating the diverging event (faster; the message is still reported). */
   locate?: boolean;
   /**
-   * Replay workers run side by side, each on its share of the inputs; default 2. A replay worker replays one history
-   * at a time and waits on its core between workflow activations, so a second one fills those waits.
+   * Threads replaying side by side, the calling one included (src/drills/replay-pool.ts); default one per core. A
+   * batch of fewer than MIN_HISTORIES_FOR_THREADS histories replays in the calling thread.
    */
-  workers?: number;
-  /** The engine's data converter, for histories with encrypted payloads (plaintext ones replay either way). */
-  dataConverter?: DataConverter;
+  threads?: number;
+  /** The engine's codec keys, for histories with encrypted payloads (plaintext ones replay either way). */
+  keyring?: CodecKeyring;
 }
+
+/** Below this many histories a replay thread's start costs more than it saves: they replay in the calling thread. */
+export const MIN_HISTORIES_FOR_THREADS = 40;
 
 /** Replays every input with one bundle; the outcomes are in input order. */
 export async function replayHistories(inputs: ReplayInput[], options: ReplayOptions = {}): Promise<ReplayOutcome[]> {
   const bundle = options.workflowBundle ?? (await bundleWorkflows());
   skipStackTracesOnThisThread();
-  // Parsed once here: the replay worker would otherwise parse each proto JSON history again.
-  const parsed: History[] = [];
-  for (const input of inputs) {
-    try {
-      parsed.push(historyFromJSON(input.history) as History);
-    } catch (error) {
-      throw new Error(`${input.name}: not a valid history: ${(error as Error).message}`, { cause: error });
-    }
-  }
+  skipExecutionWatchdogOnThisThread();
   // Replay ids must be unique within one batch; the input index keeps them apart.
   const ids = inputs.map((input, index) => `${input.workflowId}#${index}`);
-  const errors = new Map<string, Error | undefined>();
-  const workers = Math.max(1, Math.min(options.workers ?? 2, inputs.length));
-  await Promise.all(
-    Array.from({ length: workers }, async (_, worker) => {
-      const share = inputs.flatMap((input, index) =>
-        index % workers === worker ? [{ workflowId: ids[index]!, history: parsed[index]! }] : [],
-      );
-      for await (const result of Worker.runReplayHistories(
-        {
-          workflowBundle: bundle,
-          replayName: `incident-engine-replay-${worker}`,
-          ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
-        },
-        share,
-      )) {
-        errors.set(result.workflowId, result.error as Error | undefined);
-      }
-    }),
+  const threads =
+    inputs.length < MIN_HISTORIES_FOR_THREADS ? 1 : Math.max(1, options.threads ?? os.availableParallelism());
+  const results = await replayPool(
+    bundle,
+    inputs.map((input, index) => ({ replayId: ids[index]!, history: input.history })),
+    options.keyring,
+    threads,
   );
+  const byId = new Map(results.map((result) => [result.replayId, result]));
+  const dataConverter = options.keyring ? dataConverterFor(new AesGcmCodec(options.keyring)) : undefined;
   const outcomes: ReplayOutcome[] = [];
   for (const [index, input] of inputs.entries()) {
-    const error = errors.get(ids[index]!);
-    const base = { name: input.name, workflowId: input.workflowId, events: input.history.events.length };
-    if (!error) {
+    const result = byId.get(ids[index]!);
+    if (!result) throw new Error(`${input.name}: the replay reported nothing for it`);
+    if (result.invalid !== undefined) throw new Error(`${input.name}: not a valid history: ${result.invalid}`);
+    const base = {
+      name: input.name,
+      workflowId: input.workflowId,
+      events: input.history.events.length,
+      thread: result.thread,
+    };
+    if (result.message === undefined) {
       outcomes.push({ ...base, ok: true });
       continue;
     }
-    const message = innerMessage(error);
-    const nondeterminism = error instanceof DeterminismViolationError;
+    const message = innerMessage(result.message);
+    const nondeterminism = result.nondeterminism === true;
     const outcome: ReplayOutcome = {
       ...base,
       ok: false,
@@ -292,7 +291,7 @@ export async function replayHistories(inputs: ReplayInput[], options: ReplayOpti
       message,
     };
     if (nondeterminism && options.locate !== false)
-      outcome.divergence = await locateDivergence(bundle, input, message, options.dataConverter);
+      outcome.divergence = await locateDivergence(bundle, input, message, dataConverter);
     outcomes.push(outcome);
   }
   return outcomes;

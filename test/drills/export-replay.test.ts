@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDataConverter } from '../helpers/codec';
 import { type HistoryBundle, exportIncident } from '../../src/drills/export';
 import { reenactHistories } from '../../src/drills/reenact';
-import { stackTracesOnThisThread } from '../../src/drills/replay-stack-traces';
+import { stackTracesOnThisThread } from '../../src/drills/replay-sandbox';
 import { loadHistories, replayHistories } from '../../src/drills/replay';
 import { bundleWorkflows } from '../../src/worker';
 import type { IncidentOutcome } from '../../workflows/definitions';

@@ -11,7 +11,8 @@ export const TEST_CODEC_KEYS = [
   `test-new=${Buffer.alloc(32, 2).toString('base64')}`,
 ].join(',');
 
-export const testCodec = new AesGcmCodec({ keys: parseKeyList(TEST_CODEC_KEYS), source: 'test' });
+export const testKeyring = { keys: parseKeyList(TEST_CODEC_KEYS), source: 'test' };
+export const testCodec = new AesGcmCodec(testKeyring);
 export const testDataConverter = dataConverterFor(testCodec);
 export const testCodecEnv = { [CODEC_KEYS_ENV]: TEST_CODEC_KEYS };
 

@@ -11,6 +11,7 @@ import { replayHistories } from '../../src/drills/replay';
 import type { TimelineEvent } from '../../domain/incident';
 import { incidentUpdates } from '../../workflows/definitions';
 import { EARLIER_CHILD_CHECK_MS } from '../../workflows/incident/phases';
+import { testKeyring } from '../helpers/codec';
 import { incidentInput, nodeAlert, startIncident, waitingOnTaskPlan } from '../helpers/incident-fixtures';
 import {
   type TimeSkippingEngine,
@@ -124,7 +125,7 @@ describe.each([
         workflowId: w.workflowId,
         history: w.history as { events: Record<string, unknown>[] },
       })),
-      { dataConverter: engine.env.client.options.dataConverter },
+      { keyring: testKeyring },
     );
     expect(outcomes.filter((o) => !o.ok).map((o) => `${o.name}: ${o.message}`)).toEqual([]);
   });
