@@ -43,35 +43,48 @@ export async function replayPool(
     collect(0, [...invalid, ...share]);
   };
 
-  const replayInThread = (thread: number) =>
-    new Promise<void>((resolve, reject) => {
-      const data: ReplayThreadData = {
-        bundle,
-        ...(keyring ? { keyring } : {}),
-        replayName: `incident-engine-replay-${thread}`,
-      };
-      const worker = new Thread(new URL('./replay-thread.mjs', import.meta.url), { workerData: data });
-      let reported = false;
-      worker.on('message', (message: ThreadMessage) => {
-        if ('more' in message) {
-          worker.postMessage(take(CHUNK));
-          return;
-        }
-        reported = true;
-        collect(thread, message.results);
-        resolve();
-        void worker.terminate();
-      });
-      const fail = (error: Error) => {
+  const replayThere = (thread: number) =>
+    replayInThread(bundle, keyring, thread, take).then(
+      (share) => collect(thread, share),
+      (error: unknown) => {
         next = queue.length; // the other threads stop taking; the batch fails as a whole
-        reject(new Error(`replay thread ${thread} failed: ${error.message}`, { cause: error }));
-      };
-      worker.once('error', fail);
-      worker.once('exit', (code) => {
-        if (!reported) fail(new Error(`it exited with code ${code} before reporting`));
-      });
-    });
+        throw error;
+      },
+    );
 
-  await Promise.all([replayHere(), ...Array.from({ length: threads - 1 }, (_, k) => replayInThread(k + 1))]);
+  await Promise.all([replayHere(), ...Array.from({ length: threads - 1 }, (_, k) => replayThere(k + 1))]);
   return results;
+}
+
+/** Replays in a new replay thread what `take` hands it, `CHUNK` at a time until it hands none, and ends the thread. */
+export function replayInThread(
+  bundle: WorkflowBundle,
+  keyring: CodecKeyring | undefined,
+  thread: number,
+  take: (count: number) => QueuedHistory[],
+): Promise<ShareResult[]> {
+  return new Promise((resolve, reject) => {
+    const data: ReplayThreadData = {
+      bundle,
+      ...(keyring ? { keyring } : {}),
+      replayName: `incident-engine-replay-${thread}`,
+    };
+    const worker = new Thread(new URL('./replay-thread.mjs', import.meta.url), { workerData: data });
+    let reported = false;
+    worker.on('message', (message: ThreadMessage) => {
+      if ('more' in message) {
+        worker.postMessage(take(CHUNK));
+        return;
+      }
+      reported = true;
+      resolve(message.results);
+      void worker.terminate();
+    });
+    const fail = (error: Error) =>
+      reject(new Error(`replay thread ${thread} failed: ${error.message}`, { cause: error }));
+    worker.once('error', fail);
+    worker.once('exit', (code) => {
+      if (!reported) fail(new Error(`it exited with code ${code} before reporting`));
+    });
+  });
 }
