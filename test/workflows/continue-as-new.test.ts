@@ -5,9 +5,12 @@
 // task completed in the new run reaches the child the first run started, the phases go on from there, the escalation
 // timer armed before fires after (on the time-skipping server, which can skip to its deadline), and the incident
 // closes. Its export holds every run, and every run replays.
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportIncident } from '../../src/drills/export';
-import { replayHistories } from '../../src/drills/replay';
+import { type ReplayOutcome, replayHistories } from '../../src/drills/replay';
 import type { TimelineEvent } from '../../domain/incident';
 import { incidentUpdates } from '../../workflows/definitions';
 import { EARLIER_CHILD_CHECK_MS } from '../../workflows/incident/phases';
@@ -127,7 +130,21 @@ describe.each([
       })),
       { keyring: testKeyring },
     );
-    expect(outcomes.filter((o) => !o.ok).map((o) => `${o.name}: ${o.message}`)).toEqual([]);
+    const failed = outcomes.filter((o) => !o.ok);
+    // A run that does not replay is kept whole for diagnosis, and the events around its divergence are in the message.
+    if (failed.length) {
+      const file = path.join(os.tmpdir(), `continue-as-new-replay-failure-${Date.now()}.json`);
+      writeFileSync(file, JSON.stringify(bundle));
+      const around = (o: ReplayOutcome) => {
+        const events = bundle.workflows.find((w) => w.role === o.name)!.history.events as Record<string, unknown>[];
+        const at = o.divergence?.eventId ?? events.length;
+        return events
+          .slice(Math.max(0, at - 8), at + 4)
+          .map((e) => `${String(e.eventId)} ${String(e.eventType).replace('EVENT_TYPE_', '')}`)
+          .join(', ');
+      };
+      expect(failed.map((o) => `${o.name}: ${o.message}; events ${around(o)}; whole export in ${file}`)).toEqual([]);
+    }
   });
 });
 
