@@ -22,8 +22,8 @@ export function stackTracesOnThisThread(): boolean {
 /**
  * No execution watchdog. Every call into a workflow's context passes the worker's isolate execution timeout to
  * `vm.runInContext`, and Node starts a watchdog thread for each such call; in debug mode that timeout is 49 days, so
- * it guards nothing, and without it one replay thread was about 30% faster (docs/BENCHMARKS.md). The SDK hands the
- * timeout to the creator of the workflows' context once: creators made on this thread from now on get none.
+ * it guards nothing, and without it one replay thread was about 1.4 times faster (docs/BENCHMARKS.md). The SDK hands
+ * the timeout to the creator of the workflows' context once: creators made on this thread from now on get none.
  */
 export function skipExecutionWatchdogOnThisThread(): void {
   if (watchdogSkipped) return;
@@ -34,8 +34,3 @@ export function skipExecutionWatchdogOnThisThread(): void {
 }
 
 let watchdogSkipped = false;
-
-/** Whether a replay on this thread passes a timeout into each workflow call (for the test that guards the switch). */
-export function executionWatchdogOnThisThread(): boolean {
-  return !watchdogSkipped;
-}

@@ -29,7 +29,7 @@ export interface ShareResult {
 }
 
 /** Parses a queued history where it is replayed (parsed once: the SDK would otherwise parse proto JSON again). */
-export function parseQueued(queued: QueuedHistory): ShareItem | ShareResult {
+function parseQueued(queued: QueuedHistory): ShareItem | ShareResult {
   try {
     return { replayId: queued.replayId, history: historyFromJSON(queued.history) as History };
   } catch (error) {
