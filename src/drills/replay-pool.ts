@@ -6,7 +6,7 @@
 import { Worker as Thread } from 'node:worker_threads';
 import type { WorkflowBundle } from '@temporalio/worker';
 import type { CodecKeyring } from '../codec/keys';
-import { type QueuedHistory, type ShareResult, parsedHistories, replayShare } from './replay-share';
+import { type QueuedHistory, type ShareResult, replayShare } from './replay-share';
 import type { ReplayThreadData, ThreadMessage } from './replay-thread';
 
 /** Histories a replay thread takes at once: few, so that the last ones are spread, and the messages stay rare. */
@@ -32,16 +32,8 @@ export async function replayPool(
   const results: PoolResult[] = [];
   const collect = (thread: number, share: ShareResult[]) => results.push(...share.map((r) => ({ ...r, thread })));
 
-  const replayHere = async () => {
-    const invalid: ShareResult[] = [];
-    const share = await replayShare(
-      bundle,
-      parsedHistories(async () => take(1), invalid),
-      keyring,
-      'incident-engine-replay-0',
-    );
-    collect(0, [...invalid, ...share]);
-  };
+  const replayHere = async () =>
+    collect(0, await replayShare(bundle, async () => take(1), keyring, 'incident-engine-replay-0'));
 
   const replayThere = (thread: number) =>
     replayInThread(bundle, keyring, thread, take).then(

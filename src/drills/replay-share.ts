@@ -13,11 +13,6 @@ export interface QueuedHistory {
   history: unknown;
 }
 
-export interface ShareItem {
-  replayId: string;
-  history: History;
-}
-
 export interface ShareResult {
   replayId: string;
   /** The replay's error message, when it failed. */
@@ -28,24 +23,30 @@ export interface ShareResult {
   invalid?: string;
 }
 
-/** Parses a queued history where it is replayed (parsed once: the SDK would otherwise parse proto JSON again). */
-function parseQueued(queued: QueuedHistory): ShareItem | ShareResult {
-  try {
-    return { replayId: queued.replayId, history: historyFromJSON(queued.history) as History };
-  } catch (error) {
-    return { replayId: queued.replayId, invalid: (error as Error).message };
-  }
-}
-
+/**
+ * Replays what `take` hands it until it hands none, each history parsed here, once, as the SDK asks for it (the SDK
+ * would otherwise parse proto JSON again); one that does not parse is reported as such and the rest go on.
+ */
 export async function replayShare(
   bundle: WorkflowBundle,
-  items: AsyncIterable<ShareItem>,
+  take: () => Promise<QueuedHistory[]>,
   keyring: CodecKeyring | undefined,
   replayName: string,
 ): Promise<ShareResult[]> {
   const results: ShareResult[] = [];
   const histories = (async function* () {
-    for await (const item of items) yield { workflowId: item.replayId, history: item.history };
+    for (let chunk = await take(); chunk.length > 0; chunk = await take()) {
+      for (const queued of chunk) {
+        let history: History;
+        try {
+          history = historyFromJSON(queued.history) as History;
+        } catch (error) {
+          results.push({ replayId: queued.replayId, invalid: (error as Error).message });
+          continue;
+        }
+        yield { workflowId: queued.replayId, history };
+      }
+    }
   })();
   for await (const result of Worker.runReplayHistories(
     {
@@ -67,20 +68,4 @@ export async function replayShare(
     );
   }
   return results;
-}
-
-/** The share's histories, parsed one by one as they are taken; those that do not parse go to `invalid`. */
-export async function* parsedHistories(
-  take: () => Promise<QueuedHistory[]>,
-  invalid: ShareResult[],
-): AsyncGenerator<ShareItem> {
-  for (;;) {
-    const chunk = await take();
-    if (chunk.length === 0) return;
-    for (const queued of chunk) {
-      const parsed = parseQueued(queued);
-      if ('history' in parsed) yield parsed;
-      else invalid.push(parsed);
-    }
-  }
 }

@@ -4,7 +4,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { WorkflowBundle } from '@temporalio/worker';
 import type { CodecKey, CodecKeyring } from '../codec/keys';
-import { type QueuedHistory, type ShareResult, parsedHistories, replayShare } from './replay-share';
+import { type QueuedHistory, type ShareResult, replayShare } from './replay-share';
 import { skipExecutionWatchdogOnThisThread, skipStackTracesOnThisThread } from './replay-sandbox';
 import { quietTemporalRuntime } from './server';
 
@@ -34,6 +34,5 @@ const take = () =>
     waiting.push(resolve);
     port.postMessage({ more: true } satisfies ThreadMessage);
   });
-const invalid: ShareResult[] = [];
-const results = await replayShare(data.bundle, parsedHistories(take, invalid), keyring, data.replayName);
-port.postMessage({ results: [...invalid, ...results] } satisfies ThreadMessage);
+const results = await replayShare(data.bundle, take, keyring, data.replayName);
+port.postMessage({ results } satisfies ThreadMessage);
