@@ -176,13 +176,26 @@ export function registerDrillCommands(program: Command, io: DrillCommandIo): voi
     .action(async (paths: string[], opts: { locate: boolean; reenact?: boolean }) => {
       const { quietTemporalRuntime } = await import('../drills/server');
       await quietTemporalRuntime();
-      const { formatReplay, loadHistories, replayHistories } = await import('../drills/replay');
+      const { formatReplay, loadHistories, replayHistories, startReplayThreads } = await import('../drills/replay');
       const { bundleWorkflows } = await import('../worker');
       const inputs = loadHistories(paths);
-      const bundle = await bundleWorkflows();
-      const { loadCodecKeys } = await import('../codec/keys');
-      const keyring = loadCodecKeys(loadConfig().dataDir);
-      const outcomes = await replayHistories(inputs, { workflowBundle: bundle, locate: opts.locate, keyring });
+      // The replay threads start while the workflow code is bundled, and are ready when it is.
+      const replayThreads = startReplayThreads(inputs.length);
+      let bundle: Awaited<ReturnType<typeof bundleWorkflows>>;
+      let outcomes: Awaited<ReturnType<typeof replayHistories>>;
+      try {
+        bundle = await bundleWorkflows();
+        const { loadCodecKeys } = await import('../codec/keys');
+        const keyring = loadCodecKeys(loadConfig().dataDir);
+        outcomes = await replayHistories(inputs, {
+          workflowBundle: bundle,
+          locate: opts.locate,
+          keyring,
+          ...(replayThreads ? { replayThreads } : {}),
+        });
+      } finally {
+        await replayThreads?.close();
+      }
       let failed = outcomes.some((o) => !o.ok);
       if (!opts.reenact) {
         io.print(outcomes, () => formatReplay(outcomes).trimEnd());

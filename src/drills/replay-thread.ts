@@ -1,38 +1,52 @@
-// The body of a replay thread (src/drills/replay-pool.ts starts them): takes histories from the pool's queue a few at
-// a time, replays them with the bundle and keyring it was given, and posts back the results. Its own Temporal runtime,
-// quiet like the caller's, and the same replay sandbox (src/drills/replay-sandbox.ts).
-import { parentPort, workerData } from 'node:worker_threads';
+// The body of a replay thread (src/drills/replay-threads.ts starts them): says it is ready, then replays batch after
+// batch, each with the bundle and keyring it comes with, taking its histories from the pool's queue a few at a time
+// and posting back the results. Its own Temporal runtime, quiet like the caller's, and the same replay sandbox
+// (src/drills/replay-sandbox.ts).
+import { parentPort } from 'node:worker_threads';
 import type { WorkflowBundle } from '@temporalio/worker';
 import type { CodecKey, CodecKeyring } from '../codec/keys';
 import { type QueuedHistory, type ShareResult, replayShare } from './replay-share';
 import { skipExecutionWatchdogOnThisThread, skipStackTracesOnThisThread } from './replay-sandbox';
 import { quietTemporalRuntime } from './server';
 
-export interface ReplayThreadData {
-  bundle: WorkflowBundle;
-  keyring?: CodecKeyring;
-  replayName: string;
-}
+/** Pool to thread: a batch to replay, then a chunk of it for each request, an empty one when the queue is empty. */
+export type PoolMessage =
+  { bundle: WorkflowBundle; keyring?: CodecKeyring; replayName: string } | { chunk: QueuedHistory[] };
 
-/** Thread to pool: more histories, please; or the results, once the queue is empty. Pool to thread: a chunk. */
-export type ThreadMessage = { more: true } | { results: ShareResult[] };
+/** Thread to pool: started; more histories, please; or the batch's results, once the queue is empty. */
+export type ThreadMessage = { ready: true } | { more: true } | { results: ShareResult[] };
 
-const data = workerData as ReplayThreadData;
 const port = parentPort!;
+const inbox: PoolMessage[] = [];
+const waiting: ((message: PoolMessage) => void)[] = [];
+port.on('message', (message: PoolMessage) => {
+  const receiver = waiting.shift();
+  if (receiver) receiver(message);
+  else inbox.push(message);
+});
+const receive = () =>
+  inbox.length > 0 ? Promise.resolve(inbox.shift()!) : new Promise<PoolMessage>((resolve) => waiting.push(resolve));
+const post = (message: ThreadMessage) => port.postMessage(message);
+
 await quietTemporalRuntime();
 skipStackTracesOnThisThread();
 skipExecutionWatchdogOnThisThread();
-// Buffers arrive as plain Uint8Arrays.
-const keyring = data.keyring && {
-  ...data.keyring,
-  keys: data.keyring.keys.map((k: CodecKey) => ({ id: k.id, key: Buffer.from(k.key) })),
+post({ ready: true });
+
+const take = async () => {
+  post({ more: true });
+  const message = await receive();
+  if (!('chunk' in message)) throw new Error('replay thread: expected a chunk of histories, got a new batch');
+  return message.chunk;
 };
-const waiting: ((chunk: QueuedHistory[]) => void)[] = [];
-port.on('message', (chunk: QueuedHistory[]) => waiting.shift()?.(chunk));
-const take = () =>
-  new Promise<QueuedHistory[]>((resolve) => {
-    waiting.push(resolve);
-    port.postMessage({ more: true } satisfies ThreadMessage);
-  });
-const results = await replayShare(data.bundle, take, keyring, data.replayName);
-port.postMessage({ results } satisfies ThreadMessage);
+
+for (;;) {
+  const batch = await receive();
+  if (!('bundle' in batch)) throw new Error('replay thread: expected a batch, got a chunk of histories');
+  // Buffers arrive as plain Uint8Arrays.
+  const keyring = batch.keyring && {
+    ...batch.keyring,
+    keys: batch.keyring.keys.map((k: CodecKey) => ({ id: k.id, key: Buffer.from(k.key) })),
+  };
+  post({ results: await replayShare(batch.bundle, take, keyring, batch.replayName) });
+}

@@ -15,6 +15,7 @@ import { bundleWorkflows } from '../worker';
 import { HISTORY_BUNDLE_FORMAT, type HistoryBundle } from './export';
 import { displayPath } from './load';
 import { replayPool } from './replay-pool';
+import { ReplayThreads } from './replay-threads';
 import { skipExecutionWatchdogOnThisThread, skipStackTracesOnThisThread } from './replay-sandbox';
 
 export interface ReplayInput {
@@ -243,12 +244,26 @@ export interface ReplayOptions {
    * batch of fewer than MIN_HISTORIES_FOR_THREADS histories replays in the calling thread.
    */
   threads?: number;
+  /**
+   * Replay threads already started (`startReplayThreads`), used for any batch instead of starting new ones, and left
+   * running for the caller's next batch; `threads` is then ignored.
+   */
+  replayThreads?: ReplayThreads;
   /** The engine's codec keys, for histories with encrypted payloads (plaintext ones replay either way). */
   keyring?: CodecKeyring;
 }
 
 /** Below this many histories a replay thread's start costs more than it saves: they replay in the calling thread. */
 export const MIN_HISTORIES_FOR_THREADS = 40;
+
+/**
+ * The replay threads for a batch of `histories` on `threads` threads, the calling one included (default one per core):
+ * none below MIN_HISTORIES_FOR_THREADS. Started now, ready a second or two later; the caller closes them.
+ */
+export function startReplayThreads(histories: number, threads = os.availableParallelism()): ReplayThreads | undefined {
+  const count = histories < MIN_HISTORIES_FOR_THREADS ? 0 : Math.max(1, threads) - 1;
+  return count > 0 ? new ReplayThreads(count) : undefined;
+}
 
 /** Replays every input with one bundle; the outcomes are in input order. */
 export async function replayHistories(inputs: ReplayInput[], options: ReplayOptions = {}): Promise<ReplayOutcome[]> {
@@ -257,14 +272,13 @@ export async function replayHistories(inputs: ReplayInput[], options: ReplayOpti
   skipExecutionWatchdogOnThisThread();
   // Replay ids must be unique within one batch; the input index keeps them apart.
   const ids = inputs.map((input, index) => `${input.workflowId}#${index}`);
-  const threads =
-    inputs.length < MIN_HISTORIES_FOR_THREADS ? 1 : Math.max(1, options.threads ?? os.availableParallelism());
+  const threads = options.replayThreads ?? startReplayThreads(inputs.length, options.threads);
   const results = await replayPool(
     bundle,
     inputs.map((input, index) => ({ replayId: ids[index]!, history: input.history })),
     options.keyring,
     threads,
-  );
+  ).finally(() => (threads === options.replayThreads ? undefined : threads?.close()));
   const byId = new Map(results.map((result) => [result.replayId, result]));
   const dataConverter = options.keyring ? dataConverterFor(new AesGcmCodec(options.keyring)) : undefined;
   const outcomes: ReplayOutcome[] = [];

@@ -10,8 +10,14 @@ import type { Payload } from '@temporalio/common';
 import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { WorkflowBundle } from '@temporalio/worker';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { MIN_HISTORIES_FOR_THREADS, type ReplayInput, loadHistories, replayHistories } from '../../src/drills/replay';
-import { replayInThread } from '../../src/drills/replay-pool';
+import {
+  MIN_HISTORIES_FOR_THREADS,
+  type ReplayInput,
+  loadHistories,
+  replayHistories,
+  startReplayThreads,
+} from '../../src/drills/replay';
+import { ReplayThreads } from '../../src/drills/replay-threads';
 import { bundleWorkflows } from '../../src/worker';
 import { testCodec, testKeyring } from '../helpers/codec';
 
@@ -91,17 +97,21 @@ describe('a batch shared between the calling thread and a replay thread', () => 
       const queue = ['a', 'b', 'c'].map((id) => ({ replayId: id, history: one.history }));
       return (count: number) => queue.splice(0, count);
     };
+    const threads = new ReplayThreads(1);
+    try {
+      const withKeys = await threads.share(bundle, testKeyring, feed());
+      expect(withKeys).toEqual(['a', 'b', 'c'].map((id) => ({ replayId: id, thread: 1 })));
 
-    const withKeys = await replayInThread(bundle, testKeyring, 1, feed());
-    expect(withKeys).toEqual([{ replayId: 'a' }, { replayId: 'b' }, { replayId: 'c' }]);
-
-    const withoutKeys = await replayInThread(bundle, undefined, 1, feed());
-    expect(withoutKeys.map((r) => [r.replayId, r.nondeterminism])).toEqual([
-      ['a', false],
-      ['b', false],
-      ['c', false],
-    ]);
-    expect(withoutKeys[0]!.message).toContain('Unknown encoding: binary/encrypted');
+      const withoutKeys = await threads.share(bundle, undefined, feed());
+      expect(withoutKeys.map((r) => [r.replayId, r.nondeterminism])).toEqual([
+        ['a', false],
+        ['b', false],
+        ['c', false],
+      ]);
+      expect(withoutKeys[0]!.message).toContain('Unknown encoding: binary/encrypted');
+    } finally {
+      await threads.close();
+    }
   });
 
   it('fails the batch naming a history that does not parse', async () => {
@@ -116,6 +126,30 @@ describe('a batch shared between the calling thread and a replay thread', () => 
         threads: 2,
       }),
     ).rejects.toThrow(/^broken\.json: not a valid history: /);
+  });
+});
+
+describe('replay threads started ahead, as drill replay starts them while it bundles', () => {
+  it('take a share of each batch once ready, stay up between batches, and refuse work once closed', async () => {
+    const threads = startReplayThreads(MIN_HISTORIES_FOR_THREADS, 2)!;
+    expect(threads.count).toBe(1);
+    expect(startReplayThreads(MIN_HISTORIES_FOR_THREADS - 1, 2)).toBeUndefined();
+    try {
+      await threads.ready();
+      const large = [...recorded, ...recorded];
+      const first = await replayHistories(large, { workflowBundle: bundle, replayThreads: threads });
+      expect(first.filter((o) => !o.ok)).toEqual([]);
+      // Ready before the batch, the thread replays from its start: a share of 234 histories, however the two race.
+      expect(first.filter((o) => o.thread === 1).length).toBeGreaterThan(0);
+
+      // A small batch uses them too, and they are still there after it.
+      const few = recorded.slice(0, 5);
+      const second = await replayHistories(few, { workflowBundle: bundle, replayThreads: threads });
+      expect(second.map((o) => [o.name, o.ok])).toEqual(few.map((i) => [i.name, true]));
+    } finally {
+      await threads.close();
+    }
+    await expect(threads.share(bundle, undefined, () => [])).rejects.toThrow('replay thread 1 is closed');
   });
 });
 
