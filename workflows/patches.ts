@@ -234,6 +234,17 @@ export const PATCHES = {
     since: '2026-12-03',
     recordedWith: [],
   },
+  'phase-child-asked-once': {
+    changed:
+      'a run that may continue as new asks the phase child it started to report its end at most once, and not at ' +
+      'all once it has the result (a signal that can only fail); it checks a child only when an earlier run ' +
+      'started it. Asked on its own, where it matters; before, every time the run found itself due to continue ' +
+      "while not quiet enough to, the child was asked again and checked as an earlier run's (two signals, " +
+      "usually in one workflow task), and at a child's result two failed signals, where an update arriving " +
+      'with the failure of one shared its workflow task',
+    since: '2026-12-04',
+    recordedWith: ['asked-once-continue-as-new'],
+  },
 } as const satisfies Record<string, PatchInfo>;
 
 export type PatchId = keyof typeof PATCHES;

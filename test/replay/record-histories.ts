@@ -634,6 +634,12 @@ SCENARIOS.push(
   // continue-as-new under the fourth baseline: the second run asks the detect child the first run started to report
   // its end again at its start (earlier-child-watched), and cancels that check's timer once the report arrives.
   again('continue-as-new', 'watched-continue-as-new', 'INC-2026-914', ['earlier-child-watched']),
+  // continue-as-new once the first run asks the detect child it started to report its end only once, however often
+  // it finds itself due to continue while not yet quiet (phase-child-asked-once).
+  again('continue-as-new', 'asked-once-continue-as-new', 'INC-2026-916', [
+    'earlier-child-watched',
+    'phase-child-asked-once',
+  ]),
 );
 
 SCENARIOS.push({

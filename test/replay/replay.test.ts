@@ -66,6 +66,8 @@ const RECORDED = {
   'continue-as-new': CONTINUED_PARTS,
   // The same under the fourth baseline: the second run checks on the detect child the first run started.
   'watched-continue-as-new': CONTINUED_PARTS,
+  // The same once the first run asks the detect child it started to report its end only once.
+  'asked-once-continue-as-new': CONTINUED_PARTS,
 };
 
 /** A history as proto JSON (the CLI's format); events are edited in place by the tamper cases. */
@@ -227,6 +229,17 @@ describe('replay gate', () => {
       'reportPhaseEnd',
       'stepDecision',
     ]);
+  });
+
+  it('keeps both paths of a first run found due to continue again under test: the child asked each time, and once', () => {
+    const asks = (file: string) =>
+      load(file).events.filter(
+        (e) =>
+          (e as Attributes<'signalExternalWorkflowExecutionInitiatedEventAttributes'>)
+            .signalExternalWorkflowExecutionInitiatedEventAttributes?.signalName === 'reportPhaseEnd',
+      ).length;
+    expect(asks('watched-continue-as-new.incident.json')).toBeGreaterThan(1);
+    expect(asks('asked-once-continue-as-new.incident.json')).toBe(1);
   });
 
   describe('replays every recorded history clean', () => {

@@ -73,6 +73,10 @@ export interface PhaseRun {
   outcome?: ChildOutcome;
   /** The running child closed before it could be asked to report its end: this run sees the phase out. */
   holdContinue?: boolean;
+  /** This run started the running phase's child (it is not an earlier run's). */
+  childHere?: boolean;
+  /** The running phase's child has been asked to report its end. */
+  asked?: boolean;
 }
 
 /** How often a run waiting on a phase child an earlier run started checks that the child still runs. */
@@ -143,6 +147,8 @@ async function runPhase(run: PhaseRun, phase: Phase, started: boolean): Promise<
       else {
         run.outcome = undefined;
         run.holdContinue = false;
+        run.childHere = true;
+        run.asked = false;
         void scope
           .run(() => child.result())
           .then(
@@ -155,7 +161,8 @@ async function runPhase(run: PhaseRun, phase: Phase, started: boolean): Promise<
       // This run's child ends with its result; a child an earlier run started, with its phase_ended report.
       let waited = false;
       let childGone = false;
-      if (started && incident.phaseEnd === undefined && isPatched('earlier-child-watched')) {
+      const mine = () => run.childHere === true && isPatched('phase-child-asked-once');
+      if (started && incident.phaseEnd === undefined && !mine() && isPatched('earlier-child-watched')) {
         void watchEarlierChild(incident.incidentId, phase, () => waited).then((gone) => (childGone = gone));
       }
       await condition(
@@ -205,14 +212,21 @@ async function watchEarlierChild(incidentId: string, phase: Phase, waited: () =>
 /**
  * Before the run continues as new with a phase child running: asks the child to report its end (phase_ended) to
  * the incident's next run. False when the child has already closed: its result reaches this run, which then goes on
- * here (and holds off continuing until that phase ends).
+ * here (and holds off continuing until that phase ends). Once asked, or once its result is here, it is not asked
+ * again.
  */
 export async function askPhaseEnd(run: PhaseRun): Promise<boolean> {
   const { incident } = run;
+  if ((run.outcome !== undefined || run.asked) && isPatched('phase-child-asked-once')) {
+    if (run.outcome === undefined) return true;
+    run.holdContinue = true;
+    return false;
+  }
   try {
     await getExternalWorkflowHandle(phaseChildId(incident.incidentId, incident.state.phase)).signal(
       reportPhaseEndSignal,
     );
+    run.asked = true;
     return true;
   } catch {
     run.holdContinue = true;
