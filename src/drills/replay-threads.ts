@@ -45,6 +45,7 @@ class ReplayThread {
     this.worker.once('error', fail);
     this.worker.once('exit', (code) => {
       if (!this.closing) fail(new Error(`it exited with code ${code}`));
+      else this.settle((batch) => batch.reject(new Error(`replay thread ${number} was closed during a batch`)));
     });
   }
 

@@ -2,7 +2,8 @@
 // are shared between the calling thread and a replay thread; every outcome comes back under its own name, in input
 // order, and the tampered one with its divergence. A replay thread decrypts histories encrypted with the engine's
 // codec with the keyring handed to it, and not without it. A history that does not parse fails the batch naming its
-// file. Each replay call into a workflow runs without an execution watchdog.
+// file. Replay threads started ahead take a share of every batch and stay up between batches; closed during one, they
+// fail it. Each replay call into a workflow runs without an execution watchdog.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import vm from 'node:vm';
@@ -150,6 +151,22 @@ describe('replay threads started ahead, as drill replay starts them while it bun
       await threads.close();
     }
     await expect(threads.share(bundle, undefined, () => [])).rejects.toThrow('replay thread 1 is closed');
+  });
+});
+
+describe('replay threads closed during a batch', () => {
+  it('fail that batch, naming the thread', async () => {
+    const threads = new ReplayThreads(1);
+    const queue = [...recorded, ...recorded].map((r, i) => ({ replayId: `${i}`, history: r.history }));
+    let taken = 0;
+    const batch = threads.share(bundle, undefined, (count) => {
+      taken += count;
+      return queue.splice(0, count);
+    });
+    await vi.waitFor(() => expect(taken).toBeGreaterThan(0), { timeout: 30_000 });
+    await threads.close();
+    await expect(batch).rejects.toThrow('replay thread 1 was closed during a batch');
+    expect(queue.length).toBeGreaterThan(0);
   });
 });
 
