@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { compileDrill } from '../src/drills/load';
 import { type ReplayOptions, loadHistories, replayHistories, startReplayThreads } from '../src/drills/replay';
+import { defaultReplayThreads } from '../src/drills/replay-thread-count';
 import { runDrill } from '../src/drills/runner';
 import { quietTemporalRuntime } from '../src/drills/server';
 import { bundleWorkflows } from '../src/worker';
@@ -22,7 +23,7 @@ const REPLAY_ROUNDS = Number(process.env.BENCH_REPLAY_ROUNDS ?? 3);
 const REPLAY_COPIES = Number(process.env.BENCH_REPLAY_COPIES ?? 5);
 /** Replay threads side by side (the product's default is one per core); each count is measured in every round. */
 const REPLAY_THREADS = (process.env.BENCH_REPLAY_THREADS ?? '1,2,3').split(',').map(Number);
-const PRODUCT_REPLAY_THREADS = os.availableParallelism();
+const PRODUCT_REPLAY_THREADS = defaultReplayThreads();
 
 /**
  * A P3 incident over its whole life: opened, contained, a root cause in the first hours, resolved on day three

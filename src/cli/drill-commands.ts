@@ -3,11 +3,21 @@
 // testing server) load only when a drill or replay runs, so the rest of the CLI stays quick.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import type { IncidentClient } from '../client';
 import { loadConfig } from '../config';
 import { DEFAULT_DRILL_DIR, displayPath, drillFiles, findDrill, loadDrillFile } from '../drills/load';
+import { checkReplayThreads } from '../drills/replay-thread-count';
 import type { DrillProgress } from '../drills/runner';
+
+/** `--threads`: refused by the option parser (exit 2), before anything is loaded. */
+function replayThreadsOption(value: string): number {
+  try {
+    return checkReplayThreads(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+}
 
 export interface DrillCommandIo {
   json: () => boolean;
@@ -173,14 +183,19 @@ export function registerDrillCommands(program: Command, io: DrillCommandIo): voi
     )
     .option('--no-locate', 'do not bisect for the diverging event (report the message only)')
     .option('--reenact', 'also turn each incident history into a drill, run it, and compare the decisions')
-    .action(async (paths: string[], opts: { locate: boolean; reenact?: boolean }) => {
+    .option(
+      '--threads <n>',
+      'threads replaying side by side, this one included, from 40 histories up (default: one per core, at most 8; up to 32)',
+      replayThreadsOption,
+    )
+    .action(async (paths: string[], opts: { locate: boolean; reenact?: boolean; threads?: number }) => {
       const { quietTemporalRuntime } = await import('../drills/server');
       await quietTemporalRuntime();
       const { formatReplay, loadHistories, replayHistories, startReplayThreads } = await import('../drills/replay');
       const { bundleWorkflows } = await import('../worker');
       const inputs = loadHistories(paths);
       // The replay threads start while the workflow code is bundled, and are ready when it is.
-      const replayThreads = startReplayThreads(inputs.length);
+      const replayThreads = startReplayThreads(inputs.length, opts.threads);
       let bundle: Awaited<ReturnType<typeof bundleWorkflows>>;
       let outcomes: Awaited<ReturnType<typeof replayHistories>>;
       try {
@@ -192,6 +207,7 @@ export function registerDrillCommands(program: Command, io: DrillCommandIo): voi
           locate: opts.locate,
           keyring,
           ...(replayThreads ? { replayThreads } : {}),
+          ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
         });
       } finally {
         await replayThreads?.close();

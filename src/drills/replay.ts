@@ -3,7 +3,6 @@
 // reports for each whether it replays clean or where it first diverges: the nondeterminism error's own words, plus the
 // event it concerns, found by replaying ever shorter prefixes of the history. Read-only: it never contacts a server.
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { DataConverter } from '@temporalio/common';
 import { Worker, type WorkflowBundle } from '@temporalio/worker';
@@ -15,6 +14,7 @@ import { bundleWorkflows } from '../worker';
 import { HISTORY_BUNDLE_FORMAT, type HistoryBundle } from './export';
 import { displayPath } from './load';
 import { replayPool } from './replay-pool';
+import { checkReplayThreads, defaultReplayThreads } from './replay-thread-count';
 import { ReplayThreads } from './replay-threads';
 import { skipExecutionWatchdogOnThisThread, skipStackTracesOnThisThread } from './replay-sandbox';
 
@@ -240,8 +240,9 @@ export interface ReplayOptions {
   /** Skip locating the diverging event (faster; the message is still reported). */
   locate?: boolean;
   /**
-   * Threads replaying side by side, the calling one included (src/drills/replay-pool.ts); default one per core. A
-   * batch of fewer than MIN_HISTORIES_FOR_THREADS histories replays in the calling thread.
+   * Threads replaying side by side, the calling one included (src/drills/replay-pool.ts); default one per core, at
+   * most DEFAULT_MAX_REPLAY_THREADS. A batch of fewer than MIN_HISTORIES_FOR_THREADS histories replays in the calling
+   * thread.
    */
   threads?: number;
   /**
@@ -257,11 +258,12 @@ export interface ReplayOptions {
 export const MIN_HISTORIES_FOR_THREADS = 40;
 
 /**
- * The replay threads for a batch of `histories` on `threads` threads, the calling one included (default one per core):
- * none below MIN_HISTORIES_FOR_THREADS. Started now, ready a second or two later; the caller closes them.
+ * The replay threads for a batch of `histories` on `threads` threads, the calling one included (default
+ * defaultReplayThreads()): none below MIN_HISTORIES_FOR_THREADS. Started now, ready a second or two later; the caller
+ * closes them.
  */
-export function startReplayThreads(histories: number, threads = os.availableParallelism()): ReplayThreads | undefined {
-  const count = histories < MIN_HISTORIES_FOR_THREADS ? 0 : Math.max(1, threads) - 1;
+export function startReplayThreads(histories: number, threads = defaultReplayThreads()): ReplayThreads | undefined {
+  const count = histories < MIN_HISTORIES_FOR_THREADS ? 0 : checkReplayThreads(threads) - 1;
   return count > 0 ? new ReplayThreads(count) : undefined;
 }
 
