@@ -3,21 +3,13 @@
 // testing server) load only when a drill or replay runs, so the rest of the CLI stays quick.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import type { IncidentClient } from '../client';
 import { loadConfig } from '../config';
 import { DEFAULT_DRILL_DIR, displayPath, drillFiles, findDrill, loadDrillFile } from '../drills/load';
-import { checkReplayThreads } from '../drills/replay-thread-count';
+import { MAX_REPLAY_THREADS } from '../drills/replay-thread-count';
 import type { DrillProgress } from '../drills/runner';
-
-/** `--threads`: refused by the option parser (exit 2), before anything is loaded. */
-function replayThreadsOption(value: string): number {
-  try {
-    return checkReplayThreads(value);
-  } catch (error) {
-    throw new InvalidArgumentError((error as Error).message);
-  }
-}
+import { wholeNumberOption } from './whole-number-option';
 
 export interface DrillCommandIo {
   json: () => boolean;
@@ -186,7 +178,7 @@ export function registerDrillCommands(program: Command, io: DrillCommandIo): voi
     .option(
       '--threads <n>',
       'threads replaying side by side, this one included, from 40 histories up (default: one per core, at most 8; up to 32)',
-      replayThreadsOption,
+      wholeNumberOption(1, MAX_REPLAY_THREADS),
     )
     .action(async (paths: string[], opts: { locate: boolean; reenact?: boolean; threads?: number }) => {
       const { quietTemporalRuntime } = await import('../drills/server');

@@ -19,6 +19,7 @@ import { ApiIncidents, ApiUsageError } from './api-incidents';
 import { registerApiKeyCommands } from './apikey-commands';
 import { type CliIncidents, type OpenCommand, temporalIncidents } from './incidents';
 import { registerDrillCommands } from './drill-commands';
+import { wholeNumberOption } from './whole-number-option';
 import { registerRunbookCommands } from './runbook-commands';
 import { registerReportCommands } from '../reports/cli';
 
@@ -157,7 +158,7 @@ program
   .option('--runbook <id>')
   .option('--drill', 'only drills')
   .option('--no-drill', 'leave drills out')
-  .option('--limit <n>', 'at most this many', (v) => Number.parseInt(v, 10), 50)
+  .option('--limit <n>', 'at most this many (1 to 1000)', wholeNumberOption(1, 1_000), 50)
   .action(
     async (opts: {
       status?: string;
@@ -185,10 +186,10 @@ program
 program
   .command('watch <incident>')
   .description('follow the timeline live until the incident closes (Ctrl-C to stop watching)')
-  .option('--interval <ms>', 'how often to look for new events', '1000')
-  .action(async (id: string, opts: { interval: string }) => {
+  .option('--interval <ms>', 'how often to look for new events (200 to 60000)', wholeNumberOption(200, 60_000), 1_000)
+  .action(async (id: string, opts: { interval: number }) => {
     const client = await incidents();
-    const every = Math.max(200, Number(opts.interval) || 1000);
+    const every = opts.interval;
     let seen = 0;
     for (;;) {
       const [status, timeline] = await Promise.all([client.status(id), client.timeline(id)]);

@@ -1,5 +1,5 @@
 // How many threads one replay runs (src/drills/replay-pool.ts): one per core by default, bounded. Kept apart from the
-// replay itself so that the CLI can check `--threads` without loading the SDK.
+// replay itself so that the CLI can bound `--threads` without loading the SDK.
 import os from 'node:os';
 
 /**
@@ -16,11 +16,10 @@ export function defaultReplayThreads(): number {
   return Math.min(os.availableParallelism(), DEFAULT_MAX_REPLAY_THREADS);
 }
 
-/** A thread count from 1 to MAX_REPLAY_THREADS (a number, or digits as typed); refuses anything else, naming it. */
-export function checkReplayThreads(value: number | string): number {
-  const threads = typeof value === 'string' && /^\d{1,3}$/.test(value) ? Number(value) : value;
-  if (typeof threads !== 'number' || !Number.isInteger(threads) || threads < 1 || threads > MAX_REPLAY_THREADS) {
-    throw new RangeError(`expected a whole number from 1 to ${MAX_REPLAY_THREADS}, got ${JSON.stringify(value)}`);
+/** A thread count from 1 to MAX_REPLAY_THREADS; refuses anything else, naming it. */
+export function checkReplayThreads(threads: number): number {
+  if (!Number.isInteger(threads) || threads < 1 || threads > MAX_REPLAY_THREADS) {
+    throw new RangeError(`threads: expected a whole number from 1 to ${MAX_REPLAY_THREADS}, got ${threads}`);
   }
   return threads;
 }

@@ -20,13 +20,12 @@ describe('the replay thread count', () => {
     expect(defaultReplayThreads()).toBe(Math.min(os.availableParallelism(), DEFAULT_MAX_REPLAY_THREADS));
   });
 
-  it('takes a whole number from 1 to MAX_REPLAY_THREADS, as a number or as typed', () => {
+  it('takes a whole number from 1 to MAX_REPLAY_THREADS', () => {
     expect(checkReplayThreads(1)).toBe(1);
-    expect(checkReplayThreads('2')).toBe(2);
-    expect(checkReplayThreads(String(MAX_REPLAY_THREADS))).toBe(MAX_REPLAY_THREADS);
-    for (const bad of [0, 1.5, MAX_REPLAY_THREADS + 1, Number.NaN, '0', '33', 'abc', '', ' 2', '1e1', '-1']) {
+    expect(checkReplayThreads(MAX_REPLAY_THREADS)).toBe(MAX_REPLAY_THREADS);
+    for (const bad of [0, 1.5, MAX_REPLAY_THREADS + 1, Number.NaN, -1]) {
       expect(() => checkReplayThreads(bad), String(bad)).toThrow(
-        `expected a whole number from 1 to ${MAX_REPLAY_THREADS}, got ${JSON.stringify(bad)}`,
+        `threads: expected a whole number from 1 to ${MAX_REPLAY_THREADS}, got ${bad}`,
       );
     }
   });
@@ -41,8 +40,9 @@ describe('drill replay --threads', () => {
   it('refuses a count out of range, naming it, with the usage exit status', async () => {
     const run = await runCli(['drill', 'replay', '--threads', '64', HISTORIES]);
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain("option '--threads <n>' argument '64' is invalid");
-    expect(run.stderr).toContain('expected a whole number from 1 to 32, got "64"');
+    expect(run.stderr).toContain(
+      "option '--threads <n>' argument '64' is invalid. expected a whole number from 1 to 32",
+    );
     expect(run.stdout).toBe('');
   });
 
