@@ -198,8 +198,8 @@ export function registerDrillCommands(program: Command, io: DrillCommandIo): voi
           workflowBundle: bundle,
           locate: opts.locate,
           keyring,
-          ...(replayThreads ? { replayThreads } : {}),
-          ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
+          // The threads started above, or none: the count decided there holds for the batch.
+          ...(replayThreads ? { replayThreads } : { threads: 1 }),
         });
       } finally {
         await replayThreads?.close();

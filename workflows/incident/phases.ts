@@ -161,8 +161,13 @@ async function runPhase(run: PhaseRun, phase: Phase, started: boolean): Promise<
       // This run's child ends with its result; a child an earlier run started, with its phase_ended report.
       let waited = false;
       let childGone = false;
-      const mine = () => run.childHere === true && isPatched('phase-child-asked-once');
-      if (started && incident.phaseEnd === undefined && !mine() && isPatched('earlier-child-watched')) {
+      // Only a child an earlier run started is watched (asked only where it matters, so no marker otherwise).
+      if (
+        started &&
+        incident.phaseEnd === undefined &&
+        !(run.childHere && isPatched('phase-child-asked-once')) &&
+        isPatched('earlier-child-watched')
+      ) {
         void watchEarlierChild(incident.incidentId, phase, () => waited).then((gone) => (childGone = gone));
       }
       await condition(
