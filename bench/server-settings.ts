@@ -1,8 +1,8 @@
 // `npx tsx bench/server-settings.ts`: each embedded-server setting (src/temporal/dev-server.ts DEV_SERVER_TUNING)
 // measured side by side in one run. For every variant (the CLI's defaults, then the settings added one at a time) it
-// starts a fresh dev server, the bench's ceiling worker and the engine worker (child processes), and runs two short
-// closed loops: one-activity workflows, and incident ID allocation through the registry (IncidentClient.open on the
-// idle runbook). With BENCH_BASE_TREE=<checkout> the registry of that checkout (which starts each incident inside the
+// starts a fresh dev server, the bench's ceiling worker and the engine worker (child processes), and runs three short
+// closed loops: one-activity workflows one at a time (the latency of the server's hops) and ten at a time, and incident
+// ID allocation through the registry (IncidentClient.open on the idle runbook). With BENCH_BASE_TREE=<checkout> the registry of that checkout (which starts each incident inside the
 // open) is measured too, on the fully tuned server, for the registry's before/after. Variants run in order and then
 // in reverse (BENCH_SETTINGS_ROUNDS, default 2) so drift in outside load falls on all of them alike. Writes
 // bench/results/server-settings.json with every figure and its ratio to the CLI's defaults.
@@ -59,6 +59,9 @@ const VARIANTS: Variant[] = [
 ].filter((v, i, all) => !ONLY || ONLY.includes(v.name) || (i === all.length - 1 && ONLY.includes('last')));
 
 interface Sample {
+  /** One one-activity workflow at a time: its round trip is the server's hops with nothing queued (latency). */
+  alone_p50_ms: number;
+  alone_p99_ms: number;
   activity_wps: number;
   activity_p99_ms: number;
   ids_per_s: number;
@@ -112,12 +115,13 @@ async function measure(
     stops.push(() => connection.close());
     const client = new Client({ connection, namespace: 'default' });
 
-    const activity = await closedLoop(ACTIVITY_CONCURRENCY, WARMUP_S, SECONDS, (i) =>
+    const runActivityWorkflow = (i: number) =>
       client.workflow.execute('benchActivityWorkflow', {
         workflowId: `settings-activity-${i}`,
         taskQueue: ceilingQueue,
-      }),
-    );
+      });
+    const alone = await closedLoop(1, WARMUP_S, SECONDS, (i) => runActivityWorkflow(-1 - i));
+    const activity = await closedLoop(ACTIVITY_CONCURRENCY, WARMUP_S, SECONDS, runActivityWorkflow);
     await ceiling.stop();
 
     const plan = loadRunbookFile(path.join(REPO, 'bench/runbooks/idle.yaml'));
@@ -151,7 +155,10 @@ async function measure(
       .map((r) => Number(/-(\d+)$/.exec(r.value!)?.[1]))
       .sort((a, b) => a - b);
     const openMs = summarize(ids.inWindow.map((r) => r.end - r.start));
+    const aloneMs = summarize(alone.inWindow.map((r) => r.end - r.start));
     return {
+      alone_p50_ms: aloneMs.p50,
+      alone_p99_ms: aloneMs.p99,
       activity_wps: round(activity.inWindow.length / activity.windowS, 2),
       activity_p99_ms: summarize(activity.inWindow.map((r) => r.end - r.start)).p99,
       ids_per_s: round(ids.inWindow.length / ids.windowS, 2),
@@ -204,6 +211,8 @@ async function main(): Promise<void> {
 
     const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
     const keys = [
+      'alone_p50_ms',
+      'alone_p99_ms',
       'activity_wps',
       'activity_p99_ms',
       'ids_per_s',
@@ -255,7 +264,7 @@ async function main(): Promise<void> {
     writeFileSync(path.join(REPO, 'bench/results/server-settings.json'), `${JSON.stringify(out, null, 2)}\n`);
     for (const row of withRatios) {
       log(
-        `${row.variant.padEnd(24)} activity ${row.activity_wps}/s (x${row.ratio_to_cli_defaults.activity_wps}), ` +
+        `${row.variant.padEnd(24)} alone p50 ${row.alone_p50_ms} ms, activity ${row.activity_wps}/s (x${row.ratio_to_cli_defaults.activity_wps}), ` +
           `ids ${row.ids_per_s}/s (x${row.ratio_to_cli_defaults.ids_per_s}) open p99 ${row.open_p99_ms} ms`,
       );
     }

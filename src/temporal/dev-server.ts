@@ -56,6 +56,19 @@ export const DEV_SERVER_TUNING = {
     '--dynamic-config-value',
     'matching.numTaskqueueWritePartitions=1',
   ],
+  /**
+   * The history service reads its transfer, timer and visibility task queues up to 200 times a second instead of 20,
+   * so a new task (a workflow task, a child's start, a signal, a fired timer) waits at most 5 ms for the next read
+   * rather than 50: an alert's path to its first containment action crosses that read about five times.
+   */
+  fastQueueReads: [
+    '--dynamic-config-value',
+    'history.transferProcessorMaxPollRPS=200',
+    '--dynamic-config-value',
+    'history.timerProcessorMaxPollRPS=200',
+    '--dynamic-config-value',
+    'history.visibilityProcessorMaxPollRPS=200',
+  ],
 } as const satisfies Record<string, readonly string[]>;
 
 export type DevServerTuningName = keyof typeof DEV_SERVER_TUNING;
