@@ -3,7 +3,8 @@
 // (the "alert") to the start of its first containment activity (the contain child's first ActivityTaskStarted, or
 // the scheduling its local activity's marker records; timestamps on the same machine's clock). Measured from IncidentClient.open unless the HTTP intake is used
 // (bench/intake.ts). Split into: open (registry: ID, child start) -> incident started -> contain child started ->
-// first activity started.
+// first activity started. A run given a warm-up first sends alerts at the same rate for that long, not counted: the
+// run at 1/s comes right after the burst, whose last incidents are still finishing their phases for about a second.
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { type BenchContext, type Resources, measured, openLoop, resources } from './lib/context';
 import { firstActivityStartMs, historyBreakdown, mapLimit } from './lib/counts';
@@ -21,6 +22,8 @@ export interface LatencyResult extends Resources {
   first_error?: string;
   /** Incidents whose containment had started within the drain limit. */
   measured: number;
+  /** Seconds of alerts at the same rate sent before the run, not counted. */
+  warmup_s: number;
   /** Opens completed per second over the run (the rate the system kept up with). */
   achieved_open_rate: number;
   alert_to_action_ms: Summary;
@@ -54,32 +57,35 @@ export async function runLatency(
   rate: number,
   durationS: number,
   intake?: Intake,
+  warmupS = 0,
 ): Promise<LatencyResult> {
   const worker = await ctx.ensureEngineWorker();
   const plan = ctx.plans.containAndWait;
   const tag = Date.now().toString(36);
+  const alert = (label: string) => async (i: number) => {
+    const alertAt = Date.now();
+    let incidentId: string | undefined;
+    if (intake) {
+      ({ incidentId } = await intake.post({
+        source: 'bench-detector',
+        title: `bench alert ${rate}/${label}${i}`,
+        dedupKey: `bench-alert-${tag}-${label}${i}`,
+        runbook: plan.id,
+        severity: 'P3',
+        drill: true,
+      }));
+      if (!incidentId) throw new Error('the intake answered without an incident id');
+    } else {
+      ({ incidentId } = await ctx.incidents.open(
+        { title: `bench alert ${rate}/${label}${i}`, trigger: 'bench-detector', severity: 'P3', drill: true },
+        plan,
+      ));
+    }
+    return { incidentId, alertAt, openedAt: Date.now() };
+  };
+  if (warmupS > 0) await openLoop(rate, warmupS, alert('warmup-'));
   const m = await measured(ctx, `latency-${rate}`, worker, async () => {
-    const load = await openLoop(rate, durationS, async (i) => {
-      const alertAt = Date.now();
-      let incidentId: string | undefined;
-      if (intake) {
-        ({ incidentId } = await intake.post({
-          source: 'bench-detector',
-          title: `bench alert ${rate}/${i}`,
-          dedupKey: `bench-alert-${tag}-${i}`,
-          runbook: plan.id,
-          severity: 'P3',
-          drill: true,
-        }));
-        if (!incidentId) throw new Error('the intake answered without an incident id');
-      } else {
-        ({ incidentId } = await ctx.incidents.open(
-          { title: `bench alert ${rate}/${i}`, trigger: 'bench-detector', severity: 'P3', drill: true },
-          plan,
-        ));
-      }
-      return { incidentId, alertAt, openedAt: Date.now() };
-    });
+    const load = await openLoop(rate, durationS, alert(''));
     const deadline = Date.now() + ctx.settings.latency.drainS * 1000;
     const ok = load.results.filter((r) => r.value);
     const timings = await mapLimit(ok, 25, async (r) => {
@@ -110,6 +116,7 @@ export async function runLatency(
     via: intake ? 'http-intake' : 'IncidentClient.open',
     rate,
     duration_s: durationS,
+    warmup_s: warmupS,
     offered: results.length,
     opened: opened.length,
     errors: results.length - opened.length,
@@ -126,7 +133,7 @@ export async function runLatency(
     incidentIds: opened.map((r) => r.value!.incidentId),
   };
   ctx.log(
-    `latency via ${result.via} ${rate}/s for ${durationS}s: ${result.opened}/${result.offered} opened (achieved ${result.achieved_open_rate}/s), ` +
+    `latency via ${result.via} ${rate}/s for ${durationS}s${warmupS ? ` after ${warmupS}s not counted` : ''}: ${result.opened}/${result.offered} opened (achieved ${result.achieved_open_rate}/s), ` +
       `alert->action p50 ${result.alert_to_action_ms.p50} p99 ${result.alert_to_action_ms.p99} ms (n=${result.measured}); ` +
       `open call p50 ${result.open_call_ms.p50} ms; incident->contain p50 ${result.incident_started_to_contain_started_ms.p50} ms; ` +
       `contain->activity p50 ${result.contain_started_to_first_activity_ms.p50} ms; cpu server ${m.cpu.server_s}s worker ${m.cpu.worker_s}s other ${m.cpu.other_s}s`,

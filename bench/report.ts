@@ -159,7 +159,9 @@ export function figures(r: BenchResults): Record<string, Figure> {
           `${steady.measured} of ${steady.offered} alerts measured` +
           (steady.errors ? ` (${steady.errors} refused: ${steady.first_error ?? '?'})` : '') +
           `; opens kept up at ${steady.achieved_open_rate}/s` +
-          (low ? `; at ${low.rate}/s: p50 ${low.alert_to_action_ms.p50} ms, p99 ${low.alert_to_action_ms.p99} ms` : ''),
+          (low
+            ? `; at ${low.rate}/s${low.warmup_s ? ` (after ${low.warmup_s} s not counted)` : ''}: p50 ${low.alert_to_action_ms.p50} ms, p99 ${low.alert_to_action_ms.p99} ms`
+            : ''),
       )
     : notMeasured('latency section did not run');
 
@@ -399,7 +401,10 @@ export function markdown(r: BenchResults, figs: Record<string, Figure>): string 
           'Alert to first containment activity (ms)',
           table(r.latency, [
             ['Via', (l) => l.via],
-            ['Offered', (l) => `${l.rate}/s for ${l.duration_s} s`],
+            [
+              'Offered',
+              (l) => `${l.rate}/s for ${l.duration_s} s${l.warmup_s ? ` after ${l.warmup_s} s not counted` : ''}`,
+            ],
             ['Opened', (l) => `${l.opened} of ${l.offered}`],
             ['Kept up at /s', (l) => l.achieved_open_rate],
             ['Alert to action p50 / p99 / max', (l) => spread(l.alert_to_action_ms, true)],

@@ -227,7 +227,9 @@ async function main(): Promise<void> {
       results.latency = await section('latency', async () => {
         const out = [await runLatency(ctx, settings.latency.rate, settings.latency.durationS, intake)];
         if (settings.latency.lowRate > 0)
-          out.push(await runLatency(ctx, settings.latency.lowRate, settings.latency.lowDurationS, intake));
+          out.push(
+            await runLatency(ctx, settings.latency.lowRate, settings.latency.lowDurationS, intake, settings.warmupS),
+          );
         return out;
       });
     }
