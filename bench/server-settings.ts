@@ -1,9 +1,10 @@
 // `npx tsx bench/server-settings.ts`: each embedded-server setting (src/temporal/dev-server.ts DEV_SERVER_TUNING)
 // measured side by side in one run. For every variant (the CLI's defaults, then the settings added one at a time) it
 // starts a fresh dev server, the bench's ceiling worker and the engine worker (child processes), and runs three short
-// closed loops: one-activity workflows one at a time (the latency of the server's hops) and ten at a time, and incident
-// ID allocation through the registry (IncidentClient.open on the idle runbook). With BENCH_BASE_TREE=<checkout> the registry of that checkout (which starts each incident inside the
-// open) is measured too, on the fully tuned server, for the registry's before/after. Variants run in order and then
+// closed loops: one-activity workflows one at a time (the latency of the server's hops) and ten at a time, and
+// incident ID allocation through the registry (IncidentClient.open on the idle runbook). With
+// BENCH_BASE_TREE=<checkout> the registry of that checkout (which starts each incident inside the open) is measured
+// too, on the fully tuned server, for the registry's before/after. Variants run in order and then
 // in reverse (BENCH_SETTINGS_ROUNDS, default 2) so drift in outside load falls on all of them alike. Writes
 // bench/results/server-settings.json with every figure and its ratio to the CLI's defaults.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
