@@ -116,13 +116,13 @@ async function measure(
     stops.push(() => connection.close());
     const client = new Client({ connection, namespace: 'default' });
 
-    const runActivityWorkflow = (i: number) =>
+    const runActivityWorkflow = (loop: string) => (i: number) =>
       client.workflow.execute('benchActivityWorkflow', {
-        workflowId: `settings-activity-${i}`,
+        workflowId: `settings-${loop}-${i}`,
         taskQueue: ceilingQueue,
       });
-    const alone = await closedLoop(1, WARMUP_S, SECONDS, (i) => runActivityWorkflow(-1 - i));
-    const activity = await closedLoop(ACTIVITY_CONCURRENCY, WARMUP_S, SECONDS, runActivityWorkflow);
+    const alone = await closedLoop(1, WARMUP_S, SECONDS, runActivityWorkflow('alone'));
+    const activity = await closedLoop(ACTIVITY_CONCURRENCY, WARMUP_S, SECONDS, runActivityWorkflow('activity'));
     await ceiling.stop();
 
     const plan = loadRunbookFile(path.join(REPO, 'bench/runbooks/idle.yaml'));

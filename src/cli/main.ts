@@ -189,7 +189,6 @@ program
   .option('--interval <ms>', 'how often to look for new events (200 to 60000)', wholeNumberOption(200, 60_000), 1_000)
   .action(async (id: string, opts: { interval: number }) => {
     const client = await incidents();
-    const every = opts.interval;
     let seen = 0;
     for (;;) {
       const [status, timeline] = await Promise.all([client.status(id), client.timeline(id)]);
@@ -199,7 +198,7 @@ program
       }
       seen = timeline.length;
       if (['closed', 'false_positive', 'failed'].includes(status.status)) return;
-      await new Promise((resolve) => setTimeout(resolve, every));
+      await new Promise((resolve) => setTimeout(resolve, opts.interval));
     }
   });
 
