@@ -50,6 +50,7 @@ export interface Figure {
 export const AIMS = {
   efficiency: { min: 0.8, text: '>= 0.8' },
   alert_to_action_p99_ms: { max: 200, text: '<= 200 ms' },
+  alert_storm_to_action_p99_ms: { max: 3000, text: '<= 3 s' },
   update_rtt_p99_ms: { max: 200, text: '<= 200 ms' },
   timer_lateness_p99_ms: { max: 1000, text: '<= 1 s' },
   worker_rss_mb: { max: 512, text: '<= 512 MB' },
@@ -149,21 +150,28 @@ export function figures(r: BenchResults): Record<string, Figure> {
     );
   }
 
-  const [steady, low] = r.latency ?? [];
-  out.alert_to_action_p99_ms = steady
-    ? figure(
-        { concurrency: `${steady.rate}/s offered (open loop)`, duration_s: steady.duration_s },
-        steady.alert_to_action_ms.p99,
-        `from ${steady.via === 'http-intake' ? 'the POST to /intake/alerts' : 'the IncidentClient.open call (HTTP intake not available)'} ` +
-          `to the start of the contain child's first activity (a local activity's scheduling in its marker); p50 ${steady.alert_to_action_ms.p50} ms, max ${steady.alert_to_action_ms.max} ms, ` +
-          `${steady.measured} of ${steady.offered} alerts measured` +
-          (steady.errors ? ` (${steady.errors} refused: ${steady.first_error ?? '?'})` : '') +
-          `; opens kept up at ${steady.achieved_open_rate}/s` +
-          (low
-            ? `; at ${low.rate}/s${low.warmup_s ? ` (after ${low.warmup_s} s not counted)` : ''}: p50 ${low.alert_to_action_ms.p50} ms, p99 ${low.alert_to_action_ms.p99} ms`
-            : ''),
-      )
-    : notMeasured('latency section did not run');
+  // The issue's two keys: at 1 alert/s (the everyday path) and in a storm of 20 distinct alerts/s.
+  const [storm, low] = r.latency ?? [];
+  const from = (l: LatencyResult): string =>
+    l.via === 'http-intake' ? 'the POST to /intake/alerts' : 'the IncidentClient.open call (HTTP intake not available)';
+  const alertFigure = (l: LatencyResult, other?: LatencyResult): Figure =>
+    figure(
+      { concurrency: `${l.rate}/s offered (open loop)`, duration_s: l.duration_s },
+      l.alert_to_action_ms.p99,
+      `from ${from(l)} to the start of the contain child's first activity (a local activity's scheduling in its marker)` +
+        (l.warmup_s ? `, after ${l.warmup_s} s of alerts not counted` : '') +
+        `; p50 ${l.alert_to_action_ms.p50} ms, max ${l.alert_to_action_ms.max} ms, ` +
+        `${l.measured} of ${l.offered} alerts measured, each opening its own incident` +
+        (l.errors ? ` (${l.errors} refused: ${l.first_error ?? '?'})` : '') +
+        `; opens kept up at ${l.achieved_open_rate}/s` +
+        (other
+          ? `; at ${other.rate}/s: p50 ${other.alert_to_action_ms.p50} ms, p99 ${other.alert_to_action_ms.p99} ms`
+          : ''),
+    );
+  out.alert_to_action_p99_ms = low
+    ? alertFigure(low, storm)
+    : notMeasured(storm ? 'the 1/s run is off (BENCH_LATENCY_LOW_RATE=0)' : 'latency section did not run');
+  out.alert_storm_to_action_p99_ms = storm ? alertFigure(storm) : notMeasured('latency section did not run');
 
   const u = r.updates;
   out.update_rtt_p99_ms = u
@@ -213,7 +221,7 @@ export function figures(r: BenchResults): Record<string, Figure> {
 
   const s = r.storm;
   if (s) {
-    const fresh = steady?.via === 'http-intake' ? steady : undefined;
+    const fresh = storm?.via === 'http-intake' ? storm : undefined;
     out.intake_rps = figure(
       s,
       s.rps,
@@ -285,7 +293,8 @@ const LABELS: Record<string, string> = {
   incident_wps: 'Incident lifecycle (completions/s)',
   efficiency: 'Efficiency (incident ÷ ceiling state transitions/s)',
   events_per_incident: 'History events per incident',
-  alert_to_action_p99_ms: 'Alert to first containment activity, p99 (ms)',
+  alert_to_action_p99_ms: 'Alert to first containment activity at 1/s, p99 (ms)',
+  alert_storm_to_action_p99_ms: 'Alert to first containment activity in a storm of distinct alerts, p99 (ms)',
   update_rtt_p99_ms: 'Operator update round trip, p99 (ms)',
   timer_lateness_p99_ms: 'Escalation timer lateness, p99 (ms)',
   open_incidents: 'Open incidents at once',
