@@ -1,7 +1,6 @@
 // Shared set-up for workflow tests: an engine config in a temp dir wired to a real webhook sink, evidence sources
 // with real files, and a way to start an incident directly (bypassing the registry) with a pinned plan.
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { buildConfig, type EngineConfig } from '../../src/config';
@@ -10,12 +9,11 @@ import { loadRunbookFile, pinnedPlan } from '../../src/runbooks/load';
 import { Runbook, type RunbookPlan } from '../../domain/runbook';
 import { type AlertSignalInput, OpenRequest } from '../../domain/messages';
 import type { IncidentInput } from '../../workflows/definitions';
+import { tempDir } from './temp-dirs';
 
 export const RUNBOOK_DIR = path.resolve(import.meta.dirname, '../../runbooks');
 
-export function tempDir(prefix: string): string {
-  return mkdtempSync(path.join(os.tmpdir(), `${prefix}-`));
-}
+export { tempDir } from './temp-dirs';
 
 /** A data dir with logs/, config/ and backups/ holding real files, and a config whose channels go to `sinkUrl`. */
 export function makeEngineConfig(sinkUrl: string | undefined, taskQueue: string): EngineConfig {

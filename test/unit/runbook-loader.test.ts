@@ -1,13 +1,13 @@
 // The runbook loader's promise: every mistake is reported with file:line:column, the field, what was expected and
 // what was found; nothing half-valid is returned. Also `runbook validate` over real files, as operators run it.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { compileRunbook, loadRunbooks } from '../../src/runbooks/load';
 import { refusalOf } from '../helpers/refusal';
+import { tempDir } from '../helpers/temp-dirs';
 
 const FILE = 'runbooks/example.yaml';
 
@@ -113,7 +113,7 @@ describe('runbook loader errors', () => {
   });
 
   it('refuses two runbooks with one id, naming both files', () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'runbooks-'));
+    const dir = tempDir('runbooks');
     writeFileSync(path.join(dir, 'a.yaml'), VALID);
     writeFileSync(path.join(dir, 'b.yaml'), VALID);
     expect(() => loadRunbooks(dir)).toThrow(
@@ -127,7 +127,7 @@ describe('runbook validate (CLI)', () => {
   const bin = path.resolve(import.meta.dirname, '../../bin/incident-engine.mjs');
 
   it('reports every invalid file with its errors and exits 1; valid files pass', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'runbooks-'));
+    const dir = tempDir('runbooks');
     const good = path.join(dir, 'good.yaml');
     const bad = path.join(dir, 'bad.yaml');
     writeFileSync(good, VALID);
