@@ -7,7 +7,10 @@
 // run at 1/s comes right after the burst, whose last incidents are still finishing their phases for about a second.
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { type BenchContext, type Resources, measured, openLoop, resources } from './lib/context';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { firstActivityStartMs, historyBreakdown, mapLimit } from './lib/counts';
+import { type AlertPath, eventTimes } from './latency-paths';
 import { round, sleep, summarize, type Summary } from './lib/stats';
 import type { Intake } from './intake';
 
@@ -95,6 +98,11 @@ export async function runLatency(
         historyBreakdown(ctx.client, incidentId),
         historyBreakdown(ctx.client, `${incidentId}.contain`),
       ]);
+      if (ctx.settings.dumpDir) {
+        const detect = await historyBreakdown(ctx.client, `${incidentId}.detect`);
+        const path: AlertPath = { alertAt, openedAt, ...eventTimes({ incident, detect, contain }) };
+        writeFileSync(join(ctx.settings.dumpDir, `${rate}-${incidentId}.json`), JSON.stringify(path));
+      }
       const firstActivity = firstActivityStartMs(contain.raw);
       if (firstActivity === undefined) return undefined;
       return {

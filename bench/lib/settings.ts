@@ -90,6 +90,11 @@ export function readSettings() {
      * they were shared. Results then go to bench/results/without-shared-schemas.json.
      */
     sharedSchemas: process.env.BENCH_SHARED_SCHEMAS !== '0',
+    /**
+     * A directory: the latency section writes there, per measured alert, the event times of its incident, detect and
+     * contain histories (`<rate>-<incident>.json`), for `npx tsx bench/latency-paths.ts <dir>`.
+     */
+    dumpDir: process.env.BENCH_DUMP_DIR || undefined,
   };
 }
 
