@@ -151,7 +151,7 @@ export function figures(r: BenchResults): Record<string, Figure> {
   }
 
   // The two keys: at 1 alert/s (the everyday path) and in a storm of 20 distinct alerts/s.
-  const [storm, low] = r.latency ?? [];
+  const [burst, low] = r.latency ?? [];
   const from = (l: LatencyResult): string =>
     l.via === 'http-intake' ? 'the POST to /intake/alerts' : 'the IncidentClient.open call (HTTP intake not available)';
   const alertFigure = (l: LatencyResult, other?: LatencyResult): Figure =>
@@ -169,9 +169,9 @@ export function figures(r: BenchResults): Record<string, Figure> {
           : ''),
     );
   out.alert_to_action_p99_ms = low
-    ? alertFigure(low, storm)
-    : notMeasured(storm ? 'the 1/s run is off (BENCH_LATENCY_LOW_RATE=0)' : 'latency section did not run');
-  out.alert_storm_to_action_p99_ms = storm ? alertFigure(storm) : notMeasured('latency section did not run');
+    ? alertFigure(low, burst)
+    : notMeasured(burst ? 'the 1/s run is off (BENCH_LATENCY_LOW_RATE=0)' : 'latency section did not run');
+  out.alert_storm_to_action_p99_ms = burst ? alertFigure(burst) : notMeasured('latency section did not run');
 
   const u = r.updates;
   out.update_rtt_p99_ms = u
@@ -221,7 +221,7 @@ export function figures(r: BenchResults): Record<string, Figure> {
 
   const s = r.storm;
   if (s) {
-    const fresh = storm?.via === 'http-intake' ? storm : undefined;
+    const fresh = burst?.via === 'http-intake' ? burst : undefined;
     out.intake_rps = figure(
       s,
       s.rps,
