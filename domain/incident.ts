@@ -41,7 +41,8 @@ export type EventType = z.infer<typeof EventType>;
 /**
  * The incident's severity at opening. Without `labels`: the opener's severity when given, else the Fiovana procedures'
  * `assess_incident` table (data breach Critical, unauthorized access High, policy violation Medium, else Low); what
- * every recorded incident computed, so it must not change. With `labels` (an alert's): the more severe of both
+ * incidents opened without labels computed before the severity-without-labels patch, so it must not change (new
+ * ones pass `{}` where classifiedApart says it matters). With `labels` (an alert's): the more severe of both
  * documents' criteria and the opener's (domain/classification.ts). A running incident that starts passing labels
  * computes a different severity on replay, so that change goes behind patched().
  */
@@ -55,6 +56,15 @@ export function classify(
     return { severity: combined.severity, basis: combined.basis === 'sender' ? 'opener' : 'assessment' };
   }
   return given ? { severity: given, basis: 'opener' } : { severity: assessSeverity(eventType), basis: 'assessment' };
+}
+
+/**
+ * Whether an incident opened without labels or a severity gets another severity from both documents' criteria than
+ * from the Fiovana assessment alone (a system compromise, a suspected data exposure, a performance degradation):
+ * where the severity-without-labels patch matters. An operator's own severity stands.
+ */
+export function classifiedApart(eventType: EventType, given: Severity | undefined): boolean {
+  return given === undefined && classify(eventType, undefined, {}).severity !== assessSeverity(eventType);
 }
 
 export function assessSeverity(eventType: EventType): Severity {

@@ -539,5 +539,8 @@ export function planForOpening(
   plan: RunbookPlan,
   opening: { eventType?: EventType; severity?: Severity; labels?: Record<string, string> },
 ): RunbookPlan {
-  return planForSeverity(plan, classify(opening.eventType ?? 'other', opening.severity, opening.labels).severity);
+  // Without labels or a severity, both documents' criteria count, as a new incident classifies itself
+  // (severity-without-labels).
+  const labels = opening.labels ?? (opening.severity === undefined ? {} : undefined);
+  return planForSeverity(plan, classify(opening.eventType ?? 'other', opening.severity, labels).severity);
 }

@@ -245,6 +245,15 @@ export const PATCHES = {
     since: '2026-12-04',
     recordedWith: ['asked-once-continue-as-new'],
   },
+  'severity-without-labels': {
+    changed:
+      "an incident opened without labels or a severity is classified by both procedure documents' event-type " +
+      'criteria (a system compromise is P0, a suspected data exposure P1, a performance degradation P2), as one ' +
+      "opened with labels is; before, by the Fiovana procedures' assess_incident table alone (P3 for all three). " +
+      'Asked only where the two differ',
+    since: '2026-12-04',
+    recordedWith: ['compromise-without-labels'],
+  },
 } as const satisfies Record<string, PatchInfo>;
 
 export type PatchId = keyof typeof PATCHES;

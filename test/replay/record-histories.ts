@@ -643,6 +643,30 @@ SCENARIOS.push(
 );
 
 SCENARIOS.push({
+  // A system compromise opened without labels or a severity: both documents' criteria make it P0
+  // (severity-without-labels), where the Fiovana assess_incident table alone said P3; then a false positive.
+  name: 'compromise-without-labels',
+  incidentId: 'INC-2026-917',
+  takes: ['severity-without-labels'],
+  async run(engine, id) {
+    const handle = await startIncident(
+      engine.env.client,
+      engine.taskQueue,
+      incidentInput(id, plan('security-incident'), {
+        eventType: 'system_compromise',
+        title: 'unknown binary running as root on a build host',
+      }),
+    );
+    const opened = await engine.incidents.status(id);
+    check(opened.severity === 'P0', `a system compromise opens as P0, got ${opened.severity}`);
+    await engine.incidents.declareFalsePositive(id, { by: 'alice', reason: 'a sanctioned red-team implant' });
+    const outcome = await outcomeOf(engine, id);
+    check(outcome.status === 'false_positive', `false positive, got ${outcome.status}`);
+    return handle;
+  },
+});
+
+SCENARIOS.push({
   // continue-as-new with an operator's note sent under a fixed update id in the first run and the same id again in
   // the second, as the server may hand it on (temporalio/temporal#6375): the second run carries the first run's
   // update ids and answers the repeat without adding the note again. Files: both runs of the incident and the children.

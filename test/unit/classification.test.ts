@@ -2,7 +2,7 @@
 // severe winning, and the two-argument classify the recorded incidents computed left exactly as it was.
 import { describe, expect, it } from 'vitest';
 import { classifyAlert, fiovanaSeverity } from '../../domain/classification';
-import { EVENT_TYPES, assessSeverity, classify } from '../../domain/incident';
+import { EVENT_TYPES, assessSeverity, classifiedApart, classify } from '../../domain/incident';
 
 describe('classifyAlert', () => {
   it('opens a DoS the alert says made the system unavailable as P0, significant degradation as P1', () => {
@@ -52,5 +52,13 @@ describe('classify', () => {
   it('with labels takes both documents', () => {
     expect(classify('dos', undefined, { impact: 'unavailable' })).toEqual({ severity: 'P0', basis: 'assessment' });
     expect(classify('dos', 'P1', {})).toEqual({ severity: 'P1', basis: 'opener' });
+  });
+});
+
+describe('classifiedApart', () => {
+  it('names the event types whose severity without labels differs by both documents, and only without a severity', () => {
+    const apart = EVENT_TYPES.filter((eventType) => classifiedApart(eventType, undefined));
+    expect(apart.sort()).toEqual(['data_exposure', 'performance_degradation', 'system_compromise']);
+    expect(EVENT_TYPES.filter((eventType) => classifiedApart(eventType, 'P3'))).toEqual([]);
   });
 });

@@ -125,4 +125,17 @@ describe('incident lifecycle', () => {
     expect(outcome.status).toBe('false_positive');
     await expect(engine.incidents.acknowledge(id, { by: 'bob' })).rejects.toThrow(/closed|false positive/);
   });
+
+  it("opens what both documents call critical or high as such without labels; an operator's severity stands", async () => {
+    const opened = async (id: string, request: Parameters<typeof incidentInput>[2]) => {
+      await startIncident(engine.env.client, TASK_QUEUE, incidentInput(id, plan('security-incident'), request));
+      const view = await engine.incidents.status(id);
+      await engine.incidents.declareFalsePositive(id, { by: 'alice', reason: 'test' });
+      return view.severity;
+    };
+    // Fiovana's Severity Levels: "System compromise" is Critical; FailSafe-Qore's P1: "Data exposure suspected".
+    expect(await opened('INC-2026-103', { eventType: 'system_compromise' })).toBe('P0');
+    expect(await opened('INC-2026-104', { eventType: 'data_exposure' })).toBe('P1');
+    expect(await opened('INC-2026-105', { eventType: 'system_compromise', severity: 'P2' })).toBe('P2');
+  });
 });

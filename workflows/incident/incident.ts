@@ -16,6 +16,7 @@ import {
   PHASES,
   type StepResult,
   type TimelineEvent,
+  classifiedApart,
   classify,
   incidentMetrics,
   mergeAlertLabels,
@@ -102,6 +103,8 @@ export interface IncidentPatches {
   alertLifecycle?(): boolean;
   /** An opening alert's labels count in the severity (combined-severity). */
   combinedSeverity?(): boolean;
+  /** Without labels, both documents' event-type criteria count too (severity-without-labels). */
+  severityWithoutLabels?(): boolean;
   /** Updates without an API role are marked break-glass on the timeline. */
   senderRecorded(): boolean;
   falsePositiveCompensates(): boolean;
@@ -229,8 +232,16 @@ export class Incident {
     const { plan } = input;
     const openedAt = now();
     this.statusUpdates = { sent: 0, lastAt: openedAt };
-    // An alert's labels count once the combined-severity patch is in (asked only when there are labels).
-    const labels = input.labels !== undefined && patches.combinedSeverity?.() ? input.labels : undefined;
+    // An alert's labels count once the combined-severity patch is in (asked only when there are labels); without
+    // labels, both documents' criteria count once severity-without-labels is in (asked only where they differ).
+    const labels =
+      input.labels !== undefined
+        ? patches.combinedSeverity?.()
+          ? input.labels
+          : undefined
+        : classifiedApart(input.eventType, input.severity) && patches.severityWithoutLabels?.()
+          ? {}
+          : undefined;
     const classification = classify(input.eventType, input.severity, labels);
     this.basis = classification.basis;
     this.state = {

@@ -93,6 +93,7 @@ export async function incidentWorkflow(started: IncidentStartInput): Promise<Inc
       alertLabels: patchOnce('alert-labels'),
       alertLifecycle: patchOnce('alert-lifecycle'),
       combinedSeverity: patchOnce('combined-severity'),
+      severityWithoutLabels: patchOnce('severity-without-labels'),
       falsePositiveCompensates: patchOnce('false-positive-compensates'),
       phaseFailureCompensates: patchOnce('phase-failure-compensates'),
       senderRecorded: patchOnce('sender-recorded'),
