@@ -161,7 +161,8 @@ export const UPDATES = {
     roles: STEER,
     finishes: true,
     events: ['phase_advanced'],
-    summary: 'Leave a phase that waits for an operator',
+    summary:
+      'Leave a phase that waits for an operator (a P0 whose advance reaches the end of recovery: a commander key)',
     cli: {
       usage: 'advance <incident>',
       description: 'move on from a phase that waits for an operator',

@@ -138,7 +138,7 @@ describe('route x API role, from the update table', () => {
 });
 
 describe('commander only on a P0', () => {
-  it('an operator may not lower, resolve or declare a false positive on a P0 (403); nothing changes', async () => {
+  it('an operator may not lower, resolve (or advance to the resolving end of recovery) or declare a false positive on a P0 (403); nothing changes', async () => {
     const id = await p0WaitingInEradicate();
     const op = env.keys.operator.key;
     const attempts: [UpdateName, Record<string, unknown>, string][] = [
@@ -146,6 +146,8 @@ describe('commander only on a P0', () => {
       ['setSeverity', { severity: 'Low' }, `lower ${id} from P0`],
       ['resolve', { summary: 'done' }, `resolve ${id}, a P0 incident`],
       ['declareFalsePositive', { reason: 'nothing here' }, `declare ${id}, a P0 incident, a false positive`],
+      // Recovery then runs by itself and its end resolves the incident: a resolve by another route.
+      ['advancePhase', {}, `advance ${id}, a P0 incident, past eradicate: the end of recovery resolves it`],
     ];
     for (const [name, body, what] of attempts) {
       const res = await post(id, name, body, op);
@@ -154,7 +156,7 @@ describe('commander only on a P0', () => {
       expect(isCleanError(res.body)).toBe(true);
     }
     const after = await get(id);
-    expect(after).toMatchObject({ status: 'active', severity: 'P0' });
+    expect(after).toMatchObject({ status: 'active', severity: 'P0', phase: 'eradicate', awaitingAdvance: true });
     expect(after.timeline.some((e) => ['severity_changed', 'resolved', 'false_positive'].includes(e.type))).toBe(false);
 
     const lowered = await post(id, 'setSeverity', { severity: 'P1' }, env.keys.commander.key);

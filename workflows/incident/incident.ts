@@ -416,6 +416,16 @@ export class Incident {
     return 'next';
   }
 
+  /** Whether advancing the awaited phase reaches the end of recovery (which resolves) with no manual phase between. */
+  private advanceResolves(): boolean {
+    const from = PHASES.indexOf(this.state.phase);
+    const recover = PHASES.indexOf('recover');
+    return (
+      from <= recover &&
+      PHASES.slice(from + 1, recover + 1).every((phase) => this.input.plan.phases[phase].advance !== 'manual')
+    );
+  }
+
   /** An awaited manual phase may move on: advancePhase or a resolve asked for it, or it was a false positive. */
   get advanceReady(): boolean {
     return this.advanceRequested || this.isFalsePositive;
@@ -601,9 +611,18 @@ export class Incident {
         refuse('a confirmed data breach cannot be withdrawn');
       }
     },
-    advancePhase: () => {
+    advancePhase: (input) => {
       this.refuseIfClosed();
-      if (this.state.awaitingAdvance) return;
+      if (this.state.awaitingAdvance) {
+        // The end of recovery resolves the incident: reaching it by hand is resolving a P0, a commander's call.
+        if (this.state.severity === 'P0' && this.state.status === 'active' && this.advanceResolves()) {
+          this.requireCommander(
+            input,
+            `advance ${this.incidentId}, a P0 incident, past ${this.state.phase}: the end of recovery resolves it`,
+          );
+        }
+        return;
+      }
       const waits = [...this.waiting.values()].map((w) => `${w.kind === 'task' ? 'task' : 'approval of'} ${w.stepId}`);
       refuse(
         this.phaseRunning
