@@ -6,12 +6,17 @@
 export const MAX_TITLE_CHARS = 512;
 /** Any other text field (summary, description, note, root cause...). */
 export const MAX_TEXT_CHARS = 16_384;
-/** Labels (and annotations) on one alert or incident. */
+/** Labels on one alert or incident (annotations are text: MAX_TEXT_CHARS each, MAX_OBJECT_KEYS of them). */
 export const MAX_LABELS = 64;
 export const MAX_LABEL_KEY_CHARS = 128;
 export const MAX_LABEL_VALUE_CHARS = 1_024;
-/** Items in any list (affected systems, alerts in one Alertmanager delivery...). */
+/** Items in any list (affected systems, notes...). */
 export const MAX_LIST_ITEMS = 200;
+/**
+ * Alerts in one Alertmanager delivery: a group of a fleet-wide outage is taken whole (Alertmanager does not retry a
+ * refusal), within the body's byte limit; the intake signals them in batches of ALERT_BATCH_MAX.
+ */
+export const MAX_ALERTS_PER_DELIVERY = 1_000;
 /** Members of any other JSON object. */
 export const MAX_OBJECT_KEYS = 256;
 /** Nesting of JSON objects and lists. */
@@ -39,10 +44,4 @@ export const MAX_PAYLOAD_BYTES = 256 * 1024;
 export const MAX_UPDATE_HISTORY_EVENTS = 40_000;
 
 /** Object members that hold labels: the label limits apply to them. */
-export const LABEL_FIELDS: readonly string[] = [
-  'labels',
-  'annotations',
-  'commonLabels',
-  'commonAnnotations',
-  'groupLabels',
-];
+export const LABEL_FIELDS: readonly string[] = ['labels', 'commonLabels', 'groupLabels'];

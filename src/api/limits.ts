@@ -4,6 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import {
   LABEL_FIELDS,
+  MAX_ALERTS_PER_DELIVERY,
   MAX_DEPTH,
   MAX_LABEL_KEY_CHARS,
   MAX_LABEL_VALUE_CHARS,
@@ -53,7 +54,8 @@ export function checkInputLimits(value: unknown, where = 'body', depth = 0, key?
   if (value === null || typeof value !== 'object') return;
   if (depth >= MAX_DEPTH) throw tooLarge(where, `nested deeper than ${MAX_DEPTH} levels`);
   if (Array.isArray(value)) {
-    if (value.length > MAX_LIST_ITEMS) throw tooLarge(where, `${value.length} items; at most ${MAX_LIST_ITEMS}`);
+    const max = key === 'alerts' ? MAX_ALERTS_PER_DELIVERY : MAX_LIST_ITEMS;
+    if (value.length > max) throw tooLarge(where, `${value.length} items; at most ${max}`);
     value.forEach((item, i) => checkInputLimits(item, fieldPath(where, i), depth + 1, i));
     return;
   }

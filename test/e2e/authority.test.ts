@@ -245,5 +245,13 @@ describe('approvals and runbook roles', () => {
     const shown = (await get(id)).steps.find((s) => s.stepId === 'kill-switch');
     expect(shown).toMatchObject({ status: 'completed', action: 'app.killSwitch' });
     expect(shown).not.toHaveProperty('output');
+
+    // A task completed without a role named: the server acts in its first role the key may act in.
+    const completed = await post(id, 'completeTask', { stepId: 'brief-legal' }, env.keys.operator.key);
+    expect(completed.status, completed.text).toBe(200);
+    expect((await get(id)).timeline.find((e) => e.type === 'task_completed')).toMatchObject({
+      stepId: 'brief-legal',
+      role: 'legal-counsel',
+    });
   });
 });

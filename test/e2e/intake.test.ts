@@ -447,6 +447,59 @@ describe('alert intake on a real dev server', () => {
     expect(opened(await registry())).toBe(before);
   });
 
+  it('fits what senders do not bound instead of losing it: PagerDuty custom_details past the label limits, an Alertmanager group of 201 alerts with a long annotation', async () => {
+    // 70 plain details and one 1,500-character value: a sender that is refused does not retry.
+    const dedup = `checkout-npe-${randomBytes(4).toString('hex')}`;
+    const details = {
+      exception: 'x'.repeat(1_500),
+      ...Object.fromEntries(Array.from({ length: 70 }, (_, i) => [`m${i}`, i])),
+    };
+    const trigger = {
+      event_action: 'trigger',
+      dedup_key: dedup,
+      payload: { summary: 'NPE in checkout', source: 'app-01', severity: 'critical', custom_details: details },
+    };
+    const first = await http<{ message: string }>(`${url}/intake/pagerduty`, { key: others.pager.key, body: trigger });
+    expect(first.status, first.text).toBe(202);
+    const id = /(INC-\d{4}-\d+) opened/.exec(first.body.message)?.[1];
+    expect(id, first.body.message).toBeDefined();
+    const incident = await get(id!);
+    expect(Object.keys(incident.alertLabels)).toHaveLength(64);
+    expect(incident.alertLabels).toMatchObject({ source: 'app-01', severity: 'critical' });
+    expect(incident.alertLabels.exception).toBe(`${'x'.repeat(1_023)}…`);
+    // A resolve carrying the same details joins the incident and is on its timeline.
+    const resolve = await http(`${url}/intake/pagerduty`, {
+      key: others.pager.key,
+      body: { ...trigger, event_action: 'resolve' },
+    });
+    expect(resolve.status, resolve.text).toBe(202);
+    expect((await alertsOn(id!, 2)).map((a) => a.status)).toEqual(['firing', 'resolved']);
+
+    // A fleet-wide outage: 201 alerts in one group, one with a 2,000-character description (annotations are text).
+    const groupKey = `{}:{alertname="NodeDown",run="${randomBytes(4).toString('hex')}"}`;
+    const group = alertmanagerPayload(
+      groupKey,
+      'firing',
+      Array.from({ length: 201 }, (_, i) => ({
+        instance: `node-${i}`,
+        fingerprint: `dddd${String(i).padStart(12, '0')}`,
+      })),
+      'NodeDown',
+    );
+    (group.alerts as { annotations: Record<string, string> }[])[0]!.annotations.description = 'd'.repeat(2_000);
+    const taken = await http<{ incidentId: string; created: boolean; recorded: number }>(`${url}/intake/alertmanager`, {
+      key: key.detector.key,
+      body: group,
+    });
+    expect(taken.status, taken.text).toBe(200);
+    expect(taken.body).toMatchObject({ created: true, recorded: 201 });
+    const book = await waitFor(async () => {
+      const b = await env.incidents.alertBook(taken.body.incidentId);
+      return b && b.counts.total === 201 ? b : undefined;
+    }, 'all 201 alerts counted');
+    expect(book.counts).toMatchObject({ total: 201, firing: 201, fingerprints: 201 });
+  });
+
   it('takes generic alerts; runbooks are chosen by match rules, by name, or the default', async () => {
     const byLabel = await http<{ incidentId: string; created: boolean; dedupKey: string }>(`${url}/intake/alerts`, {
       key: key.detector.key,

@@ -4,7 +4,7 @@
 // Alertmanager re-sends the whole group on every change and repeat: alerts whose fingerprint already has the same
 // status on the timeline are skipped, so repeats change nothing. Unknown fields are ignored (newer Alertmanagers).
 import { z } from 'zod';
-import { MAX_FINGERPRINT_CHARS } from '../../../domain/limits';
+import { MAX_FINGERPRINT_CHARS, MAX_LABELS } from '../../../domain/limits';
 import { type IntakeEvent, eventTypeFromLabel, mostSevere, pastTime, severityFromLabel } from './event';
 
 const Labels = z.record(z.string(), z.string());
@@ -68,7 +68,12 @@ export function alertmanagerEvent(payload: AlertmanagerWebhook, now: number): In
     ...(eventType ? { eventType } : {}),
     ...(starts.length > 0 ? { startedAt: Math.min(...starts) } : {}),
     ...(commonLabels.drill === 'true' ? { drill: true } : {}),
-    facts: { format: 'alertmanager', source: 'alertmanager', labels: { ...groupLabels, ...commonLabels } },
+    // Each set is within the label limits; both together may not be, and the incident takes at most MAX_LABELS.
+    facts: {
+      format: 'alertmanager',
+      source: 'alertmanager',
+      labels: Object.fromEntries(Object.entries({ ...groupLabels, ...commonLabels }).slice(0, MAX_LABELS)),
+    },
     alerts: payload.alerts.map((alert) => ({
       source: 'alertmanager',
       status: alert.status,

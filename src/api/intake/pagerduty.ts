@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { type IntakeEvent, eventTypeFromLabel, pastTime } from './event';
+import { MAX_LABEL_KEY_CHARS, MAX_LABEL_VALUE_CHARS, MAX_LABELS } from '../../../domain/limits';
 import type { Severity } from '../../../domain/severity';
 
 export const PD_SEVERITIES = { critical: 'P0', error: 'P1', warning: 'P2', info: 'P3' } as const satisfies Record<
@@ -68,26 +69,42 @@ export function pagerDutyDedupKey(event: PagerDutyEvent): string {
   return event.dedup_key ?? randomUUID();
 }
 
-function customLabels(details: unknown): Record<string, string> {
+/**
+ * custom_details as labels: its plain values (nested ones left out), fitted to the label limits instead of refusing
+ * the event (a PagerDuty sender does not retry a refusal): names over MAX_LABEL_KEY_CHARS left out, values cut to
+ * MAX_LABEL_VALUE_CHARS, and at most `room` of them, in the sender's order.
+ */
+function customLabels(details: unknown, room: number): Record<string, string> {
   if (!details || typeof details !== 'object' || Array.isArray(details)) return {};
-  return Object.fromEntries(
-    Object.entries(details as Record<string, unknown>).flatMap(([k, v]) =>
-      typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? [[k, String(v)]] : [],
-    ),
+  const plain = Object.entries(details as Record<string, unknown>).flatMap(([k, v]) =>
+    (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') &&
+    k.length > 0 &&
+    k.length <= MAX_LABEL_KEY_CHARS
+      ? [[k, cut(String(v))] as const]
+      : [],
   );
+  return Object.fromEntries(plain.slice(0, room));
 }
+
+const cut = (value: string): string =>
+  value.length <= MAX_LABEL_VALUE_CHARS ? value : `${value.slice(0, MAX_LABEL_VALUE_CHARS - 1)}…`;
 
 /** A trigger or resolve as an intake event; `dedupKey` is the sender's (the intake scopes it to the sending key). */
 export function pagerDutyEvent(event: PagerDutyEvent, dedupKey: string, now: number): IntakeEvent {
   const payload = event.payload;
   // The payload's own fields win over custom_details of the same name: they are what PagerDuty itself defines.
-  const labels: Record<string, string> = {
-    ...customLabels(payload?.custom_details),
-    ...(payload?.source ? { source: payload.source } : {}),
-    ...(payload?.component ? { component: payload.component } : {}),
-    ...(payload?.group ? { group: payload.group } : {}),
-    ...(payload?.class ? { class: payload.class } : {}),
+  const own: Record<string, string> = {
+    ...(payload?.source ? { source: cut(payload.source) } : {}),
+    ...(payload?.component ? { component: cut(payload.component) } : {}),
+    ...(payload?.group ? { group: cut(payload.group) } : {}),
+    ...(payload?.class ? { class: cut(payload.class) } : {}),
     ...(payload?.severity ? { severity: payload.severity } : {}),
+  };
+  const custom = customLabels(payload?.custom_details, MAX_LABELS);
+  for (const name of Object.keys(own)) delete custom[name];
+  const labels: Record<string, string> = {
+    ...Object.fromEntries(Object.entries(custom).slice(0, MAX_LABELS - Object.keys(own).length)),
+    ...own,
   };
   const startedAt = pastTime(payload?.timestamp, now);
   const eventType = eventTypeFromLabel(labels.event_type);

@@ -18,19 +18,21 @@ import { IncidentIdParams, IncidentView, KEY_AUTH, UpdateBodies } from '../schem
 /** An update's HTTP body: its input without the sender's fields (approve and reject may leave out the runbook role). */
 type Body<N extends UpdateName> = Omit<UpdateRequest<N>, 'by' | 'apiRole' | 'runbookRoles'>;
 
-/** The waiting approval of a step: which runbook role to act in when the body names none. */
-async function waitingApproval(incidents: IncidentClient, id: string, stepId: string) {
-  const status = await incidents.status(id);
-  return status.waitingSteps.find((w) => w.stepId === stepId && w.kind === 'approval');
-}
-
 /**
- * The runbook role to act in when the body names none: the step's first approver role the caller's key may act in;
- * `(none)` lets the workflow refuse with the roles expected.
+ * The runbook role to act in when the body names none: the first role of the waiting approval or task the caller's
+ * key may act in (`(none)` lets the workflow refuse with the roles expected); nothing for a task that names no roles.
  */
-async function defaultRole(c: IncidentClient, id: string, stepId: string, p: ApiPrincipal): Promise<string> {
-  const roles = (await waitingApproval(c, id, stepId))?.roles ?? [];
-  return roles.find((role) => p.runbookRoles === undefined || p.runbookRoles.includes(role)) ?? '(none)';
+async function defaultRole(
+  c: IncidentClient,
+  id: string,
+  stepId: string,
+  kind: 'approval' | 'task',
+  p: ApiPrincipal,
+): Promise<{ role?: string }> {
+  const waiting = (await c.status(id)).waitingSteps.find((w) => w.stepId === stepId && w.kind === kind);
+  const roles = waiting?.roles ?? [];
+  if (kind === 'task' && roles.length === 0) return {};
+  return { role: roles.find((role) => p.runbookRoles === undefined || p.runbookRoles.includes(role)) ?? '(none)' };
 }
 
 /** Sends update `name` for the caller: `by`, its API role and its runbook roles come from its key. */
@@ -43,8 +45,10 @@ async function send<N extends UpdateName>(
 ): Promise<IncidentStatusView> {
   const sender = { by: p.name, apiRole: p.role, ...(p.runbookRoles ? { runbookRoles: p.runbookRoles } : {}) };
   const decision = body as { stepId?: string; role?: string };
-  const needsRole = (name === 'approveStep' || name === 'rejectStep') && decision.role === undefined;
-  const role = needsRole ? { role: await defaultRole(incidents, id, decision.stepId ?? '', p) } : {};
+  const kind =
+    name === 'completeTask' ? 'task' : name === 'approveStep' || name === 'rejectStep' ? 'approval' : undefined;
+  const role =
+    kind && decision.role === undefined ? await defaultRole(incidents, id, decision.stepId ?? '', kind, p) : {};
   return incidents.send(id, name, { ...body, ...role, ...sender } as UpdateRequest<N>);
 }
 
