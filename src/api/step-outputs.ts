@@ -4,18 +4,21 @@
 import { ACTIONS, isActionName } from '../../domain/actions/index';
 import type { IncidentClient } from '../client';
 
+/** Each item with its output left out unless its action declares outputs safe. */
+export function safeOutputs<T extends { action: string; output?: unknown }>(items: readonly T[]): T[] {
+  return items.map((item) => {
+    if (item.output === undefined) return item;
+    if (isActionName(item.action) && (ACTIONS[item.action] as { safeOutput?: boolean }).safeOutput === true) {
+      return item;
+    }
+    const { output: _hidden, ...rest } = item;
+    return rest as T;
+  });
+}
+
 /** The view with the outputs of steps whose action does not declare them safe left out. */
 export function withSafeStepOutputs<V extends { steps?: readonly { action: string; output?: unknown }[] }>(view: V): V {
-  if (!view.steps) return view;
-  const steps = view.steps.map((step) => {
-    if (step.output === undefined) return step;
-    if (isActionName(step.action) && (ACTIONS[step.action] as { safeOutput?: boolean }).safeOutput === true) {
-      return step;
-    }
-    const { output: _hidden, ...rest } = step;
-    return rest;
-  });
-  return { ...view, steps };
+  return view.steps ? { ...view, steps: safeOutputs(view.steps) } : view;
 }
 
 /** An incident's status (safe step outputs only) and its timeline, as a viewer reads them. */

@@ -245,6 +245,17 @@ describe('approvals and runbook roles', () => {
     const shown = (await get(id)).steps.find((s) => s.stepId === 'kill-switch');
     expect(shown).toMatchObject({ status: 'completed', action: 'app.killSwitch' });
     expect(shown).not.toHaveProperty('output');
+    // Nor does the post-incident review a viewer reads.
+    const review = await http<{ actions: { stepId: string; output?: unknown }[] }>(
+      `${env.url}/incidents/${id}/review`,
+      {
+        key: env.keys.viewer.key,
+      },
+    );
+    expect(review.status, review.text).toBe(200);
+    const reviewed = review.body.actions.find((a) => a.stepId === 'kill-switch');
+    expect(reviewed).toMatchObject({ status: 'completed', action: 'app.killSwitch' });
+    expect(reviewed).not.toHaveProperty('output');
 
     // A task completed without a role named: the server acts in its first role the key may act in.
     const completed = await post(id, 'completeTask', { stepId: 'brief-legal' }, env.keys.operator.key);

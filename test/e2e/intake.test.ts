@@ -717,6 +717,15 @@ describe('alert intake on a real dev server', () => {
       expect(res.body.created, JSON.stringify(body)).toBe(true);
       expect(targets).not.toContain(res.body.incidentId);
     }
+    // An operator may not open an incident under a detector's scoped key either (its alerts would join it).
+    for (const format of ['generic', 'alertmanager', 'pagerduty']) {
+      const claimed = await http<{ message: string }>(`${url}/incidents`, {
+        key: key.operator.key,
+        body: { title: 'claim', runbook: 'security-default', dedupKey: `${format}:detector-1:${sharedKey}` },
+      });
+      expect(claimed.status, claimed.text).toBe(400);
+      expect(claimed.body.message).toContain(`body.dedupKey: "${format}:..." is the ${format} intake's namespace`);
+    }
     expect(await snapshot()).toEqual(before);
   });
 

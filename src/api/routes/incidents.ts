@@ -14,6 +14,7 @@ import {
   TimelineResult,
 } from '../schemas';
 import { declareRoutes } from './declare';
+import { INTAKE_FORMATS } from '../../../domain/runbook';
 
 export function incidentRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const route = declareRoutes(app, 'incidents');
@@ -31,6 +32,17 @@ export function incidentRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
     async (request, reply) => {
       const { runbook, ...open } = request.body;
+      // Detectors' dedup keys are `<format>:<key name>:<their key>`: an operator's open must not take one over, or a
+      // detector's later P0 alert would join the operator's incident instead of opening its own.
+      const intake = INTAKE_FORMATS.find((format) => open.dedupKey?.startsWith(`${format}:`));
+      if (intake) {
+        throw new ApiError(
+          400,
+          'invalid_request',
+          `body.dedupKey: "${intake}:..." is the ${intake} intake's namespace (its detectors' alerts); expected a key ` +
+            `that does not start with ${INTAKE_FORMATS.map((f) => `"${f}:"`).join(', ')}`,
+        );
+      }
       const plan = ctx.runbooks().get(runbook);
       if (!plan) {
         throw new ApiError(

@@ -14,6 +14,7 @@ import { reviewDir } from '../../reports/store';
 import type { ApiContext } from '../context';
 import { ApiError } from '../errors';
 import { IncidentIdParams } from '../schemas';
+import { safeOutputs } from '../step-outputs';
 import { declareRoutes } from './declare';
 
 const Format = z.object({
@@ -79,7 +80,9 @@ export function reportRoutes(app: FastifyInstance, ctx: ApiContext): void {
         const timeline = await ctx.incidents.timeline(id);
         review = reviewOf(status, timeline, planFor(ctx.runbooks(), status), ctx.now());
       }
-      return send(reply, request.query.format, renderReview(review, request.query.format));
+      // A viewer reads it: step outputs only where the action declares them safe, as in the incident's view.
+      const shown = { ...review, actions: safeOutputs(review.actions) };
+      return send(reply, request.query.format, renderReview(shown, request.query.format));
     },
   );
 
