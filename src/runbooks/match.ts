@@ -1,7 +1,9 @@
 // Picks the runbook for a detector alert from the runbooks' optional `match:` blocks: the most specific matching rule
-// over all runbooks wins, ties go to the runbook id that sorts first, and alerts no rule matches go to the configured
-// default (api.defaultRunbook), else the runbook marked `match.default: true`, else the shipped `triage` runbook, so no
-// alert is refused for want of a runbook. Pure: no I/O, never guesses silently.
+// over all runbooks wins, ties go to the runbook id that sorts first; an alert no rule matches that names its event
+// type goes to the runbook written for it (`eventTypes`), the rest to the configured default (api.defaultRunbook),
+// else the runbook marked `match.default: true`, else the shipped `triage` runbook, so no alert is refused for want of
+// a runbook. Pure: no I/O, never guesses silently.
+import type { EventType } from '../../domain/incident';
 import type { IntakeFormat, MatchRule, RunbookPlan } from '../../domain/runbook';
 
 /** What matching looks at: the intake that received the alert, its source and its labels. */
@@ -72,10 +74,23 @@ export function defaultRunbook(plans: Map<string, RunbookPlan>, configured?: str
   return marked[0];
 }
 
+/**
+ * The runbook written for the alert's event type: of those whose `eventTypes` list it (triage aside), the one that
+ * lists the fewest (the most specific: data-breach before security-incident for a data breach), ties to the id that
+ * sorts first. None for `other`, which says nothing about what happened.
+ */
+export function runbookForEventType(plans: Map<string, RunbookPlan>, eventType: EventType): RunbookPlan | undefined {
+  if (eventType === 'other') return undefined;
+  return [...plans.values()]
+    .filter((plan) => plan.id !== TRIAGE_RUNBOOK_ID && plan.eventTypes.includes(eventType))
+    .sort((a, b) => a.eventTypes.length - b.eventTypes.length || a.id.localeCompare(b.id))[0];
+}
+
 export function selectRunbook(
   plans: Map<string, RunbookPlan>,
   alert: AlertFacts,
   configuredDefault?: string,
+  eventType?: EventType,
 ): RunbookChoice {
   let best: { plan: RunbookPlan; specificity: number; index: number } | undefined;
   for (const plan of [...plans.values()].sort((a, b) => a.id.localeCompare(b.id))) {
@@ -86,6 +101,8 @@ export function selectRunbook(
     });
   }
   if (best) return { plan: best.plan, reason: `rule ${best.index + 1} of runbook ${best.plan.id}` };
+  const written = eventType !== undefined ? runbookForEventType(plans, eventType) : undefined;
+  if (written) return { plan: written, reason: `the runbook for event type ${eventType}` };
   const fallback = defaultRunbook(plans, configuredDefault);
   if (fallback) return { plan: fallback, reason: 'default runbook' };
   const triage = plans.get(TRIAGE_RUNBOOK_ID);

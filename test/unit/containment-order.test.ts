@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { selectRunbook } from '../../src/runbooks/match';
 import { compileRunbook, loadRunbooks } from '../../src/runbooks/load';
 import { DETECT_CHECKS_GROUP, planForOpening, planForSeverity } from '../../domain/runbook';
+import { EVENT_TYPES, type EventType } from '../../domain/incident';
 import { stepDependencies, waitsForPerson } from '../../workflows/steps';
 import { refusalOf } from '../helpers/refusal';
 
@@ -158,6 +159,21 @@ describe('the shipped runbooks', () => {
       labels: { alertname: 'X' },
     });
     expect(choice).toMatchObject({ plan: { id: 'triage' }, reason: expect.stringMatching(/^triage runbook/) });
+  });
+
+  it('send an alert that names its event type to the runbook written for it, the most specific first', () => {
+    const facts = { format: 'generic' as const, source: 'siem', labels: {} };
+    const chosen = (eventType: EventType) => selectRunbook(shipped, facts, undefined, eventType);
+    expect(chosen('data_breach')).toMatchObject({
+      plan: { id: 'data-breach' },
+      reason: 'the runbook for event type data_breach',
+    });
+    expect(chosen('unauthorized_access').plan.id).toBe('unauthorized-access');
+    expect(chosen('policy_violation').plan.id).toBe('security-incident');
+    // Every event type but `other` has a shipped runbook of its own; `other` says nothing, so triage takes it.
+    for (const eventType of EVENT_TYPES.filter((t) => t !== 'other'))
+      expect(chosen(eventType).plan.id).not.toBe('triage');
+    expect(chosen('other').plan.id).toBe('triage');
   });
 
   it('pins by the severity an opening classifies to: the opener’s, the event type’s, the labels’', () => {

@@ -110,13 +110,13 @@ export class AlertIntake {
       const plan = plans.get(event.runbook);
       if (plan) return { plan, reason: 'named by the alert' };
       // A runbook renamed or removed must not lose the alert: the match rules (or the default, or triage) take it.
-      const choice = selectRunbook(plans, event.facts, this.options.defaultRunbook);
+      const choice = selectRunbook(plans, event.facts, this.options.defaultRunbook, event.eventType);
       return {
         ...choice,
         reason: `the alert names runbook "${event.runbook}", which does not exist; ${choice.reason}`,
       };
     }
-    return selectRunbook(plans, event.facts, this.options.defaultRunbook);
+    return selectRunbook(plans, event.facts, this.options.defaultRunbook, event.eventType);
   }
 
   /**
