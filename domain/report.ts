@@ -1,6 +1,14 @@
 // Metrics across incidents and the periodic reports (the FailSafe-Qore procedures, "Key Metrics to Track" and
 // "Reporting"). Every figure comes from the compact summary each incident leaves at close, so a report never reads a
 // history. Pure: windows and clocks are given; src/reports/ reads the store and renders.
+import {
+  type AuditCheck,
+  type ThreatSeen,
+  type TrainingLine,
+  securityAudit,
+  threatModelUpdate,
+  trainingRecord,
+} from './quarterly-review';
 import type { EscalationPolicy } from './escalation-policy';
 import { DEFAULT_ESCALATION_POLICY } from './escalation-policy';
 import type { Phase } from './incident';
@@ -357,6 +365,12 @@ export interface PeriodicReport {
   }[];
   /** Quarterly: drills held in the window. */
   drillsHeld?: DrillHeld[];
+  /** Quarterly: the threats the quarter's incidents realised, for the threat model update. */
+  threatModel?: ThreatSeen[];
+  /** Quarterly: the security audit's checks and the incidents each found. */
+  securityAudit?: AuditCheck[];
+  /** Quarterly: both documents' training requirements, with the drills that exercised them. */
+  training?: TrainingLine[];
 }
 
 const TREND_PERIODS: Record<ReportKind, number> = { weekly: 8, monthly: 6, quarterly: 4 };
@@ -506,5 +520,11 @@ export function buildPeriodicReport(input: ReportInput): PeriodicReport {
     };
   });
   report.drillsHeld = drillsHeld;
+  report.threatModel = threatModelUpdate(records);
+  report.securityAudit = securityAudit(
+    records,
+    followUpsOpen.filter((f) => f.overdue),
+  );
+  report.training = trainingRecord(drillsHeld);
   return report;
 }

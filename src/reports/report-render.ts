@@ -215,6 +215,42 @@ function sections(r: PeriodicReport): Section[] {
       },
     });
     out.push({
+      title: 'Threat model update',
+      table: {
+        head: ['Event type', 'Incidents', 'Worst severity', 'Raised after opening', 'Targets', 'Root causes'],
+        rows: (r.threatModel ?? []).map((t) => [
+          t.eventType,
+          t.incidents,
+          t.worstSeverity,
+          t.raisedAfterOpening,
+          t.targets.join('; ') || '-',
+          t.rootCauses.join('; ') || 'none recorded',
+        ]),
+      },
+      list: r.threatModel?.length ? [] : ['No incident this quarter realised a threat.'],
+    });
+    out.push({
+      title: 'Security audit',
+      table: {
+        head: ['Check', 'Incidents found'],
+        rows: (r.securityAudit ?? []).map((c) => [c.check, c.incidents.join(', ') || 'none']),
+      },
+    });
+    out.push({
+      title: 'Training requirements',
+      table: {
+        head: ['Audience', 'Requirement', 'Document', 'This quarter'],
+        rows: (r.training ?? []).map((t) => [
+          t.audience,
+          t.requirement,
+          t.source === 'fiovana' ? 'the Fiovana procedures' : 'the FailSafe-Qore procedures',
+          t.drills
+            ? `${t.drills.held} ${t.drillMode} drill(s)${t.drills.scenarios.length ? `: ${t.drills.scenarios.join(', ')}` : ''}`
+            : 'not recorded by the engine: confirm from the training records',
+        ]),
+      },
+    });
+    out.push({
       title: 'Training and simulation',
       table: {
         head: ['Held', 'Scenario', 'Runbook', 'Mode', 'Participants', 'Result', 'Expectations missed'],

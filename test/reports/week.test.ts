@@ -292,6 +292,11 @@ describe('a week of incidents', () => {
       ['web-attack', 3],
     ]);
     expect(quarterly.drillsHeld).toEqual([]);
+    expect(quarterly.threatModel!.reduce((n, t) => n + t.incidents, 0)).toBeGreaterThan(0);
+    expect(quarterly.securityAudit!.find((c) => c.check === 'Closed without a root cause')?.incidents).toEqual([
+      'INC-2026-203',
+    ]);
+    expect(quarterly.training!.find((t) => t.requirement === 'Regular tabletop exercises')?.drills?.held).toBe(0);
   });
 
   it('renders every report as Markdown and as HTML with its charts, escaping what people typed', () => {
@@ -308,7 +313,10 @@ describe('a week of incidents', () => {
       'Recommendations',
       'Root cause analysis',
       'Security posture assessment',
+      'Threat model update',
+      'Security audit',
       'Response procedure review',
+      'Training requirements',
       'Training and simulation',
     ])
       expect(md).toContain(`## ${heading}`);
