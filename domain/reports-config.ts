@@ -17,6 +17,12 @@ export const ScheduledDrill = z
   })
   .strict();
 
+/** Mid-quarter, 10:00 UTC: a tabletop breach in the quarter's second month, a communication test in its third. */
+export const DEFAULT_DRILLS: z.input<typeof ScheduledDrill>[] = [
+  { scenario: 'security-breach-tabletop', cron: '0 10 15 2,5,8,11 *' },
+  { scenario: 'communication-protocol', cron: '0 10 15 3,6,9,12 *' },
+];
+
 export const ReportsConfigFile = z
   .object({
     /** The audience the reports and drill results are sent to (a key of `audiences`, like internal). */
@@ -24,8 +30,13 @@ export const ReportsConfigFile = z
     weekly: Cadence.default('0 8 * * MON'),
     monthly: Cadence.default('0 8 1 * *'),
     quarterly: Cadence.default('0 8 1 1,4,7,10 *'),
-    /** The drill programme: each entry a scenario held on its cron (both procedure documents ask for quarterly drills). */
-    drills: z.array(ScheduledDrill).max(50).default([]),
+    /**
+     * The drill programme: each entry a scenario held on its cron. Both procedure documents ask for quarterly drills
+     * (the Fiovana procedures: tabletop exercises, technical recovery drills, communication protocol testing), so by
+     * default a tabletop breach and a communication test are held every quarter; technical recovery needs a staging
+     * copy of the application (docs/DRILLS.md) and is added where there is one. `[]` turns the programme off.
+     */
+    drills: z.array(ScheduledDrill).max(50).default(DEFAULT_DRILLS),
   })
   .strict();
 export type ReportsConfig = z.output<typeof ReportsConfigFile>;

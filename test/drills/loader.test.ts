@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compileDrill, drillFiles, findDrill, loadDrillFile } from '../../src/drills/load';
+import { DEFAULT_REPORTS_CONFIG } from '../../domain/reports-config';
 import { refusalOf } from '../helpers/refusal';
 
 const FILE = 'runbooks/drills/example.yaml';
@@ -19,6 +20,17 @@ incident: { title: Admin login from an unknown address, eventType: unauthorized_
 `;
 
 describe('drill scenario loader', () => {
+  it('holds a quarterly programme by default, of shipped scenarios (both documents ask for quarterly drills)', () => {
+    const programme = DEFAULT_REPORTS_CONFIG.drills;
+    expect(programme.map((d) => d.scenario)).toEqual(['security-breach-tabletop', 'communication-protocol']);
+    for (const drill of programme) {
+      expect(findDrill(drill.scenario).mode).toBe('tabletop');
+      // Four times a year: the month field names one month of each quarter.
+      const months = drill.cron.split(/\s+/)[3]!.split(',').map(Number);
+      expect(months.map((m) => Math.floor((m - 1) / 3))).toEqual([0, 1, 2, 3]);
+    }
+  });
+
   it('parses a scenario: offsets in ms, shorthands expanded, the operator filled in, end defaulting to the last event', () => {
     const scenario = compileDrill(
       `${HEAD}operator: alice
