@@ -172,8 +172,14 @@ export class ApiKeyStore {
     const name = parsedName.data;
     const role = parsedRole.data;
     const keys = this.read();
-    if (keys.some((k) => k.name === name)) {
-      throw new ApiKeyError(`an API key named "${name}" already exists; revoke it first or choose another name`);
+    // Names are what timelines record (`by`): two that differ only in case would read as one person.
+    const same = keys.find((k) => k.name.toLowerCase() === name.toLowerCase());
+    if (same) {
+      throw new ApiKeyError(
+        same.name === name
+          ? `an API key named "${name}" already exists; revoke it first or choose another name`
+          : `an API key named "${same.name}" already exists, and "${name}" differs from it only in case; choose another name`,
+      );
     }
     let id: string;
     do id = randomBytes(6).toString('hex');

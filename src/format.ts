@@ -23,6 +23,14 @@ export function table(rows: string[][]): string {
     .join('\n');
 }
 
+/**
+ * One output line from text that may hold line breaks (a title, a note, an alert summary): shown as ⏎, so what a
+ * detector or operator typed cannot pass for another line of the output (a forged `status closed` under the title).
+ */
+export function oneLine(text: string): string {
+  return text.replace(/\r\n|[\r\n\u2028\u2029\u0085]/g, '⏎');
+}
+
 export function formatList(incidents: IncidentSummary[]): string {
   if (incidents.length === 0) return 'no incidents';
   return table([
@@ -85,11 +93,11 @@ export function formatStatus(s: IncidentStatusView): string {
     );
     lines.push(`              answer with: incident-engine ${answer}`);
   }
-  return lines.join('\n');
+  return lines.map(oneLine).join('\n');
 }
 
 export function formatTimeline(events: TimelineEvent[]): string {
-  return events.map((e) => `${iso(e.at)}  ${describeEvent(e)}${e.by ? `  [${e.by}]` : ''}`).join('\n');
+  return events.map((e) => oneLine(`${iso(e.at)}  ${describeEvent(e)}${e.by ? `  [${e.by}]` : ''}`)).join('\n');
 }
 
 // C0 controls but newline and tab, DEL, C1 controls, and the Unicode marks that reorder or hide text (bidi

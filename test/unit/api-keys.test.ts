@@ -20,6 +20,10 @@ describe('ApiKeyStore', () => {
     expect(store.authenticate(created.key)).toEqual({ id: created.id, name: 'alice', role: 'operator' });
     expect(store.authenticate(`${created.key.slice(0, -1)}${created.key.endsWith('A') ? 'B' : 'A'}`)).toBeUndefined();
     expect(() => store.create({ name: 'alice', role: 'viewer' })).toThrow('an API key named "alice" already exists');
+    // A name that differs only in case would read as the same person on a timeline.
+    expect(() => store.create({ name: 'ALICE', role: 'viewer' })).toThrow(
+      'an API key named "alice" already exists, and "ALICE" differs from it only in case',
+    );
     expect(() => store.create({ name: 'bob', role: 'root' as never })).toThrow(
       '--role "root": expected a role: viewer, detector, operator, commander',
     );
