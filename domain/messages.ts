@@ -65,7 +65,11 @@ export type AssignOwnerInput = z.infer<typeof AssignOwnerInput>;
 /** Manual escalation; level 3 is "executive attention requested". Without a level: the next level up. */
 export const EscalateInput = updateInput({
   reason: boundedText().trim().min(1, 'expected a reason for escalating'),
-  level: z.union([z.literal(1), z.literal(2), z.literal(3)]).optional(),
+  level: z
+    .union([z.literal(1), z.literal(2), z.literal(3)], {
+      error: 'expected an escalation level: 1, 2 or 3 (3 asks for executive attention)',
+    })
+    .optional(),
 });
 export type EscalateInput = z.infer<typeof EscalateInput>;
 
