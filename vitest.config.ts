@@ -5,7 +5,7 @@ export default defineConfig({
   test: {
     pool: 'forks',
     include: ['test/**/*.test.ts'],
-    setupFiles: ['test/setup.ts'],
+    setupFiles: ['test/setup.ts', 'test/setup-temp-dirs.ts'],
     // The fault suite has its own config (test/faults/vitest.config.ts, npm run test:faults).
     exclude: ['test/faults/**', 'node_modules/**'],
     testTimeout: 120_000,

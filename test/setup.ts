@@ -1,9 +1,6 @@
-// Runs in every test process before its tests: Temporal workers log at WARN, so test output shows what matters, and
-// the temp directories a test file made are removed after its tests.
+// Runs in every test process before its tests: Temporal workers log at WARN, so test output shows what matters.
 import { inspect } from 'node:util';
-import { afterAll } from 'vitest';
 import { DefaultLogger, type LogEntry, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
-import { removeTempDirs } from './helpers/temp-dirs';
 
 /**
  * Warnings every time-skipping test server causes and nothing in a test can act on: it does not advertise a
@@ -25,6 +22,3 @@ try {
 } catch {
   // A runtime already exists in this process: keep it.
 }
-
-// Registered first, so it runs after the file's own afterAll hooks (which stop the workers writing there).
-afterAll(removeTempDirs);

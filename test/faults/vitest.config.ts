@@ -8,7 +8,7 @@ export default defineConfig({
   test: {
     pool: 'forks',
     include: ['test/faults/**/*.test.ts'],
-    setupFiles: ['test/setup.ts'],
+    setupFiles: ['test/setup.ts', 'test/setup-temp-dirs.ts'],
     testTimeout: 900_000,
     hookTimeout: 300_000,
     maxWorkers: 1,
