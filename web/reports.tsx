@@ -1,7 +1,11 @@
-// Reports: the weekly, monthly and quarterly reports and each incident's post-incident review, read from the API when
-// it serves them (GET /reports/{period}, GET /incidents/{id}/review) and shown as text, tables and bar charts; a clear
+// Reports: the weekly, monthly and quarterly reports and each incident's post-incident review, read from the API
+// (GET /reports/{period}, GET /incidents/{id}/review) and drawn as the sections of its printable renderers (the same
+// tables, lists and charts, src/reports/*-render.ts), with links to the printable, Markdown and JSON forms; a clear
 // "not available" with the API's words otherwise.
-import type { ComponentChildren } from 'preact';
+import type { PeriodicReport } from '../domain/report';
+import type { Review } from '../domain/review';
+import { type ReportSection, reportSections } from '../src/reports/report-render';
+import { type ReviewSection, reviewSections } from '../src/reports/review-render';
 import { api, type Session } from './api';
 import type { IncidentSummary } from './incidents';
 import { Failure, Section, Status, usePoll } from './ui';
@@ -9,67 +13,79 @@ import { Failure, Section, Status, usePoll } from './ui';
 const PERIODS = ['weekly', 'monthly', 'quarterly'] as const;
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type Part = ReportSection | ReviewSection;
 
-function isRecord(v: Json): v is { [key: string]: Json } {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+/** A cell as the printable renderers show it: text, or markup our own renderer made (a chart, every text escaped). */
+function Cell({ value }: { value: unknown }) {
+  if (value && typeof value === 'object' && 'raw' in value)
+    return <span dangerouslySetInnerHTML={{ __html: String((value as { raw: string }).raw) }} />;
+  return <>{value === undefined || value === null ? '' : String(value)}</>;
 }
 
-/** An array of records with a text label and a number: drawn as bars. */
-function chartable(rows: Json[]): { label: string; value: string } | undefined {
-  const first = rows[0];
-  if (!first || !isRecord(first)) return undefined;
-  const label = Object.keys(first).find((k) => typeof first[k] === 'string');
-  const value = Object.keys(first).find((k) => typeof first[k] === 'number');
-  return label && value && rows.every(isRecord) ? { label, value } : undefined;
-}
-
-function Bars({ rows, label, value }: { rows: { [key: string]: Json }[]; label: string; value: string }) {
-  const max = Math.max(1, ...rows.map((r) => Number(r[value]) || 0));
+function Table({ head, rows }: { head: string[]; rows: unknown[][] }) {
+  if (rows.length === 0) return <p class="empty">none</p>;
   return (
-    <ul class="bars" aria-label={`${value} by ${label}`}>
-      {rows.map((r) => (
-        <li>
-          <span class="bar-label">{String(r[label])}</span>
-          <span class="bar-track">
-            <span class="bar-fill" style={{ width: `${((Number(r[value]) || 0) / max) * 100}%` }} />
-          </span>
-          <span class="bar-value">{String(r[value])}</span>
-        </li>
-      ))}
-    </ul>
-  );
-}
-
-function Value({ value, depth = 0 }: { value: Json; depth?: number }): ComponentChildren {
-  if (value === null || typeof value !== 'object') return <span>{String(value)}</span>;
-  if (Array.isArray(value)) {
-    const chart = chartable(value);
-    if (chart) return <Bars rows={value as { [key: string]: Json }[]} {...chart} />;
-    return (
-      <ul>
-        {value.map((v) => (
-          <li>
-            <Value value={v} depth={depth + 1} />
-          </li>
+    <table class="doc-table">
+      <thead>
+        <tr>
+          {head.map((h) => (
+            <th>{h}</th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((row) => (
+          <tr>
+            {row.map((v) => (
+              <td>
+                <Cell value={v} />
+              </td>
+            ))}
+          </tr>
         ))}
-      </ul>
-    );
-  }
-  return (
-    <dl class={depth === 0 ? 'report' : 'nested'}>
-      {Object.entries(value).map(([k, v]) => (
-        <>
-          <dt>{k}</dt>
-          <dd>
-            <Value value={v} depth={depth + 1} />
-          </dd>
-        </>
-      ))}
-    </dl>
+      </tbody>
+    </table>
   );
 }
 
-function Document({ path, what }: { path: string; what: string }) {
+/** The sections the API's Markdown and printable HTML are made of, drawn from the same JSON. */
+function Sections({ parts }: { parts: Part[] }) {
+  return (
+    <>
+      {parts.map((part) => (
+        <section class="doc-section" aria-label={part.title}>
+          <h3>{part.title}</h3>
+          {'chart' in part && part.chart ? (
+            <div class="chart" dangerouslySetInnerHTML={{ __html: part.chart }} />
+          ) : null}
+          {'lines' in part && part.lines ? (
+            <dl>
+              {part.lines.map(([k, v]) => (
+                <>
+                  <dt>{k}</dt>
+                  <dd>
+                    <Cell value={v} />
+                  </dd>
+                </>
+              ))}
+            </dl>
+          ) : null}
+          {part.table ? <Table {...part.table} /> : null}
+          {'list' in part && part.list?.length ? (
+            <ul>
+              {part.list.map((line) => (
+                <li>{line}</li>
+              ))}
+            </ul>
+          ) : null}
+          {'text' in part && part.text?.length ? part.text.map((t) => <p>{t}</p>) : null}
+        </section>
+      ))}
+    </>
+  );
+}
+
+function Document({ path, what, parts }: { path: string; what: string; parts: (data: Json) => Part[] }) {
   const loaded = usePoll(() => api<Json>(path), 60_000, [path]);
   if (loaded.error) {
     return (
@@ -85,9 +101,10 @@ function Document({ path, what }: { path: string; what: string }) {
   return (
     <div class="document">
       <p class="hint">
-        From <code>{path}</code>
+        From <code>{path}</code>: <a href={`${path}?format=html`}>printable</a>,{' '}
+        <a href={`${path}?format=md`}>Markdown</a>, <a href={path}>JSON</a>
       </p>
-      {typeof loaded.data === 'string' ? <pre>{loaded.data}</pre> : <Value value={loaded.data} />}
+      <Sections parts={parts(loaded.data)} />
     </div>
   );
 }
@@ -114,14 +131,22 @@ export function ReportsPage({ what, id }: { session: Session; what?: string; id?
         <div class="col">
           {period ? (
             <Section title={`${period[0]!.toUpperCase()}${period.slice(1)} report`} id="period">
-              <Document path={`/reports/${period}`} what={`the ${period} report`} />
+              <Document
+                path={`/reports/${period}`}
+                what={`the ${period} report`}
+                parts={(data) => reportSections(data as unknown as PeriodicReport)}
+              />
             </Section>
           ) : what === 'review' && id ? (
             <Section title={`Post-incident review of ${id}`} id="review">
               <p>
                 <a href={`#/incidents/${encodeURIComponent(id)}`}>Back to {id}</a>
               </p>
-              <Document path={`/incidents/${encodeURIComponent(id)}/review`} what={`a review of ${id}`} />
+              <Document
+                path={`/incidents/${encodeURIComponent(id)}/review`}
+                what={`a review of ${id}`}
+                parts={(data) => reviewSections(data as unknown as Review)}
+              />
             </Section>
           ) : (
             <Section title="Choose a report" id="choose">

@@ -13,7 +13,8 @@ const TITLES = {
   quarterly: 'Quarterly incident review',
 };
 
-interface Section {
+/** One part of a report: a table, a list and an SVG chart (our own markup, every text escaped); the console draws these too. */
+export interface ReportSection {
   title: string;
   table?: { head: string[]; rows: unknown[][] };
   list?: string[];
@@ -56,9 +57,9 @@ function countsText(counts: Record<string, number>): string {
   );
 }
 
-function sections(r: PeriodicReport): Section[] {
+export function reportSections(r: PeriodicReport): ReportSection[] {
   const m = r.metrics;
-  const out: Section[] = [
+  const out: ReportSection[] = [
     {
       title: 'Incident summary',
       table: {
@@ -280,7 +281,7 @@ export function reportMarkdown(r: PeriodicReport): string {
     `Incidents closed from ${iso(r.window.from)} to ${iso(r.window.to)}; generated ${iso(r.generatedAt)}.`,
     '',
   ];
-  for (const s of sections(r)) {
+  for (const s of reportSections(r)) {
     out.push(`## ${s.title}`, '');
     if (s.table) out.push(mdTable(s.table.head, s.table.rows), '');
     if (s.list?.length) out.push(...s.list.map((l) => `- ${md(l)}`), '');
@@ -292,7 +293,7 @@ export function reportHtml(r: PeriodicReport): string {
   const body = [
     `<h1>${html(heading(r))}</h1><p class="meta">Incidents closed from ${html(iso(r.window.from))} to ${html(iso(r.window.to))}; generated ${html(iso(r.generatedAt))}.</p>`,
   ];
-  for (const s of sections(r)) {
+  for (const s of reportSections(r)) {
     body.push(`<h2>${html(s.title)}</h2>`);
     if (s.chart) body.push(s.chart);
     if (s.table) body.push(htmlTable(s.table.head, s.table.rows));

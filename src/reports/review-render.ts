@@ -7,8 +7,8 @@ import { dur, html, htmlPage, htmlTable, iso, md, mdTable } from './text';
 export const REVIEW_FORMATS = ['md', 'json', 'html'] as const;
 export type ReviewFormat = (typeof REVIEW_FORMATS)[number];
 
-/** The review's sections as heading and table (head and rows), shared by the Markdown and HTML renderers. */
-interface Section {
+/** The review's sections as heading and table (head and rows), shared by the Markdown and HTML renderers and the console. */
+export interface ReviewSection {
   title: string;
   lines?: [string, unknown][];
   table?: { head: string[]; rows: unknown[][] };
@@ -19,7 +19,7 @@ function json(value: unknown): string {
   return value === undefined ? '' : JSON.stringify(value);
 }
 
-function sections(r: Review): Section[] {
+export function reviewSections(r: Review): ReviewSection[] {
   const s = r.summary;
   return [
     {
@@ -187,7 +187,7 @@ function sections(r: Review): Section[] {
 
 export function reviewMarkdown(r: Review): string {
   const out = [`# Post-incident review: ${md(r.summary.incidentId)} ${md(r.summary.title)}`, ''];
-  for (const sec of sections(r)) {
+  for (const sec of reviewSections(r)) {
     out.push(`## ${sec.title}`, '');
     if (sec.lines) out.push(...sec.lines.map(([k, v]) => `- **${md(k)}:** ${md(v)}`), '');
     if (sec.table) out.push(mdTable(sec.table.head, sec.table.rows), '');
@@ -200,7 +200,7 @@ export function reviewHtml(r: Review): string {
   const body = [
     `<h1>Post-incident review: ${html(r.summary.incidentId)}</h1><p class="meta">${html(r.summary.title)}</p>`,
   ];
-  for (const sec of sections(r)) {
+  for (const sec of reviewSections(r)) {
     body.push(`<h2>${html(sec.title)}</h2>`);
     if (sec.lines)
       body.push(

@@ -251,15 +251,20 @@ describe.skipIf(!present)(
       await page.screenshot({ path: path.join(SHOTS, 'drills.png') });
     }, 300_000);
 
-    it('links the reports and says plainly when the API does not serve one', async () => {
+    it('draws the reports as their sections, with their printable, Markdown and JSON forms linked', async () => {
       await page.goto(`${env.url}/#/reports/weekly`);
       await page.getByRole('heading', { name: 'Weekly report' }).waitFor();
-      const shown = page.locator('[data-testid="not-available"], .document');
-      await shown.first().waitFor();
-      if (await page.getByTestId('not-available').count()) {
-        expect(await page.getByTestId('not-available').textContent()).toContain('Not available');
-      }
+      for (const part of ['Incident summary', 'Metrics dashboard', 'Trends', 'Recommendations'])
+        await page.getByRole('region', { name: part }).waitFor();
+      expect(await page.locator('.doc-section .chart svg').count()).toBeGreaterThan(0);
+      expect(await page.getByRole('link', { name: 'printable' }).getAttribute('href')).toBe(
+        '/reports/weekly?format=html',
+      );
       await page.screenshot({ path: path.join(SHOTS, 'reports.png') });
+      await page.goto(`${env.url}/#/reports/quarterly`);
+      for (const part of ['Threat model update', 'Security audit', 'Training requirements'])
+        await page.getByRole('region', { name: part }).waitFor();
+      expect(await page.getByTestId('not-available').count()).toBe(0);
     });
 
     it('gives a viewer key no enabled action, each saying why', async () => {
