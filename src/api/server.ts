@@ -92,6 +92,19 @@ export async function buildApiServer(options: ApiServerOptions): Promise<ApiServ
   app.addContentTypeParser(JSON_BODY, { parseAs: 'string' }, (request, body, done) => {
     const text = body as string;
     request.rawBody = text;
+    // Bodies are read as sent: a compressed one would only fail as JSON, naming bytes instead of the encoding.
+    const encoding = request.headers['content-encoding'];
+    if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
+      done(
+        new ApiError(
+          415,
+          'unsupported_media_type',
+          `Content-Encoding ${JSON.stringify(encoding)} is not taken: send the JSON body uncompressed`,
+        ),
+        undefined,
+      );
+      return;
+    }
     if (text.trim() === '') {
       done(new ApiError(400, 'malformed_json', 'expected a JSON body; the request body is empty'), undefined);
       return;

@@ -407,6 +407,15 @@ describe('HTTP API on a real dev server', () => {
         message: /expected Content-Type: application\/json/,
       },
       {
+        what: 'compressed body',
+        update: 'resolve',
+        body: '{}',
+        headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+        status: 415,
+        error: 'unsupported_media_type',
+        message: /Content-Encoding "gzip" is not taken: send the JSON body uncompressed/,
+      },
+      {
         what: 'unknown incident',
         update: 'acknowledge',
         body: '{}',
