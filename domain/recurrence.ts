@@ -1,7 +1,7 @@
 // Recurrence after close: the registry remembers, per dedup key, the last incident that was resolved and closed, for
-// the enhanced-monitoring window after its resolution (the FailSafe-Qore procedures, Phase 4: 24-48 hours). An incident opened
-// for that key inside the window is a recurrence of it. Pure and sandbox-safe: the registry workflow calls it with
-// workflow time.
+// the enhanced-monitoring window after its resolution (the FailSafe-Qore procedures, Phase 4: 24-48 hours). An
+// incident opened for that key inside the window is a recurrence of it. Pure and sandbox-safe: the registry workflow
+// calls it with workflow time.
 import { formatDuration } from './duration';
 
 /** The far end of the enhanced-monitoring window after resolution. */

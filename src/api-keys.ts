@@ -178,7 +178,8 @@ export class ApiKeyStore {
       throw new ApiKeyError(
         same.name === name
           ? `an API key named "${name}" already exists; revoke it first or choose another name`
-          : `an API key named "${same.name}" already exists, and "${name}" differs from it only in case; choose another name`,
+          : `an API key named "${same.name}" already exists, and "${name}" differs from it only in case; ` +
+              'choose another name',
       );
     }
     let id: string;

@@ -13,7 +13,7 @@ const TITLES = {
   quarterly: 'Quarterly incident review',
 };
 
-/** One part of a report: a table, a list and an SVG chart (our own markup, every text escaped); the console draws these too. */
+/** A part of a report: a table, a list, an SVG chart (our own markup, its text escaped); the console draws them too. */
 export interface ReportSection {
   title: string;
   table?: { head: string[]; rows: unknown[][] };
@@ -246,7 +246,8 @@ export function reportSections(r: PeriodicReport): ReportSection[] {
           t.requirement,
           t.source === 'fiovana' ? 'the Fiovana procedures' : 'the FailSafe-Qore procedures',
           t.drills
-            ? `${t.drills.held} ${t.drillMode} drill(s)${t.drills.scenarios.length ? `: ${t.drills.scenarios.join(', ')}` : ''}`
+            ? `${t.drills.held} ${t.drillMode} drill(s)` +
+              (t.drills.scenarios.length ? `: ${t.drills.scenarios.join(', ')}` : '')
             : 'not recorded by the engine: confirm from the training records',
         ]),
       },

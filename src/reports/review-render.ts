@@ -7,7 +7,7 @@ import { dur, html, htmlPage, htmlTable, iso, md, mdTable } from './text';
 export const REVIEW_FORMATS = ['md', 'json', 'html'] as const;
 export type ReviewFormat = (typeof REVIEW_FORMATS)[number];
 
-/** The review's sections as heading and table (head and rows), shared by the Markdown and HTML renderers and the console. */
+/** The review's sections as heading and table (head and rows): the Markdown and HTML renderers' and the console's. */
 export interface ReviewSection {
   title: string;
   lines?: [string, unknown][];

@@ -1,4 +1,4 @@
-// Temporary directories for tests, removed when the test file ends (test/setup-temp-dirs.ts), so test runs do not fill /tmp.
+// Temporary directories for tests, removed when the test file ends (test/setup-temp-dirs.ts): runs do not fill /tmp.
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

@@ -39,8 +39,8 @@ export function incidentRoutes(app: FastifyInstance, ctx: ApiContext): void {
         throw new ApiError(
           400,
           'invalid_request',
-          `body.dedupKey: "${intake}:..." is the ${intake} intake's namespace (its detectors' alerts); expected a key ` +
-            `that does not start with ${INTAKE_FORMATS.map((f) => `"${f}:"`).join(', ')}`,
+          `body.dedupKey: "${intake}:..." is the ${intake} intake's namespace (its detectors' alerts); ` +
+            `expected a key that does not start with ${INTAKE_FORMATS.map((f) => `"${f}:"`).join(', ')}`,
         );
       }
       const plan = ctx.runbooks().get(runbook);
