@@ -453,6 +453,7 @@ describe('alert intake on a real dev server', () => {
     const details = {
       exception: 'x'.repeat(1_500),
       ...Object.fromEntries(Array.from({ length: 70 }, (_, i) => [`m${i}`, i])),
+      event_type: 'data_corruption',
     };
     const trigger = {
       event_action: 'trigger',
@@ -467,6 +468,8 @@ describe('alert intake on a real dev server', () => {
     expect(Object.keys(incident.alertLabels)).toHaveLength(64);
     expect(incident.alertLabels).toMatchObject({ source: 'app-01', severity: 'critical' });
     expect(incident.alertLabels.exception).toBe(`${'x'.repeat(1_023)}…`);
+    // The event type, last of 72 details, is kept: it chose the runbook.
+    expect(incident).toMatchObject({ eventType: 'data_corruption', runbookId: 'db-incident' });
     // A resolve carrying the same details joins the incident and is on its timeline.
     const resolve = await http(`${url}/intake/pagerduty`, {
       key: others.pager.key,

@@ -83,7 +83,9 @@ function customLabels(details: unknown, room: number): Record<string, string> {
       ? [[k, cut(String(v))] as const]
       : [],
   );
-  return Object.fromEntries(plain.slice(0, room));
+  // `event_type` says which runbook and severity the event gets: kept whatever else is left out.
+  const first = plain.filter(([k]) => k === 'event_type');
+  return Object.fromEntries([...first, ...plain.filter(([k]) => k !== 'event_type')].slice(0, room));
 }
 
 const cut = (value: string): string =>
