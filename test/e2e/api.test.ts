@@ -225,6 +225,13 @@ describe('HTTP API on a real dev server', () => {
     });
     expect(again.status).toBe(200);
     expect(again.body).toEqual({ incidentId: first.body.incidentId, created: false });
+    // A start in the future is refused, not silently replaced by the opening time.
+    const future = await http<{ error: string; message: string }>(`${url}/incidents`, {
+      key: key.operator.key,
+      body: { title: 'from the future', runbook: 'plain', startedAt: Date.now() + 24 * 3_600_000 },
+    });
+    expect(future.status, future.text).toBe(400);
+    expect(future.body.message).toMatch(/^body\.startedAt: \S+ is in the future; expected when the incident began/);
 
     const id = first.body.incidentId;
     const incident = await get(id);

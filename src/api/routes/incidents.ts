@@ -16,6 +16,9 @@ import {
 import { declareRoutes } from './declare';
 import { INTAKE_FORMATS } from '../../../domain/runbook';
 
+/** Clock skew allowed between an opener and the server for `startedAt`. */
+const STARTED_AT_SKEW_MS = 5 * 60_000;
+
 export function incidentRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const route = declareRoutes(app, 'incidents');
 
@@ -41,6 +44,16 @@ export function incidentRoutes(app: FastifyInstance, ctx: ApiContext): void {
           'invalid_request',
           `body.dedupKey: "${intake}:..." is the ${intake} intake's namespace (its detectors' alerts); ` +
             `expected a key that does not start with ${INTAKE_FORMATS.map((f) => `"${f}:"`).join(', ')}`,
+        );
+      }
+      // When the incident began: a time ahead of the server's clock (beyond a few minutes of skew) is a mistake, and
+      // the incident would silently take its opening time instead.
+      if (open.startedAt !== undefined && open.startedAt > ctx.now() + STARTED_AT_SKEW_MS) {
+        throw new ApiError(
+          400,
+          'invalid_request',
+          `body.startedAt: ${new Date(open.startedAt).toISOString()} is in the future; expected when the incident ` +
+            'began, in epoch milliseconds, at or before now',
         );
       }
       const plan = ctx.runbooks().get(runbook);
