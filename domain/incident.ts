@@ -33,6 +33,9 @@ export const EVENT_TYPES = [
   'data_corruption',
   'configuration_error',
   'deployment_failure',
+  // The FailSafe-Qore procedures' Privacy Incidents: "Logging/monitoring issues", "Third-party data sharing concerns".
+  'logging_issue',
+  'third_party_sharing',
   'other',
 ] as const;
 export const EventType = z.enum(EVENT_TYPES, { error: `expected an event type: ${EVENT_TYPES.join(', ')}` });
