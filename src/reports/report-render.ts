@@ -228,7 +228,6 @@ export function reportSections(r: PeriodicReport): ReportSection[] {
           t.rootCauses.join('; ') || 'none recorded',
         ]),
       },
-      list: r.threatModel?.length ? [] : ['No incident this quarter realised a threat.'],
     });
     out.push({
       title: 'Security audit',

@@ -16,7 +16,7 @@ import { classify } from '../../../domain/incident';
 import { type Severity, severityRank } from '../../../domain/severity';
 import type { AlertSignalInput } from '../../../domain/messages';
 import type { RecurrenceOf } from '../../../domain/recurrence';
-import type { RunbookPlan } from '../../../domain/runbook';
+import { INTAKE_FORMATS, type IntakeFormat, type RunbookPlan } from '../../../domain/runbook';
 import {
   REGISTRY_WORKFLOW_ID,
   type OpenIncidentResult,
@@ -71,6 +71,11 @@ class KeyedQueue {
 /** The registry's dedup key of an event from the key named `by`: one namespace per intake format and sending key. */
 export function scopedDedupKey(event: Pick<IntakeEvent, 'format' | 'dedupKey'>, by: string): string {
   return `${event.format}:${by}:${event.dedupKey}`;
+}
+
+/** The intake format whose namespace a dedup key is in (scopedDedupKey's), if any: only detectors' alerts use those. */
+export function intakeNamespace(dedupKey: string): IntakeFormat | undefined {
+  return INTAKE_FORMATS.find((format) => dedupKey.startsWith(`${format}:`));
 }
 
 /**

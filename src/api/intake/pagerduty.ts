@@ -72,18 +72,19 @@ export function pagerDutyDedupKey(event: PagerDutyEvent): string {
 /**
  * custom_details as labels: its plain values (nested ones left out), fitted to the label limits instead of refusing
  * the event (a PagerDuty sender does not retry a refusal): names over MAX_LABEL_KEY_CHARS left out, values cut to
- * MAX_LABEL_VALUE_CHARS, and at most `room` of them, in the sender's order.
+ * MAX_LABEL_VALUE_CHARS, names the payload's own fields take left out, and at most `room` of them, in the sender's
+ * order but for `event_type` first (it says which runbook and severity the event gets).
  */
-function customLabels(details: unknown, room: number): Record<string, string> {
+function customLabels(details: unknown, room: number, taken: Record<string, string>): Record<string, string> {
   if (!details || typeof details !== 'object' || Array.isArray(details)) return {};
   const plain = Object.entries(details as Record<string, unknown>).flatMap(([k, v]) =>
     (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') &&
     k.length > 0 &&
-    k.length <= MAX_LABEL_KEY_CHARS
+    k.length <= MAX_LABEL_KEY_CHARS &&
+    !Object.hasOwn(taken, k)
       ? [[k, cut(String(v))] as const]
       : [],
   );
-  // `event_type` says which runbook and severity the event gets: kept whatever else is left out.
   const first = plain.filter(([k]) => k === 'event_type');
   return Object.fromEntries([...first, ...plain.filter(([k]) => k !== 'event_type')].slice(0, room));
 }
@@ -102,10 +103,8 @@ export function pagerDutyEvent(event: PagerDutyEvent, dedupKey: string, now: num
     ...(payload?.class ? { class: cut(payload.class) } : {}),
     ...(payload?.severity ? { severity: payload.severity } : {}),
   };
-  const custom = customLabels(payload?.custom_details, MAX_LABELS);
-  for (const name of Object.keys(own)) delete custom[name];
   const labels: Record<string, string> = {
-    ...Object.fromEntries(Object.entries(custom).slice(0, MAX_LABELS - Object.keys(own).length)),
+    ...customLabels(payload?.custom_details, MAX_LABELS - Object.keys(own).length, own),
     ...own,
   };
   const startedAt = pastTime(payload?.timestamp, now);

@@ -15,6 +15,7 @@ import {
 } from '../schemas';
 import { declareRoutes } from './declare';
 import { INTAKE_FORMATS } from '../../../domain/runbook';
+import { intakeNamespace } from '../intake/dispatch';
 
 /** Clock skew allowed between an opener and the server for `startedAt`. */
 const STARTED_AT_SKEW_MS = 5 * 60_000;
@@ -37,7 +38,7 @@ export function incidentRoutes(app: FastifyInstance, ctx: ApiContext): void {
       const { runbook, ...open } = request.body;
       // Detectors' dedup keys are `<format>:<key name>:<their key>`: an operator's open must not take one over, or a
       // detector's later P0 alert would join the operator's incident instead of opening its own.
-      const intake = INTAKE_FORMATS.find((format) => open.dedupKey?.startsWith(`${format}:`));
+      const intake = open.dedupKey !== undefined ? intakeNamespace(open.dedupKey) : undefined;
       if (intake) {
         throw new ApiError(
           400,
