@@ -17,6 +17,13 @@ export const MAX_LIST_ITEMS = 200;
  * refusal), within the body's byte limit; the intake signals them in batches of ALERT_BATCH_MAX.
  */
 export const MAX_ALERTS_PER_DELIVERY = 1_000;
+/**
+ * Alerts an incident opens with (the delivery that opened it): they ride in the open request, which the registry
+ * records and may carry across its continue-as-new, so they are few and small. A delivery's other alerts go through
+ * the incident's alert stream.
+ */
+export const MAX_OPENING_ALERTS = 20;
+export const MAX_OPENING_ALERTS_CHARS = 32 * 1024;
 /** Members of any other JSON object. */
 export const MAX_OBJECT_KEYS = 256;
 /** Nesting of JSON objects and lists. */

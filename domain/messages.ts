@@ -12,6 +12,8 @@ import {
   MAX_TEXT_CHARS,
   MAX_TITLE_CHARS,
   MAX_FINGERPRINT_CHARS,
+  MAX_OPENING_ALERTS,
+  MAX_OPENING_ALERTS_CHARS,
 } from './limits';
 import { ApiRole } from './roles';
 import { Severity } from './severity';
@@ -163,6 +165,17 @@ export type AlertSignalInput = z.infer<typeof AlertSignalInput>;
 /** The alert stream's forwards to its incident: the alerts that change something, in arrival order. */
 export const AlertBatch = z.array(AlertSignalInput).max(100, 'expected at most 100 alerts in one batch');
 
+/**
+ * The alerts a detector's delivery opens an incident with: recorded at its opening, so they need no alert stream (the
+ * stream started by a later alert counts them first). At most MAX_OPENING_ALERTS, MAX_OPENING_ALERTS_CHARS as JSON.
+ */
+export const OpeningAlerts = z
+  .array(AlertSignalInput)
+  .max(MAX_OPENING_ALERTS, `expected at most ${MAX_OPENING_ALERTS} opening alerts`)
+  .refine((alerts) => JSON.stringify(alerts).length <= MAX_OPENING_ALERTS_CHARS, {
+    message: `expected opening alerts of at most ${MAX_OPENING_ALERTS_CHARS} characters as JSON`,
+  });
+
 /** What an operator or detector supplies to open an incident (the runbook is compiled by the client). */
 export const OpenRequest = z
   .object({
@@ -191,6 +204,8 @@ export const OpenRequest = z
       .min(1, 'expected the detector that raised the alert, like "waf"')
       .optional()
       .describe('What detected it, like "waf"; runbook steps use it as ${alert.source}'),
+    /** The detector's alerts that opened it (the intake's; operators open without). */
+    alerts: OpeningAlerts.optional(),
   })
   .strict();
 export type OpenRequest = z.infer<typeof OpenRequest>;

@@ -272,7 +272,7 @@ export class IncidentClient {
         this.client.workflow.signalWithStart<typeof alertStreamWorkflow, [T]>('alertStreamWorkflow', {
           workflowId: alertStreamId(incidentId),
           taskQueue: this.taskQueue,
-          args: [{ incidentId }],
+          args: [{ incidentId, seedOpening: true }],
           signal,
           signalArgs: [payload],
           workflowIdReusePolicy: 'REJECT_DUPLICATE',

@@ -13,6 +13,7 @@ import { createActivities } from '../activities';
 import type { EngineConfig } from './config';
 import { createReportActivities } from './reports/activities';
 import { createPlanActivities } from './runbooks/plan-store';
+import { createOpeningAlertActivities } from './opening-alerts';
 
 export const WORKFLOWS_PATH = path.resolve(import.meta.dirname, '../workflows/index.ts');
 /** Loaded once per worker and shared by all its workflows instead of once per workflow (see the file). */
@@ -77,6 +78,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
       ...createActivities({ config: options.config }),
       ...createReportActivities({ config: options.config }),
       ...createPlanActivities(),
+      ...createOpeningAlertActivities(),
     },
     ...WORKER_LIMITS,
     ...options.limits,

@@ -1,5 +1,6 @@
 // An incident's alert stream (`INC-2026-001.alerts`): the one place detectors' alerts for an open incident arrive,
-// one per `alert` signal or up to ALERT_BATCH_MAX per `alertBatch`. It coalesces them in an alert book
+// one per `alert` signal or up to ALERT_BATCH_MAX per `alertBatch` (the alerts the incident opened with it recorded
+// itself; the stream's first run reads them into its book before anything else). It coalesces them in an alert book
 // (domain/alert-book.ts), forwards to the incident at once only what changes something (a new fingerprint, a status
 // change, new labels, a higher severity), and sends the exact counts with each forward and otherwise at a bounded
 // cadence. With the alert-delivery-bounded patch that cadence slows as a storm goes on (COUNTS_CADENCE) and status
@@ -16,9 +17,11 @@ import {
   continueAsNew,
   getExternalWorkflowHandle,
   log,
+  proxyLocalActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { createOpeningAlertActivities } from '../src/opening-alerts';
 import { type AlertBook, type ForwardRules, emptyAlertBook, observeAlert } from '../domain/alert-book';
 import { alertChars, fitsOneBatch, takeBatch } from '../domain/alert-batch';
 import { AlertBatch, AlertSignalInput } from '../domain/messages';
@@ -56,6 +59,24 @@ export function countsEveryMs(delivered: number): number {
   return COUNTS_CADENCE.find((tier) => delivered < tier.upTo)!.everyMs;
 }
 
+const { loadOpeningAlerts } = proxyLocalActivities<ReturnType<typeof createOpeningAlertActivities>>({
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '5s', maximumAttempts: 6 },
+});
+
+/** The incident's opening alerts; none when they cannot be read (its alerts are still counted from here on). */
+async function openingAlerts(incidentId: string): Promise<AlertSignalInput[]> {
+  try {
+    return await loadOpeningAlerts(incidentId);
+  } catch (error) {
+    log.warn('alert stream: the opening alerts could not be read; counting from the first alert sent here', {
+      incidentId,
+      error: `${error}`,
+    });
+    return [];
+  }
+}
+
 export async function alertStreamWorkflow(input: AlertStreamInput): Promise<void> {
   // Decided before anything else: streams that ran before them keep the rules they started with.
   const boundedDelivery = isPatched('alert-delivery-bounded');
@@ -77,6 +98,12 @@ export async function alertStreamWorkflow(input: AlertStreamInput): Promise<void
   setHandler(alertStreamStopSignal, () => {
     stopped = true;
   });
+  // The incident's opening alerts go in the book before any alert sent here: the SDK holds a signal until its handler
+  // is set, so the alerts that started this stream are taken after them, in order. They are on the incident already.
+  if (input.seedOpening && input.book === undefined) {
+    for (const alert of await openingAlerts(input.incidentId)) observeAlert(book, alert, Date.now(), rules);
+    countsSent = book.counts.total;
+  }
   const take = (alert: AlertSignalInput) => {
     if (observeAlert(book, alert, Date.now(), rules)) queue.push(alert);
   };

@@ -65,8 +65,16 @@ export function alertStreamId(incidentId: string): string {
   return `${incidentId}.alerts`;
 }
 
+/** The alerts an incident opened with (its input's `alerts`; none for one opened otherwise). */
+export const openingAlertsQuery = defineQuery<AlertSignalInput[]>('openingAlerts');
+
 export interface AlertStreamInput {
   incidentId: string;
+  /**
+   * Set by openers that record a delivery's first alerts at the incident's opening: the stream's first run puts the
+   * incident's opening alerts in its book before any alert it is sent, so its counts and repeats include them.
+   */
+  seedOpening?: boolean;
   /** The book carried over from the previous run (continue-as-new). */
   book?: AlertBook;
   /** Alerts the previous run queued and had not forwarded yet (at most ALERT_BATCH_MAX). */

@@ -256,6 +256,29 @@ export const PATCHES = {
   },
 } as const satisfies Record<string, PatchInfo>;
 
+/**
+ * Changes keyed by a workflow's input instead of a marker: only openers since `since` set the input, so no history
+ * recorded before it takes the new path, and the change costs no marker events. Listed here beside the patches so
+ * every behaviour change for running workflows is in one place.
+ */
+export const INPUT_KEYED_CHANGES = {
+  'opening-alerts': {
+    changed:
+      "an incident whose input has `alerts` (the intake's delivery that opened it) records them and their counts at " +
+      'its opening, instead of through an alert stream started for them (a workflow start, about 17 stream events ' +
+      "and 7 of the incident's)",
+    since: '2026-12-05',
+    recordedWith: ['opening-alerts'],
+  },
+  'stream-seeds-opening': {
+    changed:
+      "an alert stream started with `seedOpening` reads its incident's opening alerts (a local activity) into its " +
+      'book before any alert it was sent, so its counts include them and repeats of them are not forwarded',
+    since: '2026-12-05',
+    recordedWith: ['opening-alerts'],
+  },
+} as const satisfies Record<string, PatchInfo>;
+
 export type PatchId = keyof typeof PATCHES;
 
 /** The patches of the first baseline, in the order they shipped. */

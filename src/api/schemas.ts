@@ -24,8 +24,11 @@ export const UpdateBodies = Object.fromEntries(
 ) as Record<UpdateName, z.ZodType>;
 export type { UpdateName };
 
-/** POST /incidents: an OpenRequest without `trigger` (the server records `api:<key name>`), plus the runbook. */
-export const OpenBody = OpenRequest.omit({ trigger: true })
+/**
+ * POST /incidents: an OpenRequest without `trigger` (the server records `api:<key name>`) or opening alerts (a
+ * detector's, through the intake), plus the runbook.
+ */
+export const OpenBody = OpenRequest.omit({ trigger: true, alerts: true })
   .extend({ runbook: z.string().min(1, 'expected a runbook id, like "security-incident"').describe('Runbook id') })
   .meta({ id: 'OpenIncidentBody' });
 

@@ -14,7 +14,14 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signPayload } from '../../src/api/signatures';
 import { freePort } from '../../src/temporal/ports';
-import { REGISTRY_WORKFLOW_ID, type RegistryState, registryStateQuery } from '../../workflows/definitions';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { MAX_OPENING_ALERTS } from '../../domain/limits';
+import {
+  REGISTRY_WORKFLOW_ID,
+  type RegistryState,
+  alertStreamId,
+  registryStateQuery,
+} from '../../workflows/definitions';
 import { tempDir } from '../helpers/incident-fixtures';
 import { type ApiEnv, alertsOf, http, isCleanError, plainRunbook, startApiEnv, waitFor } from '../helpers/api-env';
 
@@ -255,7 +262,7 @@ describe('alert intake on a real dev server', () => {
       body: payload([{ fingerprint: 'cccc000000000001', source_ip: '203.0.113.7' }]),
     });
     expect(first.status, first.text).toBe(200);
-    expect(first.body).toMatchObject({ created: true, recorded: 1 });
+    expect(first.body).toMatchObject({ created: true });
     const id = first.body.incidentId;
 
     // Opened with commonLabels plus groupLabels; the first alert then adds its own labels.
@@ -640,6 +647,69 @@ describe('alert intake on a real dev server', () => {
     expect(sum('incident_api_alerts_deduplicated_total')).toBeGreaterThanOrEqual(STORM - 1);
     await second.close();
   }, 180_000);
+
+  it('records the alerts an incident opens with at its opening: no alert stream until a later alert, which counts them first', async () => {
+    const streamExists = async (id: string) =>
+      env.client.workflow
+        .getHandle(alertStreamId(id))
+        .describe()
+        .then(
+          () => true,
+          (error: unknown) => {
+            if (error instanceof WorkflowNotFoundError) return false;
+            throw error;
+          },
+        );
+    const alert = { source: 'waf', title: 'Credential stuffing', fingerprint: 'cs-1', dedupKey: 'opening-1' };
+    const first = await http<{ incidentId: string; created: boolean }>(`${url}/intake/alerts`, {
+      key: key.detector.key,
+      body: alert,
+    });
+    expect(first.status, first.text).toBe(202);
+    expect(first.body).toMatchObject({ created: true });
+    const id = first.body.incidentId;
+    // On the timeline and counted as the incident answers its first read, with no stream behind it.
+    const opened = await get(id);
+    expect(alertsOf(opened.timeline as never).map((a) => a.fingerprint)).toEqual(['cs-1']);
+    expect((opened as unknown as { alertCounts: unknown }).alertCounts).toMatchObject({ total: 1, fingerprints: 1 });
+    expect(await streamExists(id)).toBe(false);
+
+    // A repeat and a new fingerprint: the stream they start knows cs-1 already, so only cs-2 is news.
+    for (const fingerprint of ['cs-1', 'cs-2']) {
+      const later = await http(`${url}/intake/alerts`, { key: key.detector.key, body: { ...alert, fingerprint } });
+      expect(later.status, later.text).toBe(202);
+    }
+    const book = await waitFor(async () => {
+      const b = await env.incidents.alertBook(id);
+      return b && b.counts.total >= 3 ? b : undefined;
+    }, `3 alerts counted for ${id}`);
+    expect(book.counts).toMatchObject({ total: 3, fingerprints: 2 });
+    expect((await alertsOn(id, 2)).map((a) => a.fingerprint)).toEqual(['cs-1', 'cs-2']);
+    await waitFor(async () => {
+      const counts = ((await get(id)) as unknown as { alertCounts: { total: number } }).alertCounts;
+      return counts.total === 3 ? counts : undefined;
+    }, `the incident's counts at 3`);
+
+    // A group past the opening bound (MAX_OPENING_ALERTS): the first go with the open, the rest through the stream, in order.
+    const size = MAX_OPENING_ALERTS + 5;
+    const fingerprints = Array.from({ length: size }, (_, i) => `bbbb${String(i).padStart(12, '0')}`);
+    const group = await http<{ incidentId: string; created: boolean; recorded: number }>(`${url}/intake/alertmanager`, {
+      key: key.detector.key,
+      body: alertmanagerPayload(
+        '{}:{alertname="OpeningBound"}',
+        'firing',
+        fingerprints.map((fingerprint, i) => ({ instance: `api-${i}`, fingerprint })),
+        'OpeningBound',
+      ),
+    });
+    expect(group.body).toMatchObject({ created: true, recorded: size });
+    expect((await alertsOn(group.body.incidentId, size)).map((a) => a.fingerprint)).toEqual(fingerprints);
+    const groupBook = await waitFor(async () => {
+      const b = await env.incidents.alertBook(group.body.incidentId);
+      return b && b.counts.total >= size ? b : undefined;
+    }, `${size} alerts counted`);
+    expect(groupBook.counts).toMatchObject({ total: size, fingerprints: size });
+  }, 60_000);
 
   it('opens a triage incident for an Alertmanager group no runbook matches, answered 200 with the runbook named', async () => {
     const groupKey = `{}:{alertname="ApiUnreachable-${Date.now()}"}`;

@@ -667,6 +667,45 @@ SCENARIOS.push({
 });
 
 SCENARIOS.push({
+  // A detector's delivery opens the incident with its first two alerts in the input (no patch: only openers since
+  // then set them): both are on the timeline and counted at the opening. A repeat of one and a new fingerprint then
+  // start the alert stream (seedOpening), whose first run reads the opening alerts with a local activity before it
+  // takes them, so only the new fingerprint is forwarded and the counts include all four. Resolved by an operator.
+  name: 'opening-alerts',
+  incidentId: 'INC-2026-918',
+  async run(engine, id) {
+    const handle = await startIncident(
+      engine.env.client,
+      engine.taskQueue,
+      quietCloseIncident(id, {
+        title: 'search slow in us-east',
+        severity: 'P2',
+        source: 'prometheus',
+        alerts: [slowSearch('search-p99-us', 'firing'), slowSearch('search-errors-us', 'firing')],
+      }),
+    );
+    const opened = await engine.incidents.status(id);
+    check(opened.alertCounts?.total === 2, `two alerts counted at the opening, got ${opened.alertCounts?.total}`);
+    await engine.incidents.deliverAlert(id, slowSearch('search-p99-us', 'firing'));
+    await engine.incidents.deliverAlert(id, slowSearch('search-p50-us', 'firing'));
+    const { alertCounts } = await until(
+      () => engine.incidents.status(id),
+      (s) => s.alertCounts?.total === 4,
+      `${id} counted 4 alerts`,
+    );
+    check(alertCounts?.fingerprints === 3, `three fingerprints, got ${JSON.stringify(alertCounts)}`);
+    const alerts = (await engine.incidents.timeline(id)).filter((e) => e.type === 'alert');
+    check(alerts.length === 3, `the repeat not forwarded: ${alerts.length} alerts on the timeline`);
+    await containedByHand(engine, id);
+    await engine.incidents.recordRootCause(id, { by: 'alice', summary: 'a slow query on the us-east replica' });
+    const resolved = await engine.incidents.resolve(id, { by: 'alice', summary: 'query plan pinned' });
+    check(resolved.status === 'resolved', 'resolved');
+    await closeFromPostIncident(engine, id);
+    return handle;
+  },
+});
+
+SCENARIOS.push({
   // continue-as-new with an operator's note sent under a fixed update id in the first run and the same id again in
   // the second, as the server may hand it on (temporalio/temporal#6375): the second run carries the first run's
   // update ids and answers the repeat without adding the note again. Files: both runs of the incident and the children.

@@ -68,6 +68,8 @@ const RECORDED = {
   'watched-continue-as-new': CONTINUED_PARTS,
   // The same once the first run asks the detect child it started to report its end only once.
   'asked-once-continue-as-new': CONTINUED_PARTS,
+  // Opened with a detector's first alerts; the stream a later alert starts reads them before it takes that alert.
+  'opening-alerts': [...INCIDENT_AND_PHASES, 'alerts'],
 };
 
 /** A history as proto JSON (the CLI's format); events are edited in place by the tamper cases. */
@@ -240,6 +242,25 @@ describe('replay gate', () => {
       ).length;
     expect(asks('watched-continue-as-new.incident.json')).toBeGreaterThan(1);
     expect(asks('asked-once-continue-as-new.incident.json')).toBe(1);
+  });
+
+  it('keeps both alert-stream starts under test: reading the opening alerts first, and not', () => {
+    const commands = (file: string): string[] =>
+      load(file).events.flatMap((e) => {
+        const marker = (e as Attributes<'markerRecordedEventAttributes'>).markerRecordedEventAttributes;
+        const signal = (e as Attributes<'signalExternalWorkflowExecutionInitiatedEventAttributes'>)
+          .signalExternalWorkflowExecutionInitiatedEventAttributes;
+        if (marker?.markerName === 'core_local_activity') return ['local activity'];
+        return signal ? [String(signal.signalName)] : [];
+      });
+    // A repeat of an opening alert changes only the counts; the new fingerprint goes, with counts of all four.
+    expect(commands('opening-alerts.alerts.json')).toEqual([
+      'local activity',
+      'alertCounts',
+      'alertBatch',
+      'alertCounts',
+    ]);
+    expect(commands('quiet-close.alerts.json')).not.toContain('local activity');
   });
 
   describe('replays every recorded history clean', () => {

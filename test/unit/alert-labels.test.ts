@@ -348,12 +348,14 @@ describe('what the intake formats open an incident with', () => {
       source: 'alertmanager',
       labels: { alertname: 'BruteForce', cluster: 'eu-1', source_ip: '203.0.113.7', user: 'user-4711' },
     });
-    expect(signalled[0]?.labels).toEqual({
+    // The alert rides in the open (it opened the incident), nothing through the stream.
+    expect(opened[0]?.alerts?.[0]?.labels).toEqual({
       alertname: 'BruteForce',
       source_ip: '203.0.113.7',
       user: 'user-4711',
       instance: 'api-1',
     });
+    expect(signalled).toEqual([]);
   });
 
   it('PagerDuty: scalar custom_details, then source, component, class, group and severity from the payload', async () => {

@@ -22,7 +22,7 @@ import {
   mergeAlertLabels,
 } from '../../domain/incident';
 import type { IncidentNotice } from '../../domain/actions';
-import { type AlertCounts, allAlertsResolved } from '../../domain/alert-book';
+import { type AlertCounts, allAlertsResolved, emptyAlertBook, observeAlert } from '../../domain/alert-book';
 import { ACTIONS, isActionName } from '../../domain/actions';
 import { type ReminderIncident, followUpDueNotice } from '../../domain/follow-up-reminder';
 import { MAX_LIST_ITEMS, MAX_UPDATE_HISTORY_EVENTS } from '../../domain/limits';
@@ -331,9 +331,26 @@ export class Incident {
     if (recurs) {
       this.record({ at, type: 'recurrence_of', previousIncidentId: recurs.incidentId, resolvedAt: recurs.resolvedAt });
     }
+    this.openingAlerts();
     this.hooks.publish();
     this.evaluateEscalations();
     if (recurs) this.openedAsRecurrence(recurs.incidentId, recurs.resolvedAt);
+  }
+
+  /**
+   * The detector's alerts the incident opened with (an input only new openers set, so histories without it replay
+   * unchanged): recorded as alerts arriving through its stream are, with their exact counts; the stream a later
+   * alert starts counts them first (alert-stream.ts), so its counts include them.
+   */
+  private openingAlerts(): void {
+    const alerts = this.input.alerts ?? [];
+    if (alerts.length === 0) return;
+    const book = emptyAlertBook();
+    for (const alert of alerts) {
+      observeAlert(book, alert, this.now());
+      this.onAlert(alert);
+    }
+    this.onAlertCounts({ ...book.counts });
   }
 
   /** Opened within a resolved incident's enhanced-monitoring window: the owner is told and L1 is paged at least. */

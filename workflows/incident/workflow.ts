@@ -26,6 +26,7 @@ import {
   type IncidentOutcome,
   type IncidentStatusView,
   incidentUpdates,
+  openingAlertsQuery,
   phaseFactsSignal,
   statusQuery,
   stepDecisionSignal,
@@ -107,6 +108,7 @@ export async function incidentWorkflow(started: IncidentStartInput): Promise<Inc
   setHandler(statusQuery, () => incident.view());
   setHandler(timelineQuery, () => incident.timeline);
   setHandler(timelinePageQuery, (request) => timelinePage(incident.timeline, request));
+  setHandler(openingAlertsQuery, () => input.alerts ?? []);
   handleSignals(incident);
 
   /** Updates applied by this run and the runs before it that it carried on from (their ids). */

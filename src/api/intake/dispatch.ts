@@ -1,5 +1,6 @@
 // Delivers intake events: opens (or joins) the one incident of the event's dedup key through the registry, then puts
-// every alert on that incident's timeline with the `alert` signal. The registry makes dedup atomic across processes;
+// every alert on that incident's timeline: the first of a delivery that opens it ride in the open request, the rest go
+// through the incident's alert stream. The registry makes dedup atomic across processes;
 // inside one process, concurrent opens for one key share a single registry call (a storm of identical alerts sends
 // one open, not hundreds of updates to one workflow). A cached incident that has since closed is forgotten and the
 // alert opens a new one. Resolves never open an incident.
@@ -14,7 +15,7 @@ import { type RunbookChoice, selectRunbook } from '../../runbooks/match';
 import { classifyAlert } from '../../../domain/classification';
 import { classify } from '../../../domain/incident';
 import { type Severity, severityRank } from '../../../domain/severity';
-import type { AlertSignalInput } from '../../../domain/messages';
+import { AlertSignalInput } from '../../../domain/messages';
 import type { RecurrenceOf } from '../../../domain/recurrence';
 import { INTAKE_FORMATS, type IntakeFormat, type RunbookPlan } from '../../../domain/runbook';
 import {
@@ -25,6 +26,8 @@ import {
 } from '../../../workflows/definitions';
 import type { ApiMetrics, IncidentCounters } from '../metrics';
 import type { IntakeEvent } from './event';
+import { alertChars } from '../../../domain/alert-batch';
+import { MAX_OPENING_ALERTS, MAX_OPENING_ALERTS_CHARS } from '../../../domain/limits';
 
 export interface DeliveryResult {
   /** Undefined when only resolved alerts came and no incident was open for the key. */
@@ -93,6 +96,21 @@ export function eventSeverity(event: IntakeEvent): ReturnType<typeof classifyAle
     .reduce((best, next) => (severityRank(next.severity) < severityRank(best.severity) ? next : best));
 }
 
+/**
+ * The first of a delivery's alerts that fit in the open request (domain/limits.ts): the incident records them at its
+ * opening. The rest, and every alert of a delivery that joins an open incident, go through its alert stream.
+ */
+export function openingAlerts(alerts: readonly AlertSignalInput[]): AlertSignalInput[] {
+  let count = 0;
+  let chars = 2; // the list's brackets, and a comma before each alert but the first
+  while (count < Math.min(alerts.length, MAX_OPENING_ALERTS)) {
+    chars += alertChars(AlertSignalInput.parse(alerts[count])) + (count > 0 ? 1 : 0);
+    if (chars > MAX_OPENING_ALERTS_CHARS) break;
+    count++;
+  }
+  return alerts.slice(0, count);
+}
+
 type Opened = OpenIncidentResult & { runbook: { id: string; reason: string } };
 
 export class AlertIntake {
@@ -157,6 +175,7 @@ export class AlertIntake {
           ...(Object.keys(event.facts.labels).length > 0 ? { labels: event.facts.labels } : {}),
           source: event.facts.source,
           drill: event.drill ?? false,
+          alerts: openingAlerts(event.alerts),
         },
         choice.plan,
       )
@@ -261,7 +280,12 @@ export class AlertIntake {
           event.alerts.filter((a) => a.status === 'firing').length,
         );
       try {
-        const { recorded, ignored } = await this.record(opened.incidentId, event);
+        // An incident this delivery opened recorded its first alerts at its opening: only the rest are sent.
+        const atOpening = opened.created ? openingAlerts(event.alerts).length : 0;
+        const rest = { ...event, alerts: event.alerts.slice(atOpening) };
+        const sent = rest.alerts.length > 0 ? await this.record(opened.incidentId, rest) : { recorded: 0, ignored: 0 };
+        const recorded = atOpening + sent.recorded;
+        const { ignored } = sent;
         return {
           incidentId: opened.incidentId,
           created: opened.created,
