@@ -11,12 +11,21 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { firstActivityStartMs, historyBreakdown, mapLimit } from './lib/counts';
 import { type AlertPath, eventTimes } from './latency-paths';
-import { round, sleep, summarize, type Summary } from './lib/stats';
+import { mean, round, sleep, summarize, type Summary } from './lib/stats';
 import type { Intake } from './intake';
+import { alertStreamId } from '../workflows/definitions';
+
+/**
+ * How an alert that opens an incident reaches it, side by side without HTTP: the intake's path before the opening
+ * alerts (open, then the alert through a new alert stream) and since (the alert in the open request).
+ */
+export type OpeningPath = 'open, then alert stream' | 'open with the alert';
 
 export interface LatencyResult extends Resources {
-  /** Where the alert entered: the HTTP intake (POST /intake/alerts) or IncidentClient.open. */
-  via: 'http-intake' | 'IncidentClient.open';
+  /** Where the alert entered: the HTTP intake (POST /intake/alerts), IncidentClient.open, or an opening path. */
+  via: 'http-intake' | 'IncidentClient.open' | OpeningPath;
+  /** Opening paths: history events of the incident and its alert stream once containment ran, mean per alert. */
+  incident_and_stream_events?: number;
   rate: number;
   duration_s: number;
   offered: number;
@@ -37,6 +46,16 @@ export interface LatencyResult extends Resources {
   contain_started_to_first_activity_ms: Summary;
   scheduler_lag_ms: Summary;
   incidentIds: string[];
+}
+
+/** A workflow's history length so far; 0 when there is no such workflow (an incident that started no stream). */
+async function historyLength(ctx: BenchContext, workflowId: string): Promise<number> {
+  try {
+    return (await ctx.client.workflow.getHandle(workflowId).describe()).historyLength;
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return 0;
+    throw error;
+  }
 }
 
 export async function waitForCompletion(ctx: BenchContext, workflowId: string, deadline: number): Promise<boolean> {
@@ -61,6 +80,7 @@ export async function runLatency(
   durationS: number,
   intake?: Intake,
   warmupS = 0,
+  opening?: OpeningPath,
 ): Promise<LatencyResult> {
   const worker = await ctx.ensureEngineWorker();
   const plan = ctx.plans.containAndWait;
@@ -78,6 +98,16 @@ export async function runLatency(
         drill: true,
       }));
       if (!incidentId) throw new Error('the intake answered without an incident id');
+    } else if (opening) {
+      const title = `bench alert ${rate}/${opening === 'open with the alert' ? 'in-open' : 'stream'}-${label}${i}`;
+      const request = { title, trigger: 'bench-detector', severity: 'P3' as const, drill: true };
+      const firing = { source: 'bench-detector', status: 'firing' as const, summary: title, labels: {} };
+      if (opening === 'open with the alert') {
+        ({ incidentId } = await ctx.incidents.open({ ...request, alerts: [firing] }, plan));
+      } else {
+        ({ incidentId } = await ctx.incidents.open(request, plan));
+        await ctx.incidents.deliverAlert(incidentId, firing);
+      }
     } else {
       ({ incidentId } = await ctx.incidents.open(
         { title: `bench alert ${rate}/${label}${i}`, trigger: 'bench-detector', severity: 'P3', drill: true },
@@ -105,7 +135,9 @@ export async function runLatency(
       }
       const firstActivity = firstActivityStartMs(contain.raw);
       if (firstActivity === undefined) return undefined;
+      const events = opening ? incident.events + (await historyLength(ctx, alertStreamId(incidentId))) : undefined;
       return {
+        events,
         alertAt,
         openedAt,
         incidentStarted: incident.firstEventMs,
@@ -121,7 +153,8 @@ export async function runLatency(
   const opened = results.filter((r) => r.value);
   const lastOpen = Math.max(...opened.map((r) => r.end));
   const result: LatencyResult = {
-    via: intake ? 'http-intake' : 'IncidentClient.open',
+    via: intake ? 'http-intake' : (opening ?? 'IncidentClient.open'),
+    ...(opening ? { incident_and_stream_events: round(mean(done.map((t) => t.events ?? 0)), 1) } : {}),
     rate,
     duration_s: durationS,
     warmup_s: warmupS,

@@ -172,6 +172,22 @@ export function figures(r: BenchResults): Record<string, Figure> {
     ? alertFigure(low, burst)
     : notMeasured(burst ? 'the 1/s run is off (BENCH_LATENCY_LOW_RATE=0)' : 'latency section did not run');
   out.alert_storm_to_action_p99_ms = burst ? alertFigure(burst) : notMeasured('latency section did not run');
+  // The alert that opens an incident in the open request, against the path before it, in one run.
+  const inOpen = r.latency?.find((l) => l.via === 'open with the alert');
+  const viaStream = r.latency?.find((l) => l.via === 'open, then alert stream');
+  out.opening_alert_storm_p99_ratio =
+    inOpen && viaStream
+      ? figure(
+          { concurrency: `${inOpen.rate}/s offered (open loop)`, duration_s: inOpen.duration_s },
+          round(viaStream.alert_to_action_ms.p99 / Math.max(1, inOpen.alert_to_action_ms.p99), 2),
+          `alert to action p99 with the opening alert through a new alert stream over with it in the open request ` +
+            `(${viaStream.alert_to_action_ms.p99} ms / ${inOpen.alert_to_action_ms.p99} ms; p50 ` +
+            `${viaStream.alert_to_action_ms.p50} / ${inOpen.alert_to_action_ms.p50} ms), side by side in one run ` +
+            `through IncidentClient (no HTTP); opens kept up at ${viaStream.achieved_open_rate}/s and ` +
+            `${inOpen.achieved_open_rate}/s; events of the incident and its stream once containment ran, per alert: ` +
+            `${viaStream.incident_and_stream_events} and ${inOpen.incident_and_stream_events}`,
+        )
+      : notMeasured('the opening paths were not compared (BENCH_LATENCY_COMPARE_OPENING=0 or latency off)');
 
   const u = r.updates;
   out.update_rtt_p99_ms = u
@@ -295,6 +311,7 @@ const LABELS: Record<string, string> = {
   events_per_incident: 'History events per incident',
   alert_to_action_p99_ms: 'Alert to first containment activity at 1/s, p99 (ms)',
   alert_storm_to_action_p99_ms: 'Alert to first containment activity in a storm of distinct alerts, p99 (ms)',
+  opening_alert_storm_p99_ratio: 'Storm p99, opening alert through a new stream ÷ in the open request',
   update_rtt_p99_ms: 'Operator update round trip, p99 (ms)',
   timer_lateness_p99_ms: 'Escalation timer lateness, p99 (ms)',
   open_incidents: 'Open incidents at once',

@@ -230,6 +230,9 @@ async function main(): Promise<void> {
           out.push(
             await runLatency(ctx, settings.latency.lowRate, settings.latency.lowDurationS, intake, settings.warmupS),
           );
+        if (settings.latency.compareOpening)
+          for (const path of ['open with the alert', 'open, then alert stream'] as const)
+            out.push(await runLatency(ctx, settings.latency.rate, settings.latency.durationS, undefined, 0, path));
         return out;
       });
     }

@@ -56,6 +56,8 @@ export function readSettings() {
       lowDurationS: num('BENCH_LATENCY_LOW_S', 20),
       /** Give up waiting for the last incidents' containment after this long, seconds. */
       drainS: num('BENCH_LATENCY_DRAIN_S', 150),
+      /** The steady rate again through both opening paths side by side (bench/latency.ts, OpeningPath). 0 skips it. */
+      compareOpening: num('BENCH_LATENCY_COMPARE_OPENING', 1) > 0,
     },
     timers: {
       incidents: num('BENCH_TIMER_INCIDENTS', 1000),
