@@ -2,7 +2,7 @@
 // incident's `openingAlerts` query, so whichever process started the stream, its book counts them before any later
 // alert. A local activity: its answer is kept in the stream's history as one marker.
 import { Context } from '@temporalio/activity';
-import { QueryNotRegisteredError, WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import type { AlertSignalInput } from '../domain/messages';
 import { openingAlertsQuery } from '../workflows/definitions';
 
@@ -12,8 +12,10 @@ export function createOpeningAlertActivities() {
       try {
         return await Context.current().client.workflow.getHandle(incidentId).query(openingAlertsQuery);
       } catch (error) {
-        // No incident (the stream's first forward will find it gone), or one whose code has no opening alerts.
-        if (error instanceof WorkflowNotFoundError || error instanceof QueryNotRegisteredError) return [];
+        // No incident: the stream's first forward finds it gone. A query not registered (yet: an incident sets its
+        // handlers once its plan is loaded; or at all, on a worker of a release before it) is retried, and the
+        // stream counts from its own first alert if it never answers.
+        if (error instanceof WorkflowNotFoundError) return [];
         throw error;
       }
     },
