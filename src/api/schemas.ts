@@ -24,12 +24,21 @@ export const UpdateBodies = Object.fromEntries(
 ) as Record<UpdateName, z.ZodType>;
 export type { UpdateName };
 
+const BEGAN =
+  'expected when the incident began: epoch milliseconds, or an ISO 8601 time with its offset like 2026-12-04T09:30:00Z';
+
 /**
  * POST /incidents: an OpenRequest without `trigger` (the server records `api:<key name>`) or opening alerts (a
  * detector's, through the intake), plus the runbook.
  */
 export const OpenBody = OpenRequest.omit({ trigger: true, alerts: true })
-  .extend({ runbook: z.string().min(1, 'expected a runbook id, like "security-incident"').describe('Runbook id') })
+  .extend({
+    runbook: z.string().min(1, 'expected a runbook id, like "security-incident"').describe('Runbook id'),
+    startedAt: z
+      .union([z.number().int().nonnegative(), z.iso.datetime({ offset: true, error: BEGAN })], { error: BEGAN })
+      .optional()
+      .describe('When the incident began, if before now (epoch ms or ISO 8601); time to detect runs from here'),
+  })
   .meta({ id: 'OpenIncidentBody' });
 
 export const OpenResult = z

@@ -42,6 +42,7 @@ phases:
 
 type Incident = {
   incidentId: string;
+  startedAt: number;
   status: string;
   phase: string;
   severity: string;
@@ -232,6 +233,20 @@ describe('HTTP API on a real dev server', () => {
     });
     expect(future.status, future.text).toBe(400);
     expect(future.body.message).toMatch(/^body\.startedAt: \S+ is in the future; expected when the incident began/);
+    // An ISO 8601 time with its offset is taken as well; one without an offset is ambiguous and refused.
+    const began = '2026-01-02T03:04:05+01:00';
+    const iso = await http<{ incidentId: string }>(`${url}/incidents`, {
+      key: key.operator.key,
+      body: { title: 'began before it was seen', runbook: 'plain', drill: true, startedAt: began },
+    });
+    expect(iso.status, iso.text).toBe(201);
+    expect((await get(iso.body.incidentId)).startedAt).toBe(Date.parse(began));
+    const local = await http<{ message: string }>(`${url}/incidents`, {
+      key: key.operator.key,
+      body: { title: 'began at some local time', runbook: 'plain', startedAt: '2026-01-02T03:04:05' },
+    });
+    expect(local.status, local.text).toBe(400);
+    expect(local.body.message).toContain('body.startedAt: expected when the incident began: epoch milliseconds, or');
 
     const id = first.body.incidentId;
     const incident = await get(id);

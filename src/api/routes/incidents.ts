@@ -35,7 +35,9 @@ export function incidentRoutes(app: FastifyInstance, ctx: ApiContext): void {
       errors: [400, 401, 403, 413, 415, 422, 429, 503],
     },
     async (request, reply) => {
-      const { runbook, ...open } = request.body;
+      const { runbook, startedAt: began, ...rest } = request.body;
+      const startedAt = typeof began === 'string' ? Date.parse(began) : began;
+      const open = { ...rest, ...(startedAt !== undefined ? { startedAt } : {}) };
       // Detectors' dedup keys are `<format>:<key name>:<their key>`: an operator's open must not take one over, or a
       // detector's later P0 alert would join the operator's incident instead of opening its own.
       const intake = open.dedupKey !== undefined ? intakeNamespace(open.dedupKey) : undefined;
@@ -54,7 +56,7 @@ export function incidentRoutes(app: FastifyInstance, ctx: ApiContext): void {
           400,
           'invalid_request',
           `body.startedAt: ${new Date(open.startedAt).toISOString()} is in the future; expected when the incident ` +
-            'began, in epoch milliseconds, at or before now',
+            'began (epoch milliseconds or ISO 8601), at or before now',
         );
       }
       const plan = ctx.runbooks().get(runbook);
