@@ -180,8 +180,8 @@ export function figures(r: BenchResults): Record<string, Figure> {
       ? figure(
           { concurrency: `${inOpen.rate}/s offered (open loop)`, duration_s: inOpen.duration_s },
           round(viaStream.alert_to_action_ms.p99 / Math.max(1, inOpen.alert_to_action_ms.p99), 2),
-          `alert to action p99 with the opening alert through a new alert stream over with it in the open request ` +
-            `(${viaStream.alert_to_action_ms.p99} ms / ${inOpen.alert_to_action_ms.p99} ms; p50 ` +
+          `alert to action p99 when the opening alert goes through a new alert stream, divided by the p99 when it ` +
+            `rides in the open request (${viaStream.alert_to_action_ms.p99} ms / ${inOpen.alert_to_action_ms.p99} ms; p50 ` +
             `${viaStream.alert_to_action_ms.p50} / ${inOpen.alert_to_action_ms.p50} ms), side by side in one run ` +
             `through IncidentClient (no HTTP); opens kept up at ${viaStream.achieved_open_rate}/s and ` +
             `${inOpen.achieved_open_rate}/s; events of the incident and its stream once containment ran, per alert: ` +

@@ -185,10 +185,16 @@ async function main(): Promise<void> {
           config: { ...config.engine!, taskQueue: config.taskQueue },
           workflowBundle,
           identity: config.identity,
-          // BENCH_MAX_CACHED_WORKFLOWS compares cache sizes (the product's is WORKER_LIMITS in src/worker.ts).
-          ...(process.env.BENCH_MAX_CACHED_WORKFLOWS
-            ? { limits: { maxCachedWorkflows: Number(process.env.BENCH_MAX_CACHED_WORKFLOWS) } }
-            : {}),
+          // BENCH_MAX_CACHED_WORKFLOWS and BENCH_WORKFLOW_THREADS compare cache sizes and workflow threads (the
+          // product's are WORKER_LIMITS in src/worker.ts).
+          limits: {
+            ...(process.env.BENCH_MAX_CACHED_WORKFLOWS
+              ? { maxCachedWorkflows: Number(process.env.BENCH_MAX_CACHED_WORKFLOWS) }
+              : {}),
+            ...(process.env.BENCH_WORKFLOW_THREADS
+              ? { workflowThreadPoolSize: Number(process.env.BENCH_WORKFLOW_THREADS) }
+              : {}),
+          },
         })
       : await Worker.create({
           connection,

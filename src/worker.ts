@@ -53,6 +53,8 @@ export const WORKER_LIMITS = {
   maxConcurrentWorkflowTaskExecutions: 20,
   maxConcurrentActivityTaskExecutions: 100,
   maxConcurrentLocalActivityExecutions: 100,
+  /** The SDK's default with a reused V8 context, stated so benchmarks can compare (docs/BENCHMARKS.md). */
+  workflowThreadPoolSize: 1,
 } as const;
 
 export interface CreateWorkerOptions {

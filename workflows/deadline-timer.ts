@@ -37,10 +37,13 @@ export class DeadlineTimer {
     return this.firedAt !== undefined;
   }
 
-  /** Takes the firing, so the next `set` arms again even for the same instant; returns whether it had fired. */
-  take(): boolean {
-    const fired = this.firedAt !== undefined;
-    if (fired) {
+  /**
+   * Takes the firing, so the next `set` arms again even for the same instant; returns the deadline that fired, or
+   * undefined when none had.
+   */
+  take(): number | undefined {
+    const fired = this.firedAt;
+    if (fired !== undefined) {
       this.firedAt = undefined;
       this.at = undefined;
     }
@@ -48,9 +51,13 @@ export class DeadlineTimer {
   }
 }
 
-/** What a deadline loop watches: its `version` changes on every change. */
+/**
+ * What a deadline loop watches: its `version` changes on every change; it is told when a deadline's timer has fired
+ * (so its clock is at least that deadline, whatever the workflow's clock says: Incident.clockAtLeast).
+ */
 interface Watched {
   readonly version: number;
+  clockAtLeast(at: number): void;
 }
 
 /**
@@ -66,7 +73,11 @@ export async function onDeadline(
     const seen = watched.version;
     timer.set(loop.deadline());
     await condition(() => watched.version !== seen || timer.fired);
-    if (timer.take()) loop.due();
+    const fired = timer.take();
+    if (fired !== undefined) {
+      watched.clockAtLeast(fired);
+      loop.due();
+    }
   }
   timer.set(undefined);
 }

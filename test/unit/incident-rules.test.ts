@@ -347,3 +347,32 @@ describe('approveStep, rejectStep, completeTask', () => {
     expect(() => h.incident.finishDecision('block')).toThrow('step "block" timed out before the decision reached it');
   });
 });
+
+describe('a timer that fires with a stale workflow clock', () => {
+  // Under load the SDK has woken a workflow by its timer with the clock of its previous task: the incident found
+  // nothing due, armed the timer again, and its replay (with the right clock) failed. A fired deadline now counts.
+  it('escalates at the deadline whose timer fired, though the clock says earlier', () => {
+    const h = harness({ severity: 'P1' });
+    const deadline = h.incident.nextEscalationAt!;
+    h.tick(deadline - h.incident.now() - 60_000); // the clock of a task a minute before the deadline
+    h.incident.evaluateEscalations();
+    expect(h.incident.timeline.filter((e) => e.type === 'escalated')).toHaveLength(0);
+    expect(h.incident.nextEscalationAt).toBe(deadline);
+
+    h.incident.clockAtLeast(deadline);
+    h.incident.evaluateEscalations();
+    const escalated = h.incident.timeline.filter((e) => e.type === 'escalated');
+    expect(escalated).toHaveLength(1);
+    expect(escalated[0]!.at).toBe(deadline);
+    expect(h.incident.nextEscalationAt).toBeGreaterThan(deadline);
+  });
+
+  it('changes nothing when the clock is right', () => {
+    const h = harness({ severity: 'P1' });
+    const deadline = h.incident.nextEscalationAt!;
+    h.tick(deadline - h.incident.now() + 250);
+    const right = h.incident.now();
+    h.incident.clockAtLeast(deadline);
+    expect(h.incident.now()).toBe(right);
+  });
+});

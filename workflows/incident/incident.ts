@@ -198,11 +198,13 @@ export class Incident {
   phaseEnd: PhaseEnd | undefined;
   /** Internal status updates sent, and the instant the last one spoke as of (timers.ts keeps the cadence). */
   readonly statusUpdates: { sent: number; lastAt: number };
+  /** The latest deadline whose timer has fired: the workflow clock is never taken to be before it (clockAtLeast). */
+  private clockFloor = 0;
 
   /** A new incident, or (with `carried`) the same incident in the next run after it continued as new. */
   constructor(
     readonly input: IncidentInput,
-    private readonly now: () => number,
+    private readonly clock: () => number,
     private readonly hooks: IncidentHooks,
     private readonly patches: IncidentPatches,
     carried?: CarriedIncident,
@@ -230,7 +232,7 @@ export class Incident {
     this.timelineOmitted = 0;
     this.runs = 1;
     const { plan } = input;
-    const openedAt = now();
+    const openedAt = clock();
     this.statusUpdates = { sent: 0, lastAt: openedAt };
     // An alert's labels count once the combined-severity patch is in (asked only when there are labels); without
     // labels, both documents' criteria count once severity-without-labels is in (asked only where they differ).
@@ -270,6 +272,20 @@ export class Incident {
       steps: [],
       evidence: [],
     };
+  }
+
+  /** The workflow clock, never before a deadline whose timer has fired. */
+  now(): number {
+    return Math.max(this.clock(), this.clockFloor);
+  }
+
+  /**
+   * A timer for `at` has fired, so it is at least `at`. Under load the SDK has been seen to wake a workflow by its
+   * timer with the clock of its previous task (docs/DESIGN.md, "stale clock"): the incident then found nothing due and
+   * armed the timer again, and the replay, with the right clock, failed. With a right clock this changes nothing.
+   */
+  clockAtLeast(at: number): void {
+    this.clockFloor = Math.max(this.clockFloor, at);
   }
 
   // ---- lifecycle -------------------------------------------------------------------------------------------

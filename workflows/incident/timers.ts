@@ -38,6 +38,7 @@ export async function runEscalationTimer(incident: Incident, stableTimers: boole
     const deadline = incident.nextEscalationAt;
     if (deadline === undefined) await condition(() => incident.version !== seen);
     else if (!(await condition(() => incident.version !== seen, Math.max(1, deadline - Date.now())))) {
+      incident.clockAtLeast(deadline);
       incident.evaluateEscalations();
     }
   }
@@ -64,18 +65,20 @@ export async function runStatusUpdates(
     const active = incident.state.status === 'active';
     const interval = statusUpdateInterval(escalation, incident.state.severity);
     const dueAt = cadence.lastAt + interval;
-    if (!active || dueAt > Date.now()) {
+    if (!active || dueAt > incident.now()) {
       const at = active ? dueAt : undefined;
       if (timer) {
         timer.set(at);
         await condition(() => incident.version !== seen || timer.fired);
-        timer.take(); // fired: the next turn finds the update due and sends it
+        // Fired: the next turn finds the update due and sends it.
+        const fired = timer.take();
+        if (fired !== undefined) incident.clockAtLeast(fired);
       } else if (at === undefined) await condition(() => incident.version !== seen);
       else await condition(() => incident.version !== seen, at - Date.now());
       continue;
     }
     const n = ++cadence.sent;
-    const firedAt = Date.now();
+    const firedAt = incident.now();
     // On cadence, the update speaks as of the instant it was due however late its timer fired on a loaded worker,
     // and the next one falls an interval after that instant (after a long pause it restarts from now).
     const asOf = onCadence() && firedAt - dueAt < interval ? dueAt : firedAt;

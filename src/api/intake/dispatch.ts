@@ -1,9 +1,9 @@
 // Delivers intake events: opens (or joins) the one incident of the event's dedup key through the registry, then puts
 // every alert on that incident's timeline: the first of a delivery that opens it ride in the open request, the rest go
-// through the incident's alert stream. The registry makes dedup atomic across processes;
-// inside one process, concurrent opens for one key share a single registry call (a storm of identical alerts sends
-// one open, not hundreds of updates to one workflow). A cached incident that has since closed is forgotten and the
-// alert opens a new one. Resolves never open an incident.
+// through the incident's alert stream. The registry makes dedup atomic across processes; inside one process,
+// concurrent opens for one key share a single registry call (a storm of identical alerts sends one open, not hundreds
+// of updates to one workflow). A cached incident that has since closed is forgotten and the alert opens a new one.
+// Resolves never open an incident.
 //
 // Dedup keys are scoped to the intake format and the sending API key (`<format>:<key name>:<sender's key>`), so a
 // detector can only ever join, label or acknowledge incidents its own alerts opened. Alerts no runbook's match rules
