@@ -1,8 +1,9 @@
 // 3a. Alert to action: incidents opened at a steady rate (open loop: one every 1/rate s, whatever the earlier ones are
 // doing, as detector alerts arrive) on the contain-and-wait bench runbook; for each, the time from the open call
 // (the "alert") to the start of its first containment activity (the contain child's first ActivityTaskStarted, or
-// the scheduling its local activity's marker records; timestamps on the same machine's clock). Measured from IncidentClient.open unless the HTTP intake is used
-// (bench/intake.ts). Split into: open (registry: ID, child start) -> incident started -> contain child started ->
+// the scheduling its local activity's marker records; timestamps on the same machine's clock). Measured from
+// IncidentClient.open unless the HTTP intake is used (bench/intake.ts), or through one of the two opening paths side
+// by side (OpeningPath). Split into: open (registry: ID, child start) -> incident started -> contain child started ->
 // first activity started. A run given a warm-up first sends alerts at the same rate for that long, not counted: the
 // run at 1/s comes right after the burst, whose last incidents are still finishing their phases for about a second.
 import { WorkflowNotFoundError } from '@temporalio/client';
