@@ -48,6 +48,14 @@ export const OpenResult = z
   })
   .meta({ id: 'OpenIncidentResult' });
 
+/** A query parameter holding a whole number in decimal digits (not `0x10`, `1e3` or an empty value), then `range`. */
+const wholeNumber = (range: z.ZodNumber) =>
+  z
+    .string()
+    .regex(/^\d{1,15}$/, 'expected a whole number in digits, like 50')
+    .transform(Number)
+    .pipe(range);
+
 const BoolParam = z.enum(['true', 'false'], { error: 'expected true or false' }).transform((v) => v === 'true');
 
 export const ListQuery = z
@@ -58,12 +66,11 @@ export const ListQuery = z
     runbook: z.string().min(1).optional(),
     phase: Phase.optional().describe(PHASES.join(', ')),
     drill: BoolParam.optional(),
-    limit: z.coerce
-      .number({ error: 'expected a number' })
-      .int('expected a whole number')
-      .min(1, 'expected a limit of at least 1')
-      .max(1_000, 'expected a limit of at most 1000')
-      .default(50),
+    limit: wholeNumber(
+      z.number().min(1, 'expected a limit of at least 1').max(1_000, 'expected a limit of at most 1000'),
+    )
+      .optional()
+      .transform((limit) => limit ?? 50),
   })
   .strict();
 
@@ -159,17 +166,15 @@ export const IncidentWithTimeline = IncidentView.extend({ timeline: z.array(Time
 /** A page of the timeline: without `from` and `limit`, the whole of it. */
 export const TimelineQuery = z
   .object({
-    from: z.coerce
-      .number({ error: 'expected a number' })
-      .int('expected a whole number')
-      .min(0, 'expected from of at least 0')
+    from: wholeNumber(z.number().min(0, 'expected from of at least 0'))
       .optional()
       .describe('Index of the first event (0: the oldest)'),
-    limit: z.coerce
-      .number({ error: 'expected a number' })
-      .int('expected a whole number')
-      .min(1, 'expected a limit of at least 1')
-      .max(MAX_TIMELINE_PAGE_EVENTS, `expected a limit of at most ${MAX_TIMELINE_PAGE_EVENTS}`)
+    limit: wholeNumber(
+      z
+        .number()
+        .min(1, 'expected a limit of at least 1')
+        .max(MAX_TIMELINE_PAGE_EVENTS, `expected a limit of at most ${MAX_TIMELINE_PAGE_EVENTS}`),
+    )
       .optional()
       .describe('Most events to return; a page also stops at about 1 MB'),
   })

@@ -293,6 +293,9 @@ describe('HTTP API on a real dev server', () => {
       ['severity=P9', /query\.severity: expected a severity/],
       ['drill=maybe', /query\.drill: expected true or false/],
       ['limit=0', /query\.limit: expected a limit of at least 1/],
+      ['limit=0x10', /query\.limit: expected a whole number in digits, like 50/],
+      ['limit=1e2', /query\.limit: expected a whole number in digits, like 50/],
+      ['limit=', /query\.limit: expected a whole number in digits, like 50/],
       ['status=sleeping', /query\.status: expected a status/],
       ['colour=red', /Unrecognized key/],
     ] as const) {
