@@ -70,7 +70,8 @@ export const ListQuery = z
       z.number().min(1, 'expected a limit of at least 1').max(1_000, 'expected a limit of at most 1000'),
     )
       .optional()
-      .transform((limit) => limit ?? 50),
+      .transform((limit) => limit ?? 50)
+      .describe('Most incidents to return, 1 to 1000 (default 50)'),
   })
   .strict();
 
