@@ -10,7 +10,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { type BenchContext, type Resources, measured, openLoop, resources } from './lib/context';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { firstActivityStartMs, historyBreakdown, mapLimit } from './lib/counts';
+import { describeCounts, firstActivityStartMs, historyBreakdown, mapLimit } from './lib/counts';
 import { type AlertPath, eventTimes } from './latency-paths';
 import { mean, round, sleep, summarize, type Summary } from './lib/stats';
 import type { Intake } from './intake';
@@ -52,7 +52,7 @@ export interface LatencyResult extends Resources {
 /** A workflow's history length so far; 0 when there is no such workflow (an incident that started no stream). */
 async function historyLength(ctx: BenchContext, workflowId: string): Promise<number> {
   try {
-    return (await ctx.client.workflow.getHandle(workflowId).describe()).historyLength;
+    return (await describeCounts(ctx.client, workflowId)).events;
   } catch (error) {
     if (error instanceof WorkflowNotFoundError) return 0;
     throw error;

@@ -111,7 +111,8 @@ export function openingAlerts(alerts: readonly AlertSignalInput[]): AlertSignalI
   return alerts.slice(0, count);
 }
 
-type Opened = OpenIncidentResult & { runbook: { id: string; reason: string } };
+/** An open's answer, with the runbook chosen and how many of the delivery's alerts rode in the open request. */
+type Opened = OpenIncidentResult & { runbook: { id: string; reason: string }; atOpening: number };
 
 export class AlertIntake {
   private readonly openByKey = new Map<string, Promise<Opened>>();
@@ -160,6 +161,7 @@ export class AlertIntake {
     if (cached) return { result: cached.then((r) => ({ ...r, created: false })), shared: true };
     const choice = this.chooseRunbook(event);
     const opening = this.severityFor(event);
+    const alerts = openingAlerts(event.alerts);
     const result = this.options.incidents
       .open(
         {
@@ -175,13 +177,13 @@ export class AlertIntake {
           ...(Object.keys(event.facts.labels).length > 0 ? { labels: event.facts.labels } : {}),
           source: event.facts.source,
           drill: event.drill ?? false,
-          alerts: openingAlerts(event.alerts),
+          alerts,
         },
         choice.plan,
       )
       .then((r): Opened => {
         if (r.created) this.metricsFor(event).incidentsOpened.inc({ via: event.format });
-        return { ...r, runbook: { id: choice.plan.id, reason: choice.reason } };
+        return { ...r, runbook: { id: choice.plan.id, reason: choice.reason }, atOpening: alerts.length };
       });
     this.remember(dedupKey, result);
     result.catch(() => this.forget(dedupKey, result));
@@ -281,7 +283,7 @@ export class AlertIntake {
         );
       try {
         // An incident this delivery opened recorded its first alerts at its opening: only the rest are sent.
-        const atOpening = opened.created ? openingAlerts(event.alerts).length : 0;
+        const atOpening = opened.created ? opened.atOpening : 0;
         const rest = { ...event, alerts: event.alerts.slice(atOpening) };
         const sent = rest.alerts.length > 0 ? await this.record(opened.incidentId, rest) : { recorded: 0, ignored: 0 };
         const recorded = atOpening + sent.recorded;
