@@ -17,13 +17,15 @@ import type { AlertBook } from '../domain/alert-book';
 import { alertChars, takeBatch } from '../domain/alert-batch';
 import type { IncidentState, TimelineEvent } from '../domain/incident';
 import type { IncidentSummary } from '../domain/incident-summary';
-import type { TimelinePage, TimelinePageRequest } from '../domain/timeline-page';
+import { type TimelinePage, type TimelinePageRequest, timelinePage } from '../domain/timeline-page';
 import { formatIssues } from '../domain/issues';
 import { type AlertSignalInput, OpenRequest } from '../domain/messages';
 import { type RunbookPlan, planForOpening } from '../domain/runbook';
 import { UPDATE_NAMES, type UpdateName, type UpdateRequest } from '../domain/updates';
 import { storePlan } from './runbooks/plan-store';
 import { untilStarted } from './temporal/until-started';
+import { readFinalRecord } from './temporal/final-record';
+import type { FinalRecord } from '../workflows/incident/final-record';
 import {
   ALERT_BATCH_MAX,
   type IncidentStatusView,
@@ -203,7 +205,13 @@ export class IncidentClient {
   }
 
   async status(incidentId: string): Promise<IncidentStatusView> {
-    return this.call(incidentId, 'status', () => whenQueryable(() => this.handle(incidentId).query(statusQuery)));
+    return this.call(incidentId, 'status', () =>
+      this.fromRecordOrQuery(
+        incidentId,
+        () => whenQueryable(() => this.handle(incidentId).query(statusQuery)),
+        (record) => record.view,
+      ),
+    );
   }
 
   /** The whole timeline, read page by page so no single read can pass the gRPC message limit. */
@@ -219,8 +227,21 @@ export class IncidentClient {
   /** One page of the timeline: events from `from` (at most `limit`), where the next page starts, and the total. */
   async timelinePage(incidentId: string, request: TimelinePageRequest = {}): Promise<TimelinePage> {
     return this.call(incidentId, 'timeline', () =>
-      whenQueryable(() => this.handle(incidentId).query(timelinePageQuery, request)),
+      this.fromRecordOrQuery(
+        incidentId,
+        () => whenQueryable(() => this.handle(incidentId).query(timelinePageQuery, request)),
+        (record) => timelinePage(record.timeline, request),
+      ),
     );
+  }
+
+  /**
+   * A closed incident is read from the record it left in its result, without a worker or a replay of its history
+   * (src/temporal/final-record.ts); a running one, or one closed without a record, by query.
+   */
+  private async fromRecordOrQuery<T>(incidentId: string, query: () => Promise<T>, answer: (record: FinalRecord) => T) {
+    const record = await readFinalRecord(this.client, incidentId);
+    return record ? answer(record) : query();
   }
 
   /** Signals an alert straight to the incident (drills, tests, a person steering by hand). */
@@ -332,7 +353,8 @@ export class IncidentClient {
       const handle = this.handle(incidentId);
       const description = await handle.describe();
       if (description.status.name === 'RUNNING') return undefined;
-      const status = await handle.query(statusQuery).catch(() => undefined);
+      const record = await readFinalRecord(this.client, incidentId).catch(() => undefined);
+      const status = record?.view ?? (await handle.query(statusQuery).catch(() => undefined));
       return status ? `${status.status.replace('_', ' ')}` : description.status.name.toLowerCase();
     } catch {
       return undefined;

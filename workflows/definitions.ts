@@ -20,6 +20,7 @@ import { UPDATE_NAMES, type UpdateName, type UpdateRequest } from '../domain/upd
 import type { RunbookRef } from '../domain/runbook-ref';
 import type { RecentlyClosed, RecurrenceOf } from '../domain/recurrence';
 import type { CarriedIncident, PhaseEnd } from './incident/carried';
+import type { FinalRecord } from './incident/final-record';
 
 /** A step that waits for a person: an approval (approveStep / rejectStep) or a task (completeTask). */
 export interface WaitingStep {
@@ -126,6 +127,8 @@ export interface IncidentOutcome {
   incidentId: string;
   status: IncidentState['status'];
   metrics: IncidentMetrics;
+  /** Its last view and timeline, when they fit one payload (workflows/incident/final-record.ts). */
+  final?: FinalRecord;
 }
 
 // Between the incident and its phase children. Clients never send these: they address only the incident, which

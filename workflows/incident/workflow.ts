@@ -45,6 +45,7 @@ import { compensate } from './compensation';
 import { PublishedAttributes } from './published-attributes';
 import { AppliedUpdates } from './applied-updates';
 import { Continuation } from './continuation';
+import { finalRecord } from './final-record';
 import { type PhaseRun, askPhaseEnd, phaseChildId, runPhases } from './phases';
 import { runIncidentTimers } from './timers';
 
@@ -212,5 +213,6 @@ export async function incidentWorkflow(started: IncidentStartInput): Promise<Inc
 
   await announceClosed(input, incident.state);
   await condition(allHandlersFinished);
-  return { incidentId, status: incident.state.status, metrics: incident.view().metrics };
+  const view = incident.view();
+  return { incidentId, status: view.status, metrics: view.metrics, final: finalRecord(view, incident.timeline) };
 }

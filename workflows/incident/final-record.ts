@@ -1,0 +1,19 @@
+// What a closed incident leaves in its result: its last status view and timeline. Reading a closed incident by query
+// replays its whole history on a worker, which fails when the worker's code cannot replay it (a release with a
+// nondeterministic change, or a history the time-skipping test server recorded in another order) and costs a replay
+// per read; the client reads this record instead when the query fails (src/client.ts). Bounded like the carried
+// state: the result is one payload. Pure: no Temporal calls.
+import type { TimelineEvent } from '../../domain/incident';
+import type { IncidentStatusView } from '../definitions';
+import { MAX_CARRIED_CHARS } from './carried';
+
+export interface FinalRecord {
+  view: IncidentStatusView;
+  timeline: TimelineEvent[];
+}
+
+/** The record, or undefined when it would not fit one payload (the incident is then read by query only). */
+export function finalRecord(view: IncidentStatusView, timeline: TimelineEvent[]): FinalRecord | undefined {
+  const record = { view, timeline };
+  return JSON.stringify(record).length <= MAX_CARRIED_CHARS ? record : undefined;
+}
