@@ -27,6 +27,8 @@ import { type ApiEnv, alertsOf, http, isCleanError, plainRunbook, startApiEnv, w
 
 const STORM = 500;
 const ALERTMANAGER = '/usr/bin/prometheus-alertmanager';
+/** An alert group routed to a receiver that sends at most one alert per notification. */
+const CAPPED = 'CappedBurst';
 const TRIAGE = readFileSync(path.resolve(import.meta.dirname, '../../runbooks/triage.yaml'), 'utf8');
 
 type Incident = {
@@ -996,15 +998,24 @@ describe('alert intake on a real dev server', () => {
           '  group_wait: 1s',
           '  group_interval: 1s',
           '  repeat_interval: 1h',
+          '  routes:',
+          `    - matchers: ['alertname="${CAPPED}"']`,
+          '      receiver: incident-engine-capped',
           'receivers:',
-          '  - name: incident-engine',
-          '    webhook_configs:',
-          `      - url: ${url}/intake/alertmanager`,
-          '        send_resolved: true',
-          '        http_config:',
-          '          authorization:',
-          '            type: Bearer',
-          `            credentials: ${key.detector.key}`,
+          ...[
+            ['incident-engine', []],
+            ['incident-engine-capped', ['        max_alerts: 1']],
+          ].flatMap(([name, extra]) => [
+            `  - name: ${name as string}`,
+            '    webhook_configs:',
+            `      - url: ${url}/intake/alertmanager`,
+            '        send_resolved: true',
+            ...(extra as string[]),
+            '        http_config:',
+            '          authorization:',
+            '            type: Bearer',
+            `            credentials: ${key.detector.key}`,
+          ]),
           '',
         ].join('\n');
         await mkdir(path.join(dir, 'data'), { recursive: true });
@@ -1105,6 +1116,38 @@ describe('alert intake on a real dev server', () => {
           { timeoutMs: 30_000 },
         );
         expect(await get(triageId)).toMatchObject({ runbookId: 'triage', status: 'active' });
+
+        // A receiver capped at one alert (max_alerts): the two alerts Alertmanager left out reach the timeline as one
+        // alert naming how many, beside the one it sent.
+        const capped = await fetch(`${amUrl}/api/v2/alerts`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(
+            ['web-1', 'web-2', 'web-3'].map((instance) => ({
+              labels: { alertname: CAPPED, instance, job: 'node', severity: 'warning' },
+              annotations: { summary: `5xx burst on ${instance}` },
+              startsAt: new Date(Date.now() - 30_000).toISOString(),
+            })),
+          ),
+        });
+        expect(capped.status).toBe(200);
+        const cappedId = await waitFor(
+          // The group key of a child route starts with that route's matchers.
+          async () =>
+            Object.entries((await registry()).openByDedupKey).find(([dedupKey]) => dedupKey.includes(CAPPED))?.[1],
+          `an incident for ${CAPPED} (Alertmanager output: ${amOutput})`,
+          { timeoutMs: 30_000 },
+        );
+        const cappedAlerts = await waitFor(async () => {
+          const alerts = alertsOf(await env.incidents.timeline(cappedId));
+          return alerts.length >= 2 ? alerts : undefined;
+        }, 'the sent alert and the count of those left out');
+        expect(cappedAlerts.map((a) => a.summary)).toEqual([
+          expect.stringMatching(/^5xx burst on web-\d$/),
+          'Alertmanager left 2 more alerts of this group out of its notification (max_alerts)',
+        ]);
+        expect(cappedAlerts[1]!.labels).toEqual({ alertmanager_truncated_alerts: '2' });
+
         // A 4xx would have made Alertmanager drop the group as unrecoverable.
         expect(amOutput).not.toMatch(/unrecoverable/i);
       },

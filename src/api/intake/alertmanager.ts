@@ -3,6 +3,8 @@
 // every alert of the group on its timeline by `fingerprint`, a resolved notification signalled as resolved alerts.
 // Alertmanager re-sends the whole group on every change and repeat: alerts whose fingerprint already has the same
 // status on the timeline are skipped, so repeats change nothing. Unknown fields are ignored (newer Alertmanagers).
+// Alerts Alertmanager left out of a notification (`truncatedAlerts`, past the receiver's `max_alerts`) are not lost
+// silently: they reach the timeline as one alert that says how many.
 import { z } from 'zod';
 import { MAX_FINGERPRINT_CHARS, MAX_LABELS } from '../../../domain/limits';
 import { type IntakeEvent, eventTypeFromLabel, mostSevere, pastTime, severityFromLabel } from './event';
@@ -74,13 +76,30 @@ export function alertmanagerEvent(payload: AlertmanagerWebhook, now: number): In
       source: 'alertmanager',
       labels: Object.fromEntries(Object.entries({ ...groupLabels, ...commonLabels }).slice(0, MAX_LABELS)),
     },
-    alerts: payload.alerts.map((alert) => ({
-      source: 'alertmanager',
-      status: alert.status,
-      summary: alert.annotations.summary ?? alert.annotations.description ?? alert.labels.alertname ?? '',
-      fingerprint: alert.fingerprint,
-      labels: alert.labels,
-    })),
+    alerts: [
+      ...payload.alerts.map((alert) => ({
+        source: 'alertmanager',
+        status: alert.status,
+        summary: alert.annotations.summary ?? alert.annotations.description ?? alert.labels.alertname ?? '',
+        fingerprint: alert.fingerprint,
+        labels: alert.labels,
+      })),
+      ...(payload.truncatedAlerts > 0 ? [truncatedAlert(payload.truncatedAlerts, payload.status)] : []),
+    ],
     skipRepeats: true,
+  };
+}
+
+/**
+ * The alerts of a group Alertmanager did not send, as one alert naming how many. Its fingerprint carries the number,
+ * so a repeat with the same number is skipped like any repeat, and a new number reaches the timeline.
+ */
+function truncatedAlert(count: number, status: AlertmanagerWebhook['status']) {
+  return {
+    source: 'alertmanager',
+    status,
+    summary: `Alertmanager left ${count} more alert${count === 1 ? '' : 's'} of this group out of its notification (max_alerts)`,
+    fingerprint: `alertmanager-truncated-${count}`,
+    labels: { alertmanager_truncated_alerts: String(count) },
   };
 }
