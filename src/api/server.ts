@@ -19,6 +19,7 @@ import type { RunbookPlan } from '../../domain/runbook';
 import { registerAuthentication, registerAuthorization } from './auth';
 import type { ApiContext } from './context';
 import { ApiError, errorHandler, notFoundHandler } from './errors';
+import { REQUEST_TIMEOUT_MS, handleClientError } from './client-errors';
 import { AlertIntake } from './intake/dispatch';
 import type { ApiKeyStore } from '../api-keys';
 import { registerInputLimits } from './limits';
@@ -77,6 +78,8 @@ export async function buildApiServer(options: ApiServerOptions): Promise<ApiServ
     trustProxy: config.trustProxy,
     // Errors must stay ours: no `{statusCode, code, error, message}` from Fastify's defaults.
     return503OnClosing: true,
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    clientErrorHandler: handleClientError,
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

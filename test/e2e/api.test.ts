@@ -5,6 +5,7 @@
 // media type, unknown incident, wrong role, rate limit) answered with the right status and `{error, message}` while
 // the incident stays exactly as it was.
 import { readFile } from 'node:fs/promises';
+import net from 'node:net';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -723,6 +724,54 @@ describe('HTTP API on a real dev server', () => {
     expect(openedCount((await http(`${url}/metrics`, { key: key.viewer.key })).text)).toBe(before);
     await open({ title: 'metrics real', runbook: 'plain', severity: 'P3' });
     expect(openedCount((await http(`${url}/metrics`, { key: key.viewer.key })).text)).toBe(before + 1);
+  });
+
+  it('answers requests the HTTP parser refuses in its own error shape, and closes the connection', async () => {
+    const { hostname, port } = new URL(url);
+    /** Writes `text` on a new connection (then ends the sending side when `end`), and reads until the server closes. */
+    const raw = (text: string, end = false) =>
+      new Promise<{ status: number; headers: string; body: unknown }>((resolve, reject) => {
+        const socket = net.connect(Number(port), hostname, () => {
+          socket.write(text);
+          if (end) socket.end();
+        });
+        let received = '';
+        socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
+        socket.on('error', reject);
+        socket.on('close', () => {
+          const [head = '', body = ''] = received.split('\r\n\r\n');
+          resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1]), headers: head, body: JSON.parse(body) });
+        });
+      });
+
+    const headers = await raw(`GET /incidents HTTP/1.1\r\nHost: x\r\nX-Padding: ${'a'.repeat(20_000)}\r\n\r\n`);
+    expect(headers.status).toBe(431);
+    expect(headers.body).toEqual({
+      error: 'headers_too_large',
+      message: 'the request line and headers are larger than the limit of 16384 bytes',
+    });
+    expect(headers.headers).toMatch(/\r\nConnection: close/);
+
+    const url20k = await raw(`GET /${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    expect(url20k.status).toBe(431);
+    expect(url20k.body).toMatchObject({ error: 'headers_too_large' });
+
+    const notHttp = await raw('HELLO THERE\r\n\r\n');
+    expect(notHttp.status).toBe(400);
+    expect(notHttp.body).toMatchObject({ error: 'bad_request' });
+    expect(String((notHttp.body as { message: string }).message)).toMatch(/^the request is not valid HTTP\/1\.1/);
+
+    const short = await raw(
+      `POST /intake/generic HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key.detector.key}\r\n` +
+        'Content-Type: application/json\r\nContent-Length: 400\r\n\r\n{"title": "cut short"',
+      true,
+    );
+    expect(short.status).toBe(400);
+    expect(short.body).toEqual({
+      error: 'bad_request',
+      message: 'the request ended before the body its Content-Length announced',
+    });
+    for (const answer of [headers, url20k, notHttp, short]) expect(isCleanError(answer.body)).toBe(true);
   });
 
   it('writes API keys hashed, mode 0600', async () => {
