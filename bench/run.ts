@@ -14,7 +14,7 @@ import { buildConfig } from '../src/config';
 import { loadRunbookFile } from '../src/runbooks/load';
 import { startDevServer } from '../src/temporal/dev-server';
 import { freePorts } from '../src/temporal/ports';
-import { WORKFLOWS_PATH, bundleWorkflows } from '../src/worker';
+import { WORKFLOWS_PATH, WORKFLOW_INTERCEPTOR_MODULES, bundleWorkflows } from '../src/worker';
 import { runCeiling } from './ceiling';
 import { runIdAllocation } from './id-allocation';
 import { type Intake, runStorm, startIntake } from './intake';
@@ -77,7 +77,11 @@ async function main(): Promise<void> {
       // The product's bundle, or for the comparison the same workflows without shared schema modules.
       settings.sharedSchemas
         ? bundleWorkflows()
-        : bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger }),
+        : bundleWorkflowCode({
+            workflowsPath: WORKFLOWS_PATH,
+            workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
+            logger: quietLogger,
+          }),
       bundleWorkflowCode({ workflowsPath: path.join(REPO, 'bench/workflows/index.ts'), logger: quietLogger }),
     ]);
     cleanups.push(() => server.stop());

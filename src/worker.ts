@@ -18,12 +18,15 @@ import { createOpeningAlertActivities } from './opening-alerts';
 export const WORKFLOWS_PATH = path.resolve(import.meta.dirname, '../workflows/index.ts');
 /** Loaded once per worker and shared by all its workflows instead of once per workflow (see the file). */
 export const SHARED_WORKFLOW_MODULES = [path.resolve(import.meta.dirname, '../workflows/shared-schemas.ts')];
+/** Workflow interceptors every bundle of the engine's workflows carries (workflows/recorded-task.ts). */
+export const WORKFLOW_INTERCEPTOR_MODULES = [path.resolve(import.meta.dirname, '../workflows/recorded-task.ts')];
 
 /** Bundles workflow code once; tests and benchmarks reuse the bundle across workers. */
 export async function bundleWorkflows(): Promise<WorkflowBundle> {
   return bundleWorkflowCode({
     workflowsPath: WORKFLOWS_PATH,
     preloadModules: SHARED_WORKFLOW_MODULES,
+    workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
     logger: quietBundlerLogger,
   });
 }

@@ -19,13 +19,13 @@ import {
   log,
   proxyLocalActivities,
   setHandler,
-  workflowInfo,
 } from '@temporalio/workflow';
 import type { createOpeningAlertActivities } from '../src/opening-alerts';
 import { type AlertBook, type ForwardRules, emptyAlertBook, observeAlert } from '../domain/alert-book';
 import { alertChars, fitsOneBatch, takeBatch } from '../domain/alert-batch';
 import { AlertBatch, AlertSignalInput } from '../domain/messages';
 import { isPatched } from './patches';
+import { lengthForContinuing } from './recorded-task';
 import {
   type AlertStreamInput,
   ALERT_BATCH_MAX,
@@ -80,6 +80,7 @@ async function openingAlerts(incidentId: string): Promise<AlertSignalInput[]> {
 export async function alertStreamWorkflow(input: AlertStreamInput): Promise<void> {
   // Decided before anything else: streams that ran before them keep the rules they started with.
   const boundedDelivery = isPatched('alert-delivery-bounded');
+  const atRecordedTask = isPatched('continue-at-recorded-length');
   const rules: ForwardRules = {
     boundStatusChanges: boundedDelivery,
     // Only where status changes are bounded is there a bound for a re-fire to go past.
@@ -123,7 +124,10 @@ export async function alertStreamWorkflow(input: AlertStreamInput): Promise<void
 
   /** What the next run takes over of the delivery cadence. */
   const carried = () => (boundedDelivery ? { countsDelivered, countsSentAt } : {});
-  const bounded = () => workflowInfo().historyLength > STREAM_HISTORY_BOUND || workflowInfo().continueAsNewSuggested;
+  const bounded = () => {
+    const { historyLength, continueAsNewSuggested } = lengthForContinuing(atRecordedTask);
+    return historyLength > STREAM_HISTORY_BOUND || continueAsNewSuggested;
+  };
 
   async function send(what: () => Promise<void>): Promise<void> {
     try {

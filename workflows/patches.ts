@@ -18,7 +18,7 @@
 // patches-through-2026-12-03-b: phase-end-quiet-close; patches-through-2026-12-03-c: phase-types-quiet-close, whose
 // phase children are of the types born with it and carry no marker at all; patches-through-2026-12-03-d:
 // local-steps-quiet-close, whose children are the types born with it and run their steps as local activities, and
-// watched-continue-as-new); `recordedWith` names the histories
+// watched-continue-as-new; patches-through-2026-12-05: merged-task-continue-as-new); `recordedWith` names the histories
 // recorded with a patch's own marker.
 //
 // Status (checked against test/replay/histories): none can be retired yet. happy-path, escalation-chain and p0-raise
@@ -254,6 +254,15 @@ export const PATCHES = {
     since: '2026-12-04',
     recordedWith: ['compromise-without-labels'],
   },
+  'continue-at-recorded-length': {
+    changed:
+      'a run decides to continue as new from an estimate of its history length built from its last workflow task ' +
+      'that recorded something and the jobs since (workflows/recorded-task.ts); before, from the current task, whose ' +
+      'length a replay that merges a task recording nothing with the next one can read later than the worker did (a ' +
+      'replay failure in CI)',
+    since: '2026-12-05',
+    recordedWith: ['merged-task-continue-as-new'],
+  },
 } as const satisfies Record<string, PatchInfo>;
 
 /**
@@ -317,18 +326,18 @@ const THROUGH_2026_12_03: readonly PatchId[] = [
  *
  * Newest first: a new run records only the first.
  */
+/** The patches of the fourth baseline, which the fifth lists too. */
+const THROUGH_2026_12_03_D: readonly PatchId[] = [
+  ...THROUGH_2026_12_03,
+  'phase-end-in-result',
+  'phase-types-born-patched',
+  'search-attributes-changed-only',
+  'steps-as-local-activities',
+  'earlier-child-watched',
+];
 const BASELINES: readonly { id: string; patches: ReadonlySet<PatchId> }[] = [
-  {
-    id: 'patches-through-2026-12-03-d',
-    patches: new Set([
-      ...THROUGH_2026_12_03,
-      'phase-end-in-result',
-      'phase-types-born-patched',
-      'search-attributes-changed-only',
-      'steps-as-local-activities',
-      'earlier-child-watched',
-    ]),
-  },
+  { id: 'patches-through-2026-12-05', patches: new Set([...THROUGH_2026_12_03_D, 'continue-at-recorded-length']) },
+  { id: 'patches-through-2026-12-03-d', patches: new Set(THROUGH_2026_12_03_D) },
   {
     id: 'patches-through-2026-12-03-c',
     patches: new Set([

@@ -16,7 +16,6 @@ import {
   patched,
   setHandler,
   startChild,
-  workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { OpenRequest } from '../domain/messages';
@@ -32,7 +31,8 @@ import {
   registryStateQuery,
 } from './definitions';
 import { incidentWorkflow } from './incident/workflow';
-import { patchOnce } from './patches';
+import { isPatched, patchOnce } from './patches';
+import { lengthForContinuing } from './recorded-task';
 
 /** Past this many events the registry continues as new, carrying its counters, index and pending starts. */
 const HISTORY_BOUND = 5_000;
@@ -70,6 +70,8 @@ export async function incidentRegistryWorkflow(initial?: RegistryState): Promise
   const answersBeforeStart = patched(REGISTRY_ANSWERS_BEFORE_START_PATCH);
   // Asked at the first close that could be remembered: runs whose history closed incidents before it forget them.
   const remembersClosed = patchOnce('registry-recurrence');
+  // Decided at the start: a run that began before the patch keeps reading the current task's length.
+  const atRecordedTask = isPatched('continue-at-recorded-length');
   let startedThisRun = 0;
   let starting = 0;
   setHandler(registryStateQuery, () => state);
@@ -167,10 +169,10 @@ export async function incidentRegistryWorkflow(initial?: RegistryState): Promise
     state.recentlyClosed = rememberClosed(state.recentlyClosed ?? [], entry, Date.now());
   });
 
-  const mustContinue = (): boolean =>
-    workflowInfo().historyLength > HISTORY_BOUND ||
-    workflowInfo().continueAsNewSuggested ||
-    startedThisRun >= STARTS_PER_RUN;
+  const mustContinue = (): boolean => {
+    const { historyLength, continueAsNewSuggested } = lengthForContinuing(atRecordedTask);
+    return historyLength > HISTORY_BOUND || continueAsNewSuggested || startedThisRun >= STARTS_PER_RUN;
+  };
 
   // Start every recorded open as soon as it is recorded, all of them in parallel.
   for (;;) {

@@ -70,6 +70,9 @@ const RECORDED = {
   'asked-once-continue-as-new': CONTINUED_PARTS,
   // Opened with a detector's first alerts; the stream a later alert starts reads them before it takes that alert.
   'opening-alerts': [...INCIDENT_AND_PHASES, 'alerts'],
+  // A second run whose task that recorded nothing (the post-incident child's result) was followed at once by an empty
+  // one, at its continue-as-new bound: replay merges the two (test below).
+  'merged-task-continue-as-new': ['incident-run-2'],
 };
 
 /** A history as proto JSON (the CLI's format); events are edited in place by the tamper cases. */
@@ -323,6 +326,22 @@ describe('replay gate', () => {
         type.name = to;
         return 1;
       };
+    /** Renames the run's patch baseline marker, when it is `from`, to `to`: a run that first ran another release. */
+    const baselineAs =
+      (from: string, to: string) =>
+      (history: HistoryJSON): number => {
+        const encode = (id: string) => Buffer.from(JSON.stringify({ id, deprecated: false })).toString('base64');
+        const payload = history.events
+          .map((e) => (e as Partial<Attributes<'markerRecordedEventAttributes'>>).markerRecordedEventAttributes)
+          .map(
+            (marker) =>
+              (marker?.details as { 'patch-data'?: { payloads: { data: string }[] } } | undefined)?.['patch-data'],
+          )
+          .find((data) => data?.payloads[0]?.data === encode(from))?.payloads[0];
+        if (!payload) return 0;
+        payload.data = encode(to);
+        return 1;
+      };
     const escalationAsOtherActivityError =
       /Activity type of scheduled event 'notify\.send' does not match activity type of activity command 'notifyEscalation'/;
 
@@ -403,6 +422,17 @@ describe('replay gate', () => {
         file: 'local-steps-quiet-close.contain.json',
         edit: startedAs('containPhaseV3', 'containPhaseV2'),
         error: /Missing associated machine for LocalActivity/,
+      },
+      {
+        // Its post-incident child's result came in a task that recorded nothing, followed at once by an empty task,
+        // at the run's continue-as-new bound. Replay merges the two tasks: the rule before the patch read the second
+        // task's length there and asked the child to report its end, which the worker, at the first task's length,
+        // had not (the replay failure a CI run had).
+        name: 'a run at its continue-as-new bound replayed under the baseline before continue-at-recorded-length',
+        file: 'merged-task-continue-as-new.incident-run-2.json',
+        edit: baselineAs('patches-through-2026-12-05', 'patches-through-2026-12-03-d'),
+        error:
+          /Signal external WF machine does not handle this event: HistoryEvent\(id: 106, WorkflowExecutionUpdateAccepted\)/,
       },
     ];
 

@@ -141,15 +141,21 @@ describe.each([
     if (failed.length) {
       const file = path.join(os.tmpdir(), `continue-as-new-replay-failure-${Date.now()}.json`);
       writeFileSync(file, JSON.stringify(bundle));
-      const around = (o: ReplayOutcome) => {
-        const events = bundle.workflows.find((w) => w.role === o.name)!.history.events as Record<string, unknown>[];
-        const at = o.divergence?.eventId ?? events.length;
-        return events
-          .slice(Math.max(0, at - 8), at + 4)
-          .map((e) => `${String(e.eventId)} ${String(e.eventType).replace('EVENT_TYPE_', '')}`)
+      // The whole run, compact, in the message: CI keeps a failing run's output, not this machine's temp files.
+      const events = (o: ReplayOutcome) =>
+        (bundle.workflows.find((w) => w.role === o.name)!.history.events as Record<string, unknown>[])
+          .map((e) => {
+            const type = String(e.eventType).replace('EVENT_TYPE_', '');
+            const attempt = (e.workflowTaskScheduledEventAttributes as { attempt?: number } | undefined)?.attempt;
+            const found =
+              /"(?:signalName|markerName)":"([^"]+)"|"activityType":\{"name":"([^"]+)"|"acceptedRequest":\{.*?"name":"([^"]+)"/.exec(
+                JSON.stringify(e),
+              );
+            const name = found?.slice(1).find(Boolean);
+            return `${String(e.eventId)} ${type}${attempt && attempt > 1 ? ` attempt ${attempt}` : ''}${name ? ` ${name}` : ''}`;
+          })
           .join(', ');
-      };
-      expect(failed.map((o) => `${o.name}: ${o.message}; events ${around(o)}; whole export in ${file}`)).toEqual([]);
+      expect(failed.map((o) => `${o.name}: ${o.message}; events: ${events(o)}; whole export in ${file}`)).toEqual([]);
     }
   });
 });

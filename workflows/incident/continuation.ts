@@ -4,6 +4,7 @@
 // advance, with no update, notification or signal of its own in flight. Temporal warns at 10,240 events and ends a
 // workflow at 51,200, so a run never gets near either. Deterministic: it reads only the workflow's own info.
 import { allHandlersFinished, condition, log, sleep, workflowInfo } from '@temporalio/workflow';
+import { lengthForContinuing } from '../recorded-task';
 import { type CarriedIncident, fitCarried } from './carried';
 import type { Incident } from './incident';
 
@@ -26,6 +27,12 @@ export class Continuation {
     readonly enabled: boolean,
     private readonly incident: Incident,
     private readonly afterEvents = CONTINUE_AS_NEW_AFTER_EVENTS,
+    /**
+     * The continue-at-recorded-length patch: the history's length is estimated from the last task that recorded
+     * something and the jobs since (workflows/recorded-task.ts), which replays the same; before, read from the current
+     * task, which a replay that merges a task recording nothing with the next can read later than the worker did.
+     */
+    private readonly atRecordedTask = false,
   ) {}
 
   /** Counts a notification or signal in flight until it settles: the run does not end while one is. */
@@ -46,10 +53,10 @@ export class Continuation {
   /** The history is long enough and nothing is in flight: the run should continue as new now. */
   due(): boolean {
     if (!this.enabled || this.tooLarge) return false;
-    const info = workflowInfo();
-    if (info.historyLength < this.afterEvents && !info.continueAsNewSuggested) return false;
+    const { historyLength, continueAsNewSuggested } = lengthForContinuing(this.atRecordedTask);
+    if (historyLength < this.afterEvents && !continueAsNewSuggested) return false;
     const quiet = this.inFlight === 0 && allHandlersFinished() && !this.incident.deciding;
-    if (quiet && info.historyLength === this.lastUpdateTask) {
+    if (quiet && workflowInfo().historyLength === this.lastUpdateTask) {
       this.nudge = true;
       return false;
     }

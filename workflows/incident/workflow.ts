@@ -102,7 +102,12 @@ export async function incidentWorkflow(started: IncidentStartInput): Promise<Inc
     },
     carried,
   );
-  const continuation = new Continuation(continues, incident, input.continueAsNewAfterEvents);
+  const continuation = new Continuation(
+    continues,
+    incident,
+    input.continueAsNewAfterEvents,
+    continues && isPatched('continue-at-recorded-length'),
+  );
 
   // ---- messages -------------------------------------------------------------------------------------------
 
