@@ -1,13 +1,13 @@
-// How long the history may be by now, as the incident's continue-as-new decision reads it: the length as of the last
-// workflow task that recorded something (a command, an update's acceptance or answer), plus at most
-// EVENTS_PER_JOB_AT_MOST for every event-driven job since (a signal, a timer, an activity's or child's result). Not
-// the current task's length: a task that records nothing, followed at once by another task (one for an update that
-// arrived while it ran), is replayed merged with that next one, so jobs the worker saw at length 98 replay at length
-// 101, and a decision read from the current length went one way live and the other on replay (a CI run, at the
-// continue-as-new bound). A recording task is never merged, and the jobs are the same live and on replay (those only a
-// live worker sees are left out: queries, updates its validator may reject, evictions), so this estimate replays the
-// same. Kept by internals interceptors (registered in src/worker.ts, bundleWorkflows); module state is per workflow
-// (the SDK gives each workflow its own module instances).
+// How long the history may be by now, as the continue-as-new decisions of the incident, its alert stream and the
+// registry read it: the length as of the last workflow task that recorded something (a command, an update's acceptance
+// or answer), plus at most EVENTS_PER_JOB_AT_MOST for every event-driven job since (a signal, a timer, an activity's or
+// child's result). Not the current task's length: a task that records nothing, followed at once by another task (one
+// for an update that arrived while it ran), is replayed merged with that next one, so jobs the worker saw at length 98
+// replay at length 101, and a decision read from the current length went one way live and the other on replay (a CI
+// run, at the continue-as-new bound). A recording task is never merged, and the jobs are the same live and on replay
+// (those only a live worker sees are left out: queries, updates its validator may reject, evictions), so this estimate
+// replays the same. Kept by internals interceptors (registered in src/worker.ts, bundleWorkflows); module state is per
+// workflow (the SDK gives each workflow its own module instances).
 import { type WorkflowInterceptorsFactory, workflowInfo } from '@temporalio/workflow';
 import type { coresdk } from '@temporalio/proto';
 

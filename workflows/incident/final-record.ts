@@ -1,8 +1,8 @@
 // What a closed incident leaves in its result: its last status view and timeline. Reading a closed incident by query
-// replays its whole history on a worker, which fails when the worker's code cannot replay it (a release with a
-// nondeterministic change, or a history the time-skipping test server recorded in another order) and costs a replay
-// per read; the client reads this record instead when the query fails (src/client.ts). Bounded like the carried
-// state: the result is one payload. Pure: no Temporal calls.
+// replays its whole history on a worker, which costs a replay per read, needs a worker, and fails when the worker's
+// code cannot replay that history (a release with a nondeterministic change); the client reads this record instead
+// (src/client.ts, src/temporal/final-record.ts). Bounded like the carried state: the result is one payload. Pure: no
+// Temporal calls.
 import type { TimelineEvent } from '../../domain/incident';
 import type { IncidentStatusView } from '../definitions';
 import { MAX_CARRIED_CHARS } from './carried';
