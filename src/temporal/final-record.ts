@@ -2,7 +2,6 @@
 // alone: no worker and no replay. Undefined while the incident runs, when its workflow failed or was terminated, or
 // when it closed before incidents left one; a describe that fails (no such incident) throws.
 import type { Client } from '@temporalio/client';
-import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
 import proto from '@temporalio/proto';
 import type { FinalRecord } from '../../workflows/incident/final-record';
 import type { IncidentOutcome } from '../../workflows/definitions';
@@ -18,10 +17,9 @@ export async function readFinalRecord(client: Client, incidentId: string): Promi
   });
   const result = history?.events?.[0]?.workflowExecutionCompletedEventAttributes?.result;
   if (!result?.payloads?.length) return undefined;
-  const outcome = await decodeFromPayloadsAtIndex<IncidentOutcome | null>(
-    client.options.loadedDataConverter,
-    0,
-    result.payloads,
-  );
-  return outcome?.final;
+  // Through the client's codecs (decoded in reverse of the order they encode), then its payload converter.
+  const { payloadCodecs, payloadConverter } = client.options.loadedDataConverter;
+  let payloads = result.payloads;
+  for (const codec of [...payloadCodecs].reverse()) payloads = await codec.decode(payloads);
+  return payloadConverter.fromPayload<IncidentOutcome | null>(payloads[0]!)?.final;
 }
