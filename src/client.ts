@@ -214,11 +214,18 @@ export class IncidentClient {
     );
   }
 
-  /** The whole timeline, read page by page so no single read can pass the gRPC message limit. */
+  /**
+   * The whole timeline: a closed incident's from its record, read once; a running one's by query, page by page so no
+   * single read can pass the gRPC message limit.
+   */
   async timeline(incidentId: string): Promise<TimelineEvent[]> {
+    const record = await this.call(incidentId, 'timeline', () => readFinalRecord(this.client, incidentId));
+    if (record) return record.timeline;
     const events: TimelineEvent[] = [];
     for (;;) {
-      const page = await this.timelinePage(incidentId, { from: events.length });
+      const page = await this.call(incidentId, 'timeline', () =>
+        this.queryTimelinePage(incidentId, { from: events.length }),
+      );
       events.push(...page.events);
       if (page.events.length === 0 || events.length >= page.total) return events;
     }
@@ -229,10 +236,14 @@ export class IncidentClient {
     return this.call(incidentId, 'timeline', () =>
       this.fromRecordOrQuery(
         incidentId,
-        () => whenQueryable(() => this.handle(incidentId).query(timelinePageQuery, request)),
+        () => this.queryTimelinePage(incidentId, request),
         (record) => timelinePage(record.timeline, request),
       ),
     );
+  }
+
+  private queryTimelinePage(incidentId: string, request: TimelinePageRequest): Promise<TimelinePage> {
+    return whenQueryable(() => this.handle(incidentId).query(timelinePageQuery, request));
   }
 
   /**
@@ -353,7 +364,7 @@ export class IncidentClient {
       const handle = this.handle(incidentId);
       const description = await handle.describe();
       if (description.status.name === 'RUNNING') return undefined;
-      const record = await readFinalRecord(this.client, incidentId).catch(() => undefined);
+      const record = await readFinalRecord(this.client, incidentId, description).catch(() => undefined);
       const status = record?.view ?? (await handle.query(statusQuery).catch(() => undefined));
       return status ? `${status.status.replace('_', ' ')}` : description.status.name.toLowerCase();
     } catch {

@@ -12,7 +12,7 @@ import { type WorkflowInterceptorsFactory, workflowInfo } from '@temporalio/work
 import type { coresdk } from '@temporalio/proto';
 
 /** A job's own event and, at worst, the three events of a task of its own. */
-export const EVENTS_PER_JOB_AT_MOST = 4;
+const EVENTS_PER_JOB_AT_MOST = 4;
 
 export interface HistoryEstimate {
   /** The history's length now, at most (never below the length of the last recording task). */
@@ -25,7 +25,7 @@ let recorded: { historyLength: number; continueAsNewSuggested: boolean } | undef
 let jobsSince = 0;
 
 /** Undefined before the first recording task, or where the interceptors are not in the bundle. */
-export function historyEstimate(): HistoryEstimate | undefined {
+function historyEstimate(): HistoryEstimate | undefined {
   if (!recorded) return undefined;
   return {
     historyLength: recorded.historyLength + EVENTS_PER_JOB_AT_MOST * jobsSince,

@@ -1,14 +1,18 @@
 // Reads the record a closed incident left in its result (workflows/incident/final-record.ts) from the close event
 // alone: no worker and no replay. Undefined while the incident runs, when its workflow failed or was terminated, or
 // when it closed before incidents left one; a describe that fails (no such incident) throws.
-import type { Client } from '@temporalio/client';
+import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import type { FinalRecord } from '../../workflows/incident/final-record';
 import type { IncidentOutcome } from '../../workflows/definitions';
 
-export async function readFinalRecord(client: Client, incidentId: string): Promise<FinalRecord | undefined> {
-  // Asked first: the time-skipping test server waits for a close event that has not happened yet.
-  const description = await client.workflow.getHandle(incidentId).describe();
+export async function readFinalRecord(
+  client: Client,
+  incidentId: string,
+  // Asked first (unless the caller has it): the time-skipping test server waits for a close event not there yet.
+  description?: WorkflowExecutionDescription,
+): Promise<FinalRecord | undefined> {
+  description ??= await client.workflow.getHandle(incidentId).describe();
   if (description.status.name !== 'COMPLETED') return undefined;
   const { history } = await client.workflowService.getWorkflowExecutionHistory({
     namespace: client.options.namespace,
