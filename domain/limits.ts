@@ -2,7 +2,7 @@
 // handlers enforce the same numbers. Bounded input keeps every payload, and so every history event and timeline
 // read, far below Temporal's gRPC message (4 MB) and history (50 MB) limits. Pure constants: safe in workflow code.
 
-/** An incident's or an alert's title. */
+/** An incident's or an alert's title, and an owner's name (the incident's or a follow-up's). */
 export const MAX_TITLE_CHARS = 512;
 /** Any other text field (summary, description, note, root cause...). */
 export const MAX_TEXT_CHARS = 16_384;

@@ -61,8 +61,13 @@ export const RecordRootCauseInput = updateInput({
 });
 export type RecordRootCauseInput = z.infer<typeof RecordRootCauseInput>;
 
-export const AssignOwnerInput = updateInput({ owner: boundedText().trim().min(1, 'expected an owner') });
+/** An owner is a name, bounded like a follow-up's owner. */
+export const AssignOwnerInput = updateInput({
+  owner: boundedText(MAX_TITLE_CHARS).trim().min(1, 'expected an owner'),
+});
 export type AssignOwnerInput = z.infer<typeof AssignOwnerInput>;
+/** What a recorded assignOwner may hold: owners were bounded at MAX_TEXT_CHARS before. */
+export const RecordedAssignOwnerInput = updateInput({ owner: boundedText().trim().min(1, 'expected an owner') });
 
 /** Manual escalation; level 3 is "executive attention requested". Without a level: the next level up. */
 export const EscalateInput = updateInput({

@@ -18,6 +18,7 @@ import {
   AdvancePhaseInput,
   ApproveStepInput,
   AssignOwnerInput,
+  RecordedAssignOwnerInput,
   CompleteTaskInput,
   DeclareFalsePositiveInput,
   EscalateInput,
@@ -56,6 +57,11 @@ export interface CliCommand {
 export interface UpdateSpec<I extends z.ZodType = z.ZodType> {
   /** The workflow's input: what the validator parses (the sender's name is `by`). */
   input: I;
+  /**
+   * What a recorded update may hold, when `input`'s bounds were tightened since: a replay runs no validator, and its
+   * handler parses what was valid when it was accepted. Same output type as `input`.
+   */
+  recorded?: z.ZodType<z.infer<I>>;
   /** The HTTP body: the input without `by` (the server takes it from the caller's key). Default: input.omit(SENDER_KEYS). */
   body?: z.ZodObject;
   /** The API roles that may send it at all; the Incident's rule may still ask more (a commander on a P0). */
@@ -116,6 +122,7 @@ export const UPDATES = {
   }),
   assignOwner: update({
     input: AssignOwnerInput,
+    recorded: RecordedAssignOwnerInput,
     roles: STEER,
     events: ['owner_assigned'],
     summary: 'Assign the incident owner',

@@ -2,7 +2,8 @@
 // reason in the states it may not act in, and leaves the incident unchanged; accepted, it records its table events.
 import { describe, expect, it } from 'vitest';
 import type { StepEvent } from '../../workflows/definitions';
-import { MAX_UPDATE_HISTORY_EVENTS } from '../../domain/limits';
+import { parseUpdate } from '../../workflows/incident/incident';
+import { MAX_TEXT_CHARS, MAX_TITLE_CHARS, MAX_UPDATE_HISTORY_EVENTS } from '../../domain/limits';
 import { UPDATES, UPDATE_NAMES, type UpdateName, type UpdateRequest } from '../../domain/updates';
 import { ID, endPhase, harness, result, runPhase, startPhase } from '../helpers/incident-harness';
 
@@ -180,6 +181,18 @@ describe('assignOwner, escalate, updateImpact', () => {
     const h = harness();
     h.send('assignOwner', { by: 'alice', owner: 'bob' });
     expect(h.refusal('assignOwner', { by: 'alice', owner: 'bob' })).toBe(`bob already owns incident ${ID}`);
+  });
+
+  it("assignOwner bounds a new owner like a follow-up's, and replays an owner recorded under the old bound", () => {
+    const h = harness();
+    const owner = 'o'.repeat(MAX_TITLE_CHARS + 1);
+    expect(h.refusal('assignOwner', { by: 'alice', owner })).toBe(
+      `invalid input: owner: expected at most ${MAX_TITLE_CHARS} characters`,
+    );
+    expect(parseUpdate('assignOwner', { by: 'alice', owner }, true)).toEqual({ by: 'alice', owner });
+    expect(() => parseUpdate('assignOwner', { by: 'alice', owner: 'o'.repeat(MAX_TEXT_CHARS + 1) }, true)).toThrow(
+      `expected at most ${MAX_TEXT_CHARS} characters`,
+    );
   });
 
   it('escalate is refused at or below the current level, and asks executive attention once', () => {

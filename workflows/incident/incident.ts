@@ -148,8 +148,10 @@ export function refuse(message: string): never {
 }
 
 /** Parses an update's input with its schema; bad input is refused naming each field and what was expected. */
-export function parseUpdate<N extends UpdateName>(name: N, raw: unknown): UpdateInput<N> {
-  const parsed = (UPDATES[name].input as unknown as z.ZodType<UpdateInput<N>>).safeParse(raw);
+export function parseUpdate<N extends UpdateName>(name: N, raw: unknown, recorded = false): UpdateInput<N> {
+  const spec: { input: z.ZodType; recorded?: z.ZodType } = UPDATES[name];
+  const schema = (recorded ? (spec.recorded ?? spec.input) : spec.input) as z.ZodType<UpdateInput<N>>;
+  const parsed = schema.safeParse(raw);
   if (parsed.success) return parsed.data;
   const issues = parsed.error.issues.map((i) => (i.path.length ? `${i.path.map(String).join('.')}: ` : '') + i.message);
   refuse(`invalid input: ${issues.join('; ')}`);

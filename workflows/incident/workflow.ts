@@ -165,7 +165,7 @@ export async function incidentWorkflow(started: IncidentStartInput): Promise<Inc
         if (applied.has(id)) return incident.view();
         applied.add(id);
         // On replay no validator runs: the handler parses (a recorded update was valid when accepted).
-        const value = parsedInputs.has(id) ? (parsedInputs.get(id) as UpdateInput<N>) : parseUpdate(name, raw);
+        const value = parsedInputs.has(id) ? (parsedInputs.get(id) as UpdateInput<N>) : parseUpdate(name, raw, true);
         parsedInputs.delete(id);
         const effect = incident.apply(name, value);
         return effect.kind === 'answer' ? incident.view() : follow(effect);
