@@ -64,7 +64,10 @@ async function startEngine(taskQueue: string, createEnv: () => Promise<TestWorkf
 /** Polls until `ok` holds (wall clock; does not move simulated time). */
 export async function until<T>(read: () => Promise<T>, ok: (value: T) => boolean, what = 'condition'): Promise<T> {
   let last: T | undefined;
-  for (let i = 0; i < 300; i++) {
+  // 300 reads 100 ms apart, and at most 90 s however slow the reads are on a loaded machine: a stage that never
+  // arrives fails naming itself, before the test's own timeout would fail it without a word.
+  const deadline = Date.now() + 90_000;
+  for (let i = 0; i < 300 && Date.now() < deadline; i++) {
     last = await read();
     if (ok(last)) return last;
     await new Promise((r) => setTimeout(r, 100));

@@ -50,7 +50,11 @@ describe.each([
       continueAsNewAfterEvents: 100,
     });
     const firstRunId = handle.firstExecutionRunId;
-    const waiting = await until(status, (s) => s.waitingSteps.some((step) => step.stepId === 'confirm-scope'));
+    const waiting = await until(
+      status,
+      (s) => s.waitingSteps.some((step) => step.stepId === 'confirm-scope'),
+      'detect waiting',
+    );
     expect(waiting.runs).toBeUndefined();
     const escalationDue = waiting.nextEscalationAt!;
     expect(escalationDue).toBeGreaterThan(waiting.openedAt);
@@ -178,7 +182,7 @@ describe('a phase child terminated outside the engine after its incident continu
       ...incidentInput(incidentId, plan, { severity: 'P2', eventType: 'service_outage', drill: true }),
       continueAsNewAfterEvents: 100,
     });
-    await until(status, (s) => s.waitingSteps.some((step) => step.stepId === 'confirm-scope'));
+    await until(status, (s) => s.waitingSteps.some((step) => step.stepId === 'confirm-scope'), 'detect waiting');
     for (let i = 0; i < ALERTS; i++) await engine.incidents.signalAlert(incidentId, nodeAlert(i));
     await until(status, (s) => (s.runs ?? 1) >= 2, 'a second run');
 
@@ -220,7 +224,7 @@ describe('an update applied before the incident continued as new, handed to the 
       ...incidentInput(incidentId, plan, { severity: 'P2', eventType: 'service_outage', drill: true }),
       continueAsNewAfterEvents: 100,
     });
-    await until(status, (s) => s.waitingSteps.some((step) => step.stepId === 'confirm-scope'));
+    await until(status, (s) => s.waitingSteps.some((step) => step.stepId === 'confirm-scope'), 'detect waiting');
     const note = (text: string, updateId: string) =>
       engine.env.client.workflow
         .getHandle(incidentId)
