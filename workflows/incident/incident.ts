@@ -147,7 +147,10 @@ export function refuse(message: string): never {
   throw ApplicationFailure.create({ type: 'UpdateRefused', message, nonRetryable: true });
 }
 
-/** Parses an update's input with its schema; bad input is refused naming each field and what was expected. */
+/**
+ * Parses an update's input with its schema; bad input is refused naming each field and what was expected. A
+ * `recorded` update (replayed: no validator ran) is parsed under the bounds it was accepted with (UpdateSpec.recorded).
+ */
 export function parseUpdate<N extends UpdateName>(name: N, raw: unknown, recorded = false): UpdateInput<N> {
   const spec: { input: z.ZodType; recorded?: z.ZodType } = UPDATES[name];
   const schema = (recorded ? (spec.recorded ?? spec.input) : spec.input) as z.ZodType<UpdateInput<N>>;
