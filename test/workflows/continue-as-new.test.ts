@@ -185,6 +185,17 @@ describe('a phase child terminated outside the engine after its incident continu
     await until(status, (s) => s.waitingSteps.some((step) => step.stepId === 'confirm-scope'), 'detect waiting');
     for (let i = 0; i < ALERTS; i++) await engine.incidents.signalAlert(incidentId, nodeAlert(i));
     await until(status, (s) => (s.runs ?? 1) >= 2, 'a second run');
+    // The second run asks the child at once and arms its next check once that ask is answered. Skipping time before
+    // the check is armed would arm it 6 hours after the skip, and nothing would skip again (a loaded machine did so).
+    const checkSeconds = EARLIER_CHILD_CHECK_MS / 1000;
+    await until(
+      () => engine.env.client.workflow.getHandle(incidentId).fetchHistory(),
+      (history) =>
+        (history.events ?? []).some(
+          (e) => Number(e.timerStartedEventAttributes?.startToFireTimeout?.seconds ?? 0) === checkSeconds,
+        ),
+      "the second run's check on the child armed",
+    );
 
     const child = `${incidentId}.detect`;
     await engine.env.client.workflow.getHandle(child).terminate('stuck, terminated by hand');
