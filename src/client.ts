@@ -208,7 +208,7 @@ export class IncidentClient {
     return this.call(incidentId, 'status', () =>
       this.fromRecordOrQuery(
         incidentId,
-        () => whenQueryable(() => this.handle(incidentId).query(statusQuery)),
+        () => this.handle(incidentId).query(statusQuery),
         (record) => record.view,
       ),
     );
@@ -216,16 +216,20 @@ export class IncidentClient {
 
   /**
    * The whole timeline: a closed incident's from its record, read once; a running one's by query, page by page so no
-   * single read can pass the gRPC message limit.
+   * single read can pass the gRPC message limit (and from the record if it closes between pages).
    */
   async timeline(incidentId: string): Promise<TimelineEvent[]> {
-    const record = await this.call(incidentId, 'timeline', () => readFinalRecord(this.client, incidentId));
-    if (record) return record.timeline;
     const events: TimelineEvent[] = [];
     for (;;) {
       const page = await this.call(incidentId, 'timeline', () =>
-        this.queryTimelinePage(incidentId, { from: events.length }),
+        this.fromRecordOrQuery(
+          incidentId,
+          () => this.handle(incidentId).query(timelinePageQuery, { from: events.length }),
+          (record) => record.timeline,
+        ),
       );
+      // Closed (now, or since the last page): its record holds the whole timeline.
+      if (Array.isArray(page)) return page;
       events.push(...page.events);
       if (page.events.length === 0 || events.length >= page.total) return events;
     }
@@ -236,23 +240,27 @@ export class IncidentClient {
     return this.call(incidentId, 'timeline', () =>
       this.fromRecordOrQuery(
         incidentId,
-        () => this.queryTimelinePage(incidentId, request),
+        () => this.handle(incidentId).query(timelinePageQuery, request),
         (record) => timelinePage(record.timeline, request),
       ),
     );
   }
 
-  private queryTimelinePage(incidentId: string, request: TimelinePageRequest): Promise<TimelinePage> {
-    return whenQueryable(() => this.handle(incidentId).query(timelinePageQuery, request));
-  }
-
   /**
    * A closed incident is read from the record it left in its result, without a worker or a replay of its history
-   * (src/temporal/final-record.ts); a running one, or one closed without a record, by query.
+   * (src/temporal/final-record.ts); a running one, or one closed without a record, by query. A query refused while
+   * the incident sets its handlers, or failed because a worker had to replay the history of an incident that closed
+   * meanwhile (the SDK reports both as QueryNotRegisteredError), is tried again for up to 15 s, the record first.
    */
-  private async fromRecordOrQuery<T>(incidentId: string, query: () => Promise<T>, answer: (record: FinalRecord) => T) {
-    const record = await readFinalRecord(this.client, incidentId);
-    return record ? answer(record) : query();
+  private fromRecordOrQuery<T, R>(
+    incidentId: string,
+    query: () => Promise<T>,
+    answer: (record: FinalRecord) => R,
+  ): Promise<T | R> {
+    return whenQueryable(async () => {
+      const record = await readFinalRecord(this.client, incidentId);
+      return record ? answer(record) : query();
+    });
   }
 
   /** Signals an alert straight to the incident (drills, tests, a person steering by hand). */

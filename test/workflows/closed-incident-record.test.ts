@@ -24,6 +24,7 @@ const TASK_QUEUE = 'closed-incident-record-test';
 const INCIDENT = 'INC-2026-871';
 const plan = waitingOnTaskPlan('closed-incident-record-test', 'test/workflows/closed-incident-record.test.ts');
 const OTHER_CODE = fileURLToPath(new URL('../helpers/workflows/other-incident-code.ts', import.meta.url));
+const CLOSES_WITH_RECORD = fileURLToPath(new URL('../helpers/workflows/closes-with-record.ts', import.meta.url));
 
 let env: TestWorkflowEnvironment | undefined;
 let sink: WebhookSink | undefined;
@@ -100,6 +101,41 @@ describe.each([
       expect(await incidents.timeline(INCIDENT)).toEqual(timelineByQuery);
       const request = { from: 2, limit: 3 };
       expect(await incidents.timelinePage(INCIDENT, request)).toEqual(timelinePage(timelineByQuery, request));
+    });
+  });
+});
+
+// A read that starts while the incident runs and whose query fails (no handler yet; or, on a worker that had to replay
+// an incident that closed meanwhile, a replay failure, which the SDK reports the same way) looks for the record again
+// at each retry, so the incident's close answers it.
+describe('a read whose query fails while the incident closes', () => {
+  it('is answered from the record once the incident has closed (dev server)', async () => {
+    env = await createLocalEnv({ client: { dataConverter: testDataConverter } });
+    const incidents = new IncidentClient(env.client, `${TASK_QUEUE}-closing`);
+    const view = { incidentId: 'INC-2026-872', status: 'closed' } as IncidentStatusView;
+    const timeline: TimelineEvent[] = [
+      { type: 'note_added', at: 1, text: 'first', finding: false },
+      { type: 'note_added', at: 2, text: 'second', finding: false },
+    ];
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue: `${TASK_QUEUE}-closing`,
+      workflowsPath: CLOSES_WITH_RECORD,
+      dataConverter: testDataConverter,
+    });
+    await worker.runUntil(async () => {
+      const start = (workflowId: string) =>
+        env!.client.workflow.start('incidentWorkflow', {
+          workflowId,
+          taskQueue: `${TASK_QUEUE}-closing`,
+          args: [{ incidentId: workflowId, status: 'closed', final: { view, timeline } }],
+        });
+      await start('INC-2026-872');
+      expect(await incidents.status('INC-2026-872')).toEqual(view);
+      await start('INC-2026-873');
+      expect(await incidents.timeline('INC-2026-873')).toEqual(timeline);
+      await start('INC-2026-874');
+      expect(await incidents.timelinePage('INC-2026-874', { from: 1 })).toEqual(timelinePage(timeline, { from: 1 }));
     });
   });
 });
