@@ -1,3 +1,4 @@
+import type { ConnectionPlugin } from '@temporalio/client';
 // Test environments on the pinned, pre-installed Temporal binaries: time skipping, a local dev server through the
 // SDK, and our own dev-server launcher on free ports. They must never let the SDK download a server (every
 // environment gets `executable: { type: 'existing-path' }`) and never use the fixed ports of `npm start`.
@@ -30,11 +31,30 @@ export function incidentSearchAttributeKeys(): ReturnType<typeof defineSearchAtt
 }
 
 /** Time-skipping test server (the pinned binary). */
+/**
+ * The Java test server takes a keepalive ping at most every 5 minutes and drops a client that pings more often, with
+ * the calls it has in flight; the SDK's client pings every 30 s. Two continue-as-new test failures came right after
+ * such a drop ("rejected by server because of excess pings"). The client here pings every 6 minutes, and only
+ * during a call.
+ */
+const TEST_SERVER_KEEPALIVE: ConnectionPlugin = {
+  name: 'test-server-keepalive',
+  configureConnection: (options) => ({
+    ...options,
+    channelArgs: {
+      ...options.channelArgs,
+      'grpc.keepalive_time_ms': 360_000,
+      'grpc.keepalive_permit_without_calls': 0,
+    },
+  }),
+};
+
 export function createTimeSkippingEnv(
   opts: TimeSkippingTestWorkflowEnvironmentOptions = {},
 ): Promise<TestWorkflowEnvironment> {
   return TestWorkflowEnvironment.createTimeSkipping({
     ...opts,
+    plugins: [...(opts.plugins ?? []), TEST_SERVER_KEEPALIVE],
     server: { ...opts.server, executable: { type: 'existing-path', path: toolchainPaths().testServer } },
   });
 }
