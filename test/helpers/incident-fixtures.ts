@@ -102,6 +102,11 @@ export function nodeAlert(n: number): AlertSignalInput {
   };
 }
 
+/** The long incident's first `count` alerts. */
+export function nodeAlerts(count: number): AlertSignalInput[] {
+  return Array.from({ length: count }, (_, n) => nodeAlert(n));
+}
+
 export function incidentInput(
   incidentId: string,
   runbook: RunbookPlan,

@@ -64,13 +64,27 @@ async function startEngine(taskQueue: string, createEnv: () => Promise<TestWorkf
 /** Polls until `ok` holds (wall clock; does not move simulated time). */
 export async function until<T>(read: () => Promise<T>, ok: (value: T) => boolean, what = 'condition'): Promise<T> {
   let last: T | undefined;
-  // 300 reads 100 ms apart, and at most 90 s however slow the reads are on a loaded machine: a stage that never
-  // arrives fails naming itself, before the test's own timeout would fail it without a word.
+  // 300 reads 100 ms apart, and at most 90 s however slow the reads are on a loaded machine, a read that never
+  // answers included: a stage that never arrives fails naming itself, before the test's own timeout would fail it
+  // without a word.
   const deadline = Date.now() + 90_000;
   for (let i = 0; i < 300 && Date.now() < deadline; i++) {
-    last = await read();
+    let timer: NodeJS.Timeout | undefined;
+    const unanswered = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`${what} not reached: a read gave no answer within 90 s; last value: ${shown(last)}`)),
+        deadline - Date.now(),
+      );
+    });
+    try {
+      last = await Promise.race([read(), unanswered]);
+    } finally {
+      clearTimeout(timer);
+    }
     if (ok(last)) return last;
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`${what} not reached; last value: ${JSON.stringify(last)?.slice(0, 500)}`);
+  throw new Error(`${what} not reached; last value: ${shown(last)}`);
 }
+
+const shown = (value: unknown) => JSON.stringify(value)?.slice(0, 500);

@@ -19,7 +19,8 @@ import { STREAM_HISTORY_BOUND } from '../../workflows/alert-stream';
 import { type IncidentOutcome, alertStreamId, incidentUpdates } from '../../workflows/definitions';
 import { followUpRemindersId } from '../../workflows/follow-up-reminders';
 import { BASELINE_PATCH, type PatchId } from '../../workflows/patches';
-import { incidentInput, nodeAlert, plan, startIncident, waitingOnTaskPlan } from '../helpers/incident-fixtures';
+import { incidentInput, nodeAlerts, plan, startIncident, waitingOnTaskPlan } from '../helpers/incident-fixtures';
+import { signalAlertsSettled } from '../helpers/settled-alerts';
 import { type TimeSkippingEngine, startTimeSkippingEngine, until } from '../helpers/time-skipping-engine';
 import { HISTORIES_DIR, recordIncidentHistories } from './history-files';
 
@@ -583,7 +584,7 @@ SCENARIOS.push({
       (s) => s.waitingSteps.some((step) => step.stepId === 'confirm-scope'),
       `${id} waiting on its task`,
     );
-    for (let i = 0; i < 120; i++) await engine.incidents.signalAlert(id, nodeAlert(i));
+    await signalAlertsSettled(engine, id, nodeAlerts(120));
     await until(
       () => engine.incidents.status(id),
       (s) => (s.runs ?? 1) >= 2,
@@ -731,7 +732,7 @@ SCENARIOS.push({
         updateId: 'note-1',
       });
     await note();
-    for (let i = 0; i < 120; i++) await engine.incidents.signalAlert(id, nodeAlert(i));
+    await signalAlertsSettled(engine, id, nodeAlerts(120));
     await until(
       () => engine.incidents.status(id),
       (s) => (s.runs ?? 1) >= 2,
