@@ -4,6 +4,7 @@
 // Sandbox-safe: imports only zod. Never reads files or clocks.
 import { z } from 'zod';
 import { Duration, formatDuration } from './duration';
+import { MAX_DRILL_DURATION_MS, MAX_DRILL_SCRIPT_ENTRIES } from './limits';
 import { Category, EventType, Phase, STATUSES } from './incident';
 import { Severity } from './severity';
 
@@ -249,7 +250,13 @@ export const DrillScenarioFile = z
     incident: DrillIncident,
     /** Who acts when a script line names nobody. */
     operator: Actor.default('drill'),
-    script: z.array(RawScriptEntry).default([]),
+    script: z
+      .array(RawScriptEntry)
+      .max(
+        MAX_DRILL_SCRIPT_ENTRIES,
+        `expected at most ${MAX_DRILL_SCRIPT_ENTRIES} scripted events (a drill's incident must stay short enough never to continue as new); split the scenario`,
+      )
+      .default([]),
     /** How long the drill runs in simulated time; default: until the last scripted event. */
     end: Duration.optional(),
     expect: DrillExpectations.default({}),
@@ -267,6 +274,14 @@ export const DrillScenarioFile = z
       }
       previous = Math.max(previous, entry.atMs);
     });
+    const last = scenario.end ?? previous;
+    if (last > MAX_DRILL_DURATION_MS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: scenario.end !== undefined ? ['end'] : ['script', scenario.script.length - 1, 'at'],
+        message: `expected a drill of at most ${formatDuration(MAX_DRILL_DURATION_MS)} of simulated time, found ${formatDuration(last)} (a drill's incident must stay short enough never to continue as new)`,
+      });
+    }
     if (scenario.end !== undefined && scenario.end < previous) {
       ctx.addIssue({
         code: 'custom',

@@ -141,6 +141,22 @@ expect:
     );
   });
 
+  it('refuses a scenario long enough that its incident could continue as new, which its server cannot do safely', () => {
+    const entries = (n: number) =>
+      Array.from({ length: n }, (_, i) => `  - at: ${i + 1}m\n    acknowledge:\n`).join('');
+    expect(compileDrill(`${HEAD}script:\n${entries(200)}`, FILE).script).toHaveLength(200);
+    expect(errorOf(`${HEAD}script:\n${entries(201)}`)).toBe(
+      `${FILE}:6:3: script: expected at most 200 scripted events (a drill's incident must stay short enough never to continue as new); split the scenario`,
+    );
+    expect(compileDrill(`${HEAD}end: 7d\n`, FILE).endMs).toBe(7 * 86_400_000);
+    expect(errorOf(`${HEAD}end: 7d1m\n`)).toBe(
+      `${FILE}:5:6: end: expected a drill of at most 7d of simulated time, found 7d1m (a drill's incident must stay short enough never to continue as new)`,
+    );
+    expect(errorOf(`${HEAD}script:\n  - at: 8d\n    acknowledge:\n`)).toBe(
+      `${FILE}:6:9: script[0].at: expected a drill of at most 7d of simulated time, found 8d (a drill's incident must stay short enough never to continue as new)`,
+    );
+  });
+
   it('reports a YAML syntax error with its position', () => {
     expect(errorOf(`${HEAD}script:\n  - at: 5m\n   acknowledge:\n`)).toMatch(
       /^runbooks\/drills\/example\.yaml:7:\d+: YAML syntax: /,
