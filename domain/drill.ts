@@ -1,7 +1,7 @@
 // Drill scenarios (YAML in runbooks/drills/): the runbook to exercise, how the incident opens, a script of detector
 // and operator events at simulated offsets from the opening, and what must have happened by the end. The drill runner
 // (src/drills/runner.ts) plays the script on the time-skipping test server and checks the expectations.
-// Sandbox-safe: imports only zod. Never reads files or clocks.
+// Sandbox-safe: imports only zod and other domain modules. Never reads files or clocks.
 import { z } from 'zod';
 import { Duration, formatDuration } from './duration';
 import { MAX_DRILL_DURATION_MS, MAX_DRILL_SCRIPT_ENTRIES } from './limits';
