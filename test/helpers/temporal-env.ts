@@ -1,7 +1,7 @@
-import type { ConnectionPlugin } from '@temporalio/client';
 // Test environments on the pinned, pre-installed Temporal binaries: time skipping, a local dev server through the
 // SDK, and our own dev-server launcher on free ports. They must never let the SDK download a server (every
 // environment gets `executable: { type: 'existing-path' }`) and never use the fixed ports of `npm start`.
+import type { ConnectionPlugin } from '@temporalio/client';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import {
   TestWorkflowEnvironment,
@@ -30,12 +30,10 @@ export function incidentSearchAttributeKeys(): ReturnType<typeof defineSearchAtt
   );
 }
 
-/** Time-skipping test server (the pinned binary). */
 /**
  * The Java test server takes a keepalive ping at most every 5 minutes and drops a client that pings more often, with
- * the calls it has in flight; the SDK's client pings every 30 s. Two continue-as-new test failures came right after
- * such a drop ("rejected by server because of excess pings"). The client here pings every 6 minutes, and only
- * during a call.
+ * the calls it has in flight; the SDK's client pings every 30 s, and CI logs showed such drops ("rejected by server
+ * because of excess pings"). The client here pings every 6 minutes, and only during a call.
  */
 const TEST_SERVER_KEEPALIVE: ConnectionPlugin = {
   name: 'test-server-keepalive',
@@ -49,6 +47,7 @@ const TEST_SERVER_KEEPALIVE: ConnectionPlugin = {
   }),
 };
 
+/** Time-skipping test server (the pinned binary). */
 export function createTimeSkippingEnv(
   opts: TimeSkippingTestWorkflowEnvironmentOptions = {},
 ): Promise<TestWorkflowEnvironment> {
