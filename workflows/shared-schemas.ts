@@ -43,6 +43,7 @@ import * as template from '../domain/template';
 import * as timelinePage from '../domain/timeline-page';
 import * as updates from '../domain/updates';
 import * as urlTemplate from '../domain/url-template';
+import * as utf8 from '../domain/utf8';
 
 export const SHARED_SCHEMA_MODULES = {
   'actions/index': actions,
@@ -77,6 +78,7 @@ export const SHARED_SCHEMA_MODULES = {
   'timeline-page': timelinePage,
   updates,
   'url-template': urlTemplate,
+  utf8,
   // zod's own patterns (z.ipv4(), z.cidrv4() ...): its checks reset their lastIndex on every parse.
   'zod/v4/core/regexes': regexes,
 };

@@ -12,7 +12,7 @@ import { bundleWorkflows, createWorker } from '../../src/worker';
 import { timelinePage } from '../../domain/timeline-page';
 import type { TimelineEvent } from '../../domain/incident';
 import type { IncidentStatusView } from '../../workflows/definitions';
-import { MAX_CARRIED_CHARS } from '../../workflows/incident/carried';
+import { MAX_CARRIED_BYTES } from '../../workflows/incident/carried';
 import { finalRecord } from '../../workflows/incident/final-record';
 import { testDataConverter } from '../helpers/codec';
 import { incidentInput, makeEngineConfig, startIncident, waitingOnTaskPlan } from '../helpers/incident-fixtures';
@@ -146,7 +146,7 @@ describe('the final record', () => {
     const view = { incidentId: INCIDENT } as IncidentStatusView;
     const event: TimelineEvent = { type: 'note_added', at: 0, text: 'x'.repeat(1_000), finding: false };
     expect(finalRecord(view, [event])).toEqual({ view, timeline: [event] });
-    const many = Array.from({ length: Math.ceil(MAX_CARRIED_CHARS / 1_000) }, () => event);
+    const many = Array.from({ length: Math.ceil(MAX_CARRIED_BYTES / 1_000) }, () => event);
     expect(finalRecord(view, many)).toBeUndefined();
   });
 });

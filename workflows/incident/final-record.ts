@@ -5,7 +5,8 @@
 // Temporal calls.
 import type { TimelineEvent } from '../../domain/incident';
 import type { IncidentStatusView } from '../definitions';
-import { MAX_CARRIED_CHARS } from './carried';
+import { jsonBytes } from '../../domain/utf8';
+import { MAX_CARRIED_BYTES } from './carried';
 
 export interface FinalRecord {
   view: IncidentStatusView;
@@ -15,5 +16,5 @@ export interface FinalRecord {
 /** The record, or undefined when it would not fit one payload (the incident is then read by query only). */
 export function finalRecord(view: IncidentStatusView, timeline: TimelineEvent[]): FinalRecord | undefined {
   const record = { view, timeline };
-  return JSON.stringify(record).length <= MAX_CARRIED_CHARS ? record : undefined;
+  return jsonBytes(record) <= MAX_CARRIED_BYTES ? record : undefined;
 }
