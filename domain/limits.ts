@@ -13,6 +13,13 @@ export const MAX_LABEL_VALUE_CHARS = 1_024;
 /** Items in any list (affected systems, notes...). */
 export const MAX_LIST_ITEMS = 200;
 /**
+ * An incident's notes, lessons and follow-ups together, in UTF-8 bytes of JSON. Every update is answered with the
+ * incident's view, which holds them, and one answer is one payload (Temporal refuses more than 2 MB, and fails the
+ * workflow's task again and again): 200 notes of MAX_TEXT_CHARS would be 3.2 MB, and 9.6 MB in a script of
+ * three-byte characters. Half a megabyte is some 250 pages of text.
+ */
+export const MAX_RECORDS_BYTES = 512 * 1024;
+/**
  * Alerts in one Alertmanager delivery: a group of a fleet-wide outage is taken whole (Alertmanager does not retry a
  * refusal), within the body's byte limit; the intake signals them in batches of ALERT_BATCH_MAX.
  */

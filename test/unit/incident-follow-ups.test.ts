@@ -1,7 +1,8 @@
 // Notes, lessons and follow-ups on the Incident alone (no server): what each update keeps in the state the status
 // view carries, what it refuses (naming the follow-up), its bounds, and the follow-up reminders' due dates.
 import { describe, expect, it } from 'vitest';
-import { MAX_LIST_ITEMS, MAX_TEXT_CHARS } from '../../domain/limits';
+import { MAX_LIST_ITEMS, MAX_RECORDS_BYTES, MAX_TEXT_CHARS } from '../../domain/limits';
+import { jsonBytes } from '../../domain/utf8';
 import { ID, harness } from '../helpers/incident-harness';
 
 const DAY = 24 * 3600_000;
@@ -61,6 +62,25 @@ describe('addNote and recordLessons', () => {
     expect(h.refusal('addNote', { by: 'alice', text: 'one more' })).toBe(
       `incident ${ID} has ${MAX_LIST_ITEMS} notes; at most ${MAX_LIST_ITEMS} are kept`,
     );
+  });
+});
+
+describe('the size of notes, lessons and follow-ups together', () => {
+  it('is bounded in bytes, so the view every update answers with stays one payload in any script', () => {
+    const h = harness();
+    // 16,000 three-byte characters: 48 KB a note, which the character bounds alone let through 200 times (9.6 MB).
+    const wide = (i: number) => `${i} ${'漢'.repeat(16_000)}`;
+    for (let i = 0; i < 10; i++) h.send('addNote', { by: 'alice', text: wide(i) });
+    expect(h.refusal('addNote', { by: 'alice', text: wide(10) })).toBe(
+      `incident ${ID} keeps 470 KiB of notes, lessons and follow-ups; this update's notes (47 KiB) would take them ` +
+        "past the 512 KiB they may hold together (every answer carries them, within Temporal's 2 MB a payload)",
+    );
+    expect(jsonBytes(h.incident.view())).toBeLessThan(MAX_RECORDS_BYTES + 64 * 1024);
+    // The same bound for lessons and follow-ups; a short note still fits.
+    expect(h.refusal('recordLessons', { by: 'alice', lessonsLearned: [wide(0)] })).toMatch(/this update's lessons/);
+    h.send('addFollowUp', { by: 'alice', title: 'rotate keys', owner: 'bob', due: '2026-12-10' });
+    h.send('addNote', { by: 'alice', text: 'short' });
+    expect(h.incident.state.notes).toHaveLength(11);
   });
 });
 

@@ -25,7 +25,8 @@ import type { IncidentNotice } from '../../domain/actions';
 import { type AlertCounts, allAlertsResolved, emptyAlertBook, observeAlert } from '../../domain/alert-book';
 import { ACTIONS, isActionName } from '../../domain/actions';
 import { type ReminderIncident, followUpDueNotice } from '../../domain/follow-up-reminder';
-import { MAX_LIST_ITEMS, MAX_UPDATE_HISTORY_EVENTS } from '../../domain/limits';
+import { MAX_LIST_ITEMS, MAX_RECORDS_BYTES, MAX_UPDATE_HISTORY_EVENTS } from '../../domain/limits';
+import { jsonBytes } from '../../domain/utf8';
 import { type AlertSignalInput, LESSON_KINDS, dueAtOf } from '../../domain/messages';
 import type { ApiRole } from '../../domain/roles';
 import type { PlanStep } from '../../domain/runbook';
@@ -699,15 +700,15 @@ export class Incident {
     },
     rejectStep: (input) => this.checkDecision('approval', input),
     completeTask: (input) => this.checkDecision('task', input),
-    addNote: () => this.checkRecord('notes', this.state.notes?.length ?? 0, 1),
+    addNote: (input) => this.checkRecord('notes', this.state.notes?.length ?? 0, 1, input),
     recordLessons: (input) => {
       const adding = Object.keys(LESSON_KINDS).reduce(
         (n, key) => n + (input[key as keyof typeof LESSON_KINDS]?.length ?? 0),
         0,
       );
-      this.checkRecord('lessons', this.state.lessons?.length ?? 0, adding);
+      this.checkRecord('lessons', this.state.lessons?.length ?? 0, adding, input);
     },
-    addFollowUp: () => this.checkRecord('follow-ups', this.state.followUps?.length ?? 0, 1),
+    addFollowUp: (input) => this.checkRecord('follow-ups', this.state.followUps?.length ?? 0, 1, input),
     completeFollowUp: ({ followUpId }) => {
       this.refuseIfClosed();
       const followUps = this.state.followUps ?? [];
@@ -725,11 +726,25 @@ export class Incident {
     },
   };
 
-  /** Notes, lessons and follow-ups are taken until the incident ends, within the limit of each list. */
-  private checkRecord(what: string, has: number, adding: number): void {
+  /**
+   * Notes, lessons and follow-ups are taken until the incident ends, within the limit of each list and of their size
+   * together: every answer carries them (the incident's view), and one answer is one payload.
+   */
+  private checkRecord(what: string, has: number, adding: number, input: unknown): void {
     this.refuseIfClosed();
     if (has + adding > MAX_LIST_ITEMS) {
       refuse(`incident ${this.incidentId} has ${has} ${what}; at most ${MAX_LIST_ITEMS} are kept`);
+    }
+    const { notes = [], lessons = [], followUps = [] } = this.state;
+    const kept = jsonBytes([notes, lessons, followUps]);
+    const more = jsonBytes(input);
+    if (kept + more > MAX_RECORDS_BYTES) {
+      const kib = (bytes: number) => `${Math.ceil(bytes / 1024)} KiB`;
+      refuse(
+        `incident ${this.incidentId} keeps ${kib(kept)} of notes, lessons and follow-ups; this update's ${what} ` +
+          `(${kib(more)}) would take them past the ${kib(MAX_RECORDS_BYTES)} they may hold together ` +
+          "(every answer carries them, within Temporal's 2 MB a payload)",
+      );
     }
   }
 
