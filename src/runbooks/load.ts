@@ -5,8 +5,10 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { resolveEscalationPolicy } from '../../domain/escalation-policy';
 import { PHASES } from '../../domain/incident';
+import { MAX_PLAN_BYTES, MAX_RUNBOOK_STEPS } from '../../domain/limits';
 import { Runbook, type RunbookPlan, compilePhases, stepsWithPaths } from '../../domain/runbook';
 import { type TemplateError, checkAlertPath, templatePaths } from '../../domain/template';
+import { jsonBytes } from '../../domain/utf8';
 import { YamlValidationError, formatYamlIssues, parseYamlWithPositions } from './yaml-errors';
 
 /**
@@ -77,7 +79,20 @@ export function compileRunbook(text: string, file: string): RunbookPlan {
   );
   if (issues.length > 0) throw new YamlValidationError(formatYamlIssues(file, issues, locate));
 
-  return pinnedPlan(runbook, { contentHash: createHash('sha256').update(text).digest('hex'), source: file });
+  const steps = PHASES.reduce((n, phase) => n + stepsWithPaths(runbook.phases[phase].steps).length, 0);
+  if (steps > MAX_RUNBOOK_STEPS) {
+    const message = `expected at most ${MAX_RUNBOOK_STEPS} steps in all phases together, found ${steps} (every step is in the incident's view, which answers every update)`;
+    throw new YamlValidationError(formatYamlIssues(file, [{ path: ['phases'], message }], locate));
+  }
+  const plan = pinnedPlan(runbook, { contentHash: createHash('sha256').update(text).digest('hex'), source: file });
+  const bytes = jsonBytes(plan);
+  if (bytes > MAX_PLAN_BYTES) {
+    throw new YamlValidationError(
+      `${file}: the compiled runbook is ${Math.ceil(bytes / 1024)} KiB; expected at most ${MAX_PLAN_BYTES / 1024} KiB ` +
+        '(an incident pins it in its history and carries it when it continues as new, within 2 MB a payload)',
+    );
+  }
+  return plan;
 }
 
 /** The plan an incident pins: a validated runbook compiled, with where it came from. */

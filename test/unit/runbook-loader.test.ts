@@ -94,6 +94,27 @@ describe('runbook loader errors', () => {
     );
   });
 
+  it('refuses a runbook too large for an incident to pin and answer with: its steps, and its compiled size', () => {
+    const steps = (n: number) =>
+      Array.from(
+        { length: n },
+        (_, i) => `      - id: tell-${i}\n        action: notify.send\n        with: { message: hi }\n`,
+      );
+    const withRecover = (n: number) => VALID.replace('  recover: {}\n', `  recover:\n    steps:\n${steps(n).join('')}`);
+    // The valid runbook has two steps besides these.
+    expect(compileRunbook(withRecover(198), FILE).phases.recover.steps).toHaveLength(198);
+    expect(errorOf(withRecover(199))).toBe(
+      "runbooks/example.yaml:7:3: phases: expected at most 200 steps in all phases together, found 201 (every step is in the incident's view, which answers every update)",
+    );
+    const long = VALID.replace(
+      "message: '${incident.id} opened: ${incident.title}'",
+      `message: '${'x'.repeat(300_000)}'`,
+    );
+    expect(errorOf(long)).toMatch(
+      /^runbooks\/example\.yaml: the compiled runbook is 29\d KiB; expected at most 256 KiB \(an incident pins it/,
+    );
+  });
+
   it('refuses a template path that cannot resolve', () => {
     expect(errorOf(VALID.replace('${incident.title}', '${incident.titel}'))).toMatch(
       /^runbooks\/example\.yaml:12:20: phases\.detect\.steps\[0\]\.with\.message: template path "\$\{incident\.titel\}" cannot resolve; expected one of incident\.id, incident\.title/,
