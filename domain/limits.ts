@@ -69,10 +69,10 @@ export const MAX_DRILL_DURATION_MS = 7 * 24 * 3_600_000;
 /**
  * A runbook's steps, in all phases together, and its compiled plan in UTF-8 bytes of JSON. An incident pins the plan
  * (a local activity's result in its history), carries it into every run when it continues as new beside up to 1.2 MB
- * of state, and its view lists every step: within Temporal's 2 MB a payload. The shipped runbooks have at most 37
- * steps and 25 KB.
+ * of state, and its view lists every step with its output (at most 4 KiB each, `compactBody`): within Temporal's
+ * 2 MB a payload. The shipped runbooks have at most 37 steps and 25 KB.
  */
-export const MAX_RUNBOOK_STEPS = 200;
+export const MAX_RUNBOOK_STEPS = 100;
 export const MAX_PLAN_BYTES = 256 * 1024;
 
 /** Object members that hold labels: the label limits apply to them. */

@@ -7,6 +7,7 @@
 import { Context } from '@temporalio/activity';
 import { dotSegments } from '../../domain/url-template';
 import { HttpAuthError, HttpRejectedError, HttpUnavailableError, InvalidActionInputError } from '../errors';
+import { utf8Bytes } from '../../domain/utf8';
 
 export interface HttpCall {
   /** Who is calling, first in every message: `app.safeMode (step s1)`, `webhook channel "ops"`. */
@@ -267,10 +268,21 @@ function excerptOf(text: string): string {
   return chars.length > EXCERPT_CHARS ? `${chars.slice(0, EXCERPT_CHARS).join('')}…` : chars.join('');
 }
 
-/** A response body small enough for workflow history (an activity's output is recorded there). */
-export function compactBody(body: unknown, maxChars = 4096): unknown {
+/**
+ * A response body small enough for workflow history and the incident's view (an activity's output is recorded in one
+ * and listed in the other): the body, or the start of its JSON, in at most `maxBytes` of UTF-8.
+ */
+export function compactBody(body: unknown, maxBytes = 4096): unknown {
   const text = JSON.stringify(body) ?? '';
-  return text.length <= maxChars ? body : { truncated: `${text.slice(0, maxChars)}…`, chars: text.length };
+  if (utf8Bytes(text) <= maxBytes) return body;
+  let bytes = 0;
+  let end = 0;
+  for (const char of text) {
+    bytes += utf8Bytes(char);
+    if (bytes > maxBytes) break;
+    end += char.length;
+  }
+  return { truncated: `${text.slice(0, end)}…`, chars: text.length };
 }
 
 function describeFetchError(error: unknown, timeoutMs: number): string {

@@ -1,8 +1,10 @@
 // Sizes that keep a payload under Temporal's 2 MB are counted in UTF-8 bytes, as Temporal counts them, not in string
-// length: a long incident's carried state and a closed one's final record, in a script of three-byte characters.
+// length: a step's output, a long incident's carried state and a closed one's final record, in a script of
+// three-byte characters.
 import { describe, expect, it } from 'vitest';
 import type { TimelineEvent } from '../../domain/incident';
 import { jsonBytes, utf8Bytes } from '../../domain/utf8';
+import { compactBody } from '../../activities/http/client';
 import { type CarriedIncident, MAX_CARRIED_BYTES, fitCarried } from '../../workflows/incident/carried';
 import { finalRecord } from '../../workflows/incident/final-record';
 import type { IncidentStatusView } from '../../workflows/definitions';
@@ -16,6 +18,20 @@ describe('utf8Bytes', () => {
   it('counts what Node writes as UTF-8, in every width and for a lone surrogate', () => {
     for (const text of ['', 'plain ascii', 'café', '漢字', '🔥 on db-1', 'a\uD800b', '\uDC00', 'end \uD83D']) {
       expect(utf8Bytes(text), text).toBe(Buffer.byteLength(text, 'utf8'));
+    }
+  });
+});
+
+describe('a response body kept as a step output', () => {
+  it('is kept whole up to 4 KiB of UTF-8, and cut to at most that in any script', () => {
+    const small = { ok: true, note: '漢'.repeat(1_000) };
+    expect(compactBody(small)).toBe(small);
+    for (const body of [{ text: 'x'.repeat(10_000) }, { text: '漢'.repeat(10_000) }, { text: '🔥'.repeat(10_000) }]) {
+      const kept = compactBody(body) as { truncated: string; chars: number };
+      expect(kept.chars).toBe(JSON.stringify(body).length);
+      expect(utf8Bytes(kept.truncated)).toBeLessThanOrEqual(4096 + 3);
+      expect(utf8Bytes(kept.truncated)).toBeGreaterThan(4096 - 4);
+      expect(JSON.stringify(body).startsWith(kept.truncated.slice(0, -1))).toBe(true);
     }
   });
 });
