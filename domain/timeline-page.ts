@@ -1,12 +1,13 @@
 // One page of an incident's timeline, for the `timelinePage` query: at most `limit` events and about
 // TIMELINE_PAGE_BYTES of JSON, so no timeline read can pass Temporal's gRPC message limit (4 MB) however long the
-// timeline grows. Readers page with `next` until it reaches `total`. Sandbox-safe: imports only zod.
+// timeline grows. Readers page with `next` until it reaches `total`. Sandbox-safe: imports only zod and domain modules.
 import { z } from 'zod';
 import type { TimelineEvent } from './incident';
+import { jsonBytes } from './utf8';
 
 /** Most events in one page. */
 export const MAX_TIMELINE_PAGE_EVENTS = 500;
-/** About the most JSON one page carries (a single larger event still makes a page of its own). */
+/** About the most JSON one page carries, in UTF-8 bytes (a single larger event still makes a page of its own). */
 export const TIMELINE_PAGE_BYTES = 1024 * 1024;
 
 export const TimelinePageRequest = z
@@ -33,7 +34,7 @@ export function timelinePage(timeline: readonly TimelineEvent[], request: unknow
   const events: TimelineEvent[] = [];
   let bytes = 0;
   for (let i = from; i < timeline.length && events.length < limit; i++) {
-    const size = JSON.stringify(timeline[i]).length;
+    const size = jsonBytes(timeline[i]);
     if (events.length > 0 && bytes + size > TIMELINE_PAGE_BYTES) break;
     events.push(timeline[i]!);
     bytes += size;

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { TimelineEvent } from '../../domain/incident';
 import { MAX_TIMELINE_PAGE_EVENTS, TIMELINE_PAGE_BYTES, timelinePage } from '../../domain/timeline-page';
+import { jsonBytes } from '../../domain/utf8';
 
 const event = (i: number, size = 10) =>
   ({ at: i, type: 'alert', source: 'waf', status: 'firing', summary: 's'.repeat(size) }) as unknown as TimelineEvent;
@@ -23,6 +24,17 @@ describe('timelinePage', () => {
     expect(JSON.stringify(page.events).length).toBeLessThanOrEqual(TIMELINE_PAGE_BYTES);
     const big = [event(0, 2 * TIMELINE_PAGE_BYTES), event(1)];
     expect(timelinePage(big, {}).events).toHaveLength(1);
+  });
+
+  it('counts bytes as Temporal does, so a page of three-byte characters is no larger', () => {
+    const wide = (i: number) =>
+      ({ at: i, type: 'note_added', by: 'alice', text: '漢'.repeat(100 * 1024), finding: false }) as TimelineEvent;
+    const page = timelinePage(
+      Array.from({ length: 20 }, (_, i) => wide(i)),
+      { limit: 20 },
+    );
+    expect(page.events.length).toBe(3);
+    expect(jsonBytes(page.events)).toBeLessThanOrEqual(TIMELINE_PAGE_BYTES);
   });
 
   it('answers a malformed request with the first page', () => {
