@@ -76,8 +76,11 @@ export async function until<T>(read: () => Promise<T>, ok: (value: T) => boolean
         deadline - Date.now(),
       );
     });
+    const reading = read();
+    // A read given up on may still fail later: that is not a second failure.
+    reading.catch(() => undefined);
     try {
-      last = await Promise.race([read(), unanswered]);
+      last = await Promise.race([reading, unanswered]);
     } finally {
       clearTimeout(timer);
     }

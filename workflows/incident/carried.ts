@@ -3,7 +3,7 @@
 // so it is bounded: past MAX_CARRIED_BYTES the oldest timeline events stay in the earlier runs' histories (the
 // export reads every run) and the new run counts them in `timelineOmitted`. Pure: no Temporal calls.
 import type { IncidentState, TimelineEvent } from '../../domain/incident';
-import { jsonBytes } from '../../domain/utf8';
+import { jsonBytes, utf8Bytes } from '../../domain/utf8';
 import type { WaitingStep } from '../definitions';
 import type { Stage } from './incident';
 
@@ -53,9 +53,10 @@ export function fitCarried(carried: CarriedIncident): CarriedIncident | undefine
   // Whether the rest fits is still decided in characters, as before sizes were counted in bytes: that decision is
   // whether the run continues as new at all, which a replay of a run that did must repeat. The notes, lessons and
   // follow-ups that make up most of it are bounded in bytes (MAX_RECORDS_BYTES) well inside this.
-  if (JSON.stringify(rest).length > MAX_CARRIED_BYTES) return undefined;
+  const restJson = JSON.stringify(rest);
+  if (restJson.length > MAX_CARRIED_BYTES) return undefined;
   // How many timeline events go along only shapes the next run's input, which a replay does not compare: in bytes.
-  let room = Math.max(0, MAX_CARRIED_BYTES - jsonBytes(rest));
+  let room = Math.max(0, MAX_CARRIED_BYTES - utf8Bytes(restJson));
   // Newest first, while they fit: `omitted` ends as the number of oldest events left out.
   let omitted = timeline.length;
   while (omitted > 0) {
